@@ -1,0 +1,204 @@
+"""Turn any image into an MNIST-style digit, the way MNIST itself was made.
+
+MNIST digits were cropped to their ink, scaled with anti-aliasing so the longer side is 20 pixels,
+and placed in a 28x28 frame with the centre of mass at pixel (14, 14). `to_mnist_digit` repeats those
+steps for a canvas drawing, a photo or a scan, after finding the ink and dropping stray specks.
+"""
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+from scipy import ndimage
+
+DIGIT_BOX = 20  # MNIST scaled each digit so its longer side fits 20 pixels...
+FRAME = 28  # ...and centred it in a 28x28 frame.
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # A phone photo is a few MB; more is a mistake or an attack.
+MAX_IMAGE_SIDE = 4096  # Decoding is refused above this, so a small file cannot expand into gigabytes.
+WORKING_SIDE = 1024  # Larger images are first averaged down to about this size: 50 times the final digit is plenty.
+SUPPORTED_FORMATS = ("PNG", "JPEG", "BMP", "GIF")
+
+MIN_CONTRAST = 0.25  # Ink must differ from the background by this much (0..1), or the image is blank.
+NOISE_FLOOR = 0.25  # Intensities under this fraction of the strongest ink are paper texture or shadow.
+NOISE_SIGMAS = 4.0  # ...and so is anything within this many noise deviations of the background.
+INK_PERCENTILE = 90  # Ink at least this strong (a percentile of the ink) counts as full ink.
+SPECK_FRACTION = 0.08  # A piece with fewer pixels than this fraction of the largest piece may be a speck...
+NEAR_FRACTION = 0.1  # ...and is dropped unless it lies inside the digit's box grown by this fraction of its size.
+# A speck inside the box hardly changes the result; one outside would stretch the box and move the centre.
+MIN_EXTENT_PIXELS = 3  # Ink smaller than this in both directions is a speck, not a digit...
+MIN_EXTENT_FRACTION = 0.02  # ...as is ink smaller than this fraction of the image's longer side.
+
+
+class ImageError(ValueError):
+    """The image cannot be used: unreadable, an unsupported format, too big, or an unexpected shape."""
+
+
+def load_image(source):
+    """Read a path, bytes or an uploaded file into a uint8 array: (H, W) grey, or (H, W, 4) if it has transparency."""
+    name, data = _read_bytes(source)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ImageError(f"'{name}' is over the {MAX_UPLOAD_BYTES / 2**20:g} MB limit for images")
+    try:
+        # Pillow raises DecompressionBombError itself for huge images; the ones it only warns about are far
+        # over MAX_IMAGE_SIDE and refused below, without touching the global (and thread-unsafe) warning filters.
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in SUPPORTED_FORMATS:
+                raise ImageError(f"'{name}' is {image.format}; use one of {', '.join(SUPPORTED_FORMATS)}")
+            width, height = image.size  # Known from the header, before the pixels are decoded.
+            if max(width, height) > MAX_IMAGE_SIDE:
+                raise ImageError(f"'{name}' is {width}×{height} pixels; the limit is {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE}")
+            image.seek(0)  # The first frame of an animated GIF.
+            return _pil_to_array(ImageOps.exif_transpose(image))  # Phone photos are often stored sideways.
+    except ImageError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise ImageError(f"could not read '{name}' as an image: {error}") from error
+
+
+def to_mnist_digit(image):
+    """Return the digit in `image` as a (28, 28) float32 array in [0, 1], bright ink on dark, or None if there is none.
+
+    `image` is a PIL image or an array of shape (H, W), (H, W, 3) or (H, W, 4), uint8 or float in [0, 1].
+    """
+    ink = _ink_intensity(_as_float_array(image))
+    if ink is None:
+        return None
+    ink, largest_extent = _drop_specks(ink)
+    if largest_extent < max(MIN_EXTENT_PIXELS, MIN_EXTENT_FRACTION * max(ink.shape)):
+        return None
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    digit = _scale_to_box(ink[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1])
+    return _centre_in_frame(digit)
+
+
+def _read_bytes(source):
+    """Return (a name for messages, the file's bytes) for a path, bytes or a file-like object."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "uploaded image", bytes(source)
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        try:
+            with path.open("rb") as file:
+                return path.name, file.read(MAX_UPLOAD_BYTES + 1)  # Enough to tell that a file is too big.
+        except OSError as error:
+            raise ImageError(f"could not read '{path.name}': {error.strerror or error}") from error
+    if hasattr(source, "getvalue") or hasattr(source, "read"):
+        name = Path(getattr(source, "name", None) or "uploaded image").name
+        data = source.getvalue() if hasattr(source, "getvalue") else source.read(MAX_UPLOAD_BYTES + 1)
+        return name, bytes(data)
+    raise ImageError(f"expected a path, bytes or an uploaded file, got {type(source).__name__}")
+
+
+def _pil_to_array(image):
+    """A uint8 array: RGBA if the image has any transparency, otherwise grey."""
+    if image.mode.startswith("I"):  # 16-bit grey, as some scanners write; Pillow's "L" would clip it at 255.
+        return np.clip(np.asarray(image, np.float32) / 257, 0, 255).astype(np.uint8)
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    return np.asarray(image.convert("RGBA" if has_alpha else "L"))
+
+
+def _as_float_array(image):
+    """Any supported image as a float32 array in [0, 1] of shape (H, W), (H, W, 3) or (H, W, 4)."""
+    if isinstance(image, Image.Image):
+        image = _pil_to_array(image)
+    array = np.asarray(image)
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)) or 0 in array.shape:
+        raise ImageError(f"expected an image of shape (H, W), (H, W, 3) or (H, W, 4), got {array.shape}")
+    if array.dtype == np.uint8:
+        return np.multiply(array, np.float32(1 / 255), dtype=np.float32)
+    array = np.nan_to_num(array.astype(np.float32))
+    return array / 255.0 if array.max() > 1.0 else array  # Floats over 1 must be on the 0..255 scale.
+
+
+def _grey_level(array):
+    """Grey brightness in [0, 1]; transparent pixels take the background's colour, opposite to the opaque ink."""
+    if array.ndim == 2:
+        return array
+    grey = array[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601 luma, as PIL's "L".
+    if array.shape[2] == 3:
+        return grey
+    alpha = array[..., 3]
+    visible = grey * alpha
+    coverage = alpha.sum()
+    # A fresh drawing canvas is transparent black with opaque white strokes; a logo-style PNG is the reverse.
+    background = 0.0 if coverage > 0 and visible.sum() / coverage > 0.5 else 1.0
+    return visible + background * (1.0 - alpha)
+
+
+def _shrink_if_huge(grey):
+    """Average blocks of pixels so the longer side is at most about WORKING_SIDE; small images pass unchanged."""
+    factor = -(-max(grey.shape) // WORKING_SIDE)  # Rounded up.
+    if factor == 1:
+        return grey
+    height, width = grey.shape[0] // factor * factor, grey.shape[1] // factor * factor
+    return grey[:height, :width].reshape(height // factor, factor, width // factor, factor).mean(axis=(1, 3))
+
+
+def _ink_intensity(array):
+    """Ink as a (H, W) array in [0, 1] (ink = 1) with the background at 0, or None if there is no visible ink."""
+    grey = _shrink_if_huge(_grey_level(array))
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    background = np.median(border)
+    # The ink is whichever extreme lies further from the background: dark on paper, bright on a canvas.
+    signal = background - grey if background - grey.min() > grey.max() - background else grey - background
+    strongest = signal.max()
+    noise = 1.4826 * np.median(np.abs(border - background))  # Robust standard deviation of the background.
+    floor = max(NOISE_FLOOR * strongest, NOISE_SIGMAS * noise)
+    if strongest < MIN_CONTRAST or strongest <= floor:
+        return None
+    # Strong ink becomes 1, as in MNIST, where the cores of strokes are saturated.
+    strong = np.percentile(signal[signal > floor], INK_PERCENTILE)
+    ink = np.clip(signal / strong, 0.0, 1.0)
+    ink[signal <= floor] = 0.0
+    return ink
+
+
+def _drop_specks(ink):
+    """Remove small pieces of ink far from the main ones; small pieces near the digit may be parts of it.
+
+    Returns the cleaned ink and the longer side of the largest piece, which tells a digit from a speck.
+    """
+    labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    amounts = np.bincount(labels.ravel())[1:]  # Pixels per piece; label 0 is the background.
+    boxes = np.array([[s.start, s.stop] for box in ndimage.find_objects(labels) for s in box]).reshape(-1, 4)
+    top, bottom, left, right = boxes.T  # Bounding box of each piece; bottom and right are exclusive.
+    largest = np.argmax(amounts)
+    largest_extent = max(bottom[largest] - top[largest], right[largest] - left[largest])
+    big = amounts >= SPECK_FRACTION * amounts[largest]
+    main_top, main_bottom, main_left, main_right = top[big].min(), bottom[big].max(), left[big].min(), right[big].max()
+    margin = NEAR_FRACTION * max(main_bottom - main_top, main_right - main_left)
+    middle_row, middle_column = (top + bottom) / 2, (left + right) / 2
+    near = (
+        (middle_row >= main_top - margin)
+        & (middle_row <= main_bottom + margin)
+        & (middle_column >= main_left - margin)
+        & (middle_column <= main_right + margin)
+    )
+    if np.all(big | near):
+        return ink, largest_extent
+    keep = np.concatenate([[False], big | near])  # Label 0 is the background.
+    return np.where(keep[labels], ink, 0.0), largest_extent
+
+
+def _scale_to_box(ink):
+    """Scale so the longer side is DIGIT_BOX pixels, keeping the aspect ratio."""
+    height, width = ink.shape
+    scale = DIGIT_BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    # Area averaging is the anti-aliasing MNIST used when shrinking; bilinear avoids blocks when enlarging.
+    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    scaled = Image.fromarray(ink.astype(np.float32)).resize(size, resample)
+    return np.clip(np.asarray(scaled), 0.0, 1.0)
+
+
+def _centre_in_frame(digit):
+    """Place the digit in a FRAME x FRAME array with its centre of mass at (14, 14), as MNIST did."""
+    height, width = digit.shape
+    centre_row, centre_column = ndimage.center_of_mass(digit)
+    # MNIST moved digits by whole pixels; clamping keeps the whole digit inside the frame.
+    top = int(np.clip(round(FRAME / 2 - centre_row), 0, FRAME - height))
+    left = int(np.clip(round(FRAME / 2 - centre_column), 0, FRAME - width))
+    frame = np.zeros((FRAME, FRAME), np.float32)
+    frame[top : top + height, left : left + width] = digit
+    return frame

