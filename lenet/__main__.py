@@ -1,4 +1,4 @@
-"""The command line: `python -m lenet data|summary|train|evaluate|predict|runs|stop|my-digits|bench`.
+"""The command line: `python -m lenet data|summary|train|evaluate|predict|runs|stop|bundle|my-digits|bench`.
 
 It drives the engine exactly as the app does. Each command prints its result as one JSON line last.
 """
@@ -65,6 +65,10 @@ def build_parser():
     stop.add_argument("run_id")
     stop.add_argument("--timeout", type=float, default=60.0)
     stop.set_defaults(handler=command_stop)
+
+    bundle = commands.add_parser("bundle", help="make a finished run's model the bundled default (models/)")
+    bundle.add_argument("run_id")
+    bundle.set_defaults(handler=command_bundle)
 
     digits = commands.add_parser("my-digits", help="list, export or import my digits")
     digits.add_argument("action", choices=("list", "export", "import"))
@@ -173,6 +177,13 @@ def command_stop(arguments):
 
     status = worker.stop(runs.run_path(arguments.run_id), timeout=arguments.timeout)
     emit({"run_id": arguments.run_id, "state": status.get("state")})
+
+
+def command_bundle(arguments):
+    from lenet import runs
+
+    path = runs.bundle_run(runs.run_path(arguments.run_id))
+    emit({"model_path": str(path), "sidecar": str(path.with_suffix(".json"))})
 
 
 def command_my_digits(arguments):

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from lenet import config as lenet_config
+from lenet import data, runs
 
 MAX_IMPORT_DIGITS = 20_000
 HOLDOUT_MINIMUM = 20  # with fewer digits than this, every one trains and accuracy is measured on all of them
@@ -38,18 +39,28 @@ def store_path(store_dir=None):
     return Path(store_dir or lenet_config.my_digits_dir())
 
 
-def save_digit(image, label, prediction=-1, raw_drawing=None, store_dir=None):
+def save_digit(image, label, prediction=-1, raw_drawing=None, store_dir=None, saved_at=None):
     """Store one labelled 28×28 digit (and, optionally, the raw drawing). Returns its id."""
     image = _check_images(np.asarray(image)[None], "the digit")[0]
     label = _check_labels(np.asarray([label]), 1)[0]
+    prediction = _check_predictions(np.asarray([prediction]), 1)[0]
     folder = store_path(store_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    digit_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
-    fields = {"image": _to_uint8(image), "label": label, "prediction": int(prediction), "saved_at": time.time()}
+    digit_id = _new_id(folder)
+    fields = {"image": _to_uint8(image), "label": label, "prediction": prediction,
+              "saved_at": time.time() if saved_at is None else float(saved_at)}
     if raw_drawing is not None:
         fields["raw_drawing"] = np.asarray(raw_drawing, dtype="uint8")
     _write_npz_atomically(folder / f"{digit_id}.npz", fields)
     return digit_id
+
+
+def _new_id(folder):
+    # 48 random bits: an import saves thousands of digits within one second, and a repeated id would overwrite one.
+    while True:
+        digit_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(6)}"
+        if not (folder / f"{digit_id}.npz").exists():
+            return digit_id
 
 
 def list_digits(store_dir=None):
@@ -57,12 +68,19 @@ def list_digits(store_dir=None):
     digits = []
     for path in sorted(store_path(store_dir).glob("*.npz")):
         try:
-            with np.load(path) as fields:
-                digits.append(MyDigit(path.stem, fields["image"].astype("float32") / 255.0, int(fields["label"]),
-                                      int(fields["prediction"]), float(fields["saved_at"])))
+            with np.load(path, allow_pickle=False) as fields:
+                digit = MyDigit(path.stem, fields["image"].astype("float32") / 255.0, int(fields["label"]),
+                                int(fields["prediction"]), float(fields["saved_at"]))
         except Exception:  # a file cut short by a crash: that one digit is lost, the set is not
             continue
+        if digit.image.shape == (28, 28) and 0 <= digit.label <= 9:  # a foreign .npz is skipped too
+            digits.append(digit)
     return sorted(digits, key=lambda digit: digit.saved_at)
+
+
+def count_digits(store_dir=None):
+    """How many digits the store holds, without reading them: cheap enough for every stroke on the Draw page."""
+    return sum(1 for _ in store_path(store_dir).glob("*.npz"))
 
 
 def delete_digit(digit_id, store_dir=None):
@@ -103,6 +121,62 @@ def evaluation_arrays(store_dir=None):
     return as_arrays(held_out or train)
 
 
+def suggested_repeat(count):
+    """How often to repeat `count` digits so they make up about MY_DIGITS_SHARE of the training data."""
+    share = lenet_config.MY_DIGITS_SHARE
+    low, high = lenet_config.MY_DIGITS_REPEAT_RANGE
+    return int(min(max(round(share / (1 - share) * data.TRAIN_SIZE / max(count, 1)), low), high))
+
+
+def retrain_config(mode, model_path, epochs=None, learning_rate=None, store_dir=None):
+    """The TrainConfig that retrains `model_path`'s network with my digits mixed into MNIST.
+
+    "finetune" continues from the model's weights at a low rate for a few epochs (config.FINETUNE_*), which
+    keeps its MNIST accuracy; "scratch" trains from random weights with the recipe the model was trained with
+    (its run's config.json, or the sidecar .json of the bundled model; else the best preset). Both keep the
+    model's own architecture, read from its layers, since fine-tuned weights only fit the same network.
+    """
+    if mode not in ("finetune", "scratch"):
+        raise lenet_config.ConfigError(f"mode must be finetune or scratch, got {mode!r}")
+    count = len(training_arrays(store_dir)[1])
+    if count == 0:
+        raise MyDigitsError("there are no digits to train with: save some on the Draw page first")
+    recipe = _recipe_of(model_path)
+    if recipe.get("init_model") or recipe.get("preset") not in lenet_config.PRESETS:
+        recipe = {"preset": recipe.get("preset") if recipe.get("preset") in lenet_config.PRESETS else "best"}
+    settings = {name: value for name, value in recipe.items() if name not in ("my_digits", "init_model")}
+    settings.update(_architecture_of(model_path), my_digits=True, my_digits_repeat=suggested_repeat(count))
+    if mode == "finetune":
+        settings.update(init_model=str(Path(model_path).resolve()), epochs=lenet_config.FINETUNE_EPOCHS,
+                        learning_rate=lenet_config.FINETUNE_LEARNING_RATE, schedule="constant")
+    settings.update(epochs=epochs or settings.get("epochs"), learning_rate=learning_rate or settings.get("learning_rate"))
+    return lenet_config.make_config(**settings)
+
+
+def _recipe_of(model_path):
+    """The training settings a model was made with, or {} when nobody recorded them."""
+    path = Path(model_path)
+    run_config = runs.read_json(path.parent / "config.json") if path.name == runs.MODEL_FILE else None
+    sidecar = runs.read_json(path.with_suffix(".json"), {})
+    recipe = run_config or (sidecar.get("config") if isinstance(sidecar, dict) else None)
+    return recipe if isinstance(recipe, dict) else {}
+
+
+def _architecture_of(model_path):
+    """variant, activation and pooling, read from the model's own layers (C1 and S2)."""
+    from lenet import inference  # Keras loads here, not whenever my digits are listed
+
+    model = inference.load_model(model_path)
+    try:
+        activation = model.get_layer("C1").get_config()["activation"]
+        pooling = "max" if "Max" in type(model.get_layer("S2")).__name__ else "average"
+    except (ValueError, KeyError):
+        raise MyDigitsError(f"{Path(model_path).name} is not a LeNet-5 with layers C1 and S2; "
+                            "retrain from the bundled model or a run instead") from None
+    variant = "paper" if "PAD" in [layer.name for layer in model.layers] else "seed"
+    return {"variant": variant, "activation": activation, "pooling": pooling}
+
+
 def export_npz(store_dir=None):
     """The whole set as .npz bytes: images (N, 28, 28) uint8, labels, predictions and saved_at."""
     digits = list_digits(store_dir)
@@ -118,25 +192,38 @@ def import_npz(source, store_dir=None):
     """Add the digits of an exported .npz (a path, bytes or a file object). All are checked before any is stored."""
     try:
         raw = source if isinstance(source, bytes) else Path(source).read_bytes() if isinstance(source, (str, Path)) else source.read()
+        if not raw.startswith(b"PK"):  # np.load would try to unpickle anything else, and refuse with a confusing message
+            raise MyDigitsError("not a .npz file (a .npz is a zip archive of arrays); export one from the My digits "
+                                "page or `python -m lenet my-digits export`")
         with np.load(io.BytesIO(raw), allow_pickle=False) as fields:
+            missing = [name for name in ("images", "labels") if name not in fields]
+            if missing:
+                raise MyDigitsError(f"not a my-digits export: it has no {' or '.join(missing)} array")
             images, labels = np.asarray(fields["images"]), np.asarray(fields["labels"])
-            predictions = np.asarray(fields["predictions"]) if "predictions" in fields else np.full(len(labels), -1)
-    except KeyError as missing:
-        raise MyDigitsError(f"not a my-digits export: it has no {missing} array") from None
+            predictions = np.asarray(fields["predictions"]) if "predictions" in fields else None
+            saved_at = np.asarray(fields["saved_at"]) if "saved_at" in fields else None
+    except MyDigitsError:
+        raise
     except Exception as error:
         raise MyDigitsError(f"not a readable .npz file ({error}); export one from the My digits page or "
                             "`python -m lenet my-digits export`") from None
     images = _check_images(images, "images")
-    labels = _check_labels(labels, len(images))
     if len(images) > MAX_IMPORT_DIGITS:
         raise MyDigitsError(f"{len(images)} digits is more than the {MAX_IMPORT_DIGITS} an import may hold")
-    return [save_digit(image, label, int(prediction), store_dir=store_dir)
-            for image, label, prediction in zip(images, labels, predictions)]
+    labels = _check_labels(labels, len(images))
+    predictions = [-1] * len(images) if predictions is None else _check_predictions(predictions, len(images))
+    if saved_at is None or saved_at.shape != (len(images),) or not np.issubdtype(saved_at.dtype, np.number) \
+            or not np.isfinite(saved_at).all():
+        saved_at = [None] * len(images)  # the import's own time, in the file's order
+    return [save_digit(image, label, prediction, store_dir=store_dir, saved_at=time_saved)
+            for image, label, prediction, time_saved in zip(images, labels, predictions, saved_at)]
 
 
 def _check_images(images, name):
-    if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) == 0:
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
         raise MyDigitsError(f"{name} must be 28×28 digits shaped (N, 28, 28), got shape {images.shape}")
+    if len(images) == 0:
+        raise MyDigitsError(f"{name} holds no digits")
     if images.dtype == np.uint8:
         return images.astype("float32") / 255.0
     if not np.issubdtype(images.dtype, np.floating) or not np.isfinite(images).all() or images.min() < 0 or images.max() > 1:
@@ -148,6 +235,13 @@ def _check_labels(labels, count):
     if labels.shape != (count,) or not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() > 9:
         raise MyDigitsError(f"labels must be {count} whole numbers from 0 to 9")
     return [int(label) for label in labels]
+
+
+def _check_predictions(predictions, count):
+    if predictions.shape != (count,) or not np.issubdtype(predictions.dtype, np.integer) \
+            or predictions.min() < -1 or predictions.max() > 9:
+        raise MyDigitsError(f"predictions must be {count} whole numbers from 0 to 9, or -1 for unknown")
+    return [int(prediction) for prediction in predictions]
 
 
 def _to_uint8(images):

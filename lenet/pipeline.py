@@ -15,9 +15,12 @@ def training_dataset(images, labels, config):
     dataset = dataset.shuffle(min(len(images), SHUFFLE_BUFFER), seed=config.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(config.batch_size)
     if config.augments:
-        shift, degrees, seed = config.shift_pixels, config.rotation_degrees, config.seed
+        # A generator's state lives outside the dataset, so every epoch draws fresh shifts and rotations; seeded
+        # random ops inside map() would replay the same draws each epoch.
+        generator = tf.random.Generator.from_seed(config.seed)
+        shift, degrees = config.shift_pixels, config.rotation_degrees
         dataset = dataset.map(
-            lambda batch, batch_labels: (random_affine(batch, shift, degrees, seed), batch_labels),
+            lambda batch, batch_labels: (random_affine(batch, shift, degrees, generator), batch_labels),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     return dataset.prefetch(tf.data.AUTOTUNE)
@@ -28,7 +31,7 @@ def evaluation_dataset(images, labels):
         EVAL_BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
 
 
-def random_affine(images, max_shift, max_degrees, seed=None):
+def random_affine(images, max_shift, max_degrees, generator):
     """Shift each image by up to max_shift pixels and rotate it by up to max_degrees about its centre.
 
     One projective transform per image does both at once, so each image is interpolated once; chaining
@@ -36,8 +39,8 @@ def random_affine(images, max_shift, max_degrees, seed=None):
     """
     count = tf.shape(images)[0]
     height, width = float(images.shape[1]), float(images.shape[2])
-    angles = tf.random.uniform([count], -1.0, 1.0, seed=seed) * (max_degrees * math.pi / 180.0)
-    shifts = tf.random.uniform([count, 2], -max_shift, max_shift, seed=seed)
+    angles = generator.uniform([count], -1.0, 1.0) * (max_degrees * math.pi / 180.0)
+    shifts = generator.uniform([count, 2], -max_shift, max_shift)
     cos, sin = tf.cos(angles), tf.sin(angles)
     centre_x, centre_y = (width - 1) / 2.0, (height - 1) / 2.0
     # The transform maps output pixel (x, y) to the input pixel it samples: a rotation about the centre,

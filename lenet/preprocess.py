@@ -52,6 +52,8 @@ def load_image(source):
             return _pil_to_array(ImageOps.exif_transpose(image))  # Phone photos are often stored sideways.
     except ImageError:
         raise
+    except Image.UnidentifiedImageError:
+        raise ImageError(f"could not read '{name}' as an image: it is not a PNG, JPEG, BMP or GIF file") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise ImageError(f"could not read '{name}' as an image: {error}") from error
 
@@ -61,15 +63,14 @@ def to_mnist_digit(image):
 
     `image` is a PIL image or an array of shape (H, W), (H, W, 3) or (H, W, 4), uint8 or float in [0, 1].
     """
-    ink = _ink_intensity(_as_float_array(image))
+    grey = _shrink_if_huge(_grey_level(_as_float_array(image)))
+    ink = _ink_intensity(grey)
     if ink is None:
         return None
-    ink, largest_extent = _drop_specks(ink)
-    if largest_extent < max(MIN_EXTENT_PIXELS, MIN_EXTENT_FRACTION * max(ink.shape)):
+    ink, largest_extent = _drop_specks(_crop_to_ink(ink))
+    if largest_extent < max(MIN_EXTENT_PIXELS, MIN_EXTENT_FRACTION * max(grey.shape)):
         return None
-    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    digit = _scale_to_box(ink[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1])
-    return _centre_in_frame(digit)
+    return _centre_in_frame(_scale_to_box(_crop_to_ink(ink)))
 
 
 def _read_bytes(source):
@@ -122,8 +123,9 @@ def _grey_level(array):
     visible = grey * alpha
     coverage = alpha.sum()
     # A fresh drawing canvas is transparent black with opaque white strokes; a logo-style PNG is the reverse.
-    background = 0.0 if coverage > 0 and visible.sum() / coverage > 0.5 else 1.0
-    return visible + background * (1.0 - alpha)
+    if coverage > 0 and visible.sum() / coverage > 0.5:
+        return visible  # Over a black background.
+    return visible + (1.0 - alpha)  # Over a white background.
 
 
 def _shrink_if_huge(grey):
@@ -135,9 +137,8 @@ def _shrink_if_huge(grey):
     return grey[:height, :width].reshape(height // factor, factor, width // factor, factor).mean(axis=(1, 3))
 
 
-def _ink_intensity(array):
-    """Ink as a (H, W) array in [0, 1] (ink = 1) with the background at 0, or None if there is no visible ink."""
-    grey = _shrink_if_huge(_grey_level(array))
+def _ink_intensity(grey):
+    """Ink in [0, 1] (ink = 1) with the background at 0, or None if there is no visible ink."""
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     background = np.median(border)
     # The ink is whichever extreme lies further from the background: dark on paper, bright on a canvas.
@@ -148,10 +149,18 @@ def _ink_intensity(array):
     if strongest < MIN_CONTRAST or strongest <= floor:
         return None
     # Strong ink becomes 1, as in MNIST, where the cores of strokes are saturated.
-    strong = np.percentile(signal[signal > floor], INK_PERCENTILE)
+    inked = signal[signal > floor]
+    position = len(inked) * INK_PERCENTILE // 100
+    strong = np.partition(inked, position)[position]  # np.percentile, without its overhead.
     ink = np.clip(signal / strong, 0.0, 1.0)
     ink[signal <= floor] = 0.0
     return ink
+
+
+def _crop_to_ink(ink):
+    """The smallest rectangle holding all the ink."""
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return ink[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
 
 
 def _drop_specks(ink):
@@ -159,46 +168,45 @@ def _drop_specks(ink):
 
     Returns the cleaned ink and the longer side of the largest piece, which tells a digit from a speck.
     """
-    labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
-    amounts = np.bincount(labels.ravel())[1:]  # Pixels per piece; label 0 is the background.
-    boxes = np.array([[s.start, s.stop] for box in ndimage.find_objects(labels) for s in box]).reshape(-1, 4)
-    top, bottom, left, right = boxes.T  # Bounding box of each piece; bottom and right are exclusive.
-    largest = np.argmax(amounts)
-    largest_extent = max(bottom[largest] - top[largest], right[largest] - left[largest])
-    big = amounts >= SPECK_FRACTION * amounts[largest]
-    main_top, main_bottom, main_left, main_right = top[big].min(), bottom[big].max(), left[big].min(), right[big].max()
-    margin = NEAR_FRACTION * max(main_bottom - main_top, main_right - main_left)
-    middle_row, middle_column = (top + bottom) / 2, (left + right) / 2
-    near = (
-        (middle_row >= main_top - margin)
-        & (middle_row <= main_bottom + margin)
-        & (middle_column >= main_left - margin)
-        & (middle_column <= main_right + margin)
-    )
-    if np.all(big | near):
+    labels, _ = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    sizes = np.bincount(labels.ravel())[1:]  # Pixels per piece; label 0 is the background.
+    # Each piece's box as [[top, bottom], [left, right]], the ends exclusive.
+    boxes = np.array([[[s.start, s.stop] for s in box] for box in ndimage.find_objects(labels)])
+    largest = np.argmax(sizes)
+    largest_extent = (boxes[largest, :, 1] - boxes[largest, :, 0]).max()
+    big = sizes >= SPECK_FRACTION * sizes[largest]
+    main_start, main_end = boxes[big, :, 0].min(axis=0), boxes[big, :, 1].max(axis=0)  # (row, column) pairs.
+    margin = NEAR_FRACTION * (main_end - main_start).max()
+    middles = boxes.mean(axis=2)
+    near = np.all((middles >= main_start - margin) & (middles <= main_end + margin), axis=1)
+    keep = big | near
+    if keep.all():
         return ink, largest_extent
-    keep = np.concatenate([[False], big | near])  # Label 0 is the background.
-    return np.where(keep[labels], ink, 0.0), largest_extent
+    return np.where(np.concatenate([[False], keep])[labels], ink, 0.0), largest_extent
 
 
 def _scale_to_box(ink):
-    """Scale so the longer side is DIGIT_BOX pixels, keeping the aspect ratio."""
+    """Scale so the longer side is DIGIT_BOX pixels, keeping the aspect ratio, and the brightest pixel to 1."""
     height, width = ink.shape
     scale = DIGIT_BOX / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # Area averaging is the anti-aliasing MNIST used when shrinking; bilinear avoids blocks when enlarging.
     resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
-    scaled = Image.fromarray(ink.astype(np.float32)).resize(size, resample)
-    return np.clip(np.asarray(scaled), 0.0, 1.0)
+    scaled = np.clip(np.asarray(Image.fromarray(ink.astype(np.float32)).resize(size, resample)), 0.0, 1.0)
+    # Every MNIST digit reaches full brightness somewhere; this restores a thin stroke that shrinking has faded.
+    return scaled / scaled.max()
 
 
 def _centre_in_frame(digit):
     """Place the digit in a FRAME x FRAME array with its centre of mass at (14, 14), as MNIST did."""
     height, width = digit.shape
-    centre_row, centre_column = ndimage.center_of_mass(digit)
+    # The centre of mass, as ndimage.center_of_mass computes it, but ten times faster on a 20x20 digit.
+    total = digit.sum()
+    centre_row = digit.sum(axis=1) @ np.arange(height) / total
+    centre_column = digit.sum(axis=0) @ np.arange(width) / total
     # MNIST moved digits by whole pixels; clamping keeps the whole digit inside the frame.
-    top = int(np.clip(round(FRAME / 2 - centre_row), 0, FRAME - height))
-    left = int(np.clip(round(FRAME / 2 - centre_column), 0, FRAME - width))
+    top = min(max(round(FRAME / 2 - centre_row), 0), FRAME - height)
+    left = min(max(round(FRAME / 2 - centre_column), 0), FRAME - width)
     frame = np.zeros((FRAME, FRAME), np.float32)
     frame[top : top + height, left : left + width] = digit
     return frame

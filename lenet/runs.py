@@ -168,6 +168,26 @@ def delete_run(run_id, runs_root=None):
     shutil.rmtree(run.run_dir)
 
 
+def bundle_run(run_dir, model_path=None):
+    """Copy a finished run's model to models/ as the bundled model, with a sidecar saying how to reproduce it."""
+    run = load_run(run_dir)
+    if run.state != "finished" or run.model_path is None:
+        raise RunError(f"run {run.run_id} is {run.state}; only a finished run's model can be bundled")
+    model_path = Path(model_path or lenet_config.BUNDLED_MODEL_PATH)
+    overrides = {name: value for name, value in run.config.items()
+                 if value != lenet_config.PRESETS[run.config["preset"]].to_dict().get(name)}
+    command = f"python -m lenet train --preset {run.config['preset']}" + "".join(
+        f" --{name.replace('_', '-')} {value}" for name, value in overrides.items())
+    temporary = model_path.with_name(f".{model_path.name}.tmp")
+    shutil.copyfile(run.model_path, temporary)
+    os.replace(temporary, model_path)
+    write_json(model_path.with_suffix(".json"), {
+        "config": run.config, "test_accuracy": run.summary["test_accuracy"], "test_loss": run.summary["test_loss"],
+        "wall_seconds": round(run.summary["wall_seconds"], 1), "run_id": run.run_id,
+        "command": f"{command} && python -m lenet bundle RUN_ID"})
+    return model_path
+
+
 def history_csv(run_dir):
     """The per-epoch history as CSV text, for download."""
     epochs = load_metrics(run_dir, kind="epoch")

@@ -4,6 +4,7 @@ The same function serves the CLI's foreground `train` and the app's worker proce
 """
 
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -38,10 +39,12 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
         steps_per_execution=STEPS_PER_EXECUTION,
     )
     recorder = RunRecorder(run_dir, train_config, steps, should_stop or (lambda: False), log)
+    # With a weight average, validation and checkpoints use the averaged weights, which generalise better.
+    callbacks = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), recorder] if train_config.ema_momentum else [recorder]
     model.fit(
         pipeline.training_dataset(train_images, train_labels, train_config),
         validation_data=pipeline.evaluation_dataset(splits.x_val, splits.y_val),
-        epochs=train_config.epochs, callbacks=[recorder], verbose=0, shuffle=False,  # the dataset shuffles
+        epochs=train_config.epochs, callbacks=callbacks, verbose=0, shuffle=False,  # the dataset shuffles
     )
     return write_summary(run_dir, splits, recorder, started)
 
@@ -54,9 +57,11 @@ def make_optimizer(train_config, total_steps):
             rate / 10, decay_steps=total_steps - warmup, alpha=0.01, warmup_target=rate, warmup_steps=warmup)
     elif train_config.schedule == "cosine":
         rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=total_steps, alpha=0.01)
-    optimizers = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop,
-                  "sgd": lambda learning_rate: keras.optimizers.SGD(learning_rate, momentum=0.9, nesterov=True)}
-    return optimizers[train_config.optimizer](learning_rate=rate)
+    averaging = {"use_ema": True, "ema_momentum": train_config.ema_momentum} if train_config.ema_momentum else {}
+    if train_config.optimizer == "sgd":
+        return keras.optimizers.SGD(rate, momentum=0.9, nesterov=True, **averaging)
+    optimizer_class = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}[train_config.optimizer]
+    return optimizer_class(rate, **averaging)
 
 
 def _starting_model(train_config):
@@ -81,9 +86,12 @@ class RunRecorder(keras.callbacks.Callback):
         self.run_dir, self.config, self.steps_per_epoch = Path(run_dir), train_config, steps_per_epoch
         self.should_stop, self.log = should_stop, log or (lambda line: None)
         self.epochs_completed, self.stopped = 0, False
-        self.export_model = models.build_model(train_config.model_config())
 
     def on_train_begin(self, logs=None):
+        # Checkpoints copy the weights into a twin of the network being trained (a fine-tuned model keeps its own
+        # architecture, whatever the preset says), without optimizer state: a third of the size, and all that
+        # inference and fine-tuning need.
+        self.export_model = keras.models.clone_model(self.model)
         self.train_started = self.last_batch_log = time.time()
         runs.append_metric(self.run_dir, {"kind": "start", "epochs": self.config.epochs,
                                           "steps_per_epoch": self.steps_per_epoch, "time": self.train_started})
@@ -114,7 +122,6 @@ class RunRecorder(keras.callbacks.Callback):
                  f"val_loss {record['val_loss']:.4f}  val_acc {record['val_accuracy']:.4f}  {record['epoch_seconds']:.1f}s")
 
     def save_checkpoint(self):
-        # A model without optimizer state: a third of the size, and all that inference and fine-tuning need.
         self.export_model.set_weights(self.model.get_weights())
         temporary = self.run_dir / ".model-partial.keras"
         self.export_model.save(temporary)
@@ -142,6 +149,8 @@ def write_summary(run_dir, splits, recorder, started):
         summary.update(evaluation_figures(true, probabilities), model_path=str(model_path),
                        params=classifier.model.count_params())
     summary["wall_seconds"] = time.time() - started
+    # The process's peak resident memory (Linux reports kilobytes): what a training worker needs.
+    summary["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     runs.write_json(run_dir / "summary.json", summary)
     return summary
 

@@ -1,0 +1,164 @@
+"""Benchmarks against the tutorial's recipe, all in one process and on the same data: `python -m lenet bench [--full]`.
+
+Writes the measured table into BENCHMARKS.md between its bench markers; the prose around them is kept.
+"""
+
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from lenet import config as lenet_config
+from lenet import data, inference, runs, training, worker
+
+BENCHMARKS_FILE = lenet_config.PROJECT_ROOT / "BENCHMARKS.md"
+SHORT_FRACTION = 0.25  # the default run trains a quarter of each preset's epochs
+LATENCY_REPEATS = 300
+
+
+def run_benchmarks(full=False, log=print):
+    splits = data.load_mnist(log=lambda line: None)
+    fraction = 1.0 if full else SHORT_FRACTION
+    seed_config = _scaled("seed", fraction)
+    best_config = _scaled("best", fraction)
+    with tempfile.TemporaryDirectory() as runs_root:
+        log(f"tutorial code, {seed_config.epochs} epochs…")
+        tutorial = tutorial_fit(splits, seed_config.epochs)
+        log(f"our trainer, seed preset, {seed_config.epochs} epochs…")
+        seed = our_fit(seed_config, runs_root)
+        log(f"our trainer, best preset, {best_config.epochs} epochs…")
+        best = our_fit(best_config, runs_root)
+        log("a training worker's peak memory…")
+        worker_memory = worker_peak_memory(runs_root)
+    log("latency of one drawing…")
+    latency = classification_latency(splits)
+    results = {
+        "mode": "full" if full else "short",
+        "tutorial": tutorial, "seed": seed, "best": best,
+        "throughput_ratio": seed["samples_per_second"] / tutorial["samples_per_second"],
+        "best_throughput_ratio": best["samples_per_second"] / tutorial["samples_per_second"],
+        "best_to_seed_wall_ratio": best["wall_seconds"] / seed["wall_seconds"],
+        "latency": latency, "worker_peak_memory_mb": worker_memory,
+        "machine": machine_description(), "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    write_benchmarks_file(results)
+    return results
+
+
+def _scaled(preset, fraction):
+    epochs = max(1, round(lenet_config.PRESETS[preset].epochs * fraction))
+    return lenet_config.make_config(preset, epochs=epochs)
+
+
+def tutorial_fit(splits, epochs):
+    """The Keras tutorial's code as written: a Sequential LeNet-5 fitted on numpy arrays, batch 128."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(6, kernel_size=5, activation="tanh"),
+        keras.layers.AveragePooling2D(pool_size=2),
+        keras.layers.Conv2D(16, kernel_size=5, activation="tanh"),
+        keras.layers.AveragePooling2D(pool_size=2),
+        keras.layers.Flatten(),
+        keras.layers.Dense(120, activation="tanh"),
+        keras.layers.Dense(84, activation="tanh"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x_train, x_val, x_test = (np.expand_dims(x, -1) for x in (splits.x_train, splits.x_val, splits.x_test))
+    started = time.perf_counter()
+    model.fit(x_train, splits.y_train, batch_size=128, epochs=epochs, validation_data=(x_val, splits.y_val), verbose=0)
+    seconds = time.perf_counter() - started
+    _, accuracy = model.evaluate(x_test, splits.y_test, batch_size=1000, verbose=0)
+    return {"epochs": epochs, "fit_seconds": seconds, "samples_per_second": epochs * len(x_train) / seconds,
+            "test_accuracy": float(accuracy)}
+
+
+def our_fit(train_config, runs_root):
+    """Our trainer, metric streaming and checkpoints on, exactly as the CLI and the app run it."""
+    run_dir = runs.new_run(train_config, runs_root=runs_root)
+    summary = training.train(train_config, run_dir)
+    fit_seconds = runs.load_metrics(run_dir, kind="epoch")[-1]["seconds"]
+    return {"epochs": train_config.epochs, "batch_size": train_config.batch_size, "fit_seconds": fit_seconds,
+            "samples_per_second": train_config.epochs * data.TRAIN_SIZE / fit_seconds,
+            "wall_seconds": summary["wall_seconds"], "test_accuracy": summary["test_accuracy"]}
+
+
+def worker_peak_memory(runs_root):
+    """Peak resident memory of a real worker process training one quick epoch."""
+    run_dir = worker.start(lenet_config.make_config("quick", epochs=1), runs_root=runs_root)
+    while runs.read_status(run_dir).get("state") in runs.ACTIVE_STATES:
+        time.sleep(0.5)
+    return runs.read_json(run_dir / "summary.json", {}).get("peak_memory_mb")
+
+
+def classification_latency(splits):
+    """One canvas drawing, preprocessing plus forward pass, against model.predict on the same 28×28 input."""
+    classifier = inference.Classifier()
+    canvas = _canvas_drawing(splits.x_test[0])
+    classifier.classify(canvas)  # the first call traces the graph
+    ours = _timings(lambda: classifier.classify(canvas))
+    digit = classifier.classify(canvas).digit_image[None, ..., None]
+    predict = _timings(lambda: classifier.model.predict(digit, verbose=0), repeats=50)
+    return {"classify_p50_ms": ours[0], "classify_p95_ms": ours[1], "predict_p50_ms": predict[0], "predict_p95_ms": predict[1]}
+
+
+def _canvas_drawing(digit):
+    """A 28×28 digit as the 280×280 RGBA image the canvas returns: white ink on black."""
+    ink = np.kron((digit * 255).astype("uint8"), np.ones((10, 10), "uint8"))
+    return np.dstack([ink, ink, ink, np.full_like(ink, 255)])
+
+
+def _timings(call, repeats=LATENCY_REPEATS):
+    milliseconds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        milliseconds.append((time.perf_counter() - started) * 1000)
+    return float(np.percentile(milliseconds, 50)), float(np.percentile(milliseconds, 95))
+
+
+def machine_description():
+    import tensorflow as tf
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, TensorFlow {tf.__version__}, "
+            f"Keras {keras.__version__}, NumPy {np.__version__}")
+
+
+def write_benchmarks_file(results, path=BENCHMARKS_FILE):
+    table = render_table(results)
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
+    if start not in text:
+        text += f"\n{start}\n{end}\n"
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    path.write_text(f"{before}{start}\n{table}\n{end}{after}")
+
+
+def render_table(results):
+    tutorial, seed, best, latency = results["tutorial"], results["seed"], results["best"], results["latency"]
+    return "\n".join([
+        f"Measured {results['date']} with `python -m lenet bench{' --full' if results['mode'] == 'full' else ''}` "
+        f"on {results['machine']}.", "",
+        "| what | epochs | batch | fit s | samples/s | test accuracy | wall s |",
+        "|---|---|---|---|---|---|---|",
+        f"| tutorial's code | {tutorial['epochs']} | 128 | {tutorial['fit_seconds']:.1f} | "
+        f"{tutorial['samples_per_second']:,.0f} | {tutorial['test_accuracy']:.2%} | |",
+        *(f"| our trainer, `{name}` preset | {row['epochs']} | {row['batch_size']} | {row['fit_seconds']:.1f} | "
+          f"{row['samples_per_second']:,.0f} | {row['test_accuracy']:.2%} | {row['wall_seconds']:.1f} |"
+          for name, row in (("seed", seed), ("best", best))), "",
+        f"- Throughput, our trainer (seed preset) ÷ tutorial's code: **{results['throughput_ratio']:.2f}×**; "
+        f"with the best preset's settings: **{results['best_throughput_ratio']:.2f}×** (goal ≥ 1.5×).",
+        f"- Wall time, best ÷ seed: **{results['best_to_seed_wall_ratio']:.2f}** (goal ≤ 1.0 at ≥ 99.3%).",
+        f"- One drawing, preprocessing + forward pass: p50 **{latency['classify_p50_ms']:.2f} ms**, "
+        f"p95 {latency['classify_p95_ms']:.2f} ms; `model.predict` alone on the same input: p50 "
+        f"{latency['predict_p50_ms']:.1f} ms, p95 {latency['predict_p95_ms']:.1f} ms (goal p50 ≤ 3 ms).",
+        f"- Peak memory of a training worker: {results['worker_peak_memory_mb']:.0f} MB.",
+    ])

@@ -1,0 +1,167 @@
+"""Draw: classify a digit drawn on the canvas or uploaded, see what the network sees, and teach it with "That's a …"."""
+
+from pathlib import Path
+
+import numpy as np
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+from PIL import Image
+from streamlit_drawable_canvas import st_canvas
+
+from lenet import inference, my_digits, preprocess
+from pages import common
+
+CANVAS_SIZE = 280  # ten canvas pixels to one MNIST pixel
+RAW_SIZE = 140  # the raw drawing is kept with each saved digit at this size, grey
+
+
+def clear_canvas():
+    """A new canvas key mounts an empty canvas; the old drawing is forgotten."""
+    st.session_state["canvas_version"] += 1
+    st.session_state.update(drawing=None, canvas_initial=None, drawing_image=None)
+
+
+def choose_model():
+    st.session_state["active_model"] = st.session_state["draw_model"]
+
+
+def save_digit(label, prediction, raw_image):
+    my_digits.save_digit(prediction.digit_image, label, prediction.digit, raw_drawing=raw_drawing(raw_image))
+    st.toast(f"Saved as a {label}. My digits: {my_digits.count_digits()} saved", icon="✅")
+    clear_canvas()  # ready for the next one
+
+
+def raw_drawing(image):
+    """The input as a small grey uint8 image, kept beside the 28×28 digit."""
+    picture = Image.fromarray(np.asarray(image, dtype=np.uint8))
+    picture = picture.convert("L") if picture.mode != "RGBA" else Image.alpha_composite(
+        Image.new("RGBA", picture.size, "black"), picture).convert("L")
+    picture.thumbnail((RAW_SIZE, RAW_SIZE))
+    return np.asarray(picture)
+
+
+def read_upload(upload):
+    """The uploaded image as an array, or None after showing why it cannot be used."""
+    try:
+        return preprocess.load_image(upload)
+    except preprocess.ImageError as error:
+        st.error(f"That file cannot be used: {error}")
+        return None
+
+
+def canvas_image(stroke_width):
+    key = f"canvas-{st.session_state['canvas_version']}"
+    if key not in st.session_state:  # a freshly mounted canvas: restore the drawing kept from before a page switch
+        st.session_state["canvas_initial"] = st.session_state["drawing"]
+    result = st_canvas(stroke_width=stroke_width, stroke_color="#FFFFFF", background_color="#000000",
+                       height=CANVAS_SIZE, width=CANVAS_SIZE, drawing_mode="freedraw",
+                       initial_drawing=st.session_state["canvas_initial"], update_streamlit=True,
+                       return_image_data=True, key=key)
+    if result.image_data is not None:  # None until the canvas sends its first drawing
+        st.session_state.update(drawing=result.json_data, drawing_image=result.image_data)
+    return st.session_state["drawing_image"]
+
+
+def prompt(image, source):
+    """What to say when there is no prediction."""
+    if source != "Draw":
+        return "Upload a photo or scan of one digit…" if image is None else \
+            "No digit found in this image: try a photo with more contrast, the digit filling most of it"
+    if image is None or not np.asarray(image)[..., :3].any():  # nothing drawn, or every stroke undone
+        return "Draw a digit…"
+    return "No digit found: draw a bigger, bolder one"
+
+
+def pixels_figure(digit_image, size=200):
+    figure = px.imshow(digit_image, color_continuous_scale="gray", zmin=0, zmax=1)
+    figure.update_traces(xgap=1, ygap=1, hovertemplate="row %{y}, column %{x}: %{z:.2f}<extra></extra>")
+    figure.update_layout(width=size, height=size, margin=dict(l=0, r=0, t=0, b=0), coloraxis_showscale=False,
+                         plot_bgcolor="#555")  # the colour of the gaps between pixels
+    return figure.update_xaxes(visible=False).update_yaxes(visible=False)
+
+
+def maps_figure(maps, scale="gray", wrap=8):
+    """One small panel per channel of a (height, width, channels) array."""
+    figure = px.imshow(np.moveaxis(maps, -1, 0), facet_col=0, facet_col_wrap=wrap, color_continuous_scale=scale,
+                       facet_col_spacing=0.01, facet_row_spacing=0.12)
+    figure.for_each_annotation(lambda note: note.update(text=f"#{int(note.text.split('=')[1]) + 1}"))
+    rows = -(-maps.shape[-1] // wrap)
+    figure.update_layout(height=30 + 110 * rows, margin=dict(l=0, r=0, t=20, b=0), coloraxis_showscale=False)
+    return figure.update_xaxes(visible=False).update_yaxes(visible=False)
+
+
+st.title("✏️ Draw a digit")
+choices = dict((path, label) for label, path in common.model_choices())
+active = st.session_state["active_model"]
+if active not in choices and Path(active).is_file():
+    choices[active] = Path(active).name  # a model file that is not the bundled one or a run's
+elif active not in choices:
+    st.warning(f"The active model {Path(active).name} is gone (its run was deleted?); using the bundled model.")
+    st.session_state["active_model"] = next(iter(choices))
+paths = list(choices)
+st.selectbox("Model", paths, index=paths.index(st.session_state["active_model"]), format_func=choices.get,
+             key="draw_model", on_change=choose_model)
+try:
+    classifier = common.load_classifier(st.session_state["active_model"])
+except inference.ModelLoadError as error:
+    st.error(str(error))
+    st.stop()
+
+left, right = st.columns([1, 1.4], gap="large")
+with left:
+    source = st.radio("Input", ["Draw", "Upload a photo"], horizontal=True, label_visibility="collapsed")
+    if source == "Draw":
+        image = canvas_image(st.slider("Stroke width", 8, 40, 20))
+        st.button("Clear", on_click=clear_canvas, icon=":material/ink_eraser:")
+        st.caption("Draw one digit, large and centred, white on black. Undo is in the canvas's toolbar.")
+    else:
+        upload = st.file_uploader("A photo or scan of one digit", type=["png", "jpg", "jpeg", "bmp", "gif"])
+        image = read_upload(upload) if upload else None
+    st.caption(f"My digits: {my_digits.count_digits()} saved")
+
+prediction = classifier.classify(image) if image is not None else None
+with right:
+    if prediction is None or prediction.digit is None:
+        st.info(prompt(image, source))
+    else:
+        probabilities = prediction.probabilities
+        number, chart = st.columns([1, 3])
+        number.metric("Prediction", str(prediction.digit), delta=f"{probabilities[prediction.digit]:.1%} probability",
+                      delta_color="off", delta_arrow="off")
+        colours = ["#ff4b4b" if digit == prediction.digit else "#8a8fa3" for digit in range(10)]
+        bars = go.Figure(go.Bar(x=list(range(10)), y=probabilities.tolist(), marker_color=colours,
+                                hovertemplate="%{x}: %{y:.2%}<extra></extra>"))
+        bars.update_layout(height=220, margin=dict(l=0, r=0, t=10, b=0), yaxis_range=[0, 1],
+                           xaxis=dict(dtick=1, title="digit"), yaxis_title="probability")
+        chart.plotly_chart(bars, config={"displayModeBar": False})
+        sees, teach = st.columns([1, 1.3])
+        with sees:
+            st.markdown("**What the model sees** (28×28)")
+            st.plotly_chart(pixels_figure(prediction.digit_image), config={"displayModeBar": False}, width="content")
+        with teach:
+            st.markdown("**Teach it:** that's a …")
+            for row in (range(5), range(5, 10)):
+                for column, label in zip(st.columns(5), row):
+                    column.button(str(label), key=f"label-{label}", on_click=save_digit,
+                                  args=(label, prediction, image), width="stretch")
+            st.button(f"Right, save as a {prediction.digit}", key="save-correct", type="primary",
+                      on_click=save_digit, args=(prediction.digit, prediction, image))
+            st.caption("Saved digits go to the My digits page, where you can retrain the model with them.")
+
+layers = st.expander("Inside the network: feature maps of C1, S2, C3 and S4, and C1's filters", on_change="rerun",
+                     key="draw_layers")
+if layers.open:
+    with layers:
+        if prediction is None or prediction.digit is None:
+            st.caption("Draw a digit to see its feature maps.")
+        else:
+            for name, maps in classifier.feature_maps(prediction.digit_image).items():
+                st.markdown(f"**{name}**: {maps.shape[-1]} maps of {maps.shape[0]}×{maps.shape[1]}")
+                st.plotly_chart(maps_figure(maps), config={"displayModeBar": False}, key=f"maps-{name}")
+        filters = classifier.filters("C1")
+        st.markdown(f"**C1's learned filters**: {filters.shape[-1]} kernels of {filters.shape[0]}×{filters.shape[1]} "
+                    "(red excites, blue inhibits)")
+        limit = float(np.abs(filters).max())
+        figure = maps_figure(filters[:, :, 0, :], scale="RdBu_r")
+        st.plotly_chart(figure.update_coloraxes(cmin=-limit, cmax=limit), config={"displayModeBar": False})

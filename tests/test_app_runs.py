@@ -1,0 +1,133 @@
+"""The Runs page through AppTest, over runs written straight into the tmp run store (no training, so it is quick)."""
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lenet import config, runs
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+KILLED = "The training process (pid 4242) ended without finishing: it was killed or crashed."
+
+
+def fake_run(state, epochs_done, model=True, error=None, **settings):
+    """A run folder as the worker leaves it: config, status, metrics and, if asked, a checkpoint and a summary."""
+    run_dir = runs.new_run(config.make_config("quick", **settings))
+    for epoch in range(1, epochs_done + 1):
+        runs.append_metric(run_dir, {"kind": "epoch", "epoch": epoch, "loss": 1 / epoch, "accuracy": 0.9 + epoch / 100,
+                                     "val_loss": 1.1 / epoch, "val_accuracy": 0.89 + epoch / 100, "learning_rate": 0.003,
+                                     "epoch_seconds": 5.0, "seconds": 5.0 * epoch})
+    if model:
+        shutil.copy(config.BUNDLED_MODEL_PATH, run_dir / runs.MODEL_FILE)
+    if state in ("finished", "stopped"):
+        runs.write_json(run_dir / "summary.json", {"stopped": state == "stopped", "epochs_completed": epochs_done,
+                                                   "test_accuracy": 0.9812, "wall_seconds": 42.0})
+    status = {"state": state, "error": error} if error else {"state": state}
+    if state == "running":  # alive: this test's own process stands in for the worker
+        status.update(pid=os.getpid(), pid_started=runs.process_start_time(os.getpid()))
+    runs.update_status(run_dir, **status)
+    time.sleep(0.01)  # distinct creation times keep "newest first" well defined
+    return run_dir
+
+
+@pytest.fixture
+def store():
+    return {
+        "finished": fake_run("finished", 3, shift_pixels=2.0),
+        "failed": fake_run("failed", 2, error=KILLED),
+        "running": fake_run("running", 1),
+    }
+
+
+def open_runs_page():
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()  # AppTest needs one run of the router before it can switch pages
+    app.switch_page("pages/runs.py")
+    return app.run()
+
+
+def select(app, run_dir):
+    return app.selectbox(key="runs_selected").set_value(run_dir.name).run()
+
+
+def button(app, label):
+    return next(widget for widget in app.button if widget.label == label)
+
+
+def test_the_table_lists_every_run_with_its_settings_and_outcome(store):
+    app = open_runs_page()
+    assert not app.exception
+    table = app.dataframe[0].value.set_index("run")
+    assert set(table.index) == {path.name for path in store.values()}
+    finished = table.loc[store["finished"].name]
+    assert (finished["state"], finished["preset"], finished["epochs"]) == ("finished", "quick", "3/2")
+    assert finished["augmentation"] == "shift 2 px" and finished["test accuracy"] == pytest.approx(98.12)
+    assert table.loc[store["failed"].name, "error"] == KILLED
+    assert table.loc[store["running"].name, "state"] == "running"
+
+
+def test_the_overlay_draws_the_curves_of_the_chosen_runs(store):
+    app = open_runs_page()
+    app.multiselect(key="runs_compare").set_value([store["finished"].name, store["failed"].name]).run()
+    charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    assert len(charts) == 2
+    for chart in charts:
+        names = [trace["name"] for trace in chart["data"]]
+        assert names == [f"{store[which].name} {kind}" for which in ("finished", "failed") for kind in ("val", "train")]
+        assert [len(trace["x"]) for trace in chart["data"]] == [3, 3, 2, 2]
+    app.multiselect(key="runs_compare").set_value([]).run()
+    assert not app.get("plotly_chart")
+
+
+def test_a_run_can_be_activated_and_downloaded(store):
+    app = select(open_runs_page(), store["finished"])
+    assert len(app.get("download_button")) == 2  # model.keras and the history CSV
+    button(app, "Use this model for drawing").click().run()
+    assert app.session_state["active_model"] == str(store["finished"] / runs.MODEL_FILE)
+    assert app.success[0].value == "Draw uses this model."
+
+
+def test_a_failed_run_shows_its_error_and_its_checkpoint_can_be_activated(store):
+    app = select(open_runs_page(), store["failed"])
+    assert app.error[0].value == KILLED
+    assert app.caption[-1].value.startswith("Checkpoint: the model of epoch 2")
+    button(app, "Use this model for drawing").click().run()
+    assert app.session_state["active_model"] == str(store["failed"] / runs.MODEL_FILE)
+
+
+def test_a_run_without_a_checkpoint_cannot_be_activated():
+    run_dir = fake_run("failed", 0, model=False, error="ValueError: bad data")
+    app = open_runs_page()
+    assert app.selectbox(key="runs_selected").value == run_dir.name
+    assert app.caption[-1].value == "No checkpoint: no epoch completed."
+    assert button(app, "Use this model for drawing").disabled
+    assert len(app.get("download_button")) == 1  # the history only
+
+
+def test_delete_needs_confirmation_and_resets_the_active_model(store):
+    app = select(open_runs_page(), store["finished"])
+    button(app, "Use this model for drawing").click().run()
+    assert button(app, "Delete run").disabled
+    app.checkbox(key=f"runs_confirm_{store['finished'].name}").check().run()
+    button(app, "Delete run").click().run()
+    assert not store["finished"].exists()
+    assert store["finished"].name not in set(app.dataframe[0].value["run"])
+    assert app.session_state["active_model"] == str(config.BUNDLED_MODEL_PATH)
+
+
+def test_an_active_run_is_not_deleted(store):
+    app = select(open_runs_page(), store["running"])
+    app.checkbox(key=f"runs_confirm_{store['running'].name}").check().run()
+    button(app, "Delete run").click().run()
+    assert "stop it before deleting it" in app.error[0].value
+    assert store["running"].exists()
+
+
+def test_an_empty_store_says_how_to_start_a_run():
+    app = open_runs_page()
+    assert "No runs yet" in app.info[0].value and not app.dataframe

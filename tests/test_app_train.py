@@ -1,0 +1,146 @@
+"""The Train page through AppTest: its controls, presets, a refused setting, a real quick run to the end, the queue and Stop."""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lenet import config, data, runs
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+DEADLINE_SECONDS = 300  # a guard against hanging, not a timing assertion
+
+
+def open_train_page():
+    """A new browser session (as after a reload) on the Train page."""
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()  # AppTest needs one run of the router before it can switch pages
+    app.switch_page("pages/train.py")
+    return app.run()
+
+
+def wait_until(condition, what):
+    deadline = time.time() + DEADLINE_SECONDS
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def state(run_dir):
+    return runs.read_status(run_dir)["state"]
+
+
+def choose_settings(app, preset, **settings):
+    app.selectbox(key="train_preset").set_value(preset).run()
+    for name, value in settings.items():
+        app.number_input(key=f"train_{name}").set_value(value)
+    return app.run()
+
+
+def charts(app):
+    return [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+
+
+def test_controls_have_the_engine_limits_and_tooltips():
+    app = open_train_page()
+    assert not app.exception
+    widgets = {widget.key: widget for kind in ("selectbox", "number_input", "slider") for widget in app.get(kind)}
+    assert set(widgets) == {
+        "train_preset", "train_variant", "train_epochs", "train_batch_size", "train_learning_rate", "train_optimizer",
+        "train_activation", "train_pooling", "train_schedule", "train_shift_pixels", "train_rotation_degrees", "train_seed"}
+    assert all(widget.help for widget in widgets.values())
+    assert (widgets["train_epochs"].min, widgets["train_epochs"].max) == config.EPOCH_RANGE
+    assert (widgets["train_batch_size"].min, widgets["train_batch_size"].max) == config.BATCH_SIZE_RANGE
+    assert (widgets["train_rotation_degrees"].min, widgets["train_rotation_degrees"].max) == config.ROTATION_RANGE
+    assert list(widgets["train_activation"].options) == list(config.ACTIVATIONS)
+    assert app.info[0].value.startswith("No runs yet")
+
+
+def test_changing_the_preset_fills_in_every_setting():
+    app = open_train_page()
+    app.number_input(key="train_epochs").set_value(3).run()
+    for preset_name, preset in config.PRESETS.items():
+        app.selectbox(key="train_preset").set_value(preset_name).run()
+        for name in ("variant", "epochs", "batch_size", "learning_rate", "optimizer", "activation", "pooling",
+                     "schedule", "shift_pixels", "rotation_degrees", "seed"):
+            assert app.session_state[f"train_{name}"] == getattr(preset, name), (preset_name, name)
+    assert app.number_input(key="train_epochs").value == config.PRESETS["quick"].epochs
+    assert app.selectbox(key="train_schedule").value == config.PRESETS["quick"].schedule
+
+
+def test_an_out_of_range_setting_shows_an_error_and_starts_nothing():
+    app = choose_settings(open_train_page(), "quick", learning_rate=0.0)
+    app.button[0].click().run()  # Start
+    assert "learning_rate" in app.error[0].value and app.error[0].value.startswith("Not started")
+    assert runs.list_runs() == [] and app.session_state["followed_run"] is None
+
+
+@pytest.mark.mnist
+def test_a_quick_run_trains_to_the_end_and_its_model_can_be_used():
+    app = choose_settings(open_train_page(), "quick", epochs=1, batch_size=512)
+    app.button[0].click().run()  # Start
+    assert not app.exception
+    run_dir = Path(app.session_state["followed_run"])
+    assert run_dir.parent == config.runs_dir() and runs.read_json(run_dir / "config.json")["batch_size"] == 512
+    assert app.subheader[0].value.endswith(("queued", "running", "finished"))
+
+    # Touching a widget while it trains starts nothing new.
+    app.slider(key="train_rotation_degrees").set_value(5.0).run()
+    assert [run.run_dir for run in runs.list_runs()] == [run_dir]
+
+    wait_until(lambda: state(run_dir) not in runs.ACTIVE_STATES, "the run to end")
+    assert state(run_dir) == "finished", runs.read_status(run_dir)
+    app.run()
+    accuracy = runs.read_json(run_dir / "summary.json")["test_accuracy"]
+    assert app.metric[0].label == "Test accuracy" and app.metric[0].value == f"{accuracy:.2%}"
+    assert any(trace["type"] == "heatmap" for chart in charts(app) for trace in chart["data"])
+
+    # The drill-down: the test digits that are a 4 read as a 9 (or the page's stated count, when there are none).
+    app.selectbox(key=f"train_true_{run_dir.name}").set_value(4)
+    app.selectbox(key=f"train_predicted_{run_dir.name}").set_value(9).run()
+    predictions = np.load(run_dir / "test_predictions.npy")
+    expected = int(((data.load_mnist(log=lambda line: None).y_test == 4) & (predictions == 9)).sum())
+    assert app.caption[-1].value.startswith(f"{expected} test digits are a 4 that the model read as 9")
+    if expected:
+        captions = app.image[0].captions
+        assert len(captions) == min(expected, 40) and captions[0].endswith("true 4, predicted 9")
+
+    use = next(button for button in app.button if button.label == "Use this model for drawing")
+    use.click().run()
+    assert app.session_state["active_model"] == str(run_dir / runs.MODEL_FILE)
+    assert any("Draw uses this model" in message.value for message in app.success)
+
+
+@pytest.mark.mnist
+def test_queue_reload_and_stop_keep_the_last_completed_epoch():
+    app = choose_settings(open_train_page(), "quick", epochs=5, batch_size=512)
+    app.button[0].click().run()  # Start: this run takes the training slot
+    first = Path(app.session_state["followed_run"])
+    wait_until(lambda: state(first) == "running", "the first run to start")
+
+    app.button[0].click().run()  # Start again: this one waits its turn
+    second = Path(app.session_state["followed_run"])
+    assert second != first and state(second) == "queued"
+    assert app.info[0].value.startswith("Queued, position 1") and first.name in app.info[0].value
+    app.button(key="train_stop").click().run()  # stops the queued run before it ever trains
+    wait_until(lambda: state(second) == "stopped", "the queued run to stop")
+    assert not (second / runs.MODEL_FILE).exists()
+
+    # A new session (a reload) finds the run still training, and its Stop button ends it after an epoch.
+    wait_until(lambda: runs.load_metrics(first, kind="epoch"), "the first epoch")
+    reloaded = open_train_page()
+    assert reloaded.subheader[0].value == f"Run {first.name} · running"
+    reloaded.button(key="train_stop").click().run()
+    wait_until(lambda: state(first) not in runs.ACTIVE_STATES, "the stop")
+    assert state(first) == "stopped"
+    summary = runs.read_json(first / "summary.json")
+    assert summary["stopped"] and 1 <= summary["epochs_completed"] < 5
+    assert (first / runs.MODEL_FILE).exists()
+    reloaded.run()
+    assert reloaded.warning[0].value.startswith(f"Stopped by request after {summary['epochs_completed']} completed")
+    assert reloaded.metric[0].value == f"{summary['test_accuracy']:.2%}"

@@ -1,0 +1,66 @@
+"""The command line as a user runs it: a subprocess per command, JSON last."""
+
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lenet import config
+
+
+def run_cli(*arguments):
+    return subprocess.run([sys.executable, "-m", "lenet", *arguments], capture_output=True, text=True,
+                          cwd=config.PROJECT_ROOT, timeout=600)
+
+
+def last_json(output):
+    return json.loads(output.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("variant, params", [("seed", 44_426), ("paper", 61_706)])
+def test_summary_prints_a_layer_table_and_the_parameter_count(variant, params):
+    result = run_cli("summary", "--variant", variant)
+    assert result.returncode == 0, result.stderr
+    assert "C1" in result.stdout and "OUTPUT" in result.stdout
+    assert last_json(result.stdout) == {"params": params}
+
+
+def test_out_of_range_settings_are_refused_before_training():
+    result = run_cli("train", "--preset", "quick", "--epochs", "500")
+    assert result.returncode == 2
+    assert "epochs must be from 1 to 200, got 500" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.mnist
+def test_predict_classifies_good_files_and_reports_bad_ones(tmp_path):
+    from lenet import data
+
+    digit = data.load_mnist(log=lambda line: None).x_test[0]  # a 7
+    dark_on_light = 255 - np.kron((digit * 255).astype("uint8"), np.ones((8, 8), "uint8"))
+    Image.fromarray(dark_on_light).save(tmp_path / "seven.jpg", quality=90)
+    Image.new("L", (64, 64), 255).save(tmp_path / "blank.png")
+    (tmp_path / "notes.png").write_text("this is not an image")
+    result = run_cli("predict", str(tmp_path / "seven.jpg"), str(tmp_path / "blank.png"), str(tmp_path / "notes.png"))
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert result.returncode == 0
+    assert lines[0]["digit"] == int(data.load_mnist(log=lambda line: None).y_test[0])
+    assert len(lines[0]["probabilities"]) == 10
+    assert lines[1]["digit"] is None and "no digit" in lines[1]["error"]
+    assert lines[2]["digit"] is None and "notes.png" in lines[2]["error"]
+
+
+@pytest.mark.mnist
+def test_foreground_training_prints_the_result_last(tmp_path):
+    result = run_cli("train", "--preset", "quick", "--epochs", "1", "--batch-size", "1024", "--run-name", "cli-check")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "epoch 1/1" in result.stdout
+    outcome = last_json(result.stdout)
+    assert set(outcome) >= {"run_id", "run_dir", "test_accuracy", "wall_seconds", "params", "model_path"}
+    assert outcome["state"] == "finished" and outcome["params"] == 44_426 and outcome["test_accuracy"] > 0.8
+    listed = last_json(run_cli("runs").stdout)
+    assert [run["run_id"] for run in listed] == [outcome["run_id"]]

@@ -1,0 +1,58 @@
+import pytest
+
+from lenet import config
+
+
+def test_seed_preset_is_the_tutorial():
+    seed = config.PRESETS["seed"]
+    assert (seed.activation, seed.pooling, seed.optimizer) == ("tanh", "average", "adam")
+    assert (seed.batch_size, seed.epochs, seed.learning_rate) == (128, 20, 0.001)
+    assert not seed.augments
+
+
+def test_overrides_replace_only_what_is_given():
+    tuned = config.make_config("best", epochs=3, batch_size=None)
+    assert tuned.epochs == 3
+    assert tuned.batch_size == config.PRESETS["best"].batch_size
+
+
+@pytest.mark.parametrize("setting, value, words", [
+    ("epochs", 0, "epochs must be from 1 to 200"),
+    ("epochs", 201, "epochs must be from 1 to 200"),
+    ("epochs", 2.5, "epochs must be a whole number"),
+    ("batch_size", 7, "batch_size must be from 8 to 4096"),
+    ("batch_size", 4097, "batch_size must be from 8 to 4096"),
+    ("learning_rate", 0.0, "learning_rate must be in (0, 1]"),
+    ("learning_rate", 1.5, "learning_rate must be in (0, 1]"),
+    ("activation", "sigmoid", "activation must be one of tanh, relu"),
+    ("pooling", "min", "pooling must be one of average, max"),
+    ("rotation_degrees", 90.0, "rotation_degrees must be from 0 to 45"),
+])
+def test_out_of_range_settings_are_refused_with_their_range(setting, value, words):
+    with pytest.raises(config.ConfigError) as refused:
+        config.make_config("seed", **{setting: value})
+    assert words in str(refused.value)
+
+
+def test_limits_are_inclusive():
+    assert config.make_config("seed", epochs=1, batch_size=8, learning_rate=1.0).epochs == 1
+    assert config.make_config("seed", epochs=200, batch_size=4096).batch_size == 4096
+
+
+def test_unknown_preset_and_setting_are_named():
+    with pytest.raises(config.ConfigError, match="preset must be one of seed, best, quick"):
+        config.make_config("fastest")
+    with pytest.raises(config.ConfigError, match="unknown setting.*dropout"):
+        config.make_config("seed", dropout=0.5)
+
+
+def test_config_round_trips_through_a_dict():
+    original = config.make_config("best", seed=7)
+    assert config.TrainConfig.from_dict(original.to_dict()) == original
+
+
+def test_locations_follow_environment_variables(monkeypatch, tmp_path):
+    monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path / "elsewhere"))
+    assert config.runs_dir() == tmp_path / "elsewhere"
+    monkeypatch.delenv("LENET_RUNS_DIR")
+    assert config.runs_dir() == config.PROJECT_ROOT / "runs"

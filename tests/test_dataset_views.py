@@ -1,0 +1,114 @@
+"""Tests for lenet/dataset_views.py: selection, paging, class summaries and mosaics, on small arrays."""
+
+import numpy as np
+import pytest
+
+from lenet import dataset_views
+
+LABELS = np.array([3, 1, 3, 0, 9, 3, 1, 7])
+
+
+def test_select_indices_keeps_the_chosen_classes_in_dataset_order():
+    assert dataset_views.select_indices(LABELS).tolist() == list(range(len(LABELS)))
+    assert dataset_views.select_indices(LABELS, [3]).tolist() == [0, 2, 5]
+    assert dataset_views.select_indices(LABELS, [1, 9]).tolist() == [1, 4, 6]
+    assert dataset_views.select_indices(LABELS, []).tolist() == []
+
+
+def test_select_indices_can_keep_only_the_misclassified():
+    predictions = np.array([3, 7, 3, 0, 4, 8, 1, 7])
+    assert dataset_views.select_indices(LABELS, None, predictions, misclassified_only=True).tolist() == [1, 4, 5]
+    assert dataset_views.select_indices(LABELS, [3], predictions, misclassified_only=True).tolist() == [5]
+    # Predictions alone, without the filter, change nothing.
+    assert dataset_views.select_indices(LABELS, [3], predictions).tolist() == [0, 2, 5]
+
+
+def test_misclassified_only_needs_matching_predictions():
+    with pytest.raises(ValueError, match="needs the predictions"):
+        dataset_views.select_indices(LABELS, misclassified_only=True)
+    with pytest.raises(ValueError, match="differ in shape"):
+        dataset_views.select_indices(LABELS, misclassified_only=True, predictions=np.zeros(3))
+
+
+def test_a_shuffle_seed_gives_a_fixed_random_order_of_the_same_selection():
+    labels = np.arange(1000) % 10
+    first = dataset_views.select_indices(labels, [3, 4], shuffle_seed=7)
+    assert first.tolist() == dataset_views.select_indices(labels, [3, 4], shuffle_seed=7).tolist()
+    assert first.tolist() != dataset_views.select_indices(labels, [3, 4], shuffle_seed=8).tolist()
+    assert first.tolist() != sorted(first.tolist())
+    assert sorted(first.tolist()) == dataset_views.select_indices(labels, [3, 4]).tolist()
+
+
+def test_pages_split_the_selection_and_cover_it_once():
+    indices = np.arange(230)
+    assert dataset_views.page_count(230, 100) == 3
+    assert dataset_views.page_count(200, 100) == 2
+    assert dataset_views.page_count(0, 50) == 1  # an empty selection still has one (empty) page
+    pages = [dataset_views.page_of(indices, page, 100) for page in (1, 2, 3)]
+    assert [len(page) for page in pages] == [100, 100, 30]
+    assert np.concatenate(pages).tolist() == indices.tolist()
+    assert len(dataset_views.page_of(indices, 4, 100)) == 0
+
+
+def test_paging_rejects_bad_numbers():
+    with pytest.raises(ValueError, match="page_size"):
+        dataset_views.page_count(10, 0)
+    with pytest.raises(ValueError, match="counted from 1"):
+        dataset_views.page_of(np.arange(10), 0, 5)
+
+
+def test_class_counts_has_all_ten_digits():
+    assert dataset_views.class_counts(LABELS).tolist() == [1, 2, 0, 3, 0, 0, 0, 1, 0, 1]
+
+
+def test_class_means_average_each_digit_and_leave_absent_digits_black():
+    images = np.zeros((4, 2, 2), dtype=np.float32)
+    images[0, 0, 0], images[1, 0, 0], images[2, 1, 1], images[3] = 1.0, 0.5, 1.0, 0.25
+    means = dataset_views.class_means(images, np.array([5, 5, 2, 2]))
+    assert means.shape == (10, 2, 2)
+    np.testing.assert_allclose(means[5], [[0.75, 0], [0, 0]])
+    np.testing.assert_allclose(means[2], [[0.125, 0.125], [0.125, 0.625]])
+    assert not means[[0, 1, 3, 4, 6, 7, 8, 9]].any()
+
+
+def test_mosaic_places_images_row_by_row_with_gaps():
+    images = np.stack([np.full((2, 3), value, dtype=np.float32) for value in (1, 2, 3)])
+    grid = dataset_views.mosaic(images, columns=2, gap=1, fill=-1)
+    assert grid.shape == (2 * 2 + 1, 2 * 3 + 1)
+    np.testing.assert_array_equal(grid[:2, :3], 1)
+    np.testing.assert_array_equal(grid[:2, 4:], 2)
+    np.testing.assert_array_equal(grid[3:, :3], 3)
+    np.testing.assert_array_equal(grid[2], -1)  # the gap between rows
+    np.testing.assert_array_equal(grid[:, 3], -1)  # the gap between columns
+    np.testing.assert_array_equal(grid[3:, 4:], -1)  # the unused last cell
+
+
+def test_upscale_repeats_pixels():
+    image = np.array([[0, 255], [128, 64]], dtype=np.uint8)
+    big = dataset_views.upscale(image[None], 2)[0]
+    assert big.dtype == np.uint8
+    np.testing.assert_array_equal(big, [[0, 0, 255, 255], [0, 0, 255, 255], [128, 128, 64, 64], [128, 128, 64, 64]])
+
+
+def test_labelled_mosaic_enlarges_each_digit_and_draws_its_caption_under_it():
+    images = np.zeros((3, 28, 28), dtype=np.uint8)
+    images[1, 10:20, 5:9] = 255
+    picture = dataset_views.labelled_mosaic(images, ["7", "", "2 › 3"], columns=2, scale=2,
+                                            caption_colors=["#000000", "#000000", "#ff0000"], gap=6, caption_height=22)
+    assert picture.shape == (2 * (56 + 22), 2 * 56 + 6, 3)
+    assert picture.dtype == np.uint8
+    second = picture[:56, 62:118, 0]  # the second digit, doubled pixel for pixel
+    np.testing.assert_array_equal(second, dataset_views.upscale(images[1], 2))
+    under_first, under_second = picture[56:78, :56], picture[56:78, 62:118]
+    assert (under_first < 100).all(axis=2).any()  # black text for "7"
+    assert (under_second == 255).all()  # no caption, nothing drawn
+    under_third = picture[78 + 56:, :56].astype(int)
+    assert ((under_third[..., 0] > 200) & (under_third[..., 1] < 80)).any()  # red text for the mistake
+
+
+def test_labelled_mosaic_without_colours_is_grey():
+    images = np.zeros((2, 28, 28), dtype=np.uint8)
+    picture = dataset_views.labelled_mosaic(images, ["1", "2"], columns=2)
+    assert picture.shape == (56 + 22, 2 * 56 + 6)
+    assert (picture[:56, :56] == 0).all() and (picture[:56, 56:62] == 255).all()  # a black digit, a white gap
+    assert (picture[56:, :56] < 128).any() and (picture[56:, 62:] < 128).any()  # both captions drawn

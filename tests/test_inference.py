@@ -1,0 +1,60 @@
+import keras
+import numpy as np
+import pytest
+
+from lenet import config, inference, models
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory):
+    # A randomly initialised model is enough for shapes and plumbing; accuracy is tested on the bundled model.
+    path = tmp_path_factory.mktemp("model") / "untrained.keras"
+    models.build_model(config.ModelConfig(activation="relu", pooling="max")).save(path)
+    return inference.Classifier(path)
+
+
+def test_probabilities_for_one_image_and_for_many(classifier):
+    one = classifier.probabilities(np.zeros((28, 28), "float32"))
+    many = classifier.probabilities(np.random.default_rng(0).random((2500, 28, 28), dtype="float32"))
+    assert one.shape == (1, 10) and many.shape == (2500, 10)
+    assert np.allclose(many.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_fast_path_agrees_with_model_predict(classifier):
+    images = np.random.default_rng(1).random((5, 28, 28, 1), dtype="float32")
+    assert np.allclose(classifier.probabilities(images), classifier.model.predict(images, verbose=0), atol=1e-5)
+
+
+def test_feature_maps_and_filters_have_the_layer_shapes(classifier):
+    maps = classifier.feature_maps(np.zeros((28, 28), "float32"))
+    assert {name: value.shape for name, value in maps.items()} == {
+        "C1": (24, 24, 6), "S2": (12, 12, 6), "C3": (8, 8, 16), "S4": (4, 4, 16)}
+    assert classifier.filters("C1").shape == (5, 5, 1, 6)
+    assert classifier.filters("C3").shape == (5, 5, 6, 16)
+
+
+def test_an_empty_image_is_no_digit(classifier):
+    prediction = classifier.classify(np.zeros((280, 280, 4), "uint8"))
+    assert prediction.digit is None and prediction.probabilities is None
+
+
+def test_a_model_carrying_code_is_refused(tmp_path):
+    inputs = keras.Input((28, 28, 1))
+    outputs = keras.layers.Dense(10, activation="softmax")(
+        keras.layers.Flatten()(keras.layers.Lambda(lambda x: x * 2.0)(inputs)))
+    path = tmp_path / "lambda.keras"
+    keras.Model(inputs, outputs).save(path)
+    with pytest.raises(inference.ModelLoadError, match="Lambda layer"):
+        inference.load_model(path)
+
+
+def test_missing_corrupt_and_wrong_shape_models_are_refused(tmp_path):
+    with pytest.raises(inference.ModelLoadError, match="no model file"):
+        inference.load_model(tmp_path / "absent.keras")
+    (tmp_path / "corrupt.keras").write_bytes(b"not a zip file")
+    with pytest.raises(inference.ModelLoadError, match="could not load corrupt.keras"):
+        inference.load_model(tmp_path / "corrupt.keras")
+    wrong = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    wrong.save(tmp_path / "wrong.keras")
+    with pytest.raises(inference.ModelLoadError, match="expected"):
+        inference.load_model(tmp_path / "wrong.keras")

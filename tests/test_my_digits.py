@@ -1,0 +1,175 @@
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from lenet import config, data, models, my_digits
+
+
+def digit(seed):
+    return np.random.default_rng(seed).random((28, 28), dtype="float32")
+
+
+def save_some(labels, **kwargs):
+    return [my_digits.save_digit(digit(index), label, prediction=(label + 1) % 10, **kwargs)
+            for index, label in enumerate(labels)]
+
+
+def npz_bytes(**arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def test_save_list_delete_round_trip():
+    raw = np.full((140, 140), 200, "uint8")
+    first = my_digits.save_digit(digit(0), 7, prediction=1, raw_drawing=raw)
+    second = my_digits.save_digit(digit(1), 3)
+    listed = my_digits.list_digits()
+    assert [d.digit_id for d in listed] == [first, second]
+    assert (listed[0].label, listed[0].prediction, listed[1].prediction) == (7, 1, -1)
+    assert np.abs(listed[0].image - digit(0)).max() <= 0.5 / 255 + 1e-6  # stored as uint8
+    with np.load(my_digits.store_path() / f"{first}.npz") as fields:
+        assert np.array_equal(fields["raw_drawing"], raw)
+    assert my_digits.count_digits() == 2
+    my_digits.delete_digit(first)
+    assert [d.digit_id for d in my_digits.list_digits()] == [second]
+    with pytest.raises(my_digits.MyDigitsError):
+        my_digits.delete_digit(first)
+    with pytest.raises(my_digits.MyDigitsError):
+        my_digits.delete_digit("../elsewhere")
+
+
+@pytest.mark.parametrize("image, label", [(np.zeros((28, 27)), 1), (np.full((28, 28), 2.0), 1), (digit(0), 10),
+                                          (digit(0), -1), (digit(0), 2.5)])
+def test_save_refuses_a_bad_digit(image, label):
+    with pytest.raises(my_digits.MyDigitsError):
+        my_digits.save_digit(image, label)
+    assert my_digits.list_digits() == []
+
+
+def test_the_store_survives_a_truncated_write_and_foreign_files():
+    kept = save_some([1, 2])
+    folder = my_digits.store_path()
+    whole = (folder / f"{kept[0]}.npz").read_bytes()
+    (folder / "20990101-000000-crashed.npz").write_bytes(whole[: len(whole) // 2])  # a crash mid-write
+    (folder / "foreign.npz").write_bytes(npz_bytes(image=np.zeros((5, 5), "uint8"), label=1, prediction=1, saved_at=0.0))
+    (folder / ".partial.tmp").write_bytes(b"half")
+    assert [d.digit_id for d in my_digits.list_digits()] == kept
+    assert my_digits.as_arrays(my_digits.list_digits())[0].shape == (2, 28, 28)
+
+
+def test_export_import_round_trip(tmp_path):
+    save_some([0, 1, 2, 9])
+    before = my_digits.list_digits()
+    exported = my_digits.export_npz()
+    other = tmp_path / "other_store"
+    ids = my_digits.import_npz(exported, store_dir=other)
+    after = my_digits.list_digits(other)
+    assert len(ids) == len(after) == 4
+    assert [d.label for d in after] == [d.label for d in before]
+    assert [d.prediction for d in after] == [d.prediction for d in before]
+    assert [d.saved_at for d in after] == [d.saved_at for d in before]  # so the held-out part stays the same
+    assert np.array_equal(my_digits.as_arrays(after)[0], my_digits.as_arrays(before)[0])
+    # A file path and an uploaded-file-like object work too; each import adds digits with new ids.
+    (tmp_path / "set.npz").write_bytes(exported)
+    my_digits.import_npz(tmp_path / "set.npz", store_dir=other)
+    my_digits.import_npz(io.BytesIO(exported), store_dir=other)
+    assert len({d.digit_id for d in my_digits.list_digits(other)}) == 12
+
+
+def test_a_large_import_keeps_every_digit():
+    images = np.random.default_rng(0).integers(0, 256, (600, 28, 28), dtype="uint8")
+    labels = np.arange(600) % 10
+    assert len(set(my_digits.import_npz(npz_bytes(images=images, labels=labels)))) == 600
+    assert my_digits.count_digits() == len(my_digits.list_digits()) == 600
+
+
+GOOD_IMAGES = np.zeros((3, 28, 28), "uint8")
+GOOD_LABELS = np.array([1, 2, 3])
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"just some text, not an archive", "not a .npz file"),
+    (b"PK\x03\x04 a broken zip", "not a readable .npz"),
+    (npz_bytes(images=GOOD_IMAGES), "no labels array"),
+    (npz_bytes(labels=GOOD_LABELS), "no images array"),
+    (npz_bytes(images=np.zeros((3, 32, 32), "uint8"), labels=GOOD_LABELS), "28×28"),
+    (npz_bytes(images=np.zeros((0, 28, 28), "uint8"), labels=np.array([], "int64")), "no digits"),
+    (npz_bytes(images=GOOD_IMAGES, labels=np.array([1, 2])), "labels must be 3"),
+    (npz_bytes(images=GOOD_IMAGES, labels=np.array([1, 2, 10])), "from 0 to 9"),
+    (npz_bytes(images=GOOD_IMAGES, labels=np.array([1.0, 2.0, 3.0])), "whole numbers"),
+    (npz_bytes(images=np.full((3, 28, 28), np.nan, "float32"), labels=GOOD_LABELS), "uint8 or floats"),
+    (npz_bytes(images=GOOD_IMAGES, labels=GOOD_LABELS, predictions=np.array([1, 2])), "predictions"),
+    (npz_bytes(images=GOOD_IMAGES, labels=GOOD_LABELS, predictions=np.array(["a", "b", "c"])), "predictions"),
+    (npz_bytes(images=np.array([None] * 3, dtype=object), labels=GOOD_LABELS), "not a readable .npz"),
+], ids=["text", "broken-zip", "no-labels", "no-images", "32x32", "empty", "label-count", "label-10", "float-labels",
+        "nan-images", "prediction-count", "text-predictions", "pickled"])
+def test_a_bad_import_is_refused_and_the_set_is_untouched(content, message):
+    kept = save_some([4, 5])
+    with pytest.raises(my_digits.MyDigitsError, match=message):
+        my_digits.import_npz(content)
+    assert [d.digit_id for d in my_digits.list_digits()] == kept
+
+
+def test_holdout_split_by_class_once_there_are_enough_digits():
+    save_some([3] * 10)
+    train, held_out = my_digits.split_holdout(my_digits.list_digits())
+    assert len(train) == 10 and held_out == []  # too few: everything trains, accuracy is measured on all
+    assert len(my_digits.evaluation_arrays()[1]) == 10
+    save_some([3] * 6 + [8] * 8)  # 24 digits: 16 threes, 8 eights
+    digits = my_digits.list_digits()
+    train, held_out = my_digits.split_holdout(digits)
+    assert [d.label for d in held_out] == [3, 3, 3, 3, 8, 8]  # every 4th of each class
+    assert {d.digit_id for d in train} | {d.digit_id for d in held_out} == {d.digit_id for d in digits}
+    assert not {d.digit_id for d in train} & {d.digit_id for d in held_out}
+    train_images, train_labels = my_digits.training_arrays()
+    eval_images, eval_labels = my_digits.evaluation_arrays()
+    assert train_images.shape == (18, 28, 28) and eval_images.shape == (6, 28, 28)
+    assert sorted(eval_labels.tolist()) == [3, 3, 3, 3, 8, 8]
+
+
+def test_suggested_repeat_makes_my_digits_a_small_share():
+    for count in (10, 50, 200):
+        repeated = count * my_digits.suggested_repeat(count)
+        assert repeated / (repeated + data.TRAIN_SIZE) == pytest.approx(config.MY_DIGITS_SHARE, rel=0.1)
+    assert my_digits.suggested_repeat(10 ** 6) == config.MY_DIGITS_REPEAT_RANGE[0]
+
+
+@pytest.fixture(scope="module")
+def tanh_model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "model.keras"
+    models.build_model(config.ModelConfig("paper", "tanh", "average")).save(path)
+    return path
+
+
+def test_finetune_config_keeps_the_models_architecture(tanh_model):
+    save_some([1, 2, 3])
+    train_config = my_digits.retrain_config("finetune", tanh_model)
+    assert (train_config.variant, train_config.activation, train_config.pooling) == ("paper", "tanh", "average")
+    assert train_config.init_model == str(tanh_model.resolve()) and train_config.my_digits
+    assert (train_config.epochs, train_config.learning_rate) == (config.FINETUNE_EPOCHS, config.FINETUNE_LEARNING_RATE)
+    assert train_config.my_digits_repeat == my_digits.suggested_repeat(3)
+    assert my_digits.retrain_config("finetune", tanh_model, epochs=3, learning_rate=1e-4).epochs == 3
+
+
+def test_scratch_config_uses_the_runs_recipe(tanh_model, tmp_path):
+    save_some([1, 2, 3])
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    shutil.copy(tanh_model, run_dir / "model.keras")
+    recipe = config.make_config("seed", variant="paper", epochs=7, batch_size=64)
+    (run_dir / "config.json").write_text(json.dumps(recipe.to_dict()))  # as in a run folder
+    train_config = my_digits.retrain_config("scratch", run_dir / "model.keras")
+    assert (train_config.preset, train_config.epochs, train_config.batch_size) == ("seed", 7, 64)
+    assert train_config.init_model == "" and train_config.my_digits
+
+
+def test_retrain_needs_digits_and_a_known_mode(tanh_model):
+    with pytest.raises(my_digits.MyDigitsError, match="no digits"):
+        my_digits.retrain_config("finetune", tanh_model)
+    save_some([1])
+    with pytest.raises(config.ConfigError):
+        my_digits.retrain_config("sideways", tanh_model)

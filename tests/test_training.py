@@ -1,0 +1,57 @@
+import numpy as np
+import tensorflow as tf
+
+from lenet import config, pipeline, training
+
+
+def test_evaluation_figures_count_the_confusion_matrix():
+    true = np.array([0, 0, 1, 2, 2, 2])
+    predicted = np.array([0, 1, 1, 2, 2, 0])
+    probabilities = np.full((6, 10), 0.01)
+    probabilities[np.arange(6), predicted] = 0.91
+    figures = training.evaluation_figures(true, probabilities)
+    matrix = np.array(figures["confusion_matrix"])
+    assert matrix.shape == (10, 10) and matrix.sum() == 6
+    assert matrix[0, 0] == 1 and matrix[0, 1] == 1 and matrix[2, 0] == 1 and matrix[2, 2] == 2
+    assert figures["test_accuracy"] == 4 / 6
+    assert figures["per_class_accuracy"][:3] == [0.5, 1.0, 2 / 3]
+
+
+def test_one_cycle_warms_up_then_anneals():
+    optimizer = training.make_optimizer(config.make_config("best", learning_rate=0.01), total_steps=1000)
+    schedule = optimizer.learning_rate if callable(optimizer.learning_rate) else optimizer._learning_rate
+    rates = [float(schedule(step)) for step in (0, 150, 999)]
+    assert rates[0] < rates[1] and abs(rates[1] - 0.01) < 1e-6 and rates[2] < rates[0]
+
+
+def test_my_digits_are_mixed_in_repeated():
+    images, labels = np.zeros((10, 28, 28), "float32"), np.zeros(10, "int32")
+    extra = (np.ones((2, 28, 28), "float32"), np.array([7, 1]))
+    mixed_images, mixed_labels = training._mix(images, labels, extra, repeat=5)
+    assert len(mixed_images) == 20 and (mixed_labels == 7).sum() == 5 and mixed_images.sum() == 10 * 28 * 28
+
+
+def test_augmentation_moves_ink_but_keeps_it():
+    image = np.zeros((1, 28, 28, 1), "float32")
+    image[0, 10:18, 12:16] = 1.0
+    generator = tf.random.Generator.from_seed(3)
+    shifted = pipeline.random_affine(image, 3.0, 15.0, generator).numpy()
+    assert shifted.shape == image.shape
+    assert not np.allclose(shifted, image)
+    assert abs(shifted.sum() - image.sum()) / image.sum() < 0.15
+
+
+def test_each_epoch_draws_new_augmentations():
+    images = np.zeros((8, 28, 28), "float32")
+    images[:, 10:18, 12:16] = 1.0
+    dataset = pipeline.training_dataset(images, np.arange(8) % 10, config.make_config("best", batch_size=8))
+    first, second = (next(iter(dataset))[0].numpy() for _ in range(2))
+    assert not np.allclose(np.sort(first.reshape(8, -1), axis=0), np.sort(second.reshape(8, -1), axis=0))
+
+
+def test_training_batches_have_the_configured_size():
+    images, labels = np.zeros((100, 28, 28), "float32"), np.arange(100) % 10
+    train_config = config.make_config("best", batch_size=32)
+    batches = list(pipeline.training_dataset(images, labels, train_config))
+    assert [len(batch[0]) for batch in batches] == [32, 32, 32, 4]
+    assert batches[0][0].shape[1:] == (28, 28, 1)
