@@ -148,7 +148,8 @@ def retrain_config(mode, model_path, epochs=None, learning_rate=None, store_dir=
     settings.update(_architecture_of(model_path), my_digits=True, my_digits_repeat=suggested_repeat(count))
     if mode == "finetune":
         settings.update(init_model=str(Path(model_path).resolve()), epochs=lenet_config.FINETUNE_EPOCHS,
-                        learning_rate=lenet_config.FINETUNE_LEARNING_RATE, schedule="constant")
+                        learning_rate=lenet_config.FINETUNE_LEARNING_RATE, schedule="constant",
+                        ema_momentum=0.0)  # an average over so few steps would mostly keep the old weights
     settings.update(epochs=epochs or settings.get("epochs"), learning_rate=learning_rate or settings.get("learning_rate"))
     return lenet_config.make_config(**settings)
 

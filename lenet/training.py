@@ -91,7 +91,7 @@ class RunRecorder(keras.callbacks.Callback):
         # Checkpoints copy the weights into a twin of the network being trained (a fine-tuned model keeps its own
         # architecture, whatever the preset says), without optimizer state: a third of the size, and all that
         # inference and fine-tuning need.
-        self.export_model = keras.models.clone_model(self.model)
+        self.export_model = keras.models.model_from_json(self.model.to_json())  # never compiled: no optimizer state
         self.train_started = self.last_batch_log = time.time()
         runs.append_metric(self.run_dir, {"kind": "start", "epochs": self.config.epochs,
                                           "steps_per_epoch": self.steps_per_epoch, "time": self.train_started})

@@ -42,7 +42,7 @@ SESSION_DEFAULTS = {
 
 # The Train page's settings widgets (keys "train_<setting>"), filled from a preset; choosing a preset refills them.
 TRAIN_SETTINGS = ("variant", "epochs", "batch_size", "learning_rate", "optimizer", "activation", "pooling", "schedule",
-                  "shift_pixels", "rotation_degrees", "seed")
+                  "shift_pixels", "rotation_degrees", "ema_momentum", "seed")
 TRAIN_DEFAULT_PRESET = "best"
 SESSION_DEFAULTS["train_preset"] = TRAIN_DEFAULT_PRESET
 SESSION_DEFAULTS.update({f"train_{name}": getattr(lenet_config.PRESETS[TRAIN_DEFAULT_PRESET], name) for name in TRAIN_SETTINGS})

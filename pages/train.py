@@ -52,6 +52,9 @@ def settings():
                 help="Augmentation: move each training image by up to this many pixels. 0 turns it off.")
     last.slider("Rotation (degrees)", *config.ROTATION_RANGE, step=1.0, key="train_rotation_degrees",
                 help="Augmentation: rotate each training image by up to this angle. 0 turns it off.")
+    last.number_input("Weight averaging", *config.EMA_RANGE, step=0.001, format="%.4f", key="train_ema_momentum", help=(
+        "Momentum of a moving average of the weights, which validation and the saved model use; it smooths the last "
+        "epochs. 0 turns it off; 0.999 averages over about the last 1,000 steps."))
     return {name: st.session_state[f"train_{name}"] for name in common.TRAIN_SETTINGS}
 
 

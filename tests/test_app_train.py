@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lenet import config, data, runs
+from pages import common
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 DEADLINE_SECONDS = 300  # a guard against hanging, not a timing assertion
@@ -52,7 +53,7 @@ def test_controls_have_the_engine_limits_and_tooltips():
     widgets = {widget.key: widget for kind in ("selectbox", "number_input", "slider") for widget in app.get(kind)}
     assert set(widgets) == {
         "train_preset", "train_variant", "train_epochs", "train_batch_size", "train_learning_rate", "train_optimizer",
-        "train_activation", "train_pooling", "train_schedule", "train_shift_pixels", "train_rotation_degrees", "train_seed"}
+        "train_activation", "train_pooling", "train_schedule", "train_shift_pixels", "train_rotation_degrees", "train_ema_momentum", "train_seed"}
     assert all(widget.help for widget in widgets.values())
     assert (widgets["train_epochs"].min, widgets["train_epochs"].max) == config.EPOCH_RANGE
     assert (widgets["train_batch_size"].min, widgets["train_batch_size"].max) == config.BATCH_SIZE_RANGE
@@ -66,8 +67,7 @@ def test_changing_the_preset_fills_in_every_setting():
     app.number_input(key="train_epochs").set_value(3).run()
     for preset_name, preset in config.PRESETS.items():
         app.selectbox(key="train_preset").set_value(preset_name).run()
-        for name in ("variant", "epochs", "batch_size", "learning_rate", "optimizer", "activation", "pooling",
-                     "schedule", "shift_pixels", "rotation_degrees", "seed"):
+        for name in common.TRAIN_SETTINGS:
             assert app.session_state[f"train_{name}"] == getattr(preset, name), (preset_name, name)
     assert app.number_input(key="train_epochs").value == config.PRESETS["quick"].epochs
     assert app.selectbox(key="train_schedule").value == config.PRESETS["quick"].schedule

@@ -4,7 +4,9 @@
 stops it at the end, pass or fail. Never `playwright install`: the browser is /usr/bin/chromium.
 """
 
+import math
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -21,12 +23,24 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
 SERVER_START_SECONDS = 120
+LOAD_TIMEOUT_MS = 90_000  # a page's first run may load TensorFlow, MNIST or a model on a busy 2-core machine
+# Known-benign console errors: when a visitor's first request is a page's URL (/train), Streamlit's frontend first
+# probes /train/_stcore/health and /train/_stcore/host-config as if the app lived under /train, gets 404 and falls
+# back to /. Nothing else is filtered.
+BENIGN_CONSOLE = re.compile(r"^Failed to load resource: the server responded with a status of 404 .* \[at "
+                            r"https?://[^/]+/[a-z_]+/_stcore/(health|host-config)\]$")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "first_request: must be the first request the app server sees; runs first")
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+    # Streamlit's pages/ quirk shows only on a server's very first request, so that test goes before all others.
+    items.sort(key=lambda item: item.get_closest_marker("first_request") is None)
 
 
 def wait_for_health(url, deadline_seconds=SERVER_START_SECONDS):
@@ -82,13 +96,171 @@ def browser():
         launched.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed  # read by the page fixture, which keeps a screenshot of a failure
+    return report
+
+
 @pytest.fixture
-def page(browser, app_url):
+def page(browser, app_url, request):
     """A fresh visitor (its own browser context, so its own Streamlit session), with console errors collected."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     opened = context.new_page()
     opened.console_errors = []
-    opened.on("console", lambda message: message.type == "error" and opened.console_errors.append(message.text))
+    opened.on("console", lambda message: message.type == "error" and opened.console_errors.append(
+        f"{message.text} [at {message.location.get('url', '?')}]"))
     opened.app_url = app_url
     yield opened
+    if getattr(request.node, "call_failed", False):
+        shots = Path(tempfile.gettempdir()) / "lenet-browser-failures"
+        shots.mkdir(exist_ok=True)
+        shot = shots / (re.sub(r"[^\w.-]+", "_", request.node.name) + ".png")
+        try:
+            opened.screenshot(path=str(shot), full_page=True)
+            print(f"screenshot of the failure: {shot}")
+        except Exception as error:  # the page may be gone; the failure itself is what matters
+            print(f"no screenshot of the failure: {error}")
     context.close()
+
+
+def arc(centre_x, centre_y, radius_x, radius_y, start_degrees, end_degrees, points=24):
+    """Points along an elliptical arc in unit coordinates (y down); degrees grow clockwise on screen."""
+    return [(centre_x + radius_x * math.cos(math.radians(angle)), centre_y + radius_y * math.sin(math.radians(angle)))
+            for angle in (start_degrees + (end_degrees - start_degrees) * i / points for i in range(points + 1))]
+
+
+# Each digit as a person writes it: strokes (polylines) in a unit box, x to the right and y down.
+DIGIT_STROKES = {
+    0: [arc(0.5, 0.5, 0.46, 0.5, -100, -460)],  # anticlockwise from the top, closing with a small overlap
+    1: [[(0.7, 0.0), (0.55, 0.5), (0.35, 1.0)]],
+    2: [arc(0.48, 0.3, 0.42, 0.3, -165, 15, 16) + [(0.6, 0.62), (0.02, 1.0), (0.55, 0.97), (1.0, 0.98)]],
+    3: [arc(0.48, 0.26, 0.42, 0.26, -150, 95, 16) + arc(0.46, 0.74, 0.48, 0.26, -85, 150, 16)],
+    4: [[(0.45, 0.0), (0.0, 0.62), (1.0, 0.62)], [(0.72, 0.25), (0.7, 1.0)]],
+    7: [[(0.0, 0.06), (0.5, 0.02), (1.0, 0.0), (0.7, 0.45), (0.42, 1.0)]],
+}
+
+
+# The drawing canvas lives in the component's shadow root. After Clear (a new canvas key) Streamlit replaces it; for a
+# moment the old, already disposed canvas can still be on the page, and a stroke on it is lost (its drag-and-drop is
+# no longer suppressed, so Chromium starts a native drag). So: draw only on a canvas that is the only one, is not one
+# seen before Clear, and has been on the page for a short while.
+CANVAS_READY_JS = """minimumMs => {
+    const canvases = [];
+    for (const host of document.querySelectorAll('*'))
+        if (host.shadowRoot) canvases.push(...host.shadowRoot.querySelectorAll('canvas.upper-canvas'));
+    if (canvases.length !== 1 || !canvases[0].isConnected || canvases[0].replaced) return false;
+    canvases[0].seenAt = canvases[0].seenAt || performance.now();
+    return performance.now() - canvases[0].seenAt >= minimumMs;
+}"""
+CANVAS_INK_JS = """canvas => {
+    const drawing = canvas.parentElement.querySelector('canvas.lower-canvas');
+    const pixels = drawing.getContext('2d').getImageData(0, 0, drawing.width, drawing.height).data;
+    let bright = 0;
+    for (let i = 0; i < pixels.length; i += 4) bright += pixels[i] > 128;
+    return bright;
+}"""
+
+
+class Studio:
+    """Drives the app in one browser page: navigation, Streamlit's run state, the Draw page's canvas and metric."""
+
+    def __init__(self, page):
+        self.page = page
+
+    def open(self, path="/"):
+        self.page.goto(self.page.app_url + path)
+        self.wait_idle()
+
+    def wait_idle(self, timeout=LOAD_TIMEOUT_MS):
+        """Until the app is connected and its script has finished running (fragments may start again later)."""
+        self.page.locator('[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
+                          '[data-test-script-state="notRunning"]').wait_for(timeout=timeout)
+
+    def sidebar_link(self, title):
+        return self.page.locator('[data-testid="stSidebarNav"] a').filter(
+            has=self.page.get_by_text(title, exact=True))
+
+    def go(self, title):
+        """Open a page through the sidebar, as a visitor does (same session, so session state carries over)."""
+        link = self.sidebar_link(title)
+        address = link.get_attribute("href")
+        link.click()
+        self.page.wait_for_url(address)
+        self.wait_idle()
+
+    def console_errors(self):
+        """The console errors the app caused, without the known-benign ones (see BENIGN_CONSOLE)."""
+        return [error for error in self.page.console_errors if not BENIGN_CONSOLE.match(error)]
+
+    def heading(self):
+        return self.page.locator("h1").first
+
+    def exceptions(self):
+        return self.page.locator('[data-testid="stException"]')
+
+    # The Draw page.
+    def canvas(self):
+        return self.page.locator("canvas.upper-canvas")  # in the component's shadow root; locators pierce it
+
+    def draw(self, strokes, box, steps=3):
+        """Draw strokes (unit coordinates) into box = (left, top, width, height), in canvas pixels, with the mouse.
+
+        Keep boxes out of the canvas's top-right corner (x > 135, y < 35): the component's toolbar covers it while
+        the mouse is over the canvas, so a stroke starting there never reaches the canvas.
+        """
+        canvas = self.canvas()
+        self.page.wait_for_function(CANVAS_READY_JS, arg=300, timeout=LOAD_TIMEOUT_MS)
+        ink_before = canvas.evaluate(CANVAS_INK_JS)
+        origin = canvas.bounding_box()
+        left, top, width, height = box
+        for stroke in strokes:
+            points = [(origin["x"] + left + x * width, origin["y"] + top + y * height) for x, y in stroke]
+            self.page.mouse.move(*points[0], steps=5)  # a hand enters the canvas before the pen touches it
+            self.page.mouse.down()
+            for point in points[1:]:
+                self.page.mouse.move(*point, steps=steps)
+            self.page.mouse.up()
+        # Fabric paints the finished path on its next frame; no new ink means the strokes never reached the canvas.
+        deadline = time.time() + 10
+        while canvas.evaluate(CANVAS_INK_JS) <= ink_before:
+            assert time.time() < deadline, "the strokes left no ink on the canvas"
+            self.page.wait_for_timeout(50)
+
+    def draw_digit(self, digit, box):
+        self.draw(DIGIT_STROKES[digit], box)
+
+    def prediction(self):
+        return self.page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").locator(
+            '[data-testid="stMetricValue"]')
+
+    def settled_prediction(self, timeout_seconds=90):
+        """The Prediction once it has appeared and stopped changing (each stroke can trigger its own rerun).
+
+        Settled: the app is idle and the value reads the same on three polls over about a second.
+        """
+        self.prediction().wait_for(timeout=timeout_seconds * 1000)
+        deadline = time.time() + timeout_seconds
+        readings = []
+        while time.time() < deadline:
+            self.wait_idle()
+            readings = (readings + [self.prediction().inner_text(timeout=timeout_seconds * 1000)])[-3:]
+            if len(readings) == 3 and len(set(readings)) == 1:
+                return readings[-1]
+            self.page.wait_for_timeout(400)
+        raise AssertionError(f"the prediction did not settle within {timeout_seconds} s: last readings {readings}")
+
+    def clear(self):
+        """Press Clear and wait for the empty canvas: no Prediction, the prompt to draw."""
+        self.canvas().evaluate_all("canvases => canvases.forEach(canvas => canvas.replaced = true)")
+        self.page.get_by_role("button", name="Clear").click()
+        self.page.locator('[data-testid="stAlert"]').filter(has_text="Draw a digit…").wait_for(timeout=LOAD_TIMEOUT_MS)
+        self.wait_idle()
+        self.prediction().wait_for(state="detached", timeout=LOAD_TIMEOUT_MS)
+
+
+@pytest.fixture
+def studio(page):
+    return Studio(page)
