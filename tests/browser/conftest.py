@@ -143,17 +143,22 @@ DIGIT_STROKES = {
 }
 
 
-# The drawing canvas lives in the component's shadow root. After Clear (a new canvas key) Streamlit replaces it; for a
-# moment the old, already disposed canvas can still be on the page, and a stroke on it is lost (its drag-and-drop is
-# no longer suppressed, so Chromium starts a native drag). So: draw only on a canvas that is the only one, is not one
-# seen before Clear, and has been on the page for a short while.
+# The drawing canvas lives in the component's shadow root. After Clear (a new canvas key) Streamlit replaces it, and
+# the page's layout can still move for a moment; a stroke then lands on the old, disposed canvas (whose drag-and-drop
+# is no longer suppressed, so Chromium starts a native drag) or on the text under it. So: draw only on a canvas that
+# is the only one, was not on the page before Clear, and has not moved for a short while.
 CANVAS_READY_JS = """minimumMs => {
     const canvases = [];
     for (const host of document.querySelectorAll('*'))
         if (host.shadowRoot) canvases.push(...host.shadowRoot.querySelectorAll('canvas.upper-canvas'));
     if (canvases.length !== 1 || !canvases[0].isConnected || canvases[0].replaced) return false;
-    canvases[0].seenAt = canvases[0].seenAt || performance.now();
-    return performance.now() - canvases[0].seenAt >= minimumMs;
+    const canvas = canvases[0], place = JSON.stringify(canvas.getBoundingClientRect());
+    if (canvas.place !== place) [canvas.place, canvas.placedAt] = [place, performance.now()];
+    return performance.now() - canvas.placedAt >= minimumMs;
+}"""
+CANVAS_AT_JS = """([canvas, x, y]) => {
+    const found = canvas.getRootNode().elementFromPoint(x, y);
+    return found === canvas ? null : `${found?.tagName}.${found?.className}`;
 }"""
 CANVAS_INK_JS = """canvas => {
     const drawing = canvas.parentElement.querySelector('canvas.lower-canvas');
@@ -219,6 +224,8 @@ class Studio:
         for stroke in strokes:
             points = [(origin["x"] + left + x * width, origin["y"] + top + y * height) for x, y in stroke]
             self.page.mouse.move(*points[0], steps=5)  # a hand enters the canvas before the pen touches it
+            covering = canvas.evaluate(f"canvas => ({CANVAS_AT_JS})([canvas, {points[0][0]}, {points[0][1]}])")
+            assert covering is None, f"the pen would start on {covering}, not on the canvas"
             self.page.mouse.down()
             for point in points[1:]:
                 self.page.mouse.move(*point, steps=steps)

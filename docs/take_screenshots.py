@@ -1,0 +1,68 @@
+"""Take the README's screenshots from the real app in headless Chromium: `python docs/take_screenshots.py`.
+
+Serves the app on a free port with the run store named by LENET_RUNS_DIR (default: the project's runs/), draws a 7 on
+the Draw page, and saves one PNG per page into docs/screenshots/.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, wait_for_health  # noqa: E402
+
+PAGES = {"home": "Home", "draw": "Draw", "train": "Train", "dataset": "Dataset", "my_digits": "My digits",
+         "model": "Model", "runs": "Runs"}
+SEVEN = [[(0.15, 0.1), (0.85, 0.1), (0.4, 0.9)]]
+
+
+def draw(page, strokes):
+    box = page.locator("canvas.upper-canvas").bounding_box()
+    for stroke in strokes:
+        points = [(box["x"] + 40 + x * 200, box["y"] + 40 + y * 200) for x, y in stroke]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point, steps=10)
+        page.mouse.up()
+
+
+def main():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                               "--server.port", str(port), "--browser.gatherUsageStats", "false"], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(url)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            navigation = page.locator('[data-testid="stSidebarNav"]')
+            navigation.get_by_text("LeNet-5 Studio", exact=True).wait_for(timeout=60_000)  # app.py's router is up
+            for name, title in PAGES.items():
+                navigation.locator("a").filter(has_text=title).first.click()
+                page.wait_for_load_state("networkidle")
+                if name == "draw":
+                    draw(page, SEVEN)
+                    page.get_by_text("Prediction").wait_for(timeout=60_000)
+                time.sleep(4)  # charts and images finish drawing
+                page.screenshot(path=str(ROOT / "docs" / "screenshots" / f"{name}.png"), full_page=True)
+                print("saved", name)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
