@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from lenet import config as lenet_config
-from lenet import data, inference, runs, training, worker
+from lenet import data, inference, runs, worker
 
 BENCHMARKS_FILE = lenet_config.PROJECT_ROOT / "BENCHMARKS.md"
 SHORT_FRACTION = 0.25  # the default run trains a quarter of each preset's epochs
@@ -81,7 +81,7 @@ def tutorial_fit(splits, epochs):
 def our_fit(train_config, runs_root):
     """Our trainer, metric streaming and checkpoints on, exactly as the CLI and the app run it."""
     run_dir = runs.new_run(train_config, runs_root=runs_root)
-    summary = training.train(train_config, run_dir)
+    summary = worker.execute(run_dir)
     fit_seconds = runs.load_metrics(run_dir, kind="epoch")[-1]["seconds"]
     return {"epochs": train_config.epochs, "batch_size": train_config.batch_size, "fit_seconds": fit_seconds,
             "samples_per_second": train_config.epochs * data.TRAIN_SIZE / fit_seconds,

@@ -26,6 +26,7 @@ ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("stopped", "finished", "failed")
 MODEL_FILE = "model.keras"
 STOP_FILE = "stop-requested"
+ORPHAN_SECONDS = 60
 
 
 class RunError(ValueError):
@@ -105,15 +106,26 @@ def update_status(run_dir, **fields):
 def read_status(run_dir):
     """The run's status; a queued or running run whose worker process is gone is marked failed here."""
     status = read_json(Path(run_dir) / "status.json", {"state": "unknown"})
-    if status.get("state") in ACTIVE_STATES and "pid" in status and not process_alive(status["pid"], status.get("pid_started")):
+    if _worker_gone(status):
         with _status_lock(run_dir):
             status = read_json(Path(run_dir) / "status.json", {})  # the worker may have finished just before exiting
-            if status.get("state") in ACTIVE_STATES:
+            if _worker_gone(status):
                 kept = " The model of the last completed epoch is kept." if (Path(run_dir) / MODEL_FILE).exists() else ""
-                status.update(state="failed", ended=time.time(), error=(
-                    f"The training process (pid {status['pid']}) ended without finishing: it was killed or crashed.{kept}"))
+                process = f"The training process (pid {status['pid']})" if "pid" in status else "The run's creator"
+                status.update(state="failed", ended=time.time(),
+                              error=f"{process} ended without finishing: it was killed or crashed.{kept}")
                 write_json(Path(run_dir) / "status.json", status)
     return status
+
+
+def _worker_gone(status):
+    if status.get("state") not in ACTIVE_STATES:
+        return False
+    if "pid" not in status:
+        # A run gets its process's pid as soon as it is created; one still without a pid long after was never
+        # started (its creator died), and must not block the queue forever.
+        return time.time() - status.get("created", 0) > ORPHAN_SECONDS
+    return not process_alive(status["pid"], status.get("pid_started"))
 
 
 def append_metric(run_dir, record):

@@ -86,3 +86,13 @@ def test_write_json_leaves_no_temporary_files(tmp_path):
     runs.write_json(tmp_path / "status.json", {"state": "finished"})
     assert [path.name for path in tmp_path.iterdir()] == ["status.json"]
     assert json.loads((tmp_path / "status.json").read_text()) == {"state": "finished"}
+
+
+def test_a_queued_run_that_never_got_a_process_stops_blocking_the_queue():
+    import time
+
+    fresh = make_run()
+    assert runs.read_status(fresh)["state"] == "queued"  # just created: its worker is about to start
+    orphan = make_run(created=time.time() - 2 * runs.ORPHAN_SECONDS)
+    status = runs.read_status(orphan)
+    assert status["state"] == "failed" and "creator ended" in status["error"]

@@ -143,22 +143,33 @@ DIGIT_STROKES = {
 }
 
 
-# The drawing canvas lives in the component's shadow root. After Clear (a new canvas key) Streamlit replaces it, and
-# the page's layout can still move for a moment; a stroke then lands on the old, disposed canvas (whose drag-and-drop
-# is no longer suppressed, so Chromium starts a native drag) or on the text under it. So: draw only on a canvas that
-# is the only one, was not on the page before Clear, and has not moved for a short while.
+# The drawing canvas lives in the component's shadow root. After Clear (a new canvas key) Streamlit mounts a new canvas
+# while the old one lingers for a moment as a stale or "retained" element, and the new one shows unstyled until the
+# component's stylesheet applies (its background canvas then sits above the drawing canvas, 288 px lower). A stroke
+# in that moment lands on the old, disposed canvas (whose drag-and-drop is no longer suppressed, so Chromium starts a
+# native drag) or beside the canvas. So: draw only when the script is idle, no element is stale or retained, there is
+# one canvas, not one from before Clear, styled, and it has stayed in place for a short while.
 CANVAS_READY_JS = """minimumMs => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const settled = app?.getAttribute('data-test-script-state') === 'notRunning'
+        && !document.querySelector('[data-stale="true"], [data-retained]');
     const canvases = [];
     for (const host of document.querySelectorAll('*'))
         if (host.shadowRoot) canvases.push(...host.shadowRoot.querySelectorAll('canvas.upper-canvas'));
-    if (canvases.length !== 1 || !canvases[0].isConnected || canvases[0].replaced) return false;
+    if (!settled || canvases.length !== 1 || !canvases[0].isConnected || canvases[0].replaced) return false;
+    const background = canvases[0].getRootNode().querySelector('canvas.dc-background-canvas');
+    if (!background || getComputedStyle(background).position !== 'absolute') return false;  // not styled yet
     const canvas = canvases[0], place = JSON.stringify(canvas.getBoundingClientRect());
-    if (canvas.place !== place) [canvas.place, canvas.placedAt] = [place, performance.now()];
+    if (canvas.place !== place || !canvas.placedAt || performance.now() - canvas.checkedAt > 100)
+        [canvas.place, canvas.placedAt] = [place, performance.now()];  // moved, or not settled at the last check
+    canvas.checkedAt = performance.now();
     return performance.now() - canvas.placedAt >= minimumMs;
 }"""
 CANVAS_AT_JS = """([canvas, x, y]) => {
     const found = canvas.getRootNode().elementFromPoint(x, y);
-    return found === canvas ? null : `${found?.tagName}.${found?.className}`;
+    if (found === canvas) return null;
+    const where = JSON.stringify(found?.getBoundingClientRect()), canvasWhere = JSON.stringify(canvas.getBoundingClientRect());
+    return `${found?.tagName}.${found?.className} "${found?.textContent?.slice(0, 60)}" at ${where} (canvas at ${canvasWhere})`;
 }"""
 CANVAS_INK_JS = """canvas => {
     const drawing = canvas.parentElement.querySelector('canvas.lower-canvas');
@@ -235,6 +246,11 @@ class Studio:
         while canvas.evaluate(CANVAS_INK_JS) <= ink_before:
             assert time.time() < deadline, "the strokes left no ink on the canvas"
             self.page.wait_for_timeout(50)
+
+    def canvas_ink(self):
+        """How many bright pixels the (settled) canvas holds: 0 when it is empty."""
+        self.page.wait_for_function(CANVAS_READY_JS, arg=300, timeout=LOAD_TIMEOUT_MS)
+        return self.canvas().evaluate(CANVAS_INK_JS)
 
     def draw_digit(self, digit, box):
         self.draw(DIGIT_STROKES[digit], box)

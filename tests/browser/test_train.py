@@ -1,0 +1,102 @@
+"""The Train page with a real training run: it trains in the background while the page follows it live, keeps
+running while the visitor is elsewhere, can be stopped, and its model can then classify drawings.
+
+Training here is real (the quick preset, 2 epochs of 50,000 images), so waits are generous deadlines: on CI's
+2 slow cores an epoch takes 10–40 s, plus a few seconds to start TensorFlow.
+"""
+
+import re
+import time
+
+from playwright.sync_api import expect
+
+RUN_HEADER = re.compile(r"^Run (\S+) · (queued|running|finished|stopped|failed)$")
+PROGRESS = re.compile(r"Epoch (\d+)/(\d+) · batch (\d+)/(\d+)")
+BATCH_POINTS_JS = """() => {
+    const chart = [...document.querySelectorAll('.js-plotly-plot')]
+        .find(plot => plot.layout?.title?.text === 'Training loss per batch');
+    return chart ? chart.data[0].x.length : 0;
+}"""
+START_SECONDS, RUN_SECONDS = 300, 600  # deadlines, not expectations
+
+
+def run_header(studio):
+    header = studio.page.locator("h3").filter(has_text=RUN_HEADER)
+    expect(header).to_have_count(1, timeout=60_000)
+    return RUN_HEADER.match(header.inner_text().strip()).groups()
+
+
+def wait_for_state(studio, run_id, states, seconds):
+    expect(studio.page.locator("h3").filter(has_text=re.compile(rf"^Run {re.escape(run_id)} · ({'|'.join(states)})$"))
+           ).to_have_count(1, timeout=seconds * 1000)
+
+
+def progress_step(studio):
+    """(batches done so far over all epochs, points in the per-batch chart), read from the live page."""
+    text = studio.page.locator('[data-testid="stProgress"]').filter(has_text=PROGRESS).inner_text(timeout=START_SECONDS * 1000)
+    epoch, _, batch, steps = map(int, PROGRESS.search(text).groups())
+    return (epoch - 1) * steps + batch, studio.page.evaluate(BATCH_POINTS_JS)
+
+
+def wait_until(condition, seconds, message):
+    deadline = time.time() + seconds
+    while not condition():
+        assert time.time() < deadline, message
+        time.sleep(1)
+
+
+def choose_quick_settings(studio):
+    studio.page.locator('[data-testid="stSelectbox"]').filter(has_text="Preset").click()
+    studio.page.get_by_role("option", name="quick", exact=True).click()
+    studio.wait_idle()
+    for label, value in (("Epochs", "2"), ("Batch size", "512")):
+        field = studio.page.get_by_label(label, exact=True)
+        field.fill(value)
+        field.press("Enter")
+        studio.wait_idle()
+        expect(field).to_have_value(value)
+
+
+def test_train_follow_stop_and_draw_with_the_new_model(studio):
+    studio.open("/train")
+    choose_quick_settings(studio)
+    studio.page.get_by_role("button", name="Start", exact=True).click()
+    studio.wait_idle()
+    first_run, state = run_header(studio)
+    assert "quick" in first_run and state in ("queued", "running")
+    expect(studio.page.get_by_text("quick preset: epochs 2, batch_size 512")).to_be_visible()
+
+    # Live: the progress bar and the per-batch loss chart advance while it trains.
+    step, points = progress_step(studio)
+    wait_until(lambda: progress_step(studio)[0] > step, RUN_SECONDS, f"the progress stayed at batch {step}")
+    wait_until(lambda: studio.page.evaluate(BATCH_POINTS_JS) > points, RUN_SECONDS,
+               f"the per-batch chart stayed at {points} points")
+
+    # Away and back: the run goes on without the page, and the page finds it again.
+    studio.go("Home")
+    studio.go("Train")
+    run_id, state = run_header(studio)
+    assert (run_id, state in ("running", "finished")) == (first_run, True)
+    wait_for_state(studio, first_run, ["finished"], RUN_SECONDS)
+    expect(studio.page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")).to_contain_text("%")
+    expect(studio.page.locator('[data-testid="stMetric"]').filter(has_text="Epochs completed")).to_contain_text("2")
+    studio.page.get_by_role("button", name="Use this model for drawing").click()
+    expect(studio.page.get_by_text("Draw uses this model.")).to_be_visible(timeout=60_000)
+
+    # A second run, stopped on request.
+    studio.page.get_by_role("button", name="Start", exact=True).click()
+    studio.wait_idle()
+    second_run, state = run_header(studio)
+    assert second_run != first_run and state in ("queued", "running")
+    studio.page.get_by_role("button", name="Stop", exact=True).click(timeout=60_000)
+    wait_for_state(studio, second_run, ["stopped"], START_SECONDS)
+    expect(studio.page.get_by_text("Stopped by request")).to_be_visible()
+
+    # The first run's model now classifies drawings.
+    studio.go("Draw")
+    expect(studio.page.locator('[data-testid="stSelectbox"]').filter(has_text="Model")).to_contain_text(
+        f"Run {first_run} (finished")
+    studio.draw_digit(7, (50, 45, 170, 210))
+    assert re.fullmatch(r"\d", studio.settled_prediction(timeout_seconds=120))
+    expect(studio.exceptions()).to_have_count(0)
+    assert studio.console_errors() == []
