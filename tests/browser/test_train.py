@@ -14,16 +14,26 @@ RUN_HEADER = re.compile(r"^Run (\S+) · (queued|running|finished|stopped|failed)
 PROGRESS = re.compile(r"Epoch (\d+)/(\d+) · batch (\d+)/(\d+)")
 BATCH_POINTS_JS = """() => {
     const chart = [...document.querySelectorAll('.js-plotly-plot')]
-        .find(plot => plot.layout?.title?.text === 'Training loss per batch');
+        .find(plot => plot.layout?.title?.text?.includes('Training loss per batch'));  // the theme wraps it in <b>
     return chart ? chart.data[0].x.length : 0;
 }"""
 START_SECONDS, RUN_SECONDS = 300, 600  # deadlines, not expectations
 
 
 def run_header(studio):
+    """(run id, state) of the run the page shows."""
     header = studio.page.locator("h3").filter(has_text=RUN_HEADER)
     expect(header).to_have_count(1, timeout=60_000)
     return RUN_HEADER.match(header.inner_text().strip()).groups()
+
+
+def start_run(studio):
+    """Press Start; returns (run id, state) of the new run once the page shows it."""
+    header = studio.page.locator("h3").filter(has_text=RUN_HEADER)
+    before = RUN_HEADER.match(header.inner_text().strip()).group(1) if header.count() else None
+    studio.page.get_by_role("button", name="Start", exact=True).click()
+    expect(header.filter(has_not_text=f"Run {before} ")).to_have_count(1, timeout=60_000)
+    return run_header(studio)
 
 
 def wait_for_state(studio, run_id, states, seconds):
@@ -32,10 +42,18 @@ def wait_for_state(studio, run_id, states, seconds):
 
 
 def progress_step(studio):
-    """(batches done so far over all epochs, points in the per-batch chart), read from the live page."""
+    """Batches done so far over all epochs, read from the live progress bar's text."""
     text = studio.page.locator('[data-testid="stProgress"]').filter(has_text=PROGRESS).inner_text(timeout=START_SECONDS * 1000)
     epoch, _, batch, steps = map(int, PROGRESS.search(text).groups())
-    return (epoch - 1) * steps + batch, studio.page.evaluate(BATCH_POINTS_JS)
+    return (epoch - 1) * steps + batch
+
+
+def batch_chart_points(studio):
+    """Points in the per-batch loss chart, the live view's last chart (Streamlit draws a chart once it is in view)."""
+    charts = studio.page.locator('[data-testid="stPlotlyChart"]')
+    if charts.count():
+        charts.last.scroll_into_view_if_needed()
+    return studio.page.evaluate(BATCH_POINTS_JS)
 
 
 def wait_until(condition, seconds, message):
@@ -60,17 +78,16 @@ def choose_quick_settings(studio):
 def test_train_follow_stop_and_draw_with_the_new_model(studio):
     studio.open("/train")
     choose_quick_settings(studio)
-    studio.page.get_by_role("button", name="Start", exact=True).click()
-    studio.wait_idle()
-    first_run, state = run_header(studio)
+    first_run, state = start_run(studio)
     assert "quick" in first_run and state in ("queued", "running")
     expect(studio.page.get_by_text("quick preset: epochs 2, batch_size 512")).to_be_visible()
 
     # Live: the progress bar and the per-batch loss chart advance while it trains.
-    step, points = progress_step(studio)
-    wait_until(lambda: progress_step(studio)[0] > step, RUN_SECONDS, f"the progress stayed at batch {step}")
-    wait_until(lambda: studio.page.evaluate(BATCH_POINTS_JS) > points, RUN_SECONDS,
-               f"the per-batch chart stayed at {points} points")
+    step = progress_step(studio)
+    wait_until(lambda: batch_chart_points(studio) > 0, RUN_SECONDS, "the per-batch chart never appeared")
+    points = batch_chart_points(studio)
+    wait_until(lambda: progress_step(studio) > step, RUN_SECONDS, f"the progress stayed at batch {step}")
+    wait_until(lambda: batch_chart_points(studio) > points, RUN_SECONDS, f"the per-batch chart stayed at {points} points")
 
     # Away and back: the run goes on without the page, and the page finds it again.
     studio.go("Home")
@@ -84,9 +101,7 @@ def test_train_follow_stop_and_draw_with_the_new_model(studio):
     expect(studio.page.get_by_text("Draw uses this model.")).to_be_visible(timeout=60_000)
 
     # A second run, stopped on request.
-    studio.page.get_by_role("button", name="Start", exact=True).click()
-    studio.wait_idle()
-    second_run, state = run_header(studio)
+    second_run, state = start_run(studio)
     assert second_run != first_run and state in ("queued", "running")
     studio.page.get_by_role("button", name="Stop", exact=True).click(timeout=60_000)
     wait_for_state(studio, second_run, ["stopped"], START_SECONDS)
