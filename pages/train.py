@@ -25,34 +25,40 @@ def apply_preset():
 
 def settings():
     """The settings widgets, each within the engine's limits; returns {setting: value}."""
-    st.selectbox("Preset", list(config.PRESETS), key="train_preset", on_change=apply_preset, help=(
+    # persist_state="session": Streamlit forgets the value of a widget that a run does not draw, so without it the
+    # settings would fall back to defaults (or to each widget's minimum) after a visit to another page.
+    st.selectbox("Preset", list(config.PRESETS), persist_state="session", key="train_preset", on_change=apply_preset,
+                 help=(
         "Fills in every setting. seed: the Keras tutorial as written (tanh, average pooling, 20 epochs). best: our "
         "recipe (relu, max pooling, shifts and rotations, one-cycle schedule). quick: a few seconds, for a demo."))
     left, middle, right, last = st.columns(4)
-    left.selectbox("Variant", config.VARIANTS, key="train_variant",
+    left.selectbox("Variant", config.VARIANTS, persist_state="session", key="train_variant",
                    help="seed: 28×28 input, as in the tutorial. paper: 32×32 padded input, as in LeCun et al. 1998.")
-    left.number_input("Epochs", *config.EPOCH_RANGE, step=1, key="train_epochs",
+    left.number_input("Epochs", *config.EPOCH_RANGE, step=1, persist_state="session", key="train_epochs",
                       help="Passes over the 50,000 training images.")
-    left.number_input("Batch size", *config.BATCH_SIZE_RANGE, step=32, key="train_batch_size",
+    left.number_input("Batch size", *config.BATCH_SIZE_RANGE, step=32, persist_state="session", key="train_batch_size",
                       help="Images per gradient step. Larger batches are faster per epoch but take fewer steps.")
     middle.number_input("Learning rate", *config.LEARNING_RATE_RANGE, step=0.0005, format="%.4f",
-                        key="train_learning_rate", help="Step size of the optimizer; must be above 0 and at most 1.")
-    middle.selectbox("Optimizer", config.OPTIMIZERS, key="train_optimizer",
+                        persist_state="session", key="train_learning_rate",
+                        help="Step size of the optimizer; must be above 0 and at most 1.")
+    middle.selectbox("Optimizer", config.OPTIMIZERS, persist_state="session", key="train_optimizer",
                      help="adam: adaptive rates (the tutorial's). sgd: with Nesterov momentum 0.9. rmsprop.")
-    middle.selectbox("Schedule", config.SCHEDULES, key="train_schedule", help=(
+    middle.selectbox("Schedule", config.SCHEDULES, persist_state="session", key="train_schedule", help=(
         "How the learning rate changes: constant; onecycle warms up for 15% of the steps, then anneals; "
         "cosine anneals from the start."))
-    right.selectbox("Activation", config.ACTIVATIONS, key="train_activation",
+    right.selectbox("Activation", config.ACTIVATIONS, persist_state="session", key="train_activation",
                     help="tanh as in the paper; relu usually learns faster.")
-    right.selectbox("Pooling", config.POOLINGS, key="train_pooling",
+    right.selectbox("Pooling", config.POOLINGS, persist_state="session", key="train_pooling",
                     help="The subsampling layers S2 and S4: average as in the paper, or max.")
-    right.number_input("Random seed", min_value=0, step=1, key="train_seed",
+    right.number_input("Random seed", min_value=0, step=1, persist_state="session", key="train_seed",
                        help="Fixes the initial weights and the shuffling, so a run can be repeated.")
-    last.slider("Shift (pixels)", *config.SHIFT_RANGE, step=0.5, key="train_shift_pixels",
+    last.slider("Shift (pixels)", *config.SHIFT_RANGE, step=0.5, persist_state="session", key="train_shift_pixels",
                 help="Augmentation: move each training image by up to this many pixels. 0 turns it off.")
-    last.slider("Rotation (degrees)", *config.ROTATION_RANGE, step=1.0, key="train_rotation_degrees",
+    last.slider("Rotation (degrees)", *config.ROTATION_RANGE, step=1.0, persist_state="session",
+                key="train_rotation_degrees",
                 help="Augmentation: rotate each training image by up to this angle. 0 turns it off.")
-    last.number_input("Weight averaging", *config.EMA_RANGE, step=0.001, format="%.4f", key="train_ema_momentum", help=(
+    last.number_input("Weight averaging", *config.EMA_RANGE, step=0.001, format="%.4f", persist_state="session",
+                      key="train_ema_momentum", help=(
         "Momentum of a moving average of the weights, which validation and the saved model use; it smooths the last "
         "epochs. 0 turns it off; 0.999 averages over about the last 1,000 steps."))
     return {name: st.session_state[f"train_{name}"] for name in common.TRAIN_SETTINGS}

@@ -168,8 +168,9 @@ CANVAS_READY_JS = """minimumMs => {
 CANVAS_AT_JS = """([canvas, x, y]) => {
     const found = canvas.getRootNode().elementFromPoint(x, y);
     if (found === canvas) return null;
-    const where = JSON.stringify(found?.getBoundingClientRect()), canvasWhere = JSON.stringify(canvas.getBoundingClientRect());
-    return `${found?.tagName}.${found?.className} "${found?.textContent?.slice(0, 60)}" at ${where} (canvas at ${canvasWhere})`;
+    const where = rect => JSON.stringify(rect);
+    return `${found?.tagName}.${found?.className} "${found?.textContent?.slice(0, 60)}" at `
+        + `${where(found?.getBoundingClientRect())} (canvas at ${where(canvas.getBoundingClientRect())})`;
 }"""
 CANVAS_INK_JS = """canvas => {
     const drawing = canvas.parentElement.querySelector('canvas.lower-canvas');
@@ -279,7 +280,8 @@ class Studio:
         """Press Clear and wait for the empty canvas: no Prediction, the prompt to draw."""
         self.canvas().evaluate_all("canvases => canvases.forEach(canvas => canvas.replaced = true)")
         self.page.get_by_role("button", name="Clear").click()
-        self.page.locator('[data-testid="stAlert"]').filter(has_text="Draw a digit…").wait_for(timeout=LOAD_TIMEOUT_MS)
+        prompt = self.page.locator('[data-testid="stAlert"]').filter(has_text="Draw a digit…")
+        prompt.wait_for(timeout=LOAD_TIMEOUT_MS)
         self.wait_idle()
         self.prediction().wait_for(state="detached", timeout=LOAD_TIMEOUT_MS)
 

@@ -28,7 +28,7 @@ def test_digits_drawn_with_the_mouse_are_read_right(studio):
         if read != str(digit):
             misreads.append(f"{digit} drawn {where} was read as {read}")
         expect(studio.page.get_by_text("What the model sees")).to_be_visible()
-    assert misreads == []
+    assert not misreads, "; ".join(misreads)
     expect(studio.exceptions()).to_have_count(0)
     assert studio.console_errors() == []
 

@@ -1,4 +1,5 @@
-"""Human in the loop: a digit drawn on the Draw page and labelled with "That's a …" is saved and listed on My digits."""
+"""Human in the loop: a digit drawn on the Draw page and labelled with "That's a …" is saved, and listed on the
+My digits page."""
 
 import re
 

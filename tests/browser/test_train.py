@@ -10,6 +10,8 @@ import time
 
 from playwright.sync_api import expect
 
+from lenet import config
+
 RUN_HEADER = re.compile(r"^Run (\S+) · (queued|running|finished|stopped|failed)$")
 PROGRESS = re.compile(r"Epoch (\d+)/(\d+) · batch (\d+)/(\d+)")
 BATCH_POINTS_JS = """() => {
@@ -43,7 +45,8 @@ def wait_for_state(studio, run_id, states, seconds):
 
 def progress_step(studio):
     """Batches done so far over all epochs, read from the live progress bar's text."""
-    text = studio.page.locator('[data-testid="stProgress"]').filter(has_text=PROGRESS).inner_text(timeout=START_SECONDS * 1000)
+    bar = studio.page.locator('[data-testid="stProgress"]').filter(has_text=PROGRESS)
+    text = bar.inner_text(timeout=START_SECONDS * 1000)
     epoch, _, batch, steps = map(int, PROGRESS.search(text).groups())
     return (epoch - 1) * steps + batch
 
@@ -63,16 +66,29 @@ def wait_until(condition, seconds, message):
         time.sleep(1)
 
 
+SETTINGS = {"Epochs": "2", "Batch size": "512"}  # the quick preset with a big batch, to keep the runs short
+
+
 def choose_quick_settings(studio):
-    studio.page.locator('[data-testid="stSelectbox"]').filter(has_text="Preset").click()
+    studio.page.get_by_role("combobox", name="Preset").click()
     studio.page.get_by_role("option", name="quick", exact=True).click()
-    studio.wait_idle()
-    for label, value in (("Epochs", "2"), ("Batch size", "512")):
+    quick = config.PRESETS["quick"]
+    expect(studio.page.get_by_label("Batch size", exact=True)).to_have_value(str(quick.batch_size), timeout=60_000)
+    expect(studio.page.get_by_label("Weight averaging", exact=True)).to_have_value(f"{quick.ema_momentum:.4f}")
+    for label, value in SETTINGS.items():
         field = studio.page.get_by_label(label, exact=True)
         field.fill(value)
         field.press("Enter")
-        studio.wait_idle()
         expect(field).to_have_value(value)
+        studio.wait_idle()
+
+
+def expect_quick_settings(studio):
+    expect(studio.page.get_by_role("combobox", name="Preset")).to_have_value("quick")
+    for label, value in SETTINGS.items():
+        expect(studio.page.get_by_label(label, exact=True)).to_have_value(value)
+    learning_rate = f"{config.PRESETS['quick'].learning_rate:.4f}"
+    expect(studio.page.get_by_label("Learning rate", exact=True)).to_have_value(learning_rate)
 
 
 def test_train_follow_stop_and_draw_with_the_new_model(studio):
@@ -80,18 +96,20 @@ def test_train_follow_stop_and_draw_with_the_new_model(studio):
     choose_quick_settings(studio)
     first_run, state = start_run(studio)
     assert "quick" in first_run and state in ("queued", "running")
-    expect(studio.page.get_by_text("quick preset: epochs 2, batch_size 512")).to_be_visible()
+    expect(studio.page.get_by_text("quick preset: epochs 2, batch_size 512, learning_rate 0.003")).to_be_visible()
 
     # Live: the progress bar and the per-batch loss chart advance while it trains.
     step = progress_step(studio)
     wait_until(lambda: batch_chart_points(studio) > 0, RUN_SECONDS, "the per-batch chart never appeared")
     points = batch_chart_points(studio)
     wait_until(lambda: progress_step(studio) > step, RUN_SECONDS, f"the progress stayed at batch {step}")
-    wait_until(lambda: batch_chart_points(studio) > points, RUN_SECONDS, f"the per-batch chart stayed at {points} points")
+    wait_until(lambda: batch_chart_points(studio) > points, RUN_SECONDS,
+               f"the per-batch chart stayed at {points} points")
 
-    # Away and back: the run goes on without the page, and the page finds it again.
+    # Away and back: the run goes on without the page, and the page finds it again, settings and all.
     studio.go("Home")
     studio.go("Train")
+    expect_quick_settings(studio)
     run_id, state = run_header(studio)
     assert (run_id, state in ("running", "finished")) == (first_run, True)
     wait_for_state(studio, first_run, ["finished"], RUN_SECONDS)
@@ -103,14 +121,14 @@ def test_train_follow_stop_and_draw_with_the_new_model(studio):
     # A second run, stopped on request.
     second_run, state = start_run(studio)
     assert second_run != first_run and state in ("queued", "running")
+    expect(studio.page.get_by_text("Not started")).to_have_count(0)
     studio.page.get_by_role("button", name="Stop", exact=True).click(timeout=60_000)
     wait_for_state(studio, second_run, ["stopped"], START_SECONDS)
     expect(studio.page.get_by_text("Stopped by request")).to_be_visible()
 
     # The first run's model now classifies drawings.
     studio.go("Draw")
-    expect(studio.page.locator('[data-testid="stSelectbox"]').filter(has_text="Model")).to_contain_text(
-        f"Run {first_run} (finished")
+    expect(studio.page.get_by_role("combobox", name="Model")).to_have_value(re.compile(rf"^Run {first_run} \(finished"))
     studio.draw_digit(7, (50, 45, 170, 210))
     assert re.fullmatch(r"\d", studio.settled_prediction(timeout_seconds=120))
     expect(studio.exceptions()).to_have_count(0)
