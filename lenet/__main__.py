@@ -61,7 +61,8 @@ def build_parser():
     runs_command = commands.add_parser("runs", help="list the runs in the run store")
     runs_command.set_defaults(handler=command_runs)
 
-    stop = commands.add_parser("stop", help="stop a run after its current batch (kill it after --timeout)")
+    stop = commands.add_parser(
+        "stop", help="stop a run within a second, keeping its last completed epoch (kill it after --timeout)")
     stop.add_argument("run_id")
     stop.add_argument("--timeout", type=float, default=60.0)
     stop.set_defaults(handler=command_stop)
@@ -109,6 +110,8 @@ def command_train(arguments):
     train_config = lenet_config.make_config(arguments.preset, my_digits=arguments.with_my_digits or None,
                                             init_model=arguments.finetune and str(Path(arguments.finetune).resolve()),
                                             **overrides)
+    for warning in train_config.warnings():
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     if arguments.background:
         run_dir = worker.start(train_config, arguments.run_name)
         emit({"run_id": run_dir.name, "run_dir": str(run_dir), "state": "queued"})

@@ -4,6 +4,7 @@ Every limit and default is defined here once; the CLI, the worker and the app's 
 """
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ LEARNING_RATE_RANGE = (0.0, 1.0)  # low end exclusive
 SHIFT_RANGE = (0.0, 6.0)  # pixels
 ROTATION_RANGE = (0.0, 45.0)  # degrees
 EMA_RANGE = (0.0, 0.9999)
+EMA_FIRST_WEIGHTS_LIMIT = 0.05  # warn when the saved average still holds more of the first weights than this
 MY_DIGITS_REPEAT_RANGE = (1, 1000)
 
 # Retraining with "my digits" (the My digits page, my_digits.retrain_config). Fine-tuning starts from a trained
@@ -135,6 +137,21 @@ class TrainConfig:
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+    def warnings(self, train_images=50_000):
+        """Settings that are valid but will likely disappoint, each in words a user can act on."""
+        found = []
+        if self.ema_momentum:
+            steps = self.epochs * math.ceil(train_images / self.batch_size)
+            # The average starts at the first step's weights and forgets them at rate ema_momentum per step.
+            first_weights_left = self.ema_momentum ** steps
+            if first_weights_left > EMA_FIRST_WEIGHTS_LIMIT:
+                window = round(1 / (1 - self.ema_momentum))
+                found.append(
+                    f"Weight averaging {self.ema_momentum:g} averages over about the last {window:,} steps, but this "
+                    f"run takes only {steps:,}: the saved model would still be {first_weights_left:.0%} its untrained "
+                    f"first weights. Train more epochs, lower it (0.99 averages about 100 steps), or set it to 0.")
+        return found
 
     @classmethod
     def from_dict(cls, values):

@@ -209,11 +209,15 @@ def results(run):
 
 st.title("Train")
 overrides = settings()
+try:
+    train_config, problem = config.make_config(st.session_state.train_preset, **overrides), None
+except config.ConfigError as error:
+    train_config, problem = None, error
+for warning in train_config.warnings() if train_config else []:
+    st.warning(warning)
 if st.button("Start", type="primary", help="Train with these settings in a background process."):
-    try:
-        train_config = config.make_config(st.session_state.train_preset, **overrides)
-    except config.ConfigError as error:
-        st.error(f"Not started: {error}")
+    if problem:
+        st.error(f"Not started: {problem}")
     else:
         st.session_state.followed_run = str(worker.start(train_config))
 

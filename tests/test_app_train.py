@@ -80,6 +80,15 @@ def test_an_out_of_range_setting_shows_an_error_and_starts_nothing():
     assert runs.list_runs() == [] and app.session_state["followed_run"] is None
 
 
+def test_weight_averaging_too_long_for_the_run_is_warned_about_before_start():
+    app = choose_settings(open_train_page(), "best")
+    assert not app.warning
+    app = choose_settings(app, "best", epochs=2)
+    assert len(app.warning) == 1 and "Weight averaging 0.999" in app.warning[0].value
+    app.number_input(key="train_ema_momentum").set_value(0.0).run()
+    assert not app.warning
+
+
 @pytest.mark.mnist
 def test_a_quick_run_trains_to_the_end_and_its_model_can_be_used():
     app = choose_settings(open_train_page(), "quick", epochs=1, batch_size=512)

@@ -56,3 +56,11 @@ def test_locations_follow_environment_variables(monkeypatch, tmp_path):
     assert config.runs_dir() == tmp_path / "elsewhere"
     monkeypatch.delenv("LENET_RUNS_DIR")
     assert config.runs_dir() == config.PROJECT_ROOT / "runs"
+
+
+def test_weight_averaging_longer_than_the_run_is_warned_about():
+    assert config.PRESETS["best"].warnings() == []  # 12 epochs of 391 steps forget the first weights
+    assert config.make_config("best", ema_momentum=0.0, epochs=1).warnings() == []
+    short = config.make_config("best", epochs=1).warnings()
+    assert len(short) == 1 and "only 391" in short[0] and "0.99" in short[0]
+    assert config.make_config("best", epochs=1, ema_momentum=0.99).warnings() == []

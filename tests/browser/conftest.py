@@ -56,13 +56,13 @@ def wait_for_health(url, deadline_seconds=SERVER_START_SECONDS):
 
 
 @pytest.fixture(scope="session")
-def app_url():
+def app_url(tmp_path_factory):
     if os.environ.get("LENET_APP_URL"):
         url = os.environ["LENET_APP_URL"].rstrip("/")
         wait_for_health(url)
         yield url
         return
-    scratch = Path(tempfile.mkdtemp(prefix="lenet-browser-"))
+    scratch = tmp_path_factory.mktemp("app")  # pytest keeps the last three sessions' folders and removes older ones
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
