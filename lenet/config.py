@@ -138,7 +138,7 @@ class TrainConfig:
     def to_dict(self):
         return dataclasses.asdict(self)
 
-    def warnings(self, train_images=50_000):
+    def warnings(self, train_images=50_000):  # data.TRAIN_SIZE (data imports this module, not the other way)
         """Settings that are valid but will likely disappoint, each in words a user can act on."""
         found = []
         if self.ema_momentum:

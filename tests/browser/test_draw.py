@@ -53,5 +53,7 @@ def test_the_drawing_survives_a_trip_to_another_page(studio):
     expect(studio.heading()).to_contain_text("LeNet-5 Studio")
     studio.go("Draw")
     assert studio.settled_prediction() == "7"
+    # The canvas itself shows the drawing again, not only the prediction kept in the session.
+    assert studio.canvas_ink() > 0
     expect(studio.exceptions()).to_have_count(0)
     assert studio.console_errors() == []
