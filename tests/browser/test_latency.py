@@ -88,7 +88,7 @@ def test_pen_up_to_prediction_and_cold_start(studio, browser):
     write_section("\n".join([
         f"Measured {datetime.now():%Y-%m-%d %H:%M} by `tests/browser/test_latency.py` in headless Chromium "
         f"{browser.version} (Debian's `/usr/bin/chromium`, driven by Playwright) against `streamlit run app.py` on "
-        f"this machine: {machine()}, load average {load} at the end (other jobs shared the cores).",
+        f"this machine: {machine()}, load average {load} at the end (the browser, the app and the test share these cores).",
         "",
         "| what | samples | p50 | p95 | max |",
         "|---|---|---|---|---|",
