@@ -46,7 +46,7 @@ def execute(run_dir, log=None):
     run_dir = Path(run_dir)
     _record_process(run_dir, os.getpid())
     signalled = []
-    for signal_number in (signal.SIGTERM, signal.SIGINT):  # a polite kill or Ctrl-C means "stop after this batch"
+    for signal_number in (signal.SIGTERM, signal.SIGINT):  # a polite kill or Ctrl-C means "stop soon", as Stop does
         signal.signal(signal_number, lambda number, frame: signalled.append(number))
     slot = wait_for_turn(run_dir, should_stop=lambda: bool(signalled))
     if slot is None:
@@ -94,7 +94,10 @@ def stop_requested(run_dir):
 
 
 def request_stop(run_dir):
-    """Ask the worker to stop after its current batch; it keeps the model of the last completed epoch."""
+    """Ask the worker to stop within a second or so (it checks between calls into TensorFlow).
+
+    It keeps the model of the last completed epoch.
+    """
     (Path(run_dir) / runs.STOP_FILE).touch()
 
 

@@ -130,10 +130,10 @@ def live(run_dir):
     if run.state == "running":
         progress(records)
     if worker.stop_requested(run_dir):
-        st.caption("Stopping after the current batch; the model of the last completed epoch is kept.")
+        st.caption("Stopping within a second or so; the model of the last completed epoch is kept.")
     else:
         st.button("Stop", key="train_stop", on_click=worker.request_stop, args=(run_dir,),
-                  help="End the run after the current batch, keeping the model of the last completed epoch.")
+                  help="End the run within a second or so, keeping the model of the last completed epoch.")
     curves(records, "train_live")
 
 
