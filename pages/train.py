@@ -9,11 +9,12 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from lenet import config, runs, worker
+from lenet import config, dataset_views, runs, worker
 from pages import common
 
 DIGITS = list(range(10))
-DIGITS_SHOWN = 40  # test digits shown for one cell of the confusion matrix
+DIGITS_SHOWN = 40  # test digits shown for one cell of the confusion matrix...
+DIGITS_PER_ROW = 10  # ...in rows of ten
 
 
 def apply_preset():
@@ -179,8 +180,12 @@ def cell_digits(run, matrix):
     st.caption(f"{len(found)} test digits are a {true} that the model read as {predicted}"
                + (f"; the first {DIGITS_SHOWN}:" if len(found) > DIGITS_SHOWN else ":"))
     if len(found):
-        pictures = [np.kron(splits.x_test[i], np.ones((3, 3))) for i in found[:DIGITS_SHOWN]]
-        st.image(pictures, caption=[f"#{i}: true {true}, predicted {predicted}" for i in found[:DIGITS_SHOWN]], width=84)
+        # One picture, not 40: a single file for the browser to fetch, before the next rerun may replace it.
+        shown = found[:DIGITS_SHOWN]
+        thumbnails = (splits.x_test[shown] * 255).astype(np.uint8)
+        st.image(dataset_views.labelled_mosaic(thumbnails, [f"#{i}" for i in shown], DIGITS_PER_ROW, scale=3),
+                 alt=f"{len(shown)} test digits, each a {true} read as {predicted}: "
+                 + ", ".join(f"#{i}" for i in shown))
 
 
 def results(run):

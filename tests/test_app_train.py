@@ -115,9 +115,12 @@ def test_a_quick_run_trains_to_the_end_and_its_model_can_be_used():
     predictions = np.load(run_dir / "test_predictions.npy")
     expected = int(((data.load_mnist(log=lambda line: None).y_test == 4) & (predictions == 9)).sum())
     assert app.caption[-1].value.startswith(f"{expected} test digits are a 4 that the model read as 9")
-    if expected:
-        captions = app.image[0].captions
-        assert len(captions) == min(expected, 40) and captions[0].endswith("true 4, predicted 9")
+    if expected:  # one mosaic of the digits, named in its alt text
+        alt = app.image[0].proto.imgs[0].alt
+        first = int(np.flatnonzero((data.load_mnist(log=lambda line: None).y_test == 4) & (predictions == 9))[0])
+        description, names = alt.split(": ", 1)
+        assert description == f"{min(expected, 40)} test digits, each a 4 read as 9"
+        assert names.split(", ")[0] == f"#{first}" and len(names.split(", ")) == min(expected, 40)
 
     use = next(button for button in app.button if button.label == "Use this model for drawing")
     use.click().run()

@@ -212,6 +212,10 @@ class Studio:
         """The console errors the app caused, without the known-benign ones (see BENIGN_CONSOLE)."""
         return [error for error in self.page.console_errors if not BENIGN_CONSOLE.match(error)]
 
+    def expect_no_console_errors(self):
+        errors = self.console_errors()
+        assert not errors, "the app caused console errors:\n" + "\n".join(errors)  # all of them, not pytest's first
+
     def heading(self):
         return self.page.locator("h1").first
 

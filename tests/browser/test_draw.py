@@ -30,7 +30,7 @@ def test_digits_drawn_with_the_mouse_are_read_right(studio):
         expect(studio.page.get_by_text("What the model sees")).to_be_visible()
     assert not misreads, "; ".join(misreads)
     expect(studio.exceptions()).to_have_count(0)
-    assert studio.console_errors() == []
+    studio.expect_no_console_errors()
 
 
 def test_clear_empties_the_canvas(studio):
@@ -56,4 +56,4 @@ def test_the_drawing_survives_a_trip_to_another_page(studio):
     # The canvas itself shows the drawing again, not only the prediction kept in the session.
     assert studio.canvas_ink() > 0
     expect(studio.exceptions()).to_have_count(0)
-    assert studio.console_errors() == []
+    studio.expect_no_console_errors()

@@ -32,4 +32,4 @@ def test_a_labelled_drawing_is_saved_and_listed(studio):
     expect(newest).to_contain_text(re.compile(r"^4( \(read as \d\))?$"))
     expect(studio.page.get_by_role("button", name="Delete")).to_have_count(min(before + 1, 100))
     expect(studio.exceptions()).to_have_count(0)
-    assert studio.console_errors() == []
+    studio.expect_no_console_errors()

@@ -25,7 +25,7 @@ def sidebar_titles(page):
 
 def assert_healthy(studio):
     expect(studio.exceptions()).to_have_count(0)
-    assert studio.console_errors() == []
+    studio.expect_no_console_errors()
 
 
 @pytest.mark.first_request
@@ -60,4 +60,4 @@ def test_the_sidebar_leads_to_every_page_in_one_session(studio):
         assert studio.page.url == studio.page.app_url + path
         expect(studio.heading()).to_contain_text(heading)
         expect(studio.exceptions()).to_have_count(0)
-    assert studio.console_errors() == []
+    studio.expect_no_console_errors()

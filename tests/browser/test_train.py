@@ -134,4 +134,4 @@ def test_train_follow_stop_and_draw_with_the_new_model(studio):
     studio.draw_digit(7, (50, 45, 170, 210))
     assert re.fullmatch(r"\d", studio.settled_prediction(timeout_seconds=120))
     expect(studio.exceptions()).to_have_count(0)
-    assert studio.console_errors() == []
+    studio.expect_no_console_errors()

@@ -46,7 +46,7 @@ def test_an_uploaded_scan_of_a_test_digit_is_read_right(studio, mnist_test_set, 
         expect(studio.page.get_by_text("What the model sees")).to_be_visible()
     expect(studio.page.locator('[data-testid="stAlert"]').filter(has_text="cannot be used")).to_have_count(0)
     expect(studio.exceptions()).to_have_count(0)
-    assert studio.console_errors() == []
+    studio.expect_no_console_errors()
 
 
 def test_a_text_file_named_png_gets_a_clear_error(studio, tmp_path):
@@ -61,4 +61,4 @@ def test_a_text_file_named_png_gets_a_clear_error(studio, tmp_path):
     studio.wait_idle()
     expect(studio.prediction()).to_have_count(0)
     expect(studio.exceptions()).to_have_count(0)
-    assert studio.console_errors() == []
+    studio.expect_no_console_errors()
