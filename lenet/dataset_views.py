@@ -3,6 +3,9 @@
 Numpy and Pillow only, so the Dataset page stays thin and these choices can be tested without a UI.
 """
 
+import base64
+import io
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -99,3 +102,10 @@ def labelled_mosaic(images, captions, columns, scale=2, caption_colors=None, gap
         color = caption_colors[number] if caption_colors else 50
         draw.text((left + width // 2, top + height + 3), caption, fill=color, font=font, anchor="mt")
     return np.asarray(picture)
+
+
+def png_data_uri(picture):
+    """A uint8 picture as a `data:image/png;base64,...` address, for an <img> that needs no file from the server."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(picture, dtype=np.uint8)).save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -180,12 +180,13 @@ def cell_digits(run, matrix):
     st.caption(f"{len(found)} test digits are a {true} that the model read as {predicted}"
                + (f"; the first {DIGITS_SHOWN}:" if len(found) > DIGITS_SHOWN else ":"))
     if len(found):
-        # One picture, not 40: a single file for the browser to fetch, before the next rerun may replace it.
         shown = found[:DIGITS_SHOWN]
         thumbnails = (splits.x_test[shown] * 255).astype(np.uint8)
-        st.image(dataset_views.labelled_mosaic(thumbnails, [f"#{i}" for i in shown], DIGITS_PER_ROW, scale=3),
-                 alt=f"{len(shown)} test digits, each a {true} read as {predicted}: "
-                 + ", ".join(f"#{i}" for i in shown))
+        mosaic = dataset_views.labelled_mosaic(thumbnails, [f"#{i}" for i in shown], DIGITS_PER_ROW, scale=3)
+        alt = f"{len(shown)} test digits, each a {true} read as {predicted}: " + ", ".join(f"#{i}" for i in shown)
+        # Inline rather than st.image's media file: Streamlit deletes that file as soon as a rerun stops showing it,
+        # and a browser still fetching it (Start pressed as a run ends, on a busy machine) logs a 404.
+        st.html(f'<img src="{dataset_views.png_data_uri(mosaic)}" alt="{alt}" style="max-width: 100%">')
 
 
 def results(run):

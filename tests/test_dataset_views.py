@@ -1,7 +1,11 @@
 """Tests for lenet/dataset_views.py: selection, paging, class summaries and mosaics, on small arrays."""
 
+import base64
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from lenet import dataset_views
 
@@ -112,3 +116,11 @@ def test_labelled_mosaic_without_colours_is_grey():
     assert picture.shape == (56 + 22, 2 * 56 + 6)
     assert (picture[:56, :56] == 0).all() and (picture[:56, 56:62] == 255).all()  # a black digit, a white gap
     assert (picture[56:, :56] < 128).any() and (picture[56:, 62:] < 128).any()  # both captions drawn
+
+
+def test_a_png_data_uri_decodes_to_the_same_picture():
+    picture = np.random.default_rng(0).integers(0, 256, size=(7, 11), dtype=np.uint8)
+    uri = dataset_views.png_data_uri(picture)
+    assert uri.startswith("data:image/png;base64,")
+    decoded = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    assert np.array_equal(np.asarray(decoded), picture)
