@@ -166,7 +166,9 @@ CANVAS_READY_JS = """minimumMs => {
     return performance.now() - canvas.placedAt >= minimumMs;
 }"""
 CANVAS_AT_JS = """([canvas, x, y]) => {
-    const found = canvas.getRootNode().elementFromPoint(x, y);
+    const root = canvas.getRootNode();
+    if (!canvas.isConnected || !root.elementFromPoint) return 'replaced';  // re-mounted since the ready check
+    const found = root.elementFromPoint(x, y);
     if (found === canvas) return null;
     const where = rect => JSON.stringify(rect);
     return `${found?.tagName}.${found?.className} "${found?.textContent?.slice(0, 60)}" at `
@@ -235,12 +237,18 @@ class Studio:
         canvas = self.canvas()
         self.page.wait_for_function(CANVAS_READY_JS, arg=300, timeout=LOAD_TIMEOUT_MS)
         ink_before = canvas.evaluate(CANVAS_INK_JS)
-        origin = canvas.bounding_box()
         left, top, width, height = box
         for stroke in strokes:
-            points = [(origin["x"] + left + x * width, origin["y"] + top + y * height) for x, y in stroke]
-            self.page.mouse.move(*points[0], steps=5)  # a hand enters the canvas before the pen touches it
-            covering = canvas.evaluate(f"canvas => ({CANVAS_AT_JS})([canvas, {points[0][0]}, {points[0][1]}])")
+            for _ in range(3):
+                origin = canvas.bounding_box()
+                points = [(origin["x"] + left + x * width, origin["y"] + top + y * height) for x, y in stroke]
+                self.page.mouse.move(*points[0], steps=5)  # a hand enters the canvas before the pen touches it
+                covering = canvas.evaluate(f"canvas => ({CANVAS_AT_JS})([canvas, {points[0][0]}, {points[0][1]}])")
+                if covering != "replaced":
+                    break
+                # On a busy machine the component may mount its canvas again just after it looked settled; a
+                # person would see the new one and start the stroke there, so wait for it and do the same.
+                self.page.wait_for_function(CANVAS_READY_JS, arg=300, timeout=LOAD_TIMEOUT_MS)
             assert covering is None, f"the pen would start on {covering}, not on the canvas"
             self.page.mouse.down()
             for point in points[1:]:
