@@ -138,11 +138,13 @@ class TrainConfig:
     def to_dict(self):
         return dataclasses.asdict(self)
 
-    def warnings(self, train_images=50_000):  # data.TRAIN_SIZE (data imports this module, not the other way)
+    def warnings(self):
         """Settings that are valid but will likely disappoint, each in words a user can act on."""
+        from lenet import data  # here, not at the top: data imports this module
+
         found = []
         if self.ema_momentum:
-            steps = self.epochs * math.ceil(train_images / self.batch_size)
+            steps = self.epochs * math.ceil(data.TRAIN_SIZE / self.batch_size)
             # The average starts at the first step's weights and forgets them at rate ema_momentum per step.
             first_weights_left = self.ema_momentum ** steps
             if first_weights_left > EMA_FIRST_WEIGHTS_LIMIT:
