@@ -234,31 +234,34 @@ class Studio:
         Keep boxes out of the canvas's top-right corner (x > 135, y < 35): the component's toolbar covers it while
         the mouse is over the canvas, so a stroke starting there never reaches the canvas.
         """
-        canvas = self.canvas()
-        self.page.wait_for_function(CANVAS_READY_JS, arg=300, timeout=LOAD_TIMEOUT_MS)
-        ink_before = canvas.evaluate(CANVAS_INK_JS)
         left, top, width, height = box
-        for stroke in strokes:
-            for _ in range(3):
-                origin = canvas.bounding_box()
+        for _ in range(3):
+            # On a busy machine the component may mount its canvas again just after it looked settled, and strokes
+            # on the old one are lost. A person would see the new canvas and draw again; so does this, but only when
+            # the canvas drawn on is provably gone: on a canvas still in the page, no ink is a failure.
+            self.page.wait_for_function(CANVAS_READY_JS, arg=300, timeout=LOAD_TIMEOUT_MS)
+            canvas = self.canvas().element_handle()
+            ink_before = canvas.evaluate(CANVAS_INK_JS)
+            origin = canvas.bounding_box()
+            for stroke in strokes:
                 points = [(origin["x"] + left + x * width, origin["y"] + top + y * height) for x, y in stroke]
                 self.page.mouse.move(*points[0], steps=5)  # a hand enters the canvas before the pen touches it
                 covering = canvas.evaluate(f"canvas => ({CANVAS_AT_JS})([canvas, {points[0][0]}, {points[0][1]}])")
-                if covering != "replaced":
+                if covering == "replaced":
                     break
-                # On a busy machine the component may mount its canvas again just after it looked settled; a
-                # person would see the new one and start the stroke there, so wait for it and do the same.
-                self.page.wait_for_function(CANVAS_READY_JS, arg=300, timeout=LOAD_TIMEOUT_MS)
-            assert covering is None, f"the pen would start on {covering}, not on the canvas"
-            self.page.mouse.down()
-            for point in points[1:]:
-                self.page.mouse.move(*point, steps=steps)
-            self.page.mouse.up()
-        # Fabric paints the finished path on its next frame; no new ink means the strokes never reached the canvas.
-        deadline = time.time() + 10
-        while canvas.evaluate(CANVAS_INK_JS) <= ink_before:
-            assert time.time() < deadline, "the strokes left no ink on the canvas"
-            self.page.wait_for_timeout(50)
+                assert covering is None, f"the pen would start on {covering}, not on the canvas"
+                self.page.mouse.down()
+                for point in points[1:]:
+                    self.page.mouse.move(*point, steps=steps)
+                self.page.mouse.up()
+            # Fabric paints the finished path on its next frame; no new ink means the strokes never reached it.
+            deadline = time.time() + 10
+            while canvas.evaluate("canvas => canvas.isConnected") and canvas.evaluate(CANVAS_INK_JS) <= ink_before:
+                assert time.time() < deadline, "the strokes left no ink on the canvas"
+                self.page.wait_for_timeout(50)
+            if canvas.evaluate("canvas => canvas.isConnected"):
+                return
+        raise AssertionError("the canvas was replaced under the pen three times running")
 
     def canvas_ink(self):
         """How many bright pixels the (settled) canvas holds: 0 when it is empty."""
