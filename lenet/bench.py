@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from lenet import config as lenet_config
-from lenet import data, inference, runs, worker
+from lenet import data, datasets, inference, runs, worker
 
 BENCHMARKS_FILE = lenet_config.PROJECT_ROOT / "BENCHMARKS.md"
 SHORT_FRACTION = 0.25  # the default run trains a quarter of each preset's epochs
@@ -21,7 +21,7 @@ LATENCY_REPEATS = 300
 
 
 def run_benchmarks(full=False, log=print):
-    splits = data.load_mnist(log=lambda line: None)
+    splits = data.load(log=lambda line: None)
     fraction = 1.0 if full else SHORT_FRACTION
     seed_config = _scaled("seed", fraction)
     best_config = _scaled("best", fraction)
@@ -53,7 +53,7 @@ def run_benchmarks(full=False, log=print):
 
 
 def _scaled(preset, fraction):
-    epochs = max(1, round(lenet_config.PRESETS[preset].epochs * fraction))
+    epochs = max(1, round(lenet_config.get_preset(preset).epochs * fraction))
     return lenet_config.make_config(preset, epochs=epochs)
 
 
@@ -102,7 +102,7 @@ def our_fit(train_config, runs_root):
     epochs = runs.load_metrics(run_dir, kind="epoch")
     fit_seconds = epochs[-1]["seconds"]
     return {"epochs": train_config.epochs, "batch_size": train_config.batch_size, "fit_seconds": fit_seconds,
-            "samples_per_second": train_config.epochs * data.TRAIN_SIZE / fit_seconds,
+            "samples_per_second": train_config.epochs * datasets.get(train_config.dataset).train_size / fit_seconds,
             "median_epoch_seconds": float(np.median([epoch["epoch_seconds"] for epoch in epochs])),
             "wall_seconds": summary["wall_seconds"], "test_accuracy": summary["test_accuracy"]}
 
@@ -126,7 +126,7 @@ def classification_latency(splits):
     canvas = _canvas_drawing(splits.x_test[0])
     classifier.classify(canvas)  # the first call traces the graph
     ours = _timings(lambda: classifier.classify(canvas))
-    digit = classifier.classify(canvas).digit_image[None, ..., None]
+    digit = classifier.classify(canvas).image[None, ..., None]
     predict = _timings(lambda: classifier.model.predict(digit, verbose=0), repeats=50)
     return {"classify_p50_ms": ours[0], "classify_p95_ms": ours[1], "predict_p50_ms": predict[0], "predict_p95_ms": predict[1]}
 

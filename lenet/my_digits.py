@@ -5,9 +5,7 @@ digit, never the set, and a torn file is skipped on reading. Export and import m
 """
 
 import io
-import os
 import secrets
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from lenet import config as lenet_config
-from lenet import data, runs
+from lenet import datasets, files
 
 MAX_IMPORT_DIGITS = 20_000
 HOLDOUT_MINIMUM = 20  # with fewer digits than this, every one trains and accuracy is measured on all of them
@@ -66,7 +64,7 @@ def _new_id(folder):
 def list_digits(store_dir=None):
     """Every readable digit, oldest first. Torn or foreign files are skipped, never fatal."""
     digits = []
-    for path in sorted(store_path(store_dir).glob("*.npz")):
+    for path in sorted(_digit_files(store_dir)):
         try:
             with np.load(path, allow_pickle=False) as fields:
                 digit = MyDigit(path.stem, fields["image"].astype("float32") / 255.0, int(fields["label"]),
@@ -80,7 +78,12 @@ def list_digits(store_dir=None):
 
 def count_digits(store_dir=None):
     """How many digits the store holds, without reading them: cheap enough for every stroke on the Draw page."""
-    return sum(1 for _ in store_path(store_dir).glob("*.npz"))
+    return sum(1 for _ in _digit_files(store_dir))
+
+
+def _digit_files(store_dir):
+    # Names starting with a dot are files still being written (lenet.files), not digits yet.
+    return (path for path in store_path(store_dir).glob("*.npz") if not path.name.startswith("."))
 
 
 def delete_digit(digit_id, store_dir=None):
@@ -125,57 +128,45 @@ def suggested_repeat(count):
     """How often to repeat `count` digits so they make up about MY_DIGITS_SHARE of the training data."""
     share = lenet_config.MY_DIGITS_SHARE
     low, high = lenet_config.MY_DIGITS_REPEAT_RANGE
-    return int(min(max(round(share / (1 - share) * data.TRAIN_SIZE / max(count, 1)), low), high))
+    train_size = datasets.MNIST.train_size
+    return int(min(max(round(share / (1 - share) * train_size / max(count, 1)), low), high))
 
 
 def retrain_config(mode, model_path, epochs=None, learning_rate=None, store_dir=None):
     """The TrainConfig that retrains `model_path`'s network with my digits mixed into MNIST.
 
     "finetune" continues from the model's weights at a low rate for a few epochs (config.FINETUNE_*), which
-    keeps its MNIST accuracy; "scratch" trains from random weights with the recipe the model was trained with
-    (its run's config.json, or the sidecar .json of the bundled model; else the best preset). Both keep the
-    model's own architecture, read from its layers, since fine-tuned weights only fit the same network.
+    keeps its MNIST accuracy; "scratch" trains from random weights with the recipe the model was trained with.
+    Both read the recipe and the architecture from the model's card, since fine-tuned weights only fit the same
+    network.
     """
+    from lenet import inference  # Keras loads here, not whenever my digits are listed
+
     if mode not in ("finetune", "scratch"):
         raise lenet_config.ConfigError(f"mode must be finetune or scratch, got {mode!r}")
     count = len(training_arrays(store_dir)[1])
     if count == 0:
         raise MyDigitsError("there are no digits to train with: save some on the Draw page first")
-    recipe = _recipe_of(model_path)
-    if recipe.get("init_model") or recipe.get("preset") not in lenet_config.PRESETS:
-        recipe = {"preset": recipe.get("preset") if recipe.get("preset") in lenet_config.PRESETS else "best"}
-    settings = {name: value for name, value in recipe.items() if name not in ("my_digits", "init_model")}
-    settings.update(_architecture_of(model_path), my_digits=True, my_digits_repeat=suggested_repeat(count))
+    model_card = inference.read_card(model_path)
+    if not model_card.dataset_info.is_digits:
+        raise MyDigitsError(f"{Path(model_path).name} is a {model_card.dataset_info.title} model; my digits retrain "
+                            "digit models only. Choose an MNIST model on the Draw page")
+    if mode == "finetune" and model_card.architecture is None:
+        raise MyDigitsError(f"{Path(model_path).name} has no model card, so its network is unknown and cannot be "
+                            "fine-tuned; retrain from scratch, or fine-tune the bundled model")
+    recipe = model_card.config if model_card.architecture else {}
+    if recipe.get("init_model") or recipe.get("preset") not in lenet_config.PRESET_NAMES:
+        recipe = {"preset": recipe.get("preset") if recipe.get("preset") in lenet_config.PRESET_NAMES else "best"}
+    settings = {name: value for name, value in recipe.items() if name not in ("my_digits", "init_model", "dataset")}
+    if model_card.architecture:
+        settings.update(model_card.architecture.to_dict())
+    settings.update(my_digits=True, my_digits_repeat=suggested_repeat(count))
     if mode == "finetune":
         settings.update(init_model=str(Path(model_path).resolve()), epochs=lenet_config.FINETUNE_EPOCHS,
                         learning_rate=lenet_config.FINETUNE_LEARNING_RATE, schedule="constant",
                         ema_momentum=0.0)  # an average over so few steps would mostly keep the old weights
     settings.update(epochs=epochs or settings.get("epochs"), learning_rate=learning_rate or settings.get("learning_rate"))
-    return lenet_config.make_config(**settings)
-
-
-def _recipe_of(model_path):
-    """The training settings a model was made with, or {} when nobody recorded them."""
-    path = Path(model_path)
-    run_config = runs.read_json(path.parent / "config.json") if path.name == runs.MODEL_FILE else None
-    sidecar = runs.read_json(path.with_suffix(".json"), {})
-    recipe = run_config or (sidecar.get("config") if isinstance(sidecar, dict) else None)
-    return recipe if isinstance(recipe, dict) else {}
-
-
-def _architecture_of(model_path):
-    """variant, activation and pooling, read from the model's own layers (C1 and S2)."""
-    from lenet import inference  # Keras loads here, not whenever my digits are listed
-
-    model = inference.load_model(model_path)
-    try:
-        activation = model.get_layer("C1").get_config()["activation"]
-        pooling = "max" if "Max" in type(model.get_layer("S2")).__name__ else "average"
-    except (ValueError, KeyError):
-        raise MyDigitsError(f"{Path(model_path).name} is not a LeNet-5 with layers C1 and S2; "
-                            "retrain from the bundled model or a run instead") from None
-    variant = "paper" if "PAD" in [layer.name for layer in model.layers] else "seed"
-    return {"variant": variant, "activation": activation, "pooling": pooling}
+    return lenet_config.make_config(**settings)  # digits are MNIST's; a setting left None keeps the preset's
 
 
 def export_npz(store_dir=None):
@@ -250,6 +241,5 @@ def _to_uint8(images):
 
 
 def _write_npz_atomically(path, fields):
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", suffix=".tmp", delete=False) as temporary:
+    with files.atomic_path(path) as temporary:
         np.savez(temporary, **fields)
-    os.replace(temporary.name, path)

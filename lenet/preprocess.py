@@ -63,7 +63,7 @@ def to_mnist_digit(image):
 
     `image` is a PIL image or an array of shape (H, W), (H, W, 3) or (H, W, 4), uint8 or float in [0, 1].
     """
-    grey = _shrink_if_huge(_grey_level(_as_float_array(image)))
+    grey = _shrink_if_huge(_grey_level(as_float_array(image)))
     ink = _ink_intensity(grey)
     if ink is None:
         return None
@@ -99,7 +99,7 @@ def _pil_to_array(image):
     return np.asarray(image.convert("RGBA" if has_alpha else "L"))
 
 
-def _as_float_array(image):
+def as_float_array(image):
     """Any supported image as a float32 array in [0, 1] of shape (H, W), (H, W, 3) or (H, W, 4)."""
     if isinstance(image, Image.Image):
         image = _pil_to_array(image)

@@ -9,11 +9,9 @@ import csv
 import fcntl
 import io
 import json
-import os
 import re
 import secrets
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +19,10 @@ from pathlib import Path
 import psutil
 
 from lenet import config as lenet_config
+from lenet import datasets, files
+from lenet.files import read_json, write_json
 
 ACTIVE_STATES = ("queued", "running")
-FINAL_STATES = ("stopped", "finished", "failed")
 MODEL_FILE = "model.keras"
 STOP_FILE = "stop-requested"
 ORPHAN_SECONDS = 60
@@ -49,21 +48,6 @@ class RunInfo:
     def model_path(self):
         path = self.run_dir / MODEL_FILE
         return path if path.exists() else None
-
-
-def write_json(path, value):
-    """Write JSON atomically: a reader sees the old file or the new one, never half of one."""
-    path = Path(path)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as temporary:
-        temporary.write(json.dumps(value, indent=1))
-    os.replace(temporary.name, path)
-
-
-def read_json(path, default=None):
-    try:
-        return json.loads(Path(path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return default
 
 
 def new_run(train_config, run_name=None, runs_root=None):
@@ -181,22 +165,13 @@ def delete_run(run_id, runs_root=None):
 
 
 def bundle_run(run_dir, model_path=None):
-    """Copy a finished run's model to models/ as the bundled model, with a sidecar saying how to reproduce it."""
+    """Copy a finished run's model to models/ as its dataset's bundled model; its card says how to train it again."""
     run = load_run(run_dir)
     if run.state != "finished" or run.model_path is None:
         raise RunError(f"run {run.run_id} is {run.state}; only a finished run's model can be bundled")
-    model_path = Path(model_path or lenet_config.BUNDLED_MODEL_PATH)
-    overrides = {name: value for name, value in run.config.items()
-                 if value != lenet_config.PRESETS[run.config["preset"]].to_dict().get(name)}
-    command = f"python -m lenet train --preset {run.config['preset']}" + "".join(
-        f" --{name.replace('_', '-')} {value}" for name, value in overrides.items())
-    temporary = model_path.with_name(f".{model_path.name}.tmp")
-    shutil.copyfile(run.model_path, temporary)
-    os.replace(temporary, model_path)
-    write_json(model_path.with_suffix(".json"), {
-        "config": run.config, "test_accuracy": run.summary["test_accuracy"], "test_loss": run.summary["test_loss"],
-        "wall_seconds": round(run.summary["wall_seconds"], 1), "run_id": run.run_id,
-        "command": f"{command} && python -m lenet bundle RUN_ID"})
+    dataset = run.config.get("dataset", datasets.DEFAULT)
+    model_path = Path(model_path or lenet_config.BUNDLED_MODELS[dataset])
+    files.write_atomic(model_path, run.model_path.read_bytes())  # the card inside comes along
     return model_path
 
 

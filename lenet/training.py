@@ -3,7 +3,6 @@
 The same function serves the CLI's foreground `train` and the app's worker process (lenet/worker.py).
 """
 
-import os
 import resource
 import time
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from lenet import data, inference, models, pipeline, runs
+from lenet import card, cli, data, files, inference, models, pipeline, runs
 
 # Batches run in calls into TensorFlow of about this many images (64 batches of 128): fewer Python round trips
 # between steps, and on two cores still metrics and a stop check about three times a second.
@@ -30,10 +29,10 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
     run_dir = Path(run_dir)
     started = time.time()
     keras.utils.set_random_seed(train_config.seed)
-    splits = data.load_mnist(log=log or (lambda line: None))
+    splits = data.load(train_config.dataset, log=log or (lambda line: None))
     train_images, train_labels = _mix(splits.x_train, splits.y_train, extra_training, train_config.my_digits_repeat)
     steps = pipeline.steps_per_epoch(len(train_images), train_config.batch_size)
-    model = _starting_model(train_config)
+    model = starting_model(train_config)
     model.compile(
         optimizer=make_optimizer(train_config, steps * train_config.epochs),
         loss=keras.losses.SparseCategoricalCrossentropy(),
@@ -66,10 +65,15 @@ def make_optimizer(train_config, total_steps):
     return optimizer_class(rate, **averaging)
 
 
-def _starting_model(train_config):
-    if train_config.init_model:
-        return inference.load_model(train_config.init_model)
-    return models.build_model(train_config.model_config())
+def starting_model(train_config):
+    """A fresh network, or the model to fine-tune, which must know the same dataset (its card says which)."""
+    if not train_config.init_model:
+        return models.build_model(train_config.model_config())
+    model_card = inference.read_card(train_config.init_model)
+    if model_card.dataset != train_config.dataset:
+        raise inference.ModelLoadError(f"{Path(train_config.init_model).name} is a {model_card.dataset_info.title} "
+                                       f"model; it cannot be fine-tuned on {train_config.dataset}")
+    return inference.load_model(train_config.init_model)
 
 
 def _mix(images, labels, extra, repeat):
@@ -94,6 +98,7 @@ class RunRecorder(keras.callbacks.Callback):
         # architecture, whatever the preset says), without optimizer state: a third of the size, and all that
         # inference and fine-tuning need.
         self.export_model = keras.models.model_from_json(self.model.to_json())  # never compiled: no optimizer state
+        self.card = card.for_config(self.config, run_id=self.run_dir.name, reproduce=cli.train_command(self.config))
         self.train_started = self.last_batch_log = time.time()
         runs.append_metric(self.run_dir, {"kind": "start", "epochs": self.config.epochs,
                                           "steps_per_epoch": self.steps_per_epoch, "time": self.train_started})
@@ -125,9 +130,7 @@ class RunRecorder(keras.callbacks.Callback):
 
     def save_checkpoint(self):
         self.export_model.set_weights(self.model.get_weights())
-        temporary = self.run_dir / ".model-partial.keras"
-        self.export_model.save(temporary)
-        os.replace(temporary, self.run_dir / runs.MODEL_FILE)
+        card.save_model(self.export_model, self.run_dir / runs.MODEL_FILE, self.card)
 
     def _learning_rate(self):
         return float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
@@ -138,7 +141,7 @@ class RunRecorder(keras.callbacks.Callback):
 
 
 def write_summary(run_dir, splits, recorder, started):
-    """Evaluate the kept model on the test set and write summary.json and test_predictions.npy."""
+    """Evaluate the kept model on the test set; write summary.json, test_predictions.npy and the model's final card."""
     summary = {"stopped": recorder.stopped, "epochs_completed": recorder.epochs_completed,
                "train_seconds": time.time() - recorder.train_started}
     model_path = run_dir / runs.MODEL_FILE
@@ -146,21 +149,24 @@ def write_summary(run_dir, splits, recorder, started):
         classifier = inference.Classifier(model_path)
         probabilities = classifier.probabilities(splits.x_test)
         predictions = probabilities.argmax(axis=1)
-        np.save(run_dir / "test_predictions.npy", predictions.astype("uint8"))
-        true = splits.y_test.astype(int)
-        summary.update(evaluation_figures(true, probabilities), model_path=str(model_path),
-                       params=classifier.model.count_params())
+        with files.atomic_path(run_dir / "test_predictions.npy") as temporary:
+            np.save(temporary, predictions.astype("uint8"))
+        figures = evaluation_figures(splits.y_test.astype(int), probabilities)
+        summary.update(figures, model_path=str(model_path), params=classifier.model.count_params())
+        card.write(model_path, classifier.card.replace(test_accuracy=figures["test_accuracy"],
+                                                        test_loss=figures["test_loss"]))
     summary["wall_seconds"] = time.time() - started
     # The process's peak resident memory (Linux reports kilobytes): what a training worker needs.
     summary["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    runs.write_json(run_dir / "summary.json", summary)
+    files.write_json(run_dir / "summary.json", summary)
     return summary
 
 
 def evaluation_figures(true_labels, probabilities):
-    """Test accuracy, loss, the confusion matrix (rows: true digit, columns: predicted) and per-class accuracy."""
+    """Test accuracy, loss, the confusion matrix (rows: true class, columns: predicted) and per-class accuracy."""
+    classes = probabilities.shape[1]
     predictions = probabilities.argmax(axis=1)
-    confusion = np.bincount(true_labels * 10 + predictions, minlength=100).reshape(10, 10)
+    confusion = np.bincount(true_labels * classes + predictions, minlength=classes * classes).reshape(classes, classes)
     picked = probabilities[np.arange(len(true_labels)), true_labels]
     return {
         "test_accuracy": float((predictions == true_labels).mean()),

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from lenet import config as lenet_config
-from lenet import data, inference, runs
+from lenet import data, datasets, inference, runs
 
 
 def _use_the_router():
@@ -45,7 +45,8 @@ TRAIN_SETTINGS = ("variant", "epochs", "batch_size", "learning_rate", "optimizer
                   "shift_pixels", "rotation_degrees", "ema_momentum", "seed")
 TRAIN_DEFAULT_PRESET = "best"
 SESSION_DEFAULTS["train_preset"] = TRAIN_DEFAULT_PRESET
-SESSION_DEFAULTS.update({f"train_{name}": getattr(lenet_config.PRESETS[TRAIN_DEFAULT_PRESET], name) for name in TRAIN_SETTINGS})
+SESSION_DEFAULTS.update({f"train_{name}": getattr(lenet_config.get_preset(TRAIN_DEFAULT_PRESET), name)
+                         for name in TRAIN_SETTINGS})
 
 
 def init_session_state():
@@ -64,15 +65,16 @@ def load_classifier(model_path=None):
     return _load_classifier(str(path), path.stat().st_mtime)
 
 
-@st.cache_resource(show_spinner="Loading MNIST…")
-def load_splits():
-    """MNIST, split as the tutorial does. Shared by every session; the arrays are read-only."""
-    return data.load_mnist(log=lambda line: None)
+@st.cache_resource(show_spinner="Loading the dataset…")
+def load_splits(dataset_name="mnist"):
+    """A dataset, split as the tutorial does. Shared by every session; the arrays are read-only."""
+    return data.load(dataset_name, log=lambda line: None)
 
 
 def model_choices():
     """(label, path) for the bundled model and every run that has a checkpoint, newest run first."""
-    choices = [("Bundled model (best preset)", str(lenet_config.BUNDLED_MODEL_PATH))]
+    choices = [(f"Bundled {datasets.get(name).title} model (best preset)", str(path))
+               for name, path in lenet_config.BUNDLED_MODELS.items() if path.is_file()]
     for run in runs.list_runs():
         if run.model_path:
             accuracy = run.summary.get("test_accuracy")

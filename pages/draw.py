@@ -27,7 +27,7 @@ def choose_model():
 
 
 def save_digit(label, prediction, raw_image):
-    my_digits.save_digit(prediction.digit_image, label, prediction.digit, raw_drawing=raw_drawing(raw_image))
+    my_digits.save_digit(prediction.image, label, prediction.label, raw_drawing=raw_drawing(raw_image))
     st.toast(f"Saved as a {label}. My digits: {my_digits.count_digits()} saved", icon="✅")
     clear_canvas()  # ready for the next one
 
@@ -122,14 +122,14 @@ with left:
 
 prediction = classifier.classify(image) if image is not None else None
 with right:
-    if prediction is None or prediction.digit is None:
+    if prediction is None or prediction.label is None:
         st.info(prompt(image, source))
     else:
         probabilities = prediction.probabilities
         number, chart = st.columns([1, 3])
-        number.metric("Prediction", str(prediction.digit), delta=f"{probabilities[prediction.digit]:.1%} probability",
+        number.metric("Prediction", str(prediction.label), delta=f"{probabilities[prediction.label]:.1%} probability",
                       delta_color="off", delta_arrow="off")
-        colours = ["#ff4b4b" if digit == prediction.digit else "#8a8fa3" for digit in range(10)]
+        colours = ["#ff4b4b" if digit == prediction.label else "#8a8fa3" for digit in range(10)]
         bars = go.Figure(go.Bar(x=list(range(10)), y=probabilities.tolist(), marker_color=colours,
                                 hovertemplate="%{x}: %{y:.2%}<extra></extra>"))
         bars.update_layout(height=220, margin=dict(l=0, r=0, t=10, b=0), yaxis_range=[0, 1],
@@ -138,25 +138,25 @@ with right:
         sees, teach = st.columns([1, 1.3])
         with sees:
             st.markdown("**What the model sees** (28×28)")
-            st.plotly_chart(pixels_figure(prediction.digit_image), config={"displayModeBar": False}, width="content")
+            st.plotly_chart(pixels_figure(prediction.image), config={"displayModeBar": False}, width="content")
         with teach:
             st.markdown("**Teach it:** that's a …")
             for row in (range(5), range(5, 10)):
                 for column, label in zip(st.columns(5), row):
                     column.button(str(label), key=f"label-{label}", on_click=save_digit,
                                   args=(label, prediction, image), width="stretch")
-            st.button(f"Right, save as a {prediction.digit}", key="save-correct", type="primary",
-                      on_click=save_digit, args=(prediction.digit, prediction, image))
+            st.button(f"Right, save as a {prediction.label}", key="save-correct", type="primary",
+                      on_click=save_digit, args=(prediction.label, prediction, image))
             st.caption("Saved digits go to the My digits page, where you can retrain the model with them.")
 
 layers = st.expander("Inside the network: feature maps of C1, S2, C3 and S4, and C1's filters", on_change="rerun",
                      key="draw_layers")
 if layers.open:
     with layers:
-        if prediction is None or prediction.digit is None:
+        if prediction is None or prediction.label is None:
             st.caption("Draw a digit to see its feature maps.")
         else:
-            for name, maps in classifier.feature_maps(prediction.digit_image).items():
+            for name, maps in classifier.feature_maps(prediction.image).items():
                 st.markdown(f"**{name}**: {maps.shape[-1]} maps of {maps.shape[0]}×{maps.shape[1]}")
                 st.plotly_chart(maps_figure(maps), config={"displayModeBar": False}, key=f"maps-{name}")
         filters = classifier.filters("C1")

@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from lenet import config as lenet_config
-from lenet import models, runs
+from lenet import inference, models
 from pages import common
 
 PAGES = [
@@ -25,12 +25,11 @@ def tutorial_layer_table():
 
 
 def test_accuracy(model_path):
-    """The test accuracy recorded beside a model: the bundled model's sidecar, or its run's summary. None if unknown."""
-    path = Path(model_path)
-    record_path = path.with_suffix(".json") if path == lenet_config.BUNDLED_MODEL_PATH else path.parent / "summary.json"
-    record = runs.read_json(record_path, {})
-    accuracy = record.get("test_accuracy") if isinstance(record, dict) else None
-    return accuracy if isinstance(accuracy, (int, float)) else None
+    """The test accuracy in a model's card; None if unknown or unreadable."""
+    try:
+        return inference.read_card(model_path).test_accuracy
+    except inference.ModelLoadError:
+        return None
 
 
 st.title("✏️ LeNet-5 Studio")

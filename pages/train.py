@@ -19,7 +19,7 @@ DIGITS_PER_ROW = 10  # ...in rows of ten
 
 def apply_preset():
     """The preset changed: every setting takes that preset's value."""
-    preset = config.PRESETS[st.session_state.train_preset]
+    preset = config.get_preset(st.session_state.train_preset)
     for name in common.TRAIN_SETTINGS:
         st.session_state[f"train_{name}"] = getattr(preset, name)
 
@@ -28,12 +28,12 @@ def settings():
     """The settings widgets, each within the engine's limits; returns {setting: value}."""
     # persist_state="session": Streamlit forgets the value of a widget that a run does not draw, so without it the
     # settings would fall back to defaults (or to each widget's minimum) after a visit to another page.
-    st.selectbox("Preset", list(config.PRESETS), persist_state="session", key="train_preset", on_change=apply_preset,
+    st.selectbox("Preset", config.PRESET_NAMES, persist_state="session", key="train_preset", on_change=apply_preset,
                  help=(
         "Fills in every setting. seed: the Keras tutorial as written (tanh, average pooling, 20 epochs). best: our "
         "recipe (relu, max pooling, shifts and rotations, one-cycle schedule). quick: a few seconds, for a demo."))
     left, middle, right, last = st.columns(4)
-    left.selectbox("Variant", config.VARIANTS, persist_state="session", key="train_variant",
+    left.selectbox("Variant", list(config.VARIANTS), persist_state="session", key="train_variant",
                    help="seed: 28×28 input, as in the tutorial. paper: 32×32 padded input, as in LeCun et al. 1998.")
     left.number_input("Epochs", *config.EPOCH_RANGE, step=1, persist_state="session", key="train_epochs",
                       help="Passes over the 50,000 training images.")

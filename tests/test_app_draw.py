@@ -66,7 +66,7 @@ def bar_probabilities(app):
 @pytest.fixture(scope="module")
 def digits():
     """Two MNIST test digits (and their labels) that the bundled model reads correctly."""
-    splits = data.load_mnist(log=lambda line: None)
+    splits = data.load(log=lambda line: None)
     classifier = inference.Classifier(lenet_config.BUNDLED_MODEL_PATH)
     right = classifier.probabilities(splits.x_test[:50]).argmax(axis=1) == splits.y_test[:50]
     chosen, labels = [], set()
@@ -146,7 +146,7 @@ def test_the_model_selector_switches_the_active_model(digits):
     app = draw(open_draw_page(), image)
     bundled = bar_probabilities(app)
     selector = app.selectbox(key="draw_model")
-    assert selector.options[0].startswith("Bundled model") and selector.options[1].startswith(f"Run {run_dir.name}")
+    assert selector.options[0].startswith("Bundled MNIST model") and selector.options[1].startswith(f"Run {run_dir.name}")
     selector.set_value(str(run_dir / runs.MODEL_FILE))
     rerun(app)
     assert app.session_state["active_model"] == str(run_dir / runs.MODEL_FILE)

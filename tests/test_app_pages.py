@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lenet import config as lenet_config
-from lenet import data, inference, models, runs
+from lenet import card, data, inference, models, runs
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -42,9 +42,11 @@ def plotly_array(chart, trace, field):
 
 def fake_run(runs_root, model, summary):
     """A finished run folder holding `model`, as the run store lists it."""
-    run_dir = runs.new_run(lenet_config.make_config("quick"), runs_root=runs_root)
+    train_config = lenet_config.make_config("quick")
+    run_dir = runs.new_run(train_config, runs_root=runs_root)
     runs.update_status(run_dir, state="finished")
-    model.save(run_dir / runs.MODEL_FILE)
+    accuracy = (summary or {}).get("test_accuracy")
+    card.save_model(model, run_dir / runs.MODEL_FILE, card.for_config(train_config).replace(test_accuracy=accuracy))
     if summary is not None:
         runs.write_json(run_dir / "summary.json", summary)
     return run_dir
@@ -52,7 +54,7 @@ def fake_run(runs_root, model, summary):
 
 @pytest.fixture(scope="module")
 def splits():
-    return data.load_mnist(log=lambda line: None)
+    return data.load(log=lambda line: None)
 
 
 # Home
@@ -64,7 +66,7 @@ def test_home_shows_the_tutorial_layer_table_and_the_active_model():
     assert table["params"].tolist() == [156, 0, 2416, 0, 0, 30840, 10164, 850]
     assert table["params"].sum() == 44_426
     assert any("Total: 44,426 parameters" in markdown.value for markdown in app.markdown)
-    assert any("Bundled model" in markdown.value for markdown in app.markdown)
+    assert any("Bundled MNIST model" in markdown.value for markdown in app.markdown)
     assert len(app.get("page_link")) == 6
 
 
@@ -184,7 +186,7 @@ def test_model_page_describes_the_active_model_and_its_filters():
 
 
 def test_model_page_follows_the_active_model(isolated_stores):
-    paper_model = models.build_model(lenet_config.ModelConfig(variant="paper"))
+    paper_model = models.build_model(lenet_config.ModelConfig(variant="32x32"))
     run_dir = fake_run(isolated_stores / "runs", paper_model, {"test_accuracy": 0.5})
     app = open_page("pages/model.py", active_model=run_dir / runs.MODEL_FILE)
     assert app.dataframe[0].value["layer"].tolist()[0] == "PAD"

@@ -66,12 +66,13 @@ def test_controls_have_the_engine_limits_and_tooltips():
 def test_changing_the_preset_fills_in_every_setting():
     app = open_train_page()
     app.number_input(key="train_epochs").set_value(3).run()
-    for preset_name, preset in config.PRESETS.items():
+    for preset_name in config.PRESET_NAMES:
+        preset = config.get_preset(preset_name)
         app.selectbox(key="train_preset").set_value(preset_name).run()
         for name in common.TRAIN_SETTINGS:
             assert app.session_state[f"train_{name}"] == getattr(preset, name), (preset_name, name)
-    assert app.number_input(key="train_epochs").value == config.PRESETS["quick"].epochs
-    assert app.selectbox(key="train_schedule").value == config.PRESETS["quick"].schedule
+    assert app.number_input(key="train_epochs").value == config.get_preset("quick").epochs
+    assert app.selectbox(key="train_schedule").value == config.get_preset("quick").schedule
 
 
 def test_an_out_of_range_setting_shows_an_error_and_starts_nothing():
@@ -114,7 +115,7 @@ def test_a_quick_run_trains_to_the_end_and_its_model_can_be_used():
     app.selectbox(key=f"train_true_{run_dir.name}").set_value(4)
     app.selectbox(key=f"train_predicted_{run_dir.name}").set_value(9).run()
     predictions = np.load(run_dir / "test_predictions.npy")
-    fours_read_as_nines = np.flatnonzero((data.load_mnist(log=lambda line: None).y_test == 4) & (predictions == 9))
+    fours_read_as_nines = np.flatnonzero((data.load(log=lambda line: None).y_test == 4) & (predictions == 9))
     expected = len(fours_read_as_nines)
     assert app.caption[-1].value.startswith(f"{expected} test digits are a 4 that the model read as 9")
     if expected:  # one mosaic of the digits, inline, named in its alt text

@@ -2,6 +2,7 @@
 
 import io
 import json
+import shlex
 import subprocess
 import sys
 
@@ -21,7 +22,7 @@ def last_json(output):
     return json.loads(output.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("variant, params", [("seed", 44_426), ("paper", 61_706)])
+@pytest.mark.parametrize("variant, params", [("28x28", 44_426), ("32x32", 61_706)])
 def test_summary_prints_a_layer_table_and_the_parameter_count(variant, params):
     result = run_cli("summary", "--variant", variant)
     assert result.returncode == 0, result.stderr
@@ -40,7 +41,7 @@ def test_out_of_range_settings_are_refused_before_training():
 def test_predict_classifies_good_files_and_reports_bad_ones(tmp_path):
     from lenet import data
 
-    digit = data.load_mnist(log=lambda line: None).x_test[0]  # a 7
+    digit = data.load(log=lambda line: None).x_test[0]  # a 7
     dark_on_light = 255 - np.kron((digit * 255).astype("uint8"), np.ones((8, 8), "uint8"))
     Image.fromarray(dark_on_light).save(tmp_path / "seven.jpg", quality=90)
     Image.new("L", (64, 64), 255).save(tmp_path / "blank.png")
@@ -48,7 +49,7 @@ def test_predict_classifies_good_files_and_reports_bad_ones(tmp_path):
     result = run_cli("predict", str(tmp_path / "seven.jpg"), str(tmp_path / "blank.png"), str(tmp_path / "notes.png"))
     lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert result.returncode == 0
-    assert lines[0]["digit"] == int(data.load_mnist(log=lambda line: None).y_test[0])
+    assert lines[0]["digit"] == int(data.load(log=lambda line: None).y_test[0])
     assert len(lines[0]["probabilities"]) == 10
     assert lines[1]["digit"] is None and "no digit" in lines[1]["error"]
     assert lines[2]["digit"] is None and "notes.png" in lines[2]["error"]
@@ -64,3 +65,17 @@ def test_foreground_training_prints_the_result_last(tmp_path):
     assert outcome["state"] == "finished" and outcome["params"] == 44_426 and outcome["test_accuracy"] > 0.8
     listed = last_json(run_cli("runs").stdout)
     assert [run["run_id"] for run in listed] == [outcome["run_id"]]
+
+
+@pytest.mark.parametrize("train_config", [
+    config.make_config("best"),
+    config.make_config("seed", "fashion", epochs=3, learning_rate=0.002, variant="32x32"),
+    config.make_config("best", my_digits=True, init_model="/models/some model.keras", epochs=2),
+])
+def test_the_reproduce_command_parses_back_to_the_same_config(train_config):
+    from lenet import cli
+
+    command = cli.train_command(train_config)
+    words = shlex.split(command)
+    assert words[:3] == ["python", "-m", "lenet"]
+    assert cli.config_from_arguments(cli.build_parser().parse_args(words[3:])) == train_config

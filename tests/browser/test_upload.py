@@ -13,7 +13,7 @@ TEST_DIGITS = [0, 1, 3]  # indices into MNIST's test set: a 7, a 2 and a 0
 
 @pytest.fixture(scope="module")
 def mnist_test_set():
-    splits = data.load_mnist(log=lambda line: None)
+    splits = data.load(log=lambda line: None)
     return splits.x_test, splits.y_test
 
 

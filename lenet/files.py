@@ -1,0 +1,47 @@
+"""Files that readers never see half-written: every write goes to a temporary file beside the target, then a rename.
+
+One helper for the whole engine: the run store, the data cache, model files and "my digits" all write through it,
+so a crash, a full disk or a read-only folder leaves either the old file or the new one, and no temporary file.
+"""
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """A temporary path beside `path` to write to; renamed onto `path` if the block succeeds, removed if it fails.
+
+    The temporary name ends in the target's own suffix, because some writers (Keras's model.save) insist on it.
+    """
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; runs, models and the cache are for anyone using the app
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)  # gone after a successful rename; removed after a failure
+
+
+def write_atomic(path, data):
+    """Write bytes or text to `path` atomically, creating its folder if needed."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as temporary:
+        temporary.write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+def write_json(path, value):
+    write_atomic(path, json.dumps(value, indent=1))
+
+
+def read_json(path, default=None):
+    """The JSON value in a file, or `default` when the file is missing, unreadable or not JSON."""
+    try:
+        return json.loads(Path(path).read_bytes())
+    except (OSError, ValueError):  # ValueError covers bad JSON and bytes that are not UTF-8
+        return default
