@@ -1,6 +1,5 @@
 """Draw: classify a digit drawn on the canvas or uploaded, see what the network sees, and teach it with "That's a …"."""
 
-from pathlib import Path
 
 import numpy as np
 import plotly.express as px
@@ -20,10 +19,6 @@ def clear_canvas():
     """A new canvas key mounts an empty canvas; the old drawing is forgotten."""
     st.session_state["canvas_version"] += 1
     st.session_state.update(drawing=None, canvas_initial=None, drawing_image=None)
-
-
-def choose_model():
-    st.session_state["active_model"] = st.session_state["draw_model"]
 
 
 def save_digit(label, prediction, raw_image):
@@ -92,18 +87,10 @@ def maps_figure(maps, scale="gray", wrap=8):
 
 
 st.title("✏️ Draw a digit")
-choices = dict((path, label) for label, path in common.model_choices())
-active = st.session_state["active_model"]
-if active not in choices and Path(active).is_file():
-    choices[active] = Path(active).name  # a model file that is not the bundled one or a run's
-elif active not in choices:
-    st.warning(f"The active model {Path(active).name} is gone (its run was deleted?); using the bundled model.")
-    st.session_state["active_model"] = next(iter(choices))
-paths = list(choices)
-st.selectbox("Model", paths, index=paths.index(st.session_state["active_model"]), format_func=choices.get,
-             key="draw_model", on_change=choose_model)
+if not common.digit_model_required("Draw"):  # a garment model classifies photos instead (pages/photo.py)
+    st.stop()
 try:
-    classifier = common.load_classifier(st.session_state["active_model"])
+    classifier = common.load_classifier()
 except inference.ModelLoadError as error:
     st.error(str(error))
     st.stop()

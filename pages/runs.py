@@ -4,13 +4,10 @@ import datetime
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from lenet import config, runs
 from pages import common
-
-COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
 
 def augmentation(settings):
@@ -21,7 +18,8 @@ def augmentation(settings):
 
 def table(every_run):
     rows = [{
-        "run": run.run_id, "state": run.state, "preset": run.config.get("preset"),
+        "run": run.run_id, "state": run.state, "dataset": common.run_dataset(run).title,
+        "preset": run.config.get("preset"),
         "epochs": f"{run.summary.get('epochs_completed', len(runs.load_metrics(run.run_dir, kind='epoch')))}"
                   f"/{run.config.get('epochs')}",
         "batch": run.config.get("batch_size"), "lr": run.config.get("learning_rate"),
@@ -40,35 +38,13 @@ def table(every_run):
     })
 
 
-@st.fragment(run_every=2.0)
-def live_table():
-    """While a run is queued or running, the table re-reads the run store every two seconds."""
-    every_run = runs.list_runs()
-    if not any(run.state in runs.ACTIVE_STATES for run in every_run):
-        st.rerun()  # nothing is training any more: redraw the whole page once
-    table(every_run)
-
-
 def overlay(chosen):
     """Per-epoch loss and accuracy of the chosen runs: validation solid, training dotted."""
-    columns = st.columns(2)
-    for column, metric in zip(columns, ("loss", "accuracy")):
-        figure = go.Figure(layout=dict(title=metric.capitalize(), xaxis_title="epoch", height=460, xaxis_dtick=1,
-                                       margin=dict(l=10, r=10, t=40, b=10),
-                                       legend=dict(orientation="h", yanchor="top", y=-0.2, font=dict(size=10))))
-        for index, run in enumerate(chosen):
-            epochs = runs.load_metrics(run.run_dir, kind="epoch")
-            x = [record["epoch"] for record in epochs]
-            colour = COLOURS[index % len(COLOURS)]
-            figure.add_scatter(x=x, y=[r["val_" + metric] for r in epochs], name=f"{run.run_id} val",
-                               line=dict(color=colour))
-            figure.add_scatter(x=x, y=[r[metric] for r in epochs], name=f"{run.run_id} train",
-                               line=dict(color=colour, dash="dot"))
+    series = [(run.run_id, runs.load_metrics(run.run_dir, kind="epoch")) for run in chosen]
+    for column, metric in zip(st.columns(2), ("loss", "accuracy")):
+        figure = common.epoch_figure(metric, series, height=460)
+        figure.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, font=dict(size=10)))
         column.plotly_chart(figure, key=f"runs_overlay_{metric}")
-
-
-def activate(model_path):
-    st.session_state.active_model = str(model_path)
 
 
 def delete(run):
@@ -77,12 +53,10 @@ def delete(run):
     except runs.RunError as error:
         st.error(str(error))
         return
-    if Path(st.session_state.active_model).parent == run.run_dir:
-        st.session_state.active_model = str(config.BUNDLED_MODEL_PATH)  # Draw goes back to the bundled model
     if st.session_state.followed_run and Path(st.session_state.followed_run) == run.run_dir:
         st.session_state.followed_run = None
     st.toast(f"Deleted run {run.run_id}.")
-    st.rerun()
+    st.rerun()  # the model chooser sees the active model's file gone and goes back to the bundled model
 
 
 def manage(run):
@@ -97,10 +71,7 @@ def manage(run):
     else:
         st.caption("No checkpoint: no epoch completed.")
     use, model_file, history, _ = st.columns(4)
-    if run.model_path and st.session_state.active_model == str(run.model_path):
-        use.success("Draw uses this model.")
-    else:
-        use.button("Use this model for drawing", on_click=activate, args=(run.model_path,), disabled=not run.model_path)
+    common.activate_control(run.model_path, common.run_dataset(run), use)
     if run.model_path:
         model_file.download_button("Download model.keras", run.model_path.read_bytes(),
                                    file_name=f"{run.run_id}.keras", mime="application/octet-stream")
@@ -117,11 +88,10 @@ if not every_run:
     st.info("No runs yet. Start one on the Train page, or from a terminal: `python -m lenet train --preset quick`.")
     st.stop()
 st.caption(f"{len(every_run)} runs in {config.runs_dir()}, newest first; runs started from the CLI appear here too. "
-           f"Draw uses: {common.active_model_label()}.")
-if any(run.state in runs.ACTIVE_STATES for run in every_run):
-    live_table()
-else:
-    table(every_run)
+           f"The active model: {common.active_model_label()}.")
+# While a run is queued or running, the table re-reads the run store every two seconds.
+common.follow_live(lambda: table(runs.list_runs()),
+                   lambda: any(run.state in runs.ACTIVE_STATES for run in runs.list_runs()), every=2.0)
 
 by_id = {run.run_id: run for run in every_run}
 st.subheader("Compare")
@@ -131,6 +101,7 @@ if chosen:
     overlay([by_id[run_id] for run_id in chosen])
 
 st.subheader("Manage")
-selected = st.selectbox("Run", list(by_id), key="runs_selected", format_func=lambda run_id: f"{run_id} · {by_id[run_id].state}",
-                        help="The run to use for drawing, download or delete.")
+selected = st.selectbox(
+    "Run", list(by_id), key="runs_selected", help="The run whose model to use, download or delete.",
+    format_func=lambda run_id: f"{run_id} · {common.run_dataset(by_id[run_id]).title} · {by_id[run_id].state}")
 manage(by_id[selected])

@@ -26,7 +26,7 @@ def scanned_digit(image, path):
 
 def choose_upload(studio):
     studio.open("/draw")
-    studio.page.get_by_text("Upload a photo", exact=True).click()
+    studio.page.locator('[data-testid="stRadio"]').get_by_text("Upload a photo", exact=True).click()  # not the page
     studio.wait_idle()
     file_input = studio.page.locator('[data-testid="stFileUploader"] input[type="file"]')
     expect(file_input).to_have_count(1)
