@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lenet import config, dataset_views, runs, worker
-from pages import common
+from pages import common, learning_views
 
 DIGITS = list(range(10))
 DIGITS_SHOWN = 40  # test digits shown for one cell of the confusion matrix...
@@ -34,7 +34,7 @@ def settings():
         "recipe (relu, max pooling, shifts and rotations, one-cycle schedule). quick: a few seconds, for a demo."))
     left, middle, right, last = st.columns(4)
     left.selectbox("Variant", list(config.VARIANTS), persist_state="session", key="train_variant",
-                   help="seed: 28×28 input, as in the tutorial. paper: 32×32 padded input, as in LeCun et al. 1998.")
+                   help="28x28: the image as it is, as in the tutorial. 32x32: padded first, as in LeCun et al. 1998.")
     left.number_input("Epochs", *config.EPOCH_RANGE, step=1, persist_state="session", key="train_epochs",
                       help="Passes over the 50,000 training images.")
     left.number_input("Batch size", *config.BATCH_SIZE_RANGE, step=32, persist_state="session", key="train_batch_size",
@@ -116,12 +116,21 @@ def progress(records):
         f"about {remaining:.0f} s left"))
 
 
+def header(run):
+    settings_text = ", ".join(f"{name} {run.config.get(name)}" for name in ("epochs", "batch_size", "learning_rate"))
+    st.subheader(f"Run {run.run_id} · {run.state}")
+    variant = config.OLD_VARIANT_NAMES.get(run.config.get("variant"), run.config.get("variant"))
+    st.caption(f"{run.config.get('preset')} preset, {variant} network: {settings_text}. Every run is listed on the "
+               "Runs page.")
+
+
 @st.fragment(run_every=1.0)
 def live(run_dir):
-    """Re-reads the run folder every second while the run is queued or running."""
+    """Re-reads the run folder every second while the run is queued or running, its header included."""
     run = runs.load_run(run_dir)
     if run.state not in runs.ACTIVE_STATES:
         st.rerun()  # the run ended: redraw the whole page with its results
+    header(run)
     if run.state == "queued":
         waiting = [queued.run_id for queued in worker.queue()]
         position = waiting.index(run.run_id) + 1 if run.run_id in waiting else "?"
@@ -136,6 +145,7 @@ def live(run_dir):
         st.button("Stop", key="train_stop", on_click=worker.request_stop, args=(run_dir,),
                   help="End the run within a second or so, keeping the model of the last completed epoch.")
     curves(records, "train_live")
+    learning_views.latest_snapshot(run_dir, "train_live_snapshot")
 
 
 def activate(model_path):
@@ -211,6 +221,8 @@ def results(run):
         st.caption("Click a cell, or pick a true and a predicted digit, to see the test digits behind it.")
         cell_digits(run, run.summary["confusion_matrix"])
     curves(runs.load_metrics(run.run_dir), f"train_done_{run.run_id}")
+    st.subheader("Replay: watch it learn")
+    learning_views.replay([run.run_dir], f"train_replay_{run.run_id}")
 
 
 st.title("Train")
@@ -236,10 +248,8 @@ else:
     if every_run[0].run_id != run.run_id:
         st.button(f"Show the newest run ({every_run[0].run_id}, {every_run[0].state})", on_click=follow,
                   args=(every_run[0].run_dir,))
-    settings_text = ", ".join(f"{name} {run.config.get(name)}" for name in ("epochs", "batch_size", "learning_rate"))
-    st.subheader(f"Run {run.run_id} · {run.state}")
-    st.caption(f"{run.config.get('preset')} preset: {settings_text}. Every run is listed on the Runs page.")
     if run.state in runs.ACTIVE_STATES:
         live(run.run_dir)
     else:
+        header(run)
         results(run)

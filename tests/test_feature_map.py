@@ -4,8 +4,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw
 
-from lenet import feature_map, models
+from lenet import config, data, feature_map, inference, models
 
 
 def rotation(degrees):
@@ -108,3 +109,50 @@ def test_an_unusual_image_lands_farther_out_than_a_usual_one(little_map):
     for angle in np.radians(np.arange(0, 360, 15)):
         other_way = centre + reach * np.array([np.cos(angle), np.sin(angle)])
         assert clearance(unusual.position) >= clearance(other_way) - 1e-6
+
+
+def canvas(draw_strokes):
+    """A 280×280 RGBA canvas image, white ink on black, as the Draw page's canvas returns it."""
+    picture = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    draw_strokes(ImageDraw.Draw(picture))
+    return np.asarray(picture)
+
+
+def star(draw):
+    corners = [(140 + 110 * np.cos(-np.pi / 2 + k * 4 * np.pi / 5), 140 + 110 * np.sin(-np.pi / 2 + k * 4 * np.pi / 5))
+               for k in range(6)]
+    draw.line(corners, fill="white", width=12)
+
+
+def letter_a(draw):
+    draw.line([(60, 250), (140, 30), (220, 250)], fill="white", width=12)
+    draw.line([(95, 160), (185, 160)], fill="white", width=12)
+
+
+def scribble(draw):
+    draw.line([tuple(point) for point in np.random.default_rng(3).uniform(30, 250, (25, 2))], fill="white", width=12,
+              joint="curve")
+
+
+@pytest.mark.mnist
+def test_drawings_unlike_digits_land_away_from_every_cluster_and_digits_among_their_own():
+    splits = data.load(log=lambda line: None)
+    classifier = inference.Classifier(config.BUNDLED_MODEL_PATH)
+    drawing_map = feature_map.build_drawing_map(classifier.model, splits)
+    spacing = np.sort(np.linalg.norm(drawing_map.positions[:, None] - drawing_map.positions[None], axis=2), axis=1)
+    crowded = np.percentile(spacing[:, 5], 99)  # 99% of map points have 5 others within this distance
+
+    def clearance(position):
+        return np.sort(np.linalg.norm(drawing_map.positions - position, axis=1))[4]
+
+    for name, strokes in (("a star", star), ("the letter A", letter_a), ("a scribble", scribble)):
+        placement = drawing_map.place(classifier.prepare(canvas(strokes)))
+        assert placement.strangeness > 1, name
+        assert clearance(placement.position) > crowded, name  # in emptier space than 99% of the map's digits...
+        assert clearance(placement.plain_position) < crowded, name  # ...where PCA alone would put it in a crowd
+    for index in range(5000, 5010):  # test digits not on the map, enlarged onto the canvas like a drawing
+        ink = np.kron((splits.x_test[index] * 255).astype("uint8"), np.ones((10, 10), "uint8"))
+        placement = drawing_map.place(classifier.prepare(np.dstack([ink, ink, ink, np.full_like(ink, 255)])))
+        assert placement.strangeness < 1 and placement.nearest_class == splits.y_test[index]
+        assert clearance(placement.position) < crowded
+        assert (splits.y_train[placement.neighbours] == splits.y_test[index]).mean() >= 0.75
