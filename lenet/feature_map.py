@@ -1,21 +1,27 @@
 """The map of what the network has learned: its F6 features (84 numbers per image) drawn in two dimensions.
 
-Projection: PCA, a linear map onto the two directions along which the features vary most. It is fast (an SVD of a
-1,000×84 matrix takes about a millisecond), deterministic, and honest about distances: two points far apart on the
-map are at least that far apart in feature space. t-SNE or UMAP draw prettier clusters, but they take seconds, give a
-different picture every run, cannot place a new point without refitting, and their distances mean little.
+What is mapped: each image's feature direction (its 84 F6 features scaled to length 1), which says which features
+fire together, that is what the network sees; the length mostly grows with ink and contrast. Distances between
+directions are also what best tells digits from things that are not digits (below).
+
+Projection: PCA, a linear map onto the two directions along which the features vary most. It is fast,
+deterministic, and honest about distances: two points far apart on the map are at least that far apart in feature
+space. t-SNE or UMAP draw prettier clusters, but they take seconds, give a different picture every time, cannot
+place a new point without refitting, and their distances mean little.
 
 Between epochs (the training time-lapse) the features themselves change, so each epoch gets its own PCA, fitted to
 that epoch's features: a projection fitted once at epoch 1 would miss the directions that later pull the classes
 apart. PCA's axes have no fixed sign or order, so on its own each epoch's picture could flip or spin. Each epoch's
-positions are therefore rotated (or reflected) onto the previous epoch's by orthogonal Procrustes: the one
-rotation that moves the same digits the least. Nothing is stretched or bent, so what moves on screen is what the
-network changed.
+positions are therefore turned (rotated or reflected) onto the previous epoch's by orthogonal Procrustes: the one
+turn that moves the same images least. Nothing is stretched or bent, so what moves on screen is what the network
+changed.
 
-New points (a drawing, on the Draw page) go onto the same PCA map as the test digits. PCA alone would drop the part
-of a point's features that lies off the map's plane, and a drawing unlike any digit would land among the clusters,
-its strangeness invisible. So `DrawingMap.place` keeps the projection's direction from the nearest class centre but
-sets the distance on the map to the true distance in feature space (see there).
+A new image (a drawing, on the Draw page) cannot simply be projected too: PCA drops the part of its features that
+lies off the map's plane, and that is exactly where a drawing unlike any digit differs, so a scribble, a letter or a
+star would land among the clusters (measured with the bundled model: as crowded as any digit). `DrawingMap.place`
+keeps the map honest instead: the star's distance from its nearest cluster says how far the drawing's features are
+from the nearest training images, compared with test images (nearest-neighbour distances on feature directions,
+after Sun et al. 2022, "Out-of-distribution detection with deep nearest neighbors").
 """
 
 import dataclasses
@@ -24,12 +30,13 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 import tensorflow as tf
+from scipy.spatial import cKDTree
 
 from lenet import config as lenet_config
 from lenet import models
 
 NEIGHBOURS = 8
-TYPICAL_PERCENTILE = 95  # a class's "typical radius": 95% of its test digits lie this close to its centre
+TYPICAL_PERCENTILE = 95  # "typical": 95% of test images are at most this far (from a centre, or neighbours)
 
 
 def feature_function(model, outputs=(lenet_config.FEATURE_LAYER,)):
@@ -72,12 +79,14 @@ def epoch_positions(features, previous=None):
 
 def nearest(vector, pool, count=NEIGHBOURS):
     """(indices, distances) of the `count` rows of `pool` nearest to `vector`, nearest first; all of unit length,
-    so one matrix-vector product gives every distance (|a - b|² = 2 - 2 a·b)."""
-    distances = np.sqrt(np.maximum(2.0 - 2.0 * (pool @ vector), 0.0))
+    so the largest dot products are the nearest (|a - b|² = 2 - 2 a·b)."""
+    # einsum rather than `pool @ vector`: BLAS spreads a matrix-vector product over threads, which on a busy
+    # two-core machine made it three times slower (16 ms against 5 ms for 50,000 rows).
+    similarity = np.einsum("ij,j->i", pool, vector)
     count = min(count, len(pool))
-    closest = np.argpartition(distances, count - 1)[:count]
-    closest = closest[np.argsort(distances[closest], kind="stable")]
-    return closest, distances[closest]
+    closest = np.argpartition(-similarity, count - 1)[:count]
+    closest = closest[np.argsort(-similarity[closest], kind="stable")]
+    return closest, np.sqrt(np.maximum(2.0 - 2.0 * similarity[closest], 0.0))
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,7 @@ class DrawingMap:
     typical_distance: float  # see Placement
     train_features: np.ndarray  # (N, 84) feature directions, for nearest neighbours
     train_labels: np.ndarray
+    position_tree: cKDTree  # the map's positions, to find empty space fast
 
     def place(self, image):
         """Where one prepared 28×28 image lands: on the map, and among the training images.
@@ -137,8 +147,7 @@ class DrawingMap:
         """The direction from `centre` whose point at distance `reach` is farthest from every map point."""
         angles = np.linspace(0, 2 * np.pi, candidates, endpoint=False)
         ways = np.stack([np.cos(angles), np.sin(angles)], axis=1)
-        landings = centre + reach * ways
-        clearance = np.linalg.norm(landings[:, None, :] - self.positions[None], axis=2).min(axis=1)
+        clearance, _ = self.position_tree.query(centre + reach * ways)
         return ways[clearance.argmax()]
 
 
@@ -157,7 +166,7 @@ def build_drawing_map(model, splits, per_class=200, num_classes=10):
                                     TYPICAL_PERCENTILE) for label in range(num_classes)])
     typical = float(np.percentile(neighbour_distances(map_features, train_features), TYPICAL_PERCENTILE))
     return DrawingMap(features, mean, axes, positions, labels, indices, centres, centre_positions, radii, typical,
-                      train_features, np.asarray(splits.y_train))
+                      train_features, np.asarray(splits.y_train), cKDTree(positions))
 
 
 def neighbour_distances(vectors, pool, count=NEIGHBOURS, chunk=250):

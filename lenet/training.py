@@ -102,11 +102,12 @@ class RunRecorder(keras.callbacks.Callback):
         # inference and fine-tuning need.
         self.export_model = keras.models.model_from_json(self.model.to_json())  # never compiled: no optimizer state
         self.card = card.for_config(self.config, run_id=self.run_dir.name, reproduce=cli.train_command(self.config))
-        if self.snapshot_writer:
-            self.snapshot_writer.begin(self.model)  # epoch 0: the untrained network
+        # Epoch 0: the untrained network.
+        snapshot_seconds = self.snapshot_writer.begin(self.model) if self.snapshot_writer else 0.0
         self.train_started = self.last_batch_log = time.time()
         runs.append_metric(self.run_dir, {"kind": "start", "epochs": self.config.epochs,
-                                          "steps_per_epoch": self.steps_per_epoch, "time": self.train_started})
+                                          "steps_per_epoch": self.steps_per_epoch, "time": self.train_started,
+                                          "snapshot_seconds": snapshot_seconds})
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_started = time.time()
