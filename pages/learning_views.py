@@ -13,11 +13,10 @@ from lenet import dataset_views, feature_map, snapshots
 
 PLAY_SECONDS = 0.8  # one epoch per tick while a replay plays
 COLOURS = px.colors.qualitative.Plotly  # ten colours, one per class
-PANEL_COLUMNS = 8
 RIGHT, WRONG = "#21a366", "#e0413a"
 
 
-def filters_picture(filters, scale=10, gap=4):
+def filters_picture(filters, scale=12, gap=4):
     """C1's kernels (5, 5, 1, count) side by side as one RGB picture: red excites, blue inhibits, white is zero."""
     kernels = np.moveaxis(filters[:, :, 0, :], -1, 0)
     scaled = kernels / max(float(np.abs(kernels).max()), 1e-9)
@@ -43,16 +42,16 @@ def panel_html(subjects, snapshot):
         truth = subjects.class_names[int(label)]
         tip = f"{name}: a {truth}; the network says {said} ({probabilities[predicted]:.0%})"
         cells.append(
-            f'<div title="{tip}" style="text-align:center;font-size:12px;line-height:1.25">'
+            f'<div title="{tip}" style="width:64px;text-align:center;font-size:12px;line-height:1.25">'
             f'<img src="{dataset_views.png_data_uri(image)}" alt="{tip}" '
             f'style="width:56px;height:56px;image-rendering:pixelated"><br>'
             f'<span style="color:{colour};font-weight:600">{mark} {said}</span>'
             f'<div style="background:#ddd;height:5px;width:56px;margin:2px auto">'
             f'<div style="background:{colour};height:5px;width:{probabilities[predicted] * 100:.0f}%"></div></div></div>')
     right_count = sum(int(p.argmax()) == int(label) for p, label in zip(snapshot.probabilities, subjects.panel_labels))
-    grid = (f'<div style="display:grid;grid-template-columns:repeat({PANEL_COLUMNS}, 64px);gap:6px">'
-            f'{"".join(cells)}</div>')
-    return f'<div aria-label="panel: {right_count} of {len(cells)} right">{grid}</div>', right_count
+    grid = (f'<div aria-label="panel: {right_count} of {len(cells)} right" '
+            f'style="display:flex;flex-wrap:wrap;gap:6px;width:100%">{"".join(cells)}</div>')  # wraps to fit
+    return grid, right_count
 
 
 def map_figure(subjects, snapshot, axis_range=None, height=380):

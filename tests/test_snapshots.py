@@ -115,3 +115,15 @@ def test_training_writes_a_snapshot_per_epoch_with_my_digits_in_the_panel():
     assert right >= 0.8  # the ten typical test digits: a trained network reads nearly all of them
     records = runs.load_metrics(run_dir, kind="epoch")
     assert all(0 < record["snapshot_seconds"] < record["epoch_seconds"] for record in records)
+
+
+def test_a_fashion_run_shows_its_own_panel_and_class_names(tmp_path):
+    rng = np.random.default_rng(9)
+    fashion = SimpleNamespace(x_test=rng.random((10_000, 28, 28)).astype("float32"), y_test=np.arange(10_000) % 10,
+                              dataset="fashion")
+    writer = snapshots.SnapshotWriter(tmp_path, fashion)
+    writer.begin(models.build_model())
+    subjects = snapshots.read_subjects(tmp_path)
+    assert subjects.class_names == datasets.FASHION.class_names
+    assert subjects.panel_names == tuple(f"test #{index}" for index in datasets.FASHION.snapshot_panel)
+    assert snapshots.latest(tmp_path).epoch == 0

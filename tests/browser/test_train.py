@@ -88,7 +88,7 @@ def expect_quick_settings(studio):
     expect(studio.page.get_by_role("combobox", name="Preset")).to_have_value("quick")
     for label, value in SETTINGS.items():
         expect(studio.page.get_by_label(label, exact=True)).to_have_value(value)
-    learning_rate = f"{config.get_preset("quick").learning_rate:.4f}"
+    learning_rate = f"{config.get_preset('quick').learning_rate:.4f}"
     expect(studio.page.get_by_label("Learning rate", exact=True)).to_have_value(learning_rate)
 
 
