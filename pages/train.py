@@ -120,7 +120,7 @@ def header(run):
     settings_text = ", ".join(f"{name} {run.config.get(name)}" for name in ("epochs", "batch_size", "learning_rate"))
     st.subheader(f"Run {run.run_id} · {run.state}")
     variant = config.OLD_VARIANT_NAMES.get(run.config.get("variant"), run.config.get("variant"))
-    st.caption(f"{run.config.get('preset')} preset, {variant} network: {settings_text}. Every run is listed on the "
+    st.caption(f"{run.config.get('preset')} preset: {settings_text}, variant {variant}. Every run is listed on the "
                "Runs page.")
 
 

@@ -109,3 +109,15 @@ def test_the_runs_page_replays_two_runs_side_by_side_at_the_same_epoch():
     assert any("its last: it has no epoch 3" in caption.value for caption in app.caption)
     app.select_slider(key="runs_replay_epoch").set_value(0).run()
     assert shown_epochs(app) == ["0", "0"] and filters_alt(app) == ["C1 filters at epoch 0"] * 2
+
+
+def test_an_old_run_config_naming_the_seed_variant_shows_it_as_28x28():
+    run_dir = finished_run(1)
+    old_config = {**runs.read_json(run_dir / "config.json"), "variant": "seed"}  # as runs saved it before the rename
+    runs.write_json(run_dir / "config.json", old_config)
+    app = open_page("pages/runs.py")
+    assert app.dataframe[0].value.set_index("run").loc[run_dir.name, "variant"] == "28x28"
+    app = open_page("pages/train.py")
+    assert app.subheader[0].value == f"Run {run_dir.name} · finished"
+    assert any(caption.value.startswith("quick preset: epochs 1, batch_size 256, learning_rate 0.003, variant 28x28")
+               for caption in app.caption)
