@@ -9,7 +9,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from lenet import dataset_views, feature_map, snapshots
+from lenet import dataset_views, snapshots
 
 PLAY_SECONDS = 0.8  # one epoch per tick while a replay plays
 COLOURS = px.colors.qualitative.Plotly  # ten colours, one per class

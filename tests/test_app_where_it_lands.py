@@ -4,7 +4,6 @@ the map with the drawing as a star and the drawing's nearest training images."""
 import json
 import re
 
-import numpy as np
 import pytest
 
 from lenet import data
