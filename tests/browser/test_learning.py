@@ -46,8 +46,9 @@ def test_the_live_snapshot_appears_while_training_and_the_replay_plays(studio):
     studio.wait_idle()
     assert captions(studio, REPLAY_CAPTION) == [2]
     studio.page.get_by_role("button", name=re.compile("Play")).click()
+    expect(studio.page.get_by_role("button", name=re.compile("Pause"))).to_have_count(1, timeout=60_000)
     shown = []
-    deadline = time.time() + 60
+    deadline = time.time() + 180  # three epochs at 0.8 s a tick, on a machine that may be very busy
     while time.time() < deadline:
         now = captions(studio, REPLAY_CAPTION)
         if now and (not shown or shown[-1] != now[0]):
