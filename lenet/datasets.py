@@ -46,6 +46,12 @@ class Dataset:
     npz_sha256: str = ""
     train_size: int = 50_000  # the tutorial trains on the first 50,000 training images...
     validation_size: int = 10_000  # ...validates on the last 10,000, and tests on the 10,000 test images.
+    # The 16 test images every training snapshot shows with their predictions (lenet/snapshots.py). Chosen once, in
+    # code, so that a replay shows typical images settling and hard ones flipping: first the first test image of
+    # each class, in class order; then 6 that a `quick` network (seed 0) still got wrong after one epoch, each of a
+    # different class: its 4 nearest misses (highest probability for the true class), then the 2 it was surest
+    # were something else.
+    snapshot_panel: tuple = ()
 
     @property
     def num_classes(self):
@@ -78,6 +84,7 @@ MNIST = Dataset(
                 "28×28 frame: white ink on black."),
     npz_name="mnist.npz",
     npz_sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+    snapshot_panel=(3, 2, 1, 18, 4, 8, 11, 0, 61, 7, 6592, 5495, 3730, 2035, 6597, 2654),
 )
 
 FASHION = Dataset(
@@ -98,6 +105,7 @@ FASHION = Dataset(
     image_note=("Zalando's product photos on a white background. Each was trimmed to the object, resized so its "
                 "longer side is 28 pixels, sharpened, centred in a 28×28 frame, converted to grey and inverted: a "
                 "light garment on black, filling the frame."),
+    snapshot_panel=(19, 2, 1, 13, 6, 8, 4, 9, 18, 0, 3788, 2316, 3104, 7112, 7349, 3880),
 )
 
 DATASETS = {dataset.name: dataset for dataset in (MNIST, FASHION)}

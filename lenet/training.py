@@ -10,7 +10,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from lenet import card, cli, data, files, inference, models, pipeline, runs
+from lenet import card, cli, data, files, inference, models, pipeline, runs, snapshots
 
 # Batches run in calls into TensorFlow of about this many images (64 batches of 128): fewer Python round trips
 # between steps, and on two cores still metrics and a stop check about three times a second.
@@ -19,12 +19,13 @@ BATCH_LOG_SECONDS = 0.25  # per-batch metric lines at most 4 times a second, so 
 WARMUP_FRACTION = 0.15  # one-cycle: the first 15% of steps warm the learning rate up, the rest anneal it
 
 
-def train(train_config, run_dir, should_stop=None, log=None, extra_training=None):
+def train(train_config, run_dir, should_stop=None, log=None, extra_training=None, with_snapshots=True):
     """Train as `train_config` says, recording everything in `run_dir`. Returns the summary dict.
 
     should_stop() is polled after each call into TensorFlow: when it says True that call's batches finish, the
     model of the last completed epoch is kept and the summary says stopped. extra_training is an optional
     (images, labels) pair mixed into the training set ("my digits"), repeated train_config.my_digits_repeat times.
+    with_snapshots writes lenet.snapshots' record of each epoch (off only to measure what they cost).
     """
     run_dir = Path(run_dir)
     started = time.time()
@@ -39,7 +40,8 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
         metrics=["accuracy"],
         steps_per_execution=max(1, SAMPLES_PER_EXECUTION // train_config.batch_size),
     )
-    recorder = RunRecorder(run_dir, train_config, steps, should_stop or (lambda: False), log)
+    writer = snapshots.SnapshotWriter(run_dir, splits, extra_training) if with_snapshots else None
+    recorder = RunRecorder(run_dir, train_config, steps, should_stop or (lambda: False), log, writer)
     # With a weight average, validation and checkpoints use the averaged weights, which generalise better.
     callbacks = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), recorder] if train_config.ema_momentum else [recorder]
     model.fit(
@@ -87,10 +89,11 @@ def _mix(images, labels, extra, repeat):
 class RunRecorder(keras.callbacks.Callback):
     """Appends batch and epoch metrics to metrics.jsonl, saves each completed epoch, and honours stop requests."""
 
-    def __init__(self, run_dir, train_config, steps_per_epoch, should_stop, log=None):
+    def __init__(self, run_dir, train_config, steps_per_epoch, should_stop, log=None, snapshot_writer=None):
         super().__init__()
         self.run_dir, self.config, self.steps_per_epoch = Path(run_dir), train_config, steps_per_epoch
         self.should_stop, self.log = should_stop, log or (lambda line: None)
+        self.snapshot_writer = snapshot_writer
         self.epochs_completed, self.stopped = 0, False
 
     def on_train_begin(self, logs=None):
@@ -99,9 +102,12 @@ class RunRecorder(keras.callbacks.Callback):
         # inference and fine-tuning need.
         self.export_model = keras.models.model_from_json(self.model.to_json())  # never compiled: no optimizer state
         self.card = card.for_config(self.config, run_id=self.run_dir.name, reproduce=cli.train_command(self.config))
+        # Epoch 0: the untrained network.
+        snapshot_seconds = self.snapshot_writer.begin(self.model) if self.snapshot_writer else 0.0
         self.train_started = self.last_batch_log = time.time()
         runs.append_metric(self.run_dir, {"kind": "start", "epochs": self.config.epochs,
-                                          "steps_per_epoch": self.steps_per_epoch, "time": self.train_started})
+                                          "steps_per_epoch": self.steps_per_epoch, "time": self.train_started,
+                                          "snapshot_seconds": snapshot_seconds})
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_started = time.time()
@@ -122,8 +128,10 @@ class RunRecorder(keras.callbacks.Callback):
             return  # Keras ends a stopped epoch as if it were complete; it is not, so it is neither saved nor logged.
         self.epochs_completed = epoch + 1
         self.save_checkpoint()
+        snapshot_seconds = self.snapshot_writer.write(self.model, epoch + 1) if self.snapshot_writer else 0.0
         record = {"kind": "epoch", "epoch": epoch + 1, **self._numbers(logs), "learning_rate": self._learning_rate(),
-                  "epoch_seconds": time.time() - self.epoch_started, "seconds": time.time() - self.train_started}
+                  "epoch_seconds": time.time() - self.epoch_started, "seconds": time.time() - self.train_started,
+                  "snapshot_seconds": snapshot_seconds}
         runs.append_metric(self.run_dir, record)
         self.log(f"epoch {epoch + 1}/{self.config.epochs}  loss {record['loss']:.4f}  acc {record['accuracy']:.4f}  "
                  f"val_loss {record['val_loss']:.4f}  val_acc {record['val_accuracy']:.4f}  {record['epoch_seconds']:.1f}s")

@@ -9,7 +9,7 @@ from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
 from lenet import inference, my_digits, preprocess
-from pages import common
+from pages import common, where_it_lands
 
 CANVAS_SIZE = 280  # ten canvas pixels to one MNIST pixel
 RAW_SIZE = 140  # the raw drawing is kept with each saved digit at this size, grey
@@ -136,6 +136,7 @@ with right:
                       on_click=save_digit, args=(prediction.label, prediction, image))
             st.caption("Saved digits go to the My digits page, where you can retrain the model with them.")
 
+where_it_lands.expander(classifier, prediction)
 layers = st.expander("Inside the network: feature maps of C1, S2, C3 and S4, and C1's filters", on_change="rerun",
                      key="draw_layers")
 if layers.open:

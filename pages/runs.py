@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from lenet import config, runs
-from pages import common
+from pages import common, learning_views
 
 
 def augmentation(settings):
@@ -22,6 +22,7 @@ def table(every_run):
         "preset": run.config.get("preset"),
         "epochs": f"{run.summary.get('epochs_completed', len(runs.load_metrics(run.run_dir, kind='epoch')))}"
                   f"/{run.config.get('epochs')}",
+        "variant": config.OLD_VARIANT_NAMES.get(run.config.get("variant"), run.config.get("variant")),
         "batch": run.config.get("batch_size"), "lr": run.config.get("learning_rate"),
         "activation": run.config.get("activation"), "pooling": run.config.get("pooling"),
         "augmentation": augmentation(run.config),
@@ -99,6 +100,12 @@ chosen = st.multiselect("Runs to compare", list(by_id), default=list(by_id)[:3],
                         help="Overlay the per-epoch curves of these runs.")
 if chosen:
     overlay([by_id[run_id] for run_id in chosen])
+
+st.subheader("Replay: watch them learn")
+replayed = st.multiselect("Runs to replay side by side", list(by_id), default=list(by_id)[:1], max_selections=2,
+                          key="runs_replay_chosen", help="One run, or two at the same epoch: tanh/avg against relu/max.")
+if replayed:
+    learning_views.replay([by_id[run_id].run_dir for run_id in replayed], "runs_replay", titles=replayed)
 
 st.subheader("Manage")
 selected = st.selectbox(

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lenet import config, dataset_views, datasets, runs, worker
-from pages import common
+from pages import common, learning_views
 
 IMAGES_SHOWN = 40  # test images shown for one cell of the confusion matrix...
 IMAGES_PER_ROW = 10  # ...in rows of ten
@@ -99,9 +99,19 @@ def progress(records, dataset):
         f"about {remaining:.0f} s left"))
 
 
+def header(run):
+    settings_text = ", ".join(f"{name} {run.config.get(name)}" for name in ("epochs", "batch_size", "learning_rate"))
+    variant = config.OLD_VARIANT_NAMES.get(run.config.get("variant"), run.config.get("variant"))
+    st.subheader(f"Run {run.run_id} · {run.state}")
+    st.caption(f"{common.run_dataset(run).title}, {run.config.get('preset')} preset: {settings_text}, variant "
+               f"{variant}. Every run is listed on the Runs page.")
+
+
 def run_view(run_dir):
-    """The run: its results once it has ended; until then its queue position or progress, Stop and live curves."""
+    """The run, header included: its results once it has ended; until then its queue position or progress, Stop,
+    live curves and the latest snapshot."""
     run = runs.load_run(run_dir)
+    header(run)
     if run.state not in runs.ACTIVE_STATES:
         results(run)
         return
@@ -115,6 +125,7 @@ def run_view(run_dir):
         progress(records, common.run_dataset(run))
     common.stop_button(run_dir, key="train_stop")
     common.run_curves(records, "train_live")
+    learning_views.latest_snapshot(run_dir, "train_live_snapshot")
 
 
 def with_article(name):
@@ -197,6 +208,8 @@ def results(run):
         st.caption(f"Click a cell, or pick a true and a predicted class, to see the test {dataset.noun}s behind it.")
         cell_images(run, matrix, dataset)
     common.run_curves(runs.load_metrics(run.run_dir), f"train_done_{run.run_id}")
+    st.subheader("Replay: watch it learn")
+    learning_views.replay([run.run_dir], f"train_replay_{run.run_id}")
 
 
 st.title("Train")
@@ -223,9 +236,6 @@ else:
     if every_run[0].run_id != run.run_id:
         st.button(f"Show the newest run ({every_run[0].run_id}, {every_run[0].state})", on_click=follow,
                   args=(every_run[0].run_dir,))
-    settings_text = ", ".join(f"{name} {run.config.get(name)}" for name in ("epochs", "batch_size", "learning_rate"))
-    st.subheader(f"Run {run.run_id} · {run.state}")
-    st.caption(f"{common.run_dataset(run).title}, {run.config.get('preset')} preset: {settings_text}. "
-               "Every run is listed on the Runs page.")
-    # Redrawn every second while the run is queued or running; the page redraws itself with the results at the end.
+    # Redrawn every second while the run is queued or running (its header too); the page redraws itself with the
+    # results at the end.
     common.follow_live(lambda: run_view(run.run_dir), lambda: common.run_is_active(run.run_dir))

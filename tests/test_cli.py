@@ -1,6 +1,5 @@
 """The command line as a user runs it: a subprocess per command, JSON last."""
 
-import io
 import json
 import shlex
 import subprocess
