@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from lenet import config as lenet_config
-from lenet import datasets
+from lenet import datasets, likeness
 
 # Settings that have flags of their own below, rather than the generic --name VALUE.
 SPECIAL_SETTINGS = {"dataset", "preset", "my_digits", "init_model"}
@@ -177,38 +177,59 @@ def command_evaluate(arguments):
         raise ValueError(f"{dataset.title} has {dataset.num_classes} classes; this model knows "
                          f"{classifier.dataset.num_classes}")
     splits = data.load(dataset.name, log=lambda line: None)
-    figures = training.evaluation_figures(splits.y_test.astype(int), classifier.probabilities(splits.x_test))
+    probabilities, scores = classifier.judge(splits.x_test)
+    true_labels = splits.y_test.astype(int)
+    figures = training.evaluation_figures(true_labels, probabilities)
+    abstentions = {"abstained": None, "accuracy_on_rest": None}
+    if scores is not None:
+        abstentions = training.abstention_figures(true_labels, probabilities, likeness.is_like(classifier.likeness, scores))
     print(f"model {classifier.model_path}: {classifier.card.describe()}")
     print(f"{dataset.title} test accuracy {figures['test_accuracy']:.4f}   test loss {figures['test_loss']:.4f}")
+    if scores is None:
+        print(f"abstained: unknown (the model has no likeness statistics, so it cannot say what is not a {dataset.noun})")
+    else:
+        print(f"abstained on {abstentions['abstained']:.2%} as not {classifier.dataset.noun}-like; accuracy on the rest "
+              f"{abstentions['accuracy_on_rest']:.4f}")
     print(f"confusion matrix (rows: true {dataset.noun}, columns: predicted)")
     for label, row in enumerate(figures["confusion_matrix"]):
         print(f"  {dataset.class_name(label):>12}: " + " ".join(f"{count:5d}" for count in row))
     emit({"model": str(classifier.model_path), "dataset": dataset.name, "model_card": classifier.card.found,
-          **figures})
+          **figures, **abstentions})
 
 
 def command_predict(arguments):
     from lenet import inference, preprocess
 
     classifier = inference.Classifier(arguments.model)
-    noun = classifier.dataset.noun
     failures = 0
     for image_file in arguments.images:
-        result = {"file": image_file, "dataset": classifier.dataset.name, "label": None}
         try:
-            prediction = classifier.classify(preprocess.load_image(image_file))
+            result = prediction_record(classifier, classifier.classify(preprocess.load_image(image_file)))
         except preprocess.ImageError as error:
-            prediction, result["error"] = None, str(error)
-        if prediction and prediction.label is None:
-            result["error"] = f"no {noun} found: the image is empty or nearly empty"
-        elif prediction:
-            result.update(label=prediction.label, class_name=classifier.class_names[prediction.label],
-                          probabilities=[round(float(p), 5) for p in prediction.probabilities])
+            result = {"label": None, "error": str(error)}
         if classifier.dataset.is_digits:
             result["digit"] = result["label"]
         failures += result["label"] is None
-        emit(result)
+        emit({"file": image_file, "dataset": classifier.dataset.name, **result})
     return 1 if failures == len(arguments.images) else 0
+
+
+def prediction_record(classifier, prediction):
+    """One prediction as JSON values: the label, or None with the reason; the probabilities; the likeness score."""
+    noun = classifier.dataset.noun
+    if prediction.label is None:
+        return {"label": None, "error": f"no {noun} found: the image is empty or nearly empty"}
+    record = {"label": prediction.label, "class_name": classifier.class_names[prediction.label],
+              "probabilities": [round(float(p), 5) for p in prediction.probabilities],
+              "likeness": None if prediction.likeness is None else round(prediction.likeness, 2)}
+    if prediction.looks_like is None:
+        record["note"] = f"this model has no likeness statistics, so it cannot say whether this is a {noun}"
+    elif prediction.abstained:
+        record.update(label=None, class_name=None, error=(
+            f"not a {noun}: its likeness {prediction.likeness:.2f} is below {classifier.likeness.threshold:g}, "
+            f"less typical than all but the oddest {classifier.likeness.threshold:g}% of the validation {noun}s; "
+            f"the model's best guess was {classifier.class_names[prediction.label]}"))
+    return record
 
 
 def command_runs(arguments):

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from lenet import card as model_card
 from lenet import config as lenet_config
-from lenet import models, photo, preprocess
+from lenet import likeness, models, photo, preprocess
 
 BATCH_SIZE = 1000
 # How an upload or a drawing becomes the 28×28 image a model sees, by its dataset's image style (lenet/datasets.py).
@@ -25,6 +25,12 @@ class Prediction:
     label: int | None  # the class, or None when the image holds nothing to classify
     probabilities: np.ndarray | None  # one probability per class, or None
     image: np.ndarray | None  # the 28×28 image the model saw, or None
+    likeness: float | None = None  # how typical of the training images it is, 0-100 (lenet.likeness); None: unknown
+    looks_like: bool | None = None  # False: unlike the dataset, so the model abstains; None: it cannot judge
+
+    @property
+    def abstained(self):
+        return self.looks_like is False
 
 
 def load_model(path):
@@ -69,8 +75,28 @@ class Classifier:
         self._forward = tf.function(lambda images: self.model(images, training=False), input_signature=signature)
         names = [name for name in lenet_config.FEATURE_MAP_LAYERS if name in self.layer_names]
         feature_model = keras.Model(self.model.inputs, [self.model.get_layer(name).output for name in names])
-        self._features = tf.function(lambda images: feature_model(images, training=False), input_signature=signature)
+        self._features = tf.function(lambda images: feature_model([images], training=False),
+                                     input_signature=signature)
         self._feature_names = names
+        self.likeness = self._likeness_statistics()
+        # One traced call gives the probabilities and the features the likeness check reads, so judging a drawing
+        # costs no second pass through the network.
+        self._judged_layers = list(self.likeness.layers) if self.likeness else []
+        judged = [self.model.get_layer(name).output for name in self._judged_layers]
+        judge_model = keras.Model(self.model.inputs, [self.model.outputs[0], *judged])
+        self._judge = tf.function(lambda images: judge_model([images], training=False), input_signature=signature)
+
+    def _likeness_statistics(self):
+        """The card's likeness statistics, or None when the model has none (it still classifies, but cannot judge)."""
+        if not self.card.likeness:
+            return None
+        try:
+            stats = likeness.LikenessStats.from_dict(self.card.likeness)
+            for name in stats.layers:
+                self.model.get_layer(name)
+            return stats
+        except ValueError:  # statistics of another method or version, or for a layer this model lacks
+            return None
 
     @property
     def layer_names(self):
@@ -90,13 +116,28 @@ class Classifier:
         """Any image (canvas RGBA, upload, either polarity) as the 28×28 input this model's dataset expects, or None."""
         return PREPARE[self.dataset.image_style](image)
 
+    def judge(self, images):
+        """(probabilities, likeness scores) for a batch; the scores are None when the model cannot judge likeness."""
+        images = as_batch(images)
+        outputs = [self._judge(images[start:start + BATCH_SIZE]) for start in range(0, len(images), BATCH_SIZE)]
+        outputs = [output if isinstance(output, (list, tuple)) else [output] for output in outputs]  # one output
+        probabilities = np.concatenate([np.asarray(output[0]) for output in outputs])
+        if not self.likeness:
+            return probabilities, None
+        features = {name: np.concatenate([np.asarray(output[1 + index]) for output in outputs])
+                    for index, name in enumerate(self._judged_layers)}
+        return probabilities, likeness.score(self.likeness, features)
+
     def classify(self, image):
-        """Prepare any image the way this model's dataset was made, and classify it."""
+        """Prepare any image the way this model's dataset was made, classify it, and judge whether it is like them."""
         prepared = self.prepare(image)
         if prepared is None:
             return Prediction(None, None, None)
-        probabilities = self.probabilities(prepared)[0]
-        return Prediction(int(probabilities.argmax()), probabilities, prepared)
+        probabilities, scores = self.judge(prepared)
+        if scores is None:
+            return Prediction(int(probabilities[0].argmax()), probabilities[0], prepared)
+        looks_like = bool(likeness.is_like(self.likeness, scores)[0])
+        return Prediction(int(probabilities[0].argmax()), probabilities[0], prepared, float(scores[0]), looks_like)
 
     def feature_maps(self, image):
         """C1, S2, C3 and S4 activations for one 28×28 image, each shaped (height, width, channels)."""

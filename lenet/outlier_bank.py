@@ -13,7 +13,7 @@ from functools import cache
 
 import numpy as np
 
-from lenet import preprocess
+from lenet import config, files, preprocess
 from lenet.synthetic import arc, render
 
 VERSION = 1  # bump when the drawings change: fitted detectors depend on them
@@ -187,11 +187,26 @@ def drawings(count=SIZE, seed=SEED, size=CANVAS):
 
 @cache
 def bank(count=SIZE, seed=SEED):
-    """The drawings as the model sees them: (families per drawing, (N, 28, 28) float32 digit images), made once."""
+    """The drawings as the model sees them: (families per drawing, (N, 28, 28) float32 digit images), made once.
+
+    Drawing and preprocessing them takes 10-20 s, so the result is kept in the data cache (generated here, never
+    committed) and every later training run reads it in milliseconds.
+    """
+    path = config.data_cache_dir("outlier-bank") / f"bank-v{VERSION}-{count}-{seed}.npz"
+    stored = files.read_npz(path)
+    if stored is not None and set(stored) == {"families", "images"}:
+        return tuple(tuple(str(joined).split("+")) for joined in stored["families"]), stored["images"]
     families, images = [], []
     for family, image in drawings(count, seed):
         digit = preprocess.to_mnist_digit(image)
         if digit is not None:
             families.append(family)
             images.append(digit)
-    return tuple(families), np.stack(images)
+    families, images = tuple(families), np.stack(images)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with files.atomic_path(path) as temporary:
+            np.savez_compressed(temporary, families=np.array(["+".join(pair) for pair in families]), images=images)
+    except OSError:
+        pass  # a read-only cache only costs the next run the same 10-20 s
+    return families, images

@@ -10,7 +10,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from lenet import card, cli, data, files, inference, models, pipeline, runs, snapshots
+from lenet import card, cli, data, files, inference, likeness, likeness_model, models, pipeline, runs, snapshots
 
 # Batches run in calls into TensorFlow of about this many images (64 batches of 128): fewer Python round trips
 # between steps, and on two cores still metrics and a stop check about three times a second.
@@ -160,14 +160,24 @@ def write_summary(run_dir, splits, recorder, started):
         with files.atomic_path(run_dir / "test_predictions.npy") as temporary:
             np.save(temporary, predictions.astype("uint8"))
         figures = evaluation_figures(splits.y_test.astype(int), probabilities)
+        stats = likeness_model.fit_for_model(classifier.model, splits.x_train, splits.x_val)
+        test_scores = likeness.score(stats, likeness_model.layer_features(classifier.model, splits.x_test))
         summary.update(figures, model_path=str(model_path), params=classifier.model.count_params())
+        summary.update(abstention_figures(splits.y_test.astype(int), probabilities, likeness.is_like(stats, test_scores)))
         card.write(model_path, classifier.card.replace(test_accuracy=figures["test_accuracy"],
-                                                        test_loss=figures["test_loss"]))
+                                                        test_loss=figures["test_loss"], likeness=stats.to_dict()))
     summary["wall_seconds"] = time.time() - started
     # The process's peak resident memory (Linux reports kilobytes): what a training worker needs.
     summary["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     files.write_json(run_dir / "summary.json", summary)
     return summary
+
+
+def abstention_figures(true_labels, probabilities, looks_like):
+    """The share of test images the model abstains on, and its accuracy on the others."""
+    kept = np.asarray(looks_like, dtype=bool)
+    right = probabilities.argmax(axis=1) == true_labels
+    return {"abstained": float(1 - kept.mean()), "accuracy_on_rest": float(right[kept].mean()) if kept.any() else None}
 
 
 def evaluation_figures(true_labels, probabilities):

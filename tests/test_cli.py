@@ -4,12 +4,13 @@ import json
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from lenet import config
+from lenet import card, config
 
 
 def run_cli(*arguments):
@@ -64,6 +65,36 @@ def test_foreground_training_prints_the_result_last(tmp_path):
     assert outcome["state"] == "finished" and outcome["params"] == 44_426 and outcome["test_accuracy"] > 0.8
     listed = last_json(run_cli("runs").stdout)
     assert [run["run_id"] for run in listed] == [outcome["run_id"]]
+    # The model it saved says what it is and carries its likeness statistics, computed as training ended.
+    model_card = card.read(outcome["model_path"])
+    assert model_card.dataset == "mnist" and model_card.test_accuracy == outcome["test_accuracy"]
+    assert model_card.likeness and model_card.reproduce.startswith("python -m lenet train --dataset mnist")
+    summary = json.loads((Path(outcome["run_dir"]) / "summary.json").read_text())
+    assert 0 < summary["abstained"] < 0.05 and summary["accuracy_on_rest"] >= summary["test_accuracy"]
+
+
+@pytest.mark.mnist
+def test_predict_says_not_a_digit_with_the_probabilities_and_the_score(tmp_path):
+    from lenet import synthetic
+
+    drawings = synthetic.non_digits(40, seed=11)
+    for number, (kind, image) in enumerate(drawings):
+        Image.fromarray(image).save(tmp_path / f"{number:02d}-{kind}.png")
+    result = run_cli("predict", *sorted(str(path) for path in tmp_path.iterdir()))
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    refused = [line for line in lines if line["digit"] is None]
+    assert len(lines) == len(drawings) and len(refused) >= len(drawings) // 2
+    for line in refused:
+        assert line["error"].startswith("not a digit") and len(line["probabilities"]) == 10
+        assert 0 <= line["likeness"] < 0.5
+
+
+@pytest.mark.mnist
+def test_evaluate_reports_the_abstentions_and_the_accuracy_on_the_rest():
+    outcome = last_json(run_cli("evaluate").stdout)
+    assert outcome["dataset"] == "mnist" and outcome["model_card"]
+    assert 0 < outcome["abstained"] <= 0.01
+    assert outcome["accuracy_on_rest"] >= outcome["test_accuracy"]
 
 
 @pytest.mark.parametrize("train_config", [

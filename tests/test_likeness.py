@@ -62,7 +62,7 @@ def test_wrong_statistics_and_features_are_refused_with_a_reason(small_stats):
 
 @pytest.fixture(scope="module")
 def bundled():
-    splits = data.load_mnist(log=lambda line: None)
+    splits = data.load(log=lambda line: None)
     classifier = inference.Classifier()
     stats = likeness_model.fit_for_model(classifier.model, splits.x_train, splits.x_val)
     return classifier, likeness.LikenessStats.from_dict(json.loads(stats.to_json())), splits

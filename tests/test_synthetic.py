@@ -50,13 +50,13 @@ def bundled():
 
 def test_the_bundled_model_reads_stroke_digits(bundled):
     drawings = synthetic.stroke_digits(500, seed=0)
-    right = sum(bundled.classify(image).digit == label for label, image in drawings)
+    right = sum(bundled.classify(image).label == label for label, image in drawings)
     assert right >= 0.98 * len(drawings)
 
 
 @pytest.mark.mnist
 def test_the_bundled_model_reads_redrawn_mnist_digits(bundled):
-    splits = data.load_mnist(log=lambda line: None)
+    splits = data.load(log=lambda line: None)
     images, labels = splits.x_test[:300], splits.y_test[:300]
-    right = sum(bundled.classify(image).digit == label for image, label in zip(synthetic.redrawn_digits(images), labels))
+    right = sum(bundled.classify(image).label == label for image, label in zip(synthetic.redrawn_digits(images), labels))
     assert right >= 0.95 * len(labels)
