@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lenet import config, runs
-from pages import common
+from pages import common, visitor
 
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
@@ -43,7 +43,7 @@ def table(every_run):
 @st.fragment(run_every=2.0)
 def live_table():
     """While a run is queued or running, the table re-reads the run store every two seconds."""
-    every_run = runs.list_runs()
+    every_run = runs.list_runs(include_unreadable=True)
     if not any(run.state in runs.ACTIVE_STATES for run in every_run):
         st.rerun()  # nothing is training any more: redraw the whole page once
     table(every_run)
@@ -73,9 +73,11 @@ def activate(model_path):
 
 def delete(run):
     try:
+        if refusal := visitor.refusal(run):  # checked again: the button may have been drawn before a change
+            raise runs.RunError(refusal)
         runs.delete_run(run.run_id)
     except runs.RunError as error:
-        st.error(str(error))
+        st.error(visitor.plain(error))
         return
     if Path(st.session_state.active_model).parent == run.run_dir:
         st.session_state.active_model = str(config.BUNDLED_MODEL_PATH)  # Draw goes back to the bundled model
@@ -87,10 +89,12 @@ def delete(run):
 
 def manage(run):
     """One run: its outcome and checkpoint, and what can be done with it."""
-    if run.state == "failed":
-        st.error(run.status.get("error", "The run failed."))
+    if run.problem:
+        st.error(visitor.plain(f"This run cannot be read: {run.problem}. Delete it, or repair the file."))
+    elif run.state == "failed":
+        st.error(visitor.plain(run.status.get("error", "The run failed.")))
     elif run.status.get("error"):
-        st.info(run.status["error"])
+        st.info(visitor.plain(run.status["error"]))
     checkpoint = len(runs.load_metrics(run.run_dir, kind="epoch"))
     if run.model_path:
         st.caption(f"Checkpoint: the model of epoch {checkpoint} ({run.model_path.stat().st_size // 1024} KB).")
@@ -106,13 +110,17 @@ def manage(run):
                                    file_name=f"{run.run_id}.keras", mime="application/octet-stream")
     history.download_button("Download history (CSV)", runs.history_csv(run.run_dir),
                             file_name=f"{run.run_id}-history.csv", mime="text/csv")
-    sure = st.checkbox(f"I'm sure: delete run {run.run_id} and all its files", key=f"runs_confirm_{run.run_id}")
-    if st.button("Delete run", disabled=not sure, help="Removes the run folder; a queued or running run must be stopped first."):
+    if refusal := visitor.refusal(run):
+        st.caption(refusal)
+    sure = st.checkbox(f"I'm sure: delete run {run.run_id} and all its files", key=f"runs_confirm_{run.run_id}",
+                       disabled=refusal is not None)
+    if st.button("Delete run", disabled=not sure or refusal is not None,
+                 help="Removes the run folder; a queued or running run must be stopped first."):
         delete(run)
 
 
 st.title("Runs")
-every_run = runs.list_runs()
+every_run = runs.list_runs(include_unreadable=True)  # an unreadable run is listed here, so it can be deleted
 if not every_run:
     st.info("No runs yet. Start one on the Train page, or from a terminal: `python -m lenet train --preset quick`.")
     st.stop()

@@ -9,8 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from lenet import config, dataset_views, runs, worker
-from pages import common
+from lenet import config, dataset_views, public, runs, worker
+from pages import common, visitor
 
 DIGITS = list(range(10))
 DIGITS_SHOWN = 40  # test digits shown for one cell of the confusion matrix...
@@ -130,10 +130,14 @@ def live(run_dir):
     records = runs.load_metrics(run_dir)
     if run.state == "running":
         progress(records)
+        if note := worker.stall_note(run_dir):
+            st.warning(note)
     if worker.stop_requested(run_dir):
-        st.caption("Stopping within a second or so; the model of the last completed epoch is kept.")
+        st.caption(worker.stopping_message(run_dir))
+    elif refusal := visitor.refusal(run):
+        st.caption(refusal)
     else:
-        st.button("Stop", key="train_stop", on_click=worker.request_stop, args=(run_dir,),
+        st.button("Stop", key="train_stop", on_click=visitor.stop, args=(run_dir,),
                   help="End the run within a second or so, keeping the model of the last completed epoch.")
     curves(records, "train_live")
 
@@ -192,10 +196,9 @@ def cell_digits(run, matrix):
 def results(run):
     """A run that has ended: its error or stop, its test accuracy, confusion matrix and curves."""
     if run.state == "failed":
-        st.error(run.status.get("error", "The run failed."))
+        st.error(visitor.plain(run.status.get("error", "The run failed.")))
     if run.state == "stopped":
-        st.warning(f"Stopped by request after {run.summary.get('epochs_completed', 0)} completed epochs"
-                   + (f" ({run.status['error']})." if run.status.get("error") else "; the last completed one is kept."))
+        st.warning(visitor.plain(worker.outcome_message(run)))
     if run.model_path:
         accuracy = run.summary.get("test_accuracy")
         columns = st.columns(4)
@@ -221,11 +224,17 @@ except config.ConfigError as error:
     train_config, problem = None, error
 for warning in train_config.warnings() if train_config else []:
     st.warning(warning)
-if st.button("Start", type="primary", help="Train with these settings in a background process."):
+mine = visitor.active_run()  # public mode: one run per visitor, so Start waits for it
+if st.button("Start", type="primary", disabled=mine is not None, help="Train with these settings in a background process."):
+    run_dir, problem = visitor.start(train_config) if not problem else (None, problem)
     if problem:
         st.error(f"Not started: {problem}")
     else:
-        st.session_state.followed_run = str(worker.start(train_config))
+        st.session_state.followed_run = str(run_dir)
+        if public.enabled() and mine is None:
+            st.rerun()  # draw Start disabled at once, so a second click cannot start another run
+if mine:
+    st.caption(f"Your run {mine.run_id} is {mine.state}: Start is available again when it ends.")
 
 st.divider()
 every_run = runs.list_runs()
@@ -237,7 +246,7 @@ else:
         st.button(f"Show the newest run ({every_run[0].run_id}, {every_run[0].state})", on_click=follow,
                   args=(every_run[0].run_dir,))
     settings_text = ", ".join(f"{name} {run.config.get(name)}" for name in ("epochs", "batch_size", "learning_rate"))
-    st.subheader(f"Run {run.run_id} · {run.state}")
+    st.subheader(f"Run {run.run_id} · {visitor.plain(run.state)}")
     st.caption(f"{run.config.get('preset')} preset: {settings_text}. Every run is listed on the Runs page.")
     if run.state in runs.ACTIVE_STATES:
         live(run.run_dir)
