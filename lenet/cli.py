@@ -153,9 +153,10 @@ def command_train(arguments):
     for warning in train_config.warnings():
         print(f"warning: {warning}", file=sys.stderr, flush=True)
     if arguments.background:
-        run_dir = worker.start(train_config, arguments.run_name)
+        run_dir = worker.start(train_config, arguments.run_name)  # checks what the worker would only find later
         emit({"run_id": run_dir.name, "run_dir": str(run_dir), "state": "queued"})
         return 0
+    worker.check_init_model(train_config)
     run_dir = runs.new_run(train_config, arguments.run_name)
     print(f"run {run_dir.name}: {train_command(train_config)}", flush=True)
     summary = worker.execute(run_dir, log=lambda line: print(line, flush=True))
@@ -168,9 +169,16 @@ def command_train(arguments):
           "params": summary["params"], "model_path": summary["model_path"]})
 
 
+def check_model_file(path):
+    """A --model that is not a regular file (a FIFO, a folder) is refused before anything tries to read it."""
+    if path and not Path(path).is_file():
+        raise ValueError(f"--model {path} is not a regular file; give a .keras model")
+
+
 def command_evaluate(arguments):
     from lenet import data, inference, training
 
+    check_model_file(arguments.model)
     classifier = inference.Classifier(arguments.model)
     dataset = datasets.get(arguments.dataset or classifier.dataset.name)  # a model's own test set by default
     if dataset.num_classes != classifier.dataset.num_classes:
@@ -200,6 +208,7 @@ def command_evaluate(arguments):
 def command_predict(arguments):
     from lenet import inference, preprocess
 
+    check_model_file(arguments.model)
     classifier = inference.Classifier(arguments.model)
     failures = 0
     for image_file in arguments.images:
@@ -235,7 +244,8 @@ def prediction_record(classifier, prediction):
 def command_runs(arguments):
     from lenet import runs
 
-    listed = runs.list_runs()
+    runs.store_root()  # a LENET_RUNS_DIR that names a file is an error, not an empty store
+    listed = runs.list_runs(include_unreadable=True)
     print(f"{'run':<40} {'state':<9} {'preset':<7} {'epochs':>6} {'test acc':>9}")
     for run in listed:
         accuracy = run.summary.get("test_accuracy")

@@ -82,7 +82,8 @@ def _check_range(name, value, allowed, integer=False):
     if integer and (not isinstance(value, int) or isinstance(value, bool)):
         raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
     if not _is_number(value) or not low <= value <= high:
-        raise ConfigError(f"{name} must be from {low:g} to {high:g}, got {value!r}")
+        low, high = (low, high) if integer else (f"{low:g}", f"{high:g}")  # 4294967295, not 4.29497e+09
+        raise ConfigError(f"{name} must be from {low} to {high}, got {value!r}")
 
 
 def _check_choice(name, value, allowed):

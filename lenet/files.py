@@ -7,11 +7,17 @@ so a crash, a full disk or a read-only folder leaves either the old file or the 
 import contextlib
 import json
 import os
+import shutil
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+
+class StorageError(ValueError):
+    """Not enough free space, or a path that is not the kind of file expected; the message says what to do."""
 
 
 @contextlib.contextmanager
@@ -57,3 +63,39 @@ def read_npz(path):
             return {name: stored[name] for name in stored.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile):
         return None
+
+
+def open_regular_file(path):
+    """Open `path` for reading in binary, refusing anything but a regular file.
+
+    A FIFO would block the reader forever and a device might never end; opening without blocking and checking what
+    was opened (not what the path named a moment before) rules both out.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "not a regular file"
+            raise StorageError(f"{Path(path).name} is {kind}; give a regular file")
+        os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def free_megabytes(folder):
+    """Free space on the file system that holds `folder` (or would hold it, if it does not exist yet)."""
+    folder = Path(folder).absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return shutil.disk_usage(folder).free / 2**20
+
+
+def check_free_space(folder, megabytes, what):
+    """Refuse to start `what` when `folder`'s disk has less than `megabytes` free."""
+    free = free_megabytes(folder)
+    if free < megabytes:
+        raise StorageError(f"not enough free disk space for {what}: {free:.0f} MB free in {folder}, "
+                           f"{megabytes:.0f} MB needed. Free some space (delete old runs) and try again")
+    return free

@@ -12,6 +12,7 @@ import streamlit as st
 
 from lenet import config as lenet_config
 from lenet import data, datasets, inference, runs, worker
+from pages import visitor
 
 
 def _use_the_router():
@@ -261,11 +262,14 @@ def run_curves(records, key):
     columns[2].plotly_chart(figure, key=f"{key}_batches")
 
 
-def stop_button(run_dir, key):
-    if worker.stop_requested(run_dir):
-        st.caption("Stopping within a second or so; the model of the last completed epoch is kept.")
+def stop_button(run, key):
+    """Stop for a queued or running run, or why this visitor may not stop it (public mode), or that it is stopping."""
+    if worker.stop_requested(run.run_dir):
+        st.caption(worker.stopping_message(run.run_dir))
+    elif refusal := visitor.refusal(run):
+        st.caption(refusal)
     else:
-        st.button("Stop", key=key, on_click=worker.request_stop, args=(run_dir,),
+        st.button("Stop", key=key, on_click=visitor.stop, args=(run.run_dir,),
                   help="End the run within a second or so, keeping the model of the last completed epoch.")
 
 

@@ -9,7 +9,7 @@ from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
 from lenet import inference, my_digits, preprocess
-from pages import common, where_it_lands
+from pages import common, visitor, where_it_lands
 
 CANVAS_SIZE = 280  # ten canvas pixels to one MNIST pixel
 RAW_SIZE = 140  # the raw drawing is kept with each saved digit at this size, grey
@@ -22,8 +22,14 @@ def clear_canvas():
 
 
 def save_digit(label, prediction, raw_image):
-    my_digits.save_digit(prediction.image, label, prediction.label, raw_drawing=raw_drawing(raw_image))
-    st.toast(f"Saved as a {label}. My digits: {my_digits.count_digits()} saved", icon="✅")
+    store = visitor.digits_store()  # public mode: this visitor's own set
+    try:
+        my_digits.save_digit(prediction.image, label, prediction.label, raw_drawing=raw_drawing(raw_image),
+                             store_dir=store, capacity=visitor.digits_capacity())
+    except my_digits.MyDigitsError as error:  # the set is full, or the disk is
+        st.toast(f"Not saved: {visitor.plain(error)}", icon="⚠️")
+        return
+    st.toast(f"Saved as a {label}. My digits: {my_digits.count_digits(store)} saved", icon="✅")
     clear_canvas()  # ready for the next one
 
 
@@ -41,7 +47,7 @@ def read_upload(upload):
     try:
         return preprocess.load_image(upload)
     except preprocess.ImageError as error:
-        st.error(f"That file cannot be used: {error}")
+        st.error(f"That file cannot be used: {visitor.plain(error)}")
         return None
 
 
@@ -105,7 +111,7 @@ with left:
     else:
         upload = st.file_uploader("A photo or scan of one digit", type=["png", "jpg", "jpeg", "bmp", "gif"])
         image = read_upload(upload) if upload else None
-    st.caption(f"My digits: {my_digits.count_digits()} saved")
+    st.caption(f"My digits: {my_digits.count_digits(visitor.digits_store())} saved")
 
 prediction = classifier.classify(image) if image is not None else None
 with right:

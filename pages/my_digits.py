@@ -1,5 +1,6 @@
 """My digits: the digits you labelled on the Draw page. Browse, delete, export and import them, and retrain with them."""
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -8,8 +9,8 @@ import streamlit as st
 from PIL import Image
 
 from lenet import config as lenet_config
-from lenet import my_digits, runs, worker
-from pages import common
+from lenet import my_digits, runs
+from pages import common, visitor
 
 GRID_COLUMNS = 10
 GRID_LIMIT = 100  # newest first; more would make the page slow to draw
@@ -18,8 +19,11 @@ MODES = {"finetune": "Fine-tune the active model on my digits mixed with MNIST",
 
 
 def delete_digit(digit_id):
-    my_digits.delete_digit(digit_id)
-    st.toast("Digit deleted", icon="🗑️")
+    try:
+        my_digits.delete_digit(digit_id, visitor.digits_store())
+        st.toast("Digit deleted", icon="🗑️")
+    except my_digits.MyDigitsError as error:
+        st.toast(visitor.plain(error), icon="⚠️")
 
 
 def import_digits():
@@ -27,9 +31,10 @@ def import_digits():
     if upload is None:
         return
     try:
-        st.toast(f"Imported {len(my_digits.import_npz(upload))} digits from {upload.name}", icon="✅")
+        imported = my_digits.import_npz(upload, visitor.digits_store(), visitor.digits_capacity())
+        st.toast(f"Imported {len(imported)} digits from {visitor.plain(upload.name)}", icon="✅")
     except my_digits.MyDigitsError as error:
-        st.session_state["import_error"] = f"Import refused, nothing was changed: {error}"
+        st.session_state["import_error"] = f"Import refused, nothing was changed: {visitor.plain(error)}"
 
 
 @st.cache_data(show_spinner="Measuring accuracy…", max_entries=32)
@@ -42,8 +47,8 @@ def accuracies(model_path, modified_time, images, labels):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def default_config(mode, model_path, modified_time, digit_count):
-    return my_digits.retrain_config(mode, model_path)
+def default_config(mode, model_path, modified_time, digit_count, store):
+    return my_digits.retrain_config(mode, model_path, store_dir=store)
 
 
 def enlarged(image):
@@ -68,15 +73,15 @@ def run_progress(run_dir):
     run = runs.load_run(run_dir)
     records = runs.load_metrics(run_dir)
     epochs = len([record for record in records if record["kind"] == "epoch"])
-    st.markdown(f"**Run {run.run_id}**: {run.state}, epoch {epochs} of {run.config.get('epochs')}")
+    st.markdown(f"**Run {run.run_id}**: {visitor.plain(run.state)}, epoch {epochs} of {run.config.get('epochs')}")
     if run.state in runs.ACTIVE_STATES:
-        common.stop_button(run_dir, key="retrain-stop")
+        common.stop_button(run, key="retrain-stop")
     common.run_curves(records, "retrain")
 
 
 def before_after(run, baseline):
-    images, labels = my_digits.evaluation_arrays()
-    held_out = my_digits.split_holdout(my_digits.list_digits())[1]
+    images, labels = my_digits.evaluation_arrays(visitor.digits_store())
+    held_out = my_digits.split_holdout(my_digits.list_digits(visitor.digits_store()))[1]
     rows = {"before": baseline, "after": str(run.model_path)}
     if not Path(baseline).is_file():
         st.warning(f"The model before retraining ({Path(baseline).name}) is gone; no before and after to compare.")
@@ -99,13 +104,14 @@ def before_after(run, baseline):
                   args=(run.model_path,))
 
 
-def retrain_controls(active, digits):
+def retrain_controls(active, digits, store):
     """Fine-tune or retrain the active digit model with my digits: the suggested settings, and Start."""
     mode = st.radio("How", list(MODES), format_func=MODES.get, key="retrain_mode")
     try:
-        suggested = default_config(mode, active, Path(active).stat().st_mtime, len(digits)) if digits else None
+        suggested = default_config(mode, active, Path(active).stat().st_mtime, len(digits),
+                                   store and str(store)) if digits else None
     except (my_digits.MyDigitsError, lenet_config.ConfigError, OSError) as error:
-        st.error(f"{error}. Choose another model in the sidebar.")
+        st.error(f"{visitor.plain(error)}. Choose another model in the sidebar.")
         return
     if not suggested:
         return
@@ -120,16 +126,21 @@ def retrain_controls(active, digits):
                    " A low rate and few epochs keep the MNIST accuracy." if mode == "finetune" else ""))
     followed = st.session_state["retrain_run"]
     busy = bool(followed) and common.run_is_active(followed)
-    if st.button("Start retraining", type="primary", disabled=busy):
+    if st.button("Start retraining", type="primary", disabled=busy or visitor.active_run() is not None):
         try:
-            run_dir = worker.start(my_digits.retrain_config(mode, active, epochs, rate), run_name=f"my-digits-{mode}")
-            st.session_state.update(retrain_run=str(run_dir), retrain_baseline=active)
+            run_dir, refused = visitor.start(my_digits.retrain_config(mode, active, epochs, rate, store),
+                                             run_name=f"my-digits-{mode}")
         except (my_digits.MyDigitsError, lenet_config.ConfigError) as error:
-            st.error(str(error))
+            run_dir, refused = None, str(error)
+        if refused:
+            st.error(visitor.plain(refused))
+        else:
+            st.session_state.update(retrain_run=str(run_dir), retrain_baseline=active)
 
 
 st.title("🖐️ My digits")
-digits = my_digits.list_digits()
+store = visitor.digits_store()  # public mode: this visitor's own set; otherwise the shared one (None)
+digits = my_digits.list_digits(store)
 counts, files = st.columns([2, 1], gap="large")
 with counts:
     if digits:
@@ -143,7 +154,7 @@ with counts:
     else:
         st.info("No digits yet. Draw one on the Draw page and press “That's a …” to save it here, or import a set.")
 with files:
-    st.download_button("Export all (.npz)", data=my_digits.export_npz, file_name="my_digits.npz",
+    st.download_button("Export all (.npz)", data=partial(my_digits.export_npz, store), file_name="my_digits.npz",
                        mime="application/octet-stream", disabled=not digits, on_click="ignore", icon=":material/download:")
     st.file_uploader("Import an exported .npz", type=["npz"], key="import_file", on_change=import_digits)
     if st.session_state["import_error"]:
@@ -154,7 +165,7 @@ if digits:
 
 st.header("Retrain with my digits")
 if common.digit_model_required("Retraining with my digits"):
-    retrain_controls(common.active_model(), digits)
+    retrain_controls(common.active_model(), digits, store)
 
 followed = st.session_state["retrain_run"]
 if followed and Path(followed).is_dir():

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from lenet import config, runs
-from pages import common, learning_views
+from pages import common, learning_views, visitor
 
 
 def augmentation(settings):
@@ -50,9 +50,11 @@ def overlay(chosen):
 
 def delete(run):
     try:
+        if refusal := visitor.refusal(run):  # checked again: the button may have been drawn before a change
+            raise runs.RunError(refusal)
         runs.delete_run(run.run_id)
     except runs.RunError as error:
-        st.error(str(error))
+        st.error(visitor.plain(error))
         return
     if st.session_state.followed_run and Path(st.session_state.followed_run) == run.run_dir:
         st.session_state.followed_run = None
@@ -62,10 +64,12 @@ def delete(run):
 
 def manage(run):
     """One run: its outcome and checkpoint, and what can be done with it."""
-    if run.state == "failed":
-        st.error(run.status.get("error", "The run failed."))
+    if run.problem:
+        st.error(visitor.plain(f"This run cannot be read: {run.problem}. Delete it, or repair the file."))
+    elif run.state == "failed":
+        st.error(visitor.plain(run.status.get("error", "The run failed.")))
     elif run.status.get("error"):
-        st.info(run.status["error"])
+        st.info(visitor.plain(run.status["error"]))
     checkpoint = len(runs.load_metrics(run.run_dir, kind="epoch"))
     if run.model_path:
         st.caption(f"Checkpoint: the model of epoch {checkpoint} ({run.model_path.stat().st_size // 1024} KB).")
@@ -78,20 +82,24 @@ def manage(run):
                                    file_name=f"{run.run_id}.keras", mime="application/octet-stream")
     history.download_button("Download history (CSV)", runs.history_csv(run.run_dir),
                             file_name=f"{run.run_id}-history.csv", mime="text/csv")
-    sure = st.checkbox(f"I'm sure: delete run {run.run_id} and all its files", key=f"runs_confirm_{run.run_id}")
-    if st.button("Delete run", disabled=not sure, help="Removes the run folder; a queued or running run must be stopped first."):
+    if refusal := visitor.refusal(run):
+        st.caption(refusal)
+    sure = st.checkbox(f"I'm sure: delete run {run.run_id} and all its files", key=f"runs_confirm_{run.run_id}",
+                       disabled=refusal is not None)
+    if st.button("Delete run", disabled=not sure or refusal is not None,
+                 help="Removes the run folder; a queued or running run must be stopped first."):
         delete(run)
 
 
 st.title("Runs")
-every_run = runs.list_runs()
+every_run = runs.list_runs(include_unreadable=True)  # an unreadable run is listed here, so it can be deleted
 if not every_run:
     st.info("No runs yet. Start one on the Train page, or from a terminal: `python -m lenet train --preset quick`.")
     st.stop()
 st.caption(f"{len(every_run)} runs in {config.runs_dir()}, newest first; runs started from the CLI appear here too. "
            f"The active model: {common.active_model_label()}.")
 # While a run is queued or running, the table re-reads the run store every two seconds.
-common.follow_live(lambda: table(runs.list_runs()),
+common.follow_live(lambda: table(runs.list_runs(include_unreadable=True)),
                    lambda: any(run.state in runs.ACTIVE_STATES for run in runs.list_runs()), every=2.0)
 
 by_id = {run.run_id: run for run in every_run}

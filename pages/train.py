@@ -10,8 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from lenet import config, dataset_views, datasets, runs, worker
-from pages import common, learning_views
+from lenet import config, dataset_views, datasets, public, runs, worker
+from pages import common, learning_views, visitor
 
 IMAGES_SHOWN = 40  # test images shown for one cell of the confusion matrix...
 IMAGES_PER_ROW = 10  # ...in rows of ten
@@ -102,7 +102,7 @@ def progress(records, dataset):
 def header(run):
     settings_text = ", ".join(f"{name} {run.config.get(name)}" for name in ("epochs", "batch_size", "learning_rate"))
     variant = config.OLD_VARIANT_NAMES.get(run.config.get("variant"), run.config.get("variant"))
-    st.subheader(f"Run {run.run_id} · {run.state}")
+    st.subheader(f"Run {run.run_id} · {visitor.plain(run.state)}")
     st.caption(f"{common.run_dataset(run).title}, {run.config.get('preset')} preset: {settings_text}, variant "
                f"{variant}. Every run is listed on the Runs page.")
 
@@ -123,7 +123,9 @@ def run_view(run_dir):
     records = runs.load_metrics(run_dir)
     if run.state == "running":
         progress(records, common.run_dataset(run))
-    common.stop_button(run_dir, key="train_stop")
+        if note := worker.stall_note(run_dir):
+            st.warning(note)
+    common.stop_button(run, key="train_stop")
     common.run_curves(records, "train_live")
     learning_views.latest_snapshot(run_dir, "train_live_snapshot")
 
@@ -191,10 +193,9 @@ def results(run):
     """A run that has ended: its error or stop, its test accuracy, confusion matrix and curves."""
     dataset = common.run_dataset(run)
     if run.state == "failed":
-        st.error(run.status.get("error", "The run failed."))
+        st.error(visitor.plain(run.status.get("error", "The run failed.")))
     if run.state == "stopped":
-        st.warning(f"Stopped by request after {run.summary.get('epochs_completed', 0)} completed epochs"
-                   + (f" ({run.status['error']})." if run.status.get("error") else "; the last completed one is kept."))
+        st.warning(visitor.plain(worker.outcome_message(run)))
     if run.model_path:
         accuracy = run.summary.get("test_accuracy")
         columns = st.columns(4)
@@ -221,11 +222,17 @@ except config.ConfigError as error:
     train_config, problem = None, error
 for warning in train_config.warnings() if train_config else []:
     st.warning(warning)
-if st.button("Start", type="primary", help="Train with these settings in a background process."):
+mine = visitor.active_run()  # public mode: one run per visitor, so Start waits for it
+if st.button("Start", type="primary", disabled=mine is not None, help="Train with these settings in a background process."):
+    run_dir, problem = visitor.start(train_config) if not problem else (None, problem)
     if problem:
         st.error(f"Not started: {problem}")
     else:
-        st.session_state.followed_run = str(worker.start(train_config))
+        st.session_state.followed_run = str(run_dir)
+        if public.enabled() and mine is None:
+            st.rerun()  # draw Start disabled at once, so a second click cannot start another run
+if mine:
+    st.caption(f"Your run {mine.run_id} is {mine.state}: Start is available again when it ends.")
 
 st.divider()
 every_run = runs.list_runs()

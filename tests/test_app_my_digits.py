@@ -129,7 +129,8 @@ def test_a_finished_run_shows_before_and_after_and_accept_activates_it(saved):
     run_dir = runs.new_run(my_digits.retrain_config("finetune", lenet_config.BUNDLED_MODEL_PATH))
     shutil.copy(lenet_config.BUNDLED_MODEL_PATH, run_dir / runs.MODEL_FILE)  # the same model: nothing changes
     runs.update_status(run_dir, state="finished")
-    runs.append_metric(run_dir, {"kind": "epoch", "epoch": 1, "val_accuracy": 0.98, "loss": 0.1})
+    runs.append_metric(run_dir, {"kind": "epoch", "epoch": 1, "val_accuracy": 0.98, "loss": 0.1, "accuracy": 0.97,
+                                 "val_loss": 0.08})
     app = open_page(retrain_run=str(run_dir), retrain_baseline=str(lenet_config.BUNDLED_MODEL_PATH))
     metrics = {metric.label: metric for metric in app.metric}
     mnist = metrics["MNIST test set (10,000)"]

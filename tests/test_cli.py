@@ -109,3 +109,57 @@ def test_the_reproduce_command_parses_back_to_the_same_config(train_config):
     words = shlex.split(command)
     assert words[:3] == ["python", "-m", "lenet"]
     assert cli.config_from_arguments(cli.build_parser().parse_args(words[3:])) == train_config
+
+
+# Issue 12: checks at submission, a FIFO, a damaged run store, and a run store that is a file.
+
+def runs_folder_entries():
+    return sorted(path.name for path in config.runs_dir().iterdir()) if config.runs_dir().is_dir() else []
+
+
+def test_a_seed_out_of_range_is_refused_with_its_range():
+    result = run_cli("train", "--preset", "quick", "--seed", "99999999999999999999", "--background")
+    assert result.returncode == 2
+    assert "seed must be from 0 to 4294967295, got 99999999999999999999" in result.stderr
+    assert runs_folder_entries() == []
+
+
+def test_finetuning_a_missing_model_is_refused_before_anything_is_queued():
+    result = run_cli("train", "--preset", "quick", "--finetune", "missing.keras", "--background")
+    assert result.returncode == 2, result.stdout
+    assert "missing.keras, is not a file" in result.stderr and "Traceback" not in result.stderr
+    assert runs_folder_entries() == []
+
+
+def test_predict_refuses_a_fifo_instead_of_waiting_for_a_writer(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "digit.png")
+    result = subprocess.run([sys.executable, "-m", "lenet", "predict", str(tmp_path / "digit.png")],
+                            capture_output=True, text=True, cwd=config.PROJECT_ROOT, timeout=300)
+    assert result.returncode == 1
+    assert last_json(result.stdout)["error"] == "digit.png is a pipe; give a regular file"
+    result = run_cli("predict", "--model", str(tmp_path / "digit.png"), str(tmp_path / "digit.png"))
+    assert result.returncode == 2 and "is not a regular file" in result.stderr
+
+
+def test_runs_lists_an_unreadable_run_and_the_good_ones():
+    from lenet import runs
+
+    good = runs.new_run(config.make_config("quick"))
+    runs.update_status(good, state="finished")
+    damaged = runs.new_run(config.make_config("quick"))
+    (damaged / "status.json").write_bytes(b"\xff\xfe not json")
+    result = run_cli("runs")
+    assert result.returncode == 0, result.stderr
+    listed = {run["run_id"]: run["state"] for run in last_json(result.stdout)}
+    assert listed == {good.name: "finished", damaged.name: "unreadable: status.json is not UTF-8 text"}
+
+
+def test_a_runs_dir_that_is_a_file_is_named_as_such(tmp_path, monkeypatch):
+    (tmp_path / "runs-file").write_text("oops")
+    monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path / "runs-file"))
+    for command in (["runs"], ["train", "--preset", "quick", "--background"], ["stop", "some-run"]):
+        result = run_cli(*command)
+        assert result.returncode == 2, command
+        assert "runs-file is a file, not a folder: set LENET_RUNS_DIR to a folder" in result.stderr
