@@ -190,7 +190,7 @@ def retrain_config(mode, model_path, epochs=None, learning_rate=None, store_dir=
     model_card = inference.read_card(model_path)
     if not model_card.dataset_info.is_digits:
         raise MyDigitsError(f"{Path(model_path).name} is a {model_card.dataset_info.title} model; my digits retrain "
-                            "digit models only. Choose an MNIST model on the Draw page")
+                            "digit models only. Choose an MNIST model (in the app: the sidebar's Active model)")
     if mode == "finetune" and model_card.architecture is None:
         raise MyDigitsError(f"{Path(model_path).name} has no model card, so its network is unknown and cannot be "
                             "fine-tuned; retrain from scratch, or fine-tune the bundled model")
