@@ -10,10 +10,7 @@ import os
 import shutil
 import stat
 import tempfile
-import zipfile
 from pathlib import Path
-
-import numpy as np
 
 
 class StorageError(ValueError):
@@ -54,15 +51,6 @@ def read_json(path, default=None):
         return json.loads(Path(path).read_bytes())
     except (OSError, ValueError):  # ValueError covers bad JSON and bytes that are not UTF-8
         return default
-
-
-def read_npz(path):
-    """The arrays in an .npz file as a dict, or None when it is missing or unreadable; pickles are never loaded."""
-    try:
-        with np.load(path, allow_pickle=False) as stored:
-            return {name: stored[name] for name in stored.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
-        return None
 
 
 def open_regular_file(path):

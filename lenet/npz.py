@@ -75,3 +75,16 @@ def read_array(archive, name):
             return np.lib.format.read_array(member, allow_pickle=False)
     except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError) as error:
         raise NpzError(f"{name} cannot be read ({error})") from None
+
+
+def read_all(path):
+    """Every array in an .npz file that this program wrote itself (a cache), or None when it is missing or unreadable.
+
+    Pickles are never loaded. Archives from outside go through open_archive and read_array instead, which check the
+    headers first.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return {name: stored[name] for name in stored.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None

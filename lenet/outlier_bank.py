@@ -13,7 +13,7 @@ from functools import cache
 
 import numpy as np
 
-from lenet import config, files, preprocess
+from lenet import config, files, npz, preprocess
 from lenet.synthetic import arc, render
 
 VERSION = 1  # bump when the drawings change: fitted detectors depend on them
@@ -193,7 +193,7 @@ def bank(count=SIZE, seed=SEED):
     committed) and every later training run reads it in milliseconds.
     """
     path = config.data_cache_dir("outlier-bank") / f"bank-v{VERSION}-{count}-{seed}.npz"
-    stored = files.read_npz(path)
+    stored = npz.read_all(path)
     if stored is not None and set(stored) == {"families", "images"}:
         return tuple(tuple(str(joined).split("+")) for joined in stored["families"]), stored["images"]
     families, images = [], []
