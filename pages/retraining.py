@@ -58,9 +58,10 @@ def switch_when_done():
     if not state or state["switched"] or not Path(state["run"]).is_dir() or common.run_is_active(state["run"]):
         return
     model_path = runs.load_run(state["run"]).model_path
+    state["switched"] = True
     if model_path:
         common.set_active_model(model_path)
-    state["switched"] = True
+        st.rerun()  # the sidebar's model chooser, drawn before this page, shows the new model too
 
 
 def panel(digit_count):
