@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from lenet import config as lenet_config
-from lenet import data, datasets, feature_map, inference, runs, snapshots, training, worker
+from lenet import bench_why, data, datasets, feature_map, inference, runs, snapshots, training, worker
 
 BENCHMARKS_FILE = lenet_config.PROJECT_ROOT / "BENCHMARKS.md"
 SHORT_FRACTION = 0.25  # the default run trains a quarter of each preset's epochs
@@ -40,6 +40,8 @@ def run_benchmarks(full=False, log=print):
     latency = classification_latency(splits)
     log("latency of placing one drawing on the feature map…")
     drawing_map = drawing_map_latency(splits)
+    log("digit-likeness figures, and the Why views' latency…")
+    likeness_figures, explanations = bench_why.likeness_figures(splits), bench_why.explanation_latency()
     results = {
         "mode": "full" if full else "short",
         "tutorial": tutorial, "seed": seed, "best": best,
@@ -50,7 +52,7 @@ def run_benchmarks(full=False, log=print):
         "best_throughput_ratio": best["samples_per_second"] / tutorial["samples_per_second"],
         "best_to_seed_wall_ratio": best["wall_seconds"] / seed["wall_seconds"],
         "latency": latency, "worker_peak_memory_mb": worker_memory, "snapshots": snapshot,
-        "drawing_map": drawing_map,
+        "drawing_map": drawing_map, "likeness": likeness_figures, "explanations": explanations,
         "machine": machine_description(), "date": time.strftime("%Y-%m-%d %H:%M"),
     }
     write_benchmarks_file(results)
@@ -224,6 +226,7 @@ def render_table(results):
         f"{latency['predict_p50_ms']:.1f} ms, p95 {latency['predict_p95_ms']:.1f} ms (goal p50 ≤ 3 ms).",
         f"- Peak memory of a training worker: {results['worker_peak_memory_mb']:.0f} MB.",
         *snapshot_lines(results),
+        *bench_why.lines(results),
     ])
 
 

@@ -6,6 +6,7 @@ steps for a canvas drawing, a photo or a scan, after finding the ink and droppin
 """
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -83,14 +84,38 @@ def to_mnist_digit(image):
 
     `image` is a PIL image or an array of shape (H, W), (H, W, 3) or (H, W, 4), uint8 or float in [0, 1].
     """
+    steps = to_mnist_digit_steps(image)
+    return None if steps is None else steps.digit
+
+
+@dataclass(frozen=True)
+class DigitSteps:
+    """The intermediate images of `to_mnist_digit`, for showing how a drawing becomes MNIST's 28×28."""
+    ink: np.ndarray  # (H, W) ink in [0, 1] found in the image (after stray specks are dropped), ink = 1
+    box: tuple  # (top, bottom, left, right) of the ink in `ink`, the ends exclusive
+    scaled: np.ndarray  # the ink's box scaled so its longer side is DIGIT_BOX pixels
+    offset: tuple  # (top, left) where `scaled` was placed in the 28×28 frame to centre its mass
+    digit: np.ndarray  # (28, 28) the result
+
+
+def to_mnist_digit_steps(image):
+    """`to_mnist_digit` step by step: a DigitSteps, or None if the image holds no digit."""
     grey = _shrink_if_huge(_grey_level(as_float_array(image)))
     ink = _ink_intensity(grey)
     if ink is None:
         return None
-    ink, largest_extent = _drop_specks(_crop_to_ink(ink))
+    top, bottom, left, right = _ink_box(ink)
+    cropped, largest_extent = _drop_specks(ink[top:bottom, left:right])
     if largest_extent < max(MIN_EXTENT_PIXELS, MIN_EXTENT_FRACTION * max(grey.shape)):
         return None
-    return _centre_in_frame(_scale_to_box(_crop_to_ink(ink)))
+    ink = np.zeros_like(ink)
+    ink[top:bottom, left:right] = cropped
+    box = _ink_box(ink)  # dropping specks may have shrunk it
+    scaled = _scale_to_box(ink[box[0]:box[1], box[2]:box[3]])
+    offset = _centre_offset(scaled)
+    digit = np.zeros((FRAME, FRAME), np.float32)
+    digit[offset[0]:offset[0] + scaled.shape[0], offset[1]:offset[1] + scaled.shape[1]] = scaled
+    return DigitSteps(ink=ink, box=box, scaled=scaled, offset=offset, digit=digit)
 
 
 def _read_bytes(source):
@@ -179,10 +204,10 @@ def _ink_intensity(grey):
     return ink
 
 
-def _crop_to_ink(ink):
-    """The smallest rectangle holding all the ink."""
+def _ink_box(ink):
+    """The smallest rectangle holding all the ink: (top, bottom, left, right), the ends exclusive."""
     rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    return ink[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+    return int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
 
 
 def _drop_specks(ink):
@@ -219,8 +244,8 @@ def _scale_to_box(ink):
     return scaled / scaled.max()
 
 
-def _centre_in_frame(digit):
-    """Place the digit in a FRAME x FRAME array with its centre of mass at (14, 14), as MNIST did."""
+def _centre_offset(digit):
+    """Where to place the digit in a FRAME x FRAME array so its centre of mass is at (14, 14), as MNIST did."""
     height, width = digit.shape
     # The centre of mass, as ndimage.center_of_mass computes it, but ten times faster on a 20x20 digit.
     total = digit.sum()
@@ -229,6 +254,4 @@ def _centre_in_frame(digit):
     # MNIST moved digits by whole pixels; clamping keeps the whole digit inside the frame.
     top = min(max(round(FRAME / 2 - centre_row), 0), FRAME - height)
     left = min(max(round(FRAME / 2 - centre_column), 0), FRAME - width)
-    frame = np.zeros((FRAME, FRAME), np.float32)
-    frame[top : top + height, left : left + width] = digit
-    return frame
+    return int(top), int(left)

@@ -62,6 +62,7 @@ SESSION_DEFAULTS = {
     "drawing_image": None,  # the canvas image (RGBA) of "drawing", classified again after a page switch
     "retrain_run": None,  # the run the My digits page started and follows
     "retrain_baseline": None,  # the active model when that run started: the "before" in before/after
+    "draw_retrain": None,  # Draw's "Retrain with my N digits": {"run", "baseline", "switched"} (pages/retraining.py)
     "import_error": None,  # why the last import on the My digits page was refused, shown once
     "followed_run": None,  # the run the Train page shows
     "dataset_shuffle_seed": None,  # the Dataset page's random sample; None shows images in dataset order

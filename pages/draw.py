@@ -3,13 +3,12 @@
 
 import numpy as np
 import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
 from lenet import inference, my_digits, preprocess
-from pages import common, visitor, where_it_lands
+from pages import common, retraining, visitor, where_it_lands, why
 
 CANVAS_SIZE = 280  # ten canvas pixels to one MNIST pixel
 RAW_SIZE = 140  # the raw drawing is kept with each saved digit at this size, grey
@@ -93,8 +92,10 @@ def maps_figure(maps, scale="gray", wrap=8):
 
 
 st.title("✏️ Draw a digit")
+st.html(why.PHONE_CSS)
 if not common.digit_model_required("Draw"):  # a garment model classifies photos instead (pages/photo.py)
     st.stop()
+retraining.switch_when_done()  # a retraining started here has ended: Draw reads with its model from now on
 try:
     classifier = common.load_classifier()
 except inference.ModelLoadError as error:
@@ -111,23 +112,22 @@ with left:
     else:
         upload = st.file_uploader("A photo or scan of one digit", type=["png", "jpg", "jpeg", "bmp", "gif"])
         image = read_upload(upload) if upload else None
-    st.caption(f"My digits: {my_digits.count_digits(visitor.digits_store())} saved")
+    saved = my_digits.count_digits(visitor.digits_store())
+    st.caption(f"My digits: {saved} saved")
+    retraining.panel(saved)
 
 prediction = classifier.classify(image) if image is not None else None
 with right:
     if prediction is None or prediction.label is None:
         st.info(prompt(image, source))
     else:
-        probabilities = prediction.probabilities
         number, chart = st.columns([1, 3])
-        number.metric("Prediction", str(prediction.label), delta=f"{probabilities[prediction.label]:.1%} probability",
-                      delta_color="off", delta_arrow="off")
-        colours = ["#ff4b4b" if digit == prediction.label else "#8a8fa3" for digit in range(10)]
-        bars = go.Figure(go.Bar(x=list(range(10)), y=probabilities.tolist(), marker_color=colours,
-                                hovertemplate="%{x}: %{y:.2%}<extra></extra>"))
-        bars.update_layout(height=220, margin=dict(l=0, r=0, t=10, b=0), yaxis_range=[0, 1],
-                           xaxis=dict(dtick=1, title="digit"), yaxis_title="probability")
-        chart.plotly_chart(bars, config={"displayModeBar": False})
+        value, delta = why.answer(classifier, prediction)
+        # On a phone the columns stack and the answer would sit below the canvas: why.PHONE_CSS pins it in view.
+        number.container(key="draw_answer").metric("Prediction", value, delta=delta, delta_color="off",
+                                                   delta_arrow="off")
+        chart.plotly_chart(why.probability_figure(prediction), config={"displayModeBar": False})
+        why.likeness_note(classifier, prediction)
         sees, teach = st.columns([1, 1.3])
         with sees:
             st.markdown("**What the model sees** (28×28)")
@@ -138,10 +138,13 @@ with right:
                 for column, label in zip(st.columns(5), row):
                     column.button(str(label), key=f"label-{label}", on_click=save_digit,
                                   args=(label, prediction, image), width="stretch")
-            st.button(f"Right, save as a {prediction.label}", key="save-correct", type="primary",
-                      on_click=save_digit, args=(prediction.label, prediction, image))
+            if not prediction.abstained:
+                st.button(f"Right, save as a {prediction.label}", key="save-correct", type="primary",
+                          on_click=save_digit, args=(prediction.label, prediction, image))
             st.caption("Saved digits go to the My digits page, where you can retrain the model with them.")
 
+retraining.progress_and_result(image)
+why.views(classifier, prediction, image)
 where_it_lands.expander(classifier, prediction)
 layers = st.expander("Inside the network: feature maps of C1, S2, C3 and S4, and C1's filters", on_change="rerun",
                      key="draw_layers")

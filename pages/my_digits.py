@@ -10,7 +10,7 @@ from PIL import Image
 
 from lenet import config as lenet_config
 from lenet import my_digits, runs
-from pages import common, visitor
+from pages import common, retraining, visitor
 
 GRID_COLUMNS = 10
 GRID_LIMIT = 100  # newest first; more would make the page slow to draw
@@ -37,15 +37,6 @@ def import_digits():
         st.session_state["import_error"] = f"Import refused, nothing was changed: {visitor.plain(error)}"
 
 
-@st.cache_data(show_spinner="Measuring accuracy…", max_entries=32)
-def accuracies(model_path, modified_time, images, labels):
-    """(accuracy on the given digits, accuracy on its dataset's test set) of one model file."""
-    classifier = common.load_classifier(model_path)
-    splits = common.load_splits(classifier.dataset.name)
-    mine = float((classifier.probabilities(images).argmax(axis=1) == labels).mean()) if len(labels) else None
-    return mine, float((classifier.probabilities(splits.x_test).argmax(axis=1) == splits.y_test).mean())
-
-
 @st.cache_data(show_spinner=False, max_entries=16)
 def default_config(mode, model_path, modified_time, digit_count, store):
     return my_digits.retrain_config(mode, model_path, store_dir=store)
@@ -68,17 +59,6 @@ def show_grid(digits):
                           type="tertiary", icon=":material/delete:")
 
 
-def run_progress(run_dir):
-    """The retraining run: its progress and curves, and Stop while it trains (redrawn by common.follow_live)."""
-    run = runs.load_run(run_dir)
-    records = runs.load_metrics(run_dir)
-    epochs = len([record for record in records if record["kind"] == "epoch"])
-    st.markdown(f"**Run {run.run_id}**: {visitor.plain(run.state)}, epoch {epochs} of {run.config.get('epochs')}")
-    if run.state in runs.ACTIVE_STATES:
-        common.stop_button(run, key="retrain-stop")
-    common.run_curves(records, "retrain")
-
-
 def before_after(run, baseline):
     images, labels = my_digits.evaluation_arrays(visitor.digits_store())
     held_out = my_digits.split_holdout(my_digits.list_digits(visitor.digits_store()))[1]
@@ -86,7 +66,7 @@ def before_after(run, baseline):
     if not Path(baseline).is_file():
         st.warning(f"The model before retraining ({Path(baseline).name}) is gone; no before and after to compare.")
         return
-    figures = {name: accuracies(path, Path(path).stat().st_mtime, images, labels) for name, path in rows.items()}
+    figures = {name: retraining.accuracies(path, Path(path).stat().st_mtime, images, labels) for name, path in rows.items()}
     mine, test_set = st.columns(2)
     if figures["after"][0] is not None:
         mine.metric(f"My digits ({len(labels)} {'held out' if held_out else 'all, also trained on'})",
@@ -169,7 +149,7 @@ if common.digit_model_required("Retraining with my digits"):
 
 followed = st.session_state["retrain_run"]
 if followed and Path(followed).is_dir():
-    common.follow_live(lambda: run_progress(followed), lambda: common.run_is_active(followed))
+    common.follow_live(lambda: retraining.run_progress(followed), lambda: common.run_is_active(followed))
     run = runs.load_run(followed)
     if run.state not in runs.ACTIVE_STATES and run.model_path:
         before_after(run, st.session_state["retrain_baseline"])

@@ -9,7 +9,7 @@ import streamlit as st
 from PIL import Image
 
 from lenet import dataset_views, inference, preprocess
-from pages import common
+from pages import common, why
 
 PHOTO_SIZE = 280  # a test image becomes a "photo" ten times its size
 SHOWN_WIDTH = 224
@@ -52,8 +52,8 @@ def chosen_photo(dataset):
     return None, None
 
 
-def probability_bars(probabilities, class_names, chosen):
-    colours = ["#ff4b4b" if number == chosen else "#8a8fa3" for number in range(len(class_names))]
+def probability_bars(prediction, class_names):
+    probabilities, colours = prediction.probabilities, why.bar_colours(prediction, len(class_names))
     figure = go.Figure(go.Bar(x=probabilities.tolist(), y=list(class_names), orientation="h", marker_color=colours,
                               hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
     return figure.update_layout(height=300, margin=dict(l=0, r=0, t=10, b=0), xaxis=dict(range=[0, 1],
@@ -86,7 +86,7 @@ if prediction.label is None:
 seen = dataset_views.upscale(np.uint8(prediction.image * 255), SHOWN_WIDTH // 28)
 seen_column.image(seen, caption="What the model sees (28×28)", width=SHOWN_WIDTH)
 with result_column:
-    name, probability = dataset.class_name(prediction.label), prediction.probabilities[prediction.label]
-    st.metric("Prediction", name, delta=f"{probability:.1%} probability", delta_color="off", delta_arrow="off")
-    st.plotly_chart(probability_bars(prediction.probabilities, classifier.class_names, prediction.label),
-                    config={"displayModeBar": False})
+    name, delta = why.answer(classifier, prediction)
+    st.metric("Prediction", name, delta=delta, delta_color="off", delta_arrow="off")
+    why.likeness_note(classifier, prediction)  # "That doesn't look like a garment", with the bars greyed
+    st.plotly_chart(probability_bars(prediction, classifier.class_names), config={"displayModeBar": False})

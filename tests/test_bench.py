@@ -37,3 +37,29 @@ def test_the_snapshot_and_drawing_map_figures_are_reported_when_measured(tmp_pat
     assert "with ÷ without **1.020** (20.0 s → 20.4 s)" in text and "**1.5%** of the run" in text
     assert "10 KB per epoch, so a 200-epoch run's take 2.1 MB" in text
     assert "p50 **6.5 ms**, p95 9.0 ms" in text
+
+
+def test_the_likeness_and_explanation_figures_are_reported_when_measured(tmp_path):
+    results = made_up_results()
+    path = tmp_path / "BENCHMARKS.md"
+    bench.write_benchmarks_file(results, path)
+    assert "Digit-likeness" not in path.read_text()  # results from before they were measured still render
+    results["likeness"] = {"test_abstained": 0.0063, "test_accuracy_on_rest": 0.9941, "test_accuracy": 0.9934,
+                           "non_digits": 230, "non_digits_abstained": 0.965, "stroke_digits": 500,
+                           "stroke_digits_read_right": 0.984}
+    results["explanations"] = {"evidence_p50_ms": 12.3, "evidence_p95_ms": 20.0, "counterfactual_p50_ms": 45.0,
+                               "counterfactual_p95_ms": 90.0}
+    bench.write_benchmarks_file(results, path)
+    text = path.read_text()
+    assert "MNIST test abstained **0.63%**" in text and "99.41% vs 99.34% plain" in text
+    assert "230 generated non-digits abstained **96.5%**" in text and "**98.4%** (goal ≥ 98%)" in text
+    assert "evidence map p50 **12.3 ms**" in text and "counterfactual p50 **45 ms**" in text
+
+
+def test_the_likeness_figures_and_explanation_timings_are_measured_on_the_bundled_model():
+    from lenet import bench_why, inference
+
+    classifier = inference.Classifier()
+    timing = bench_why.explanation_latency(classifier)
+    assert 0 < timing["evidence_p50_ms"] <= timing["evidence_p95_ms"]
+    assert 0 < timing["counterfactual_p50_ms"] <= timing["counterfactual_p95_ms"]

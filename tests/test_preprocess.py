@@ -304,3 +304,18 @@ def test_a_fifo_or_a_folder_is_refused_at_once(tmp_path):
         load_image(fifo)
     with pytest.raises(ImageError, match="is a folder"):
         load_image(tmp_path)
+
+
+def test_the_steps_show_the_box_the_scaled_digit_and_the_shift():
+    drawing = draw_seven(left=20, top=30, side=120).copy()  # a small 7 near the top left, a speck far from it
+    drawing[270, 270] = 255
+    steps = preprocess.to_mnist_digit_steps(drawing)
+    top, bottom, left, right = steps.box
+    assert 20 <= top <= 30 and 145 <= bottom <= 160 and 12 <= left <= 20 and 135 <= right <= 150  # the pen is 15 wide
+    assert steps.ink[270, 270] == 0 and steps.ink[top:bottom, left:right].max() == 1.0  # the speck is dropped
+    assert max(steps.scaled.shape) == 20 and steps.scaled.max() == 1.0
+    row, column = steps.offset
+    assert np.array_equal(steps.digit[row:row + steps.scaled.shape[0], column:column + steps.scaled.shape[1]],
+                          steps.scaled)
+    assert np.array_equal(steps.digit, to_mnist_digit(drawing))  # one implementation: the same digit
+    assert preprocess.to_mnist_digit_steps(np.zeros((280, 280), np.uint8)) is None

@@ -1,17 +1,23 @@
 """Benchmarks in the browser, recorded in BENCHMARKS.md, not asserted: how long from lifting the pen to seeing the
-Prediction, and from a new visitor's first request to the Home page on screen."""
+Prediction, on the Draw page and on a bare page holding only the canvas and a Prediction metric (the floor the canvas
+component sets), and from a new visitor's first request to the Home page on screen."""
 
 import os
 import platform
 import re
+import socket
+import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+import pytest
 from playwright.sync_api import expect
 
 from lenet import config
+from tests.browser.conftest import Studio, wait_for_health
 
 STROKES = 20
 COLD_STARTS = 5
@@ -53,8 +59,35 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores"
 
 
-def test_pen_up_to_prediction_and_cold_start(studio, browser):
-    studio.open("/draw")
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def bare_url(tmp_path_factory):
+    """tests/browser/bare_draw.py served by its own Streamlit server, like the app's in conftest.app_url."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("bare") / "streamlit.log"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(Path(__file__).with_name("bare_draw.py")), "--server.headless",
+         "true", "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=config.PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT)},
+        stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def pen_up_latencies(studio):
+    """Pen up → Prediction for STROKES one-stroke digits on the open page; (milliseconds, misreads)."""
     latencies, misreads = [], []
     for stroke in range(STROKES):
         digit, place = DRAWINGS[stroke % len(DRAWINGS)]
@@ -69,6 +102,21 @@ def test_pen_up_to_prediction_and_cold_start(studio, browser):
         if read != str(digit):
             misreads.append(f"{digit} read as {read}")
     assert len(latencies) == STROKES and min(latencies) > 0
+    return latencies, misreads
+
+
+def test_pen_up_to_prediction_and_cold_start(studio, browser, bare_url):
+    studio.open("/draw")
+    latencies, misreads = pen_up_latencies(studio)
+    bare_page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    bare_page.app_url, bare_page.console_errors = bare_url, []
+    bare = Studio(bare_page)
+    bare.open("/")
+    floor, _ = pen_up_latencies(bare)
+    bare_page.context.close()
+    draw_p50, floor_p50 = np.median(latencies), np.median(floor)
+    print(f"pen up → Prediction, median: Draw {draw_p50:.0f} ms, bare canvas page {floor_p50:.0f} ms, "
+          f"ratio {draw_p50 / floor_p50:.2f}")
 
     cold_title, cold_done = [], []
     for _ in range(COLD_STARTS):
@@ -93,6 +141,7 @@ def test_pen_up_to_prediction_and_cold_start(studio, browser):
         "| what | samples | p50 | p95 | max |",
         "|---|---|---|---|---|",
         table_row("pen up → Prediction on the page (Draw)", latencies),
+        table_row("pen up → Prediction on a bare page: only the canvas and the metric (the floor)", floor),
         table_row("cold start → Home title visible (new browser context)", cold_title),
         table_row("cold start → Home page fully drawn (script finished)", cold_done),
         "",
@@ -100,6 +149,9 @@ def test_pen_up_to_prediction_and_cold_start(studio, browser):
         "page, both in the page's clock. It includes the canvas component's 200 ms debounce before it sends the "
         "drawing, the websocket round trip, the rerun of the Draw page (preprocessing and the forward pass are a few "
         "ms of it) and React's update. The canvas was cleared before each stroke, so each Prediction is a fresh one.",
+        f"- Draw ÷ the bare page, medians: **{draw_p50 / floor_p50:.2f}** ({draw_p50:.0f} ms ÷ {floor_p50:.0f} ms). "
+        "The bare page (`tests/browser/bare_draw.py`, served by its own server in the same run) holds only the "
+        "canvas, Clear and the Prediction metric, so its time is what the canvas component and Streamlit cost.",
         "- Cold start: a new browser context (no cache, new Streamlit session) opening `/` on an already running "
         "server, timed from `goto` in the test.",
         f"- Misreads in these {STROKES} strokes: {', '.join(misreads) if misreads else 'none'}.",

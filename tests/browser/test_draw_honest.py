@@ -1,0 +1,75 @@
+"""Draw is honest about what it reads, with a real canvas in Chromium: a smiley is "not a digit", a digit is read,
+and on a phone (390×844, touch) the answer stays in view while drawing."""
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT_MS, Studio, arc
+
+SMILEY = [arc(0.5, 0.5, 0.5, 0.5, 0, 360, 32), arc(0.5, 0.55, 0.28, 0.22, 20, 160, 12),
+          [(0.32, 0.3), (0.34, 0.36)], [(0.66, 0.3), (0.68, 0.36)]]
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
+SCREENSHOT = Path("/tmp/lenet-phone-draw.png")  # docs/screenshots/phone-draw.png is a copy of one
+
+
+def test_a_smiley_is_not_a_digit_and_a_digit_is_read(studio):
+    studio.open("/draw")
+    studio.draw(SMILEY, (40, 40, 200, 200))
+    assert studio.settled_prediction() == "Not a digit"
+    expect(studio.page.get_by_text("That doesn't look like a digit.")).to_be_visible()
+    expect(studio.page.get_by_role("button", name="7", exact=True)).to_be_visible()  # teaching stays possible
+    studio.clear()
+    studio.draw_digit(4, (40, 40, 180, 200))
+    assert studio.settled_prediction() == "4"
+    expect(studio.page.get_by_text("That doesn't look like a digit.")).to_have_count(0)
+    expect(studio.exceptions()).to_have_count(0)
+    studio.expect_no_console_errors()
+
+
+def touch_draw(page, strokes, box):
+    """Draw with a finger: touch events through Chromium's DevTools protocol, as a phone sends them."""
+    page.locator("canvas.upper-canvas").scroll_into_view_if_needed()
+    page.wait_for_function(CANVAS_READY_JS, arg=300, timeout=LOAD_TIMEOUT_MS)
+    origin = page.locator("canvas.upper-canvas").bounding_box()
+    session = page.context.new_cdp_session(page)
+    left, top, width, height = box
+    for stroke in strokes:
+        points = [{"x": origin["x"] + left + x * width, "y": origin["y"] + top + y * height} for x, y in stroke]
+        session.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [points[0]]})
+        for point in points[1:]:
+            session.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+        session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    session.detach()
+
+
+def in_view(page, locator):
+    """True if the element's centre lies inside the viewport and nothing covers it there."""
+    box = locator.bounding_box()
+    viewport = page.viewport_size
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    if not (0 <= x <= viewport["width"] and 0 <= y <= viewport["height"]):
+        return False
+    # The canvas lives in a component's shadow root: ask that root what lies at the point.
+    return locator.evaluate(f"element => element.contains(element.getRootNode().elementFromPoint({x}, {y}))")
+
+
+def test_on_a_phone_the_answer_stays_in_view_while_drawing(browser, app_url):
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.app_url, page.console_errors = app_url, []
+        studio = Studio(page)
+        studio.open("/draw")
+        touch_draw(page, SMILEY, (40, 40, 200, 200))
+        assert studio.settled_prediction() == "Not a digit"
+        assert in_view(page, studio.prediction()), "the answer is out of sight on a phone"
+        studio.clear()
+        touch_draw(page, DIGIT_STROKES[7], (50, 45, 170, 210))
+        assert studio.settled_prediction() == "7"
+        canvas = page.locator("canvas.upper-canvas")
+        assert in_view(page, studio.prediction()) and in_view(page, canvas)  # the canvas and the answer, together
+        page.screenshot(path=str(SCREENSHOT))
+        expect(studio.exceptions()).to_have_count(0)
+    finally:
+        context.close()
