@@ -5,6 +5,9 @@ Writes the measured table into BENCHMARKS.md between its bench markers; the pros
 
 import os
 import platform
+import shlex
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -13,11 +16,12 @@ import keras
 import numpy as np
 
 from lenet import config as lenet_config
-from lenet import bench_why, data, datasets, feature_map, inference, runs, snapshots, training, worker
+from lenet import bench_why, cli, data, datasets, feature_map, inference, runs, snapshots, training, worker
 
 BENCHMARKS_FILE = lenet_config.PROJECT_ROOT / "BENCHMARKS.md"
 SHORT_FRACTION = 0.25  # the default run trains a quarter of each preset's epochs
 LATENCY_REPEATS = 300
+PRIORITY_EPOCHS = 3  # long enough for a steady epoch time, short enough to run twice
 
 
 def run_benchmarks(full=False, log=print):
@@ -36,6 +40,8 @@ def run_benchmarks(full=False, log=print):
         worker_memory = worker_peak_memory(runs_root)
         log(f"snapshots' cost: the seed preset without and with them, {seed_config.epochs} epochs each…")
         snapshot = snapshot_cost(seed_config, runs_root)
+        log("a worker's low priority: the same short run at normal priority and at the worker's…")
+        priority = worker_priority_cost(lenet_config.make_config("seed", epochs=PRIORITY_EPOCHS), runs_root)
     log("latency of one drawing…")
     latency = classification_latency(splits)
     log("latency of placing one drawing on the feature map…")
@@ -51,7 +57,7 @@ def run_benchmarks(full=False, log=print):
         "median_epoch_throughput_ratio": tutorial["median_epoch_seconds"] / seed["median_epoch_seconds"],
         "best_throughput_ratio": best["samples_per_second"] / tutorial["samples_per_second"],
         "best_to_seed_wall_ratio": best["wall_seconds"] / seed["wall_seconds"],
-        "latency": latency, "worker_peak_memory_mb": worker_memory, "snapshots": snapshot,
+        "latency": latency, "worker_peak_memory_mb": worker_memory, "snapshots": snapshot, "priority": priority,
         "drawing_map": drawing_map, "likeness": likeness_figures, "explanations": explanations,
         "machine": machine_description(), "date": time.strftime("%Y-%m-%d %H:%M"),
     }
@@ -125,6 +131,22 @@ def worker_peak_memory(runs_root):
     while runs.process_alive(status["pid"], status.get("pid_started")):
         time.sleep(0.1)
     return runs.read_json(run_dir / "summary.json", {}).get("peak_memory_mb")
+
+
+def worker_priority_cost(train_config, runs_root):
+    """On an idle machine a low priority should cost nothing: the same run as a normal-priority `python -m lenet
+    train` process, then as a worker at nice WORKER_NICENESS; each one's training seconds (TensorFlow's start-up and
+    the end-of-run evaluation left out)."""
+    command = shlex.split(cli.train_command(train_config))
+    existing = {run.run_dir for run in runs.list_runs(runs_root)}
+    subprocess.run([sys.executable, *command[1:]], env={**os.environ, "LENET_RUNS_DIR": str(runs_root)}, check=True,
+                   capture_output=True)
+    normal_dir = next(run.run_dir for run in runs.list_runs(runs_root) if run.run_dir not in existing)
+    nice_dir = worker.start(train_config, runs_root=runs_root)
+    while runs.read_status(nice_dir).get("state") in runs.ACTIVE_STATES:
+        time.sleep(0.5)
+    normal, nice = (runs.read_json(run_dir / "summary.json", {}).get("train_seconds") for run_dir in (normal_dir, nice_dir))
+    return {"epochs": train_config.epochs, "normal_seconds": normal, "nice_seconds": nice, "ratio": nice / normal}
 
 
 def classification_latency(splits):
@@ -226,6 +248,7 @@ def render_table(results):
         f"{latency['predict_p50_ms']:.1f} ms, p95 {latency['predict_p95_ms']:.1f} ms (goal p50 ≤ 3 ms).",
         f"- Peak memory of a training worker: {results['worker_peak_memory_mb']:.0f} MB.",
         *snapshot_lines(results),
+        *priority_lines(results),
         *bench_why.lines(results),
     ])
 
@@ -248,3 +271,12 @@ def snapshot_lines(results):
             f"one drawing, prepared and placed with its 8 nearest training images: p50 "
             f"**{placing['place_p50_ms']:.1f} ms**, p95 {placing['place_p95_ms']:.1f} ms (goal p50 ≤ 30 ms).")
     return lines
+
+
+def priority_lines(results):
+    if "priority" not in results:
+        return []
+    cost = results["priority"]
+    return [f"- A worker's low priority (nice {worker.WORKER_NICENESS}) on an idle machine: {cost['epochs']} epochs of "
+            f"the seed preset trained in {cost['normal_seconds']:.1f} s at normal priority and "
+            f"{cost['nice_seconds']:.1f} s in a worker: **{cost['ratio']:.2f}×**."]

@@ -39,6 +39,15 @@ def test_the_snapshot_and_drawing_map_figures_are_reported_when_measured(tmp_pat
     assert "p50 **6.5 ms**, p95 9.0 ms" in text
 
 
+def test_the_worker_priority_cost_is_reported_when_measured(tmp_path):
+    results = made_up_results()
+    assert bench.priority_lines(results) == []
+    results["priority"] = {"epochs": 3, "normal_seconds": 8.0, "nice_seconds": 8.4, "ratio": 1.05}
+    path = tmp_path / "BENCHMARKS.md"
+    bench.write_benchmarks_file(results, path)
+    assert "trained in 8.0 s at normal priority and 8.4 s in a worker: **1.05×**" in path.read_text()
+
+
 def test_the_likeness_and_explanation_figures_are_reported_when_measured(tmp_path):
     results = made_up_results()
     path = tmp_path / "BENCHMARKS.md"
