@@ -1,13 +1,11 @@
 """Take the README's screenshots from the real app in headless Chromium: `python docs/take_screenshots.py`.
 
 Serves the app on a free port with the run store named by LENET_RUNS_DIR (default: the project's runs/), draws a 7 on
-the Draw page, and saves one PNG per page into docs/screenshots/.
+the Draw page, and saves one PNG per page into docs/screenshots/, and Draw on a 390×844 phone screen.
 """
 
-import os
-import socket
-import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,10 +13,11 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, wait_for_health  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, DIGIT_STROKES, streamlit_server  # noqa: E402
+from tests.browser.test_draw_honest import PHONE, touch_draw  # noqa: E402
 
-PAGES = {"home": "Home", "draw": "Draw", "train": "Train", "dataset": "Dataset", "my_digits": "My digits",
-         "model": "Model", "runs": "Runs"}
+PAGES = {"home": "Home", "draw": "Draw", "photo": "Upload a photo", "train": "Train", "dataset": "Dataset",
+         "my_digits": "My digits", "model": "Model", "runs": "Runs"}
 SEVEN = [[(0.15, 0.1), (0.85, 0.1), (0.4, 0.9)]]
 
 
@@ -34,15 +33,7 @@ def draw(page, strokes):
 
 
 def main():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                               "--server.port", str(port), "--browser.gatherUsageStats", "false"], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(url)
+    with tempfile.TemporaryDirectory() as scratch, streamlit_server("app.py", Path(scratch) / "streamlit.log") as url:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -58,10 +49,15 @@ def main():
                 time.sleep(4)  # charts and images finish drawing
                 page.screenshot(path=str(ROOT / "docs" / "screenshots" / f"{name}.png"), full_page=True)
                 print("saved", name)
+            phone = browser.new_context(**PHONE).new_page()  # 390×844, drawn with touch events
+            phone.goto(f"{url}/draw")
+            phone.locator("canvas.upper-canvas").wait_for(timeout=60_000)
+            touch_draw(phone, DIGIT_STROKES[7], (50, 45, 170, 210))
+            phone.get_by_text("Prediction").wait_for(timeout=60_000)
+            time.sleep(2)
+            phone.screenshot(path=str(ROOT / "docs" / "screenshots" / "phone-draw.png"))
+            print("saved phone-draw")
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 stops it at the end, pass or fail. Never `playwright install`: the browser is /usr/bin/chromium.
 """
 
+import contextlib
 import math
 import os
 import re
@@ -55,22 +56,17 @@ def wait_for_health(url, deadline_seconds=SERVER_START_SECONDS):
     raise RuntimeError(f"the app at {url} did not become healthy within {deadline_seconds} s")
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    if os.environ.get("LENET_APP_URL"):
-        url = os.environ["LENET_APP_URL"].rstrip("/")
-        wait_for_health(url)
-        yield url
-        return
-    scratch = tmp_path_factory.mktemp("app")  # pytest keeps the last three sessions' folders and removes older ones
+@contextlib.contextmanager
+def streamlit_server(script, log_path, **environment):
+    """Serve `script` (a path from the project root) with `streamlit run` on a free port; yields its address."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    environment = {**os.environ, "LENET_RUNS_DIR": str(scratch / "runs"), "LENET_MY_DIGITS_DIR": str(scratch / "my_digits")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.address",
          "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=config.PROJECT_ROOT, env=environment, stdout=open(scratch / "streamlit.log", "wb"), stderr=subprocess.STDOUT)
+        cwd=config.PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT), **environment},
+        stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)
     try:
         wait_for_health(f"http://127.0.0.1:{port}")
         yield f"http://127.0.0.1:{port}"
@@ -80,6 +76,19 @@ def app_url(tmp_path_factory):
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    if os.environ.get("LENET_APP_URL"):
+        url = os.environ["LENET_APP_URL"].rstrip("/")
+        wait_for_health(url)
+        yield url
+        return
+    scratch = tmp_path_factory.mktemp("app")  # pytest keeps the last three sessions' folders and removes older ones
+    with streamlit_server("app.py", scratch / "streamlit.log", LENET_RUNS_DIR=str(scratch / "runs"),
+                          LENET_MY_DIGITS_DIR=str(scratch / "my_digits")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

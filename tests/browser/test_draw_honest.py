@@ -1,8 +1,6 @@
 """Draw is honest about what it reads, with a real canvas in Chromium: a smiley is "not a digit", a digit is read,
 and on a phone (390×844, touch) the answer stays in view while drawing."""
 
-from pathlib import Path
-
 from playwright.sync_api import expect
 
 from tests.browser.conftest import CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT_MS, Studio, arc
@@ -10,7 +8,6 @@ from tests.browser.conftest import CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT_
 SMILEY = [arc(0.5, 0.5, 0.5, 0.5, 0, 360, 32), arc(0.5, 0.55, 0.28, 0.22, 20, 160, 12),
           [(0.32, 0.3), (0.34, 0.36)], [(0.66, 0.3), (0.68, 0.36)]]
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
-SCREENSHOT = Path("/tmp/lenet-phone-draw.png")  # docs/screenshots/phone-draw.png is a copy of one
 
 
 def test_a_smiley_is_not_a_digit_and_a_digit_is_read(studio):
@@ -69,7 +66,6 @@ def test_on_a_phone_the_answer_stays_in_view_while_drawing(browser, app_url):
         assert studio.settled_prediction() == "7"
         canvas = page.locator("canvas.upper-canvas")
         assert in_view(page, studio.prediction()) and in_view(page, canvas)  # the canvas and the answer, together
-        page.screenshot(path=str(SCREENSHOT))
         expect(studio.exceptions()).to_have_count(0)
     finally:
         context.close()

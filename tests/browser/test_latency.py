@@ -5,9 +5,6 @@ component sets), and from a new visitor's first request to the Home page on scre
 import os
 import platform
 import re
-import socket
-import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lenet import config
-from tests.browser.conftest import Studio, wait_for_health
+from tests.browser.conftest import Studio, streamlit_server
 
 STROKES = 20
 COLD_STARTS = 5
@@ -59,31 +56,12 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores"
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def bare_url(tmp_path_factory):
     """tests/browser/bare_draw.py served by its own Streamlit server, like the app's in conftest.app_url."""
-    port = free_port()
     log = tmp_path_factory.mktemp("bare") / "streamlit.log"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(Path(__file__).with_name("bare_draw.py")), "--server.headless",
-         "true", "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=config.PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT)},
-        stdout=open(log, "wb"), stderr=subprocess.STDOUT)
-    try:
-        wait_for_health(f"http://127.0.0.1:{port}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    with streamlit_server(Path(__file__).with_name("bare_draw.py"), log) as url:
+        yield url
 
 
 def pen_up_latencies(studio):

@@ -4,17 +4,13 @@ their digits; the first keeps their run across a reload; stored text with markdo
 This module starts its own app server with LENET_PUBLIC=1 (the session's server runs without it).
 """
 
-import os
 import re
-import socket
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
 from lenet import config, runs, worker
-from tests.browser.conftest import LOAD_TIMEOUT_MS, Studio, wait_for_health
+from tests.browser.conftest import LOAD_TIMEOUT_MS, Studio, streamlit_server
 
 MARKDOWN_ERROR = "[click me](javascript:alert(1)) **bold** <b>tag</b>"
 WAIT = LOAD_TIMEOUT_MS  # deadlines for a busy machine, not expectations
@@ -25,27 +21,14 @@ RUN_HEADER = re.compile(r"^Run (\S+) · (queued|running|finished|stopped|failed)
 def public_server(tmp_path_factory):
     """(address, run store) of an app server in public mode with stores of its own, stopped at the end."""
     scratch = tmp_path_factory.mktemp("public-app")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    environment = {**os.environ, "LENET_PUBLIC": "1", "LENET_RUNS_DIR": str(scratch / "runs"),
-                   "LENET_MY_DIGITS_DIR": str(scratch / "my_digits")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=config.PROJECT_ROOT, env=environment, stdout=open(scratch / "streamlit.log", "wb"), stderr=subprocess.STDOUT)
-    try:
-        wait_for_health(f"http://127.0.0.1:{port}")
-        yield f"http://127.0.0.1:{port}", scratch / "runs"
-    finally:
-        for run in runs.list_runs(scratch / "runs"):  # workers outlive the server: end any this test left
-            if run.state in runs.ACTIVE_STATES:
-                worker.kill(run.run_dir)
-        server.terminate()
+    with streamlit_server("app.py", scratch / "streamlit.log", LENET_PUBLIC="1", LENET_RUNS_DIR=str(scratch / "runs"),
+                          LENET_MY_DIGITS_DIR=str(scratch / "my_digits")) as url:
         try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+            yield url, scratch / "runs"
+        finally:
+            for run in runs.list_runs(scratch / "runs"):  # workers outlive the server: end any this test left
+                if run.state in runs.ACTIVE_STATES:
+                    worker.kill(run.run_dir)
 
 
 def visitor(browser, address):
