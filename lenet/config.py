@@ -28,6 +28,11 @@ BATCH_SIZE_RANGE = (8, 4096)
 LEARNING_RATE_RANGE = (0.0, 1.0)  # low end exclusive
 SHIFT_RANGE = (0.0, 6.0)  # pixels
 ROTATION_RANGE = (0.0, 45.0)  # degrees
+SCALE_RANGE = (0.0, 0.5)  # fraction of the size, along each axis
+SHEAR_RANGE = (0.0, 45.0)  # degrees
+ELASTIC_ALPHA_RANGE = (0.0, 100.0)  # Simard et al. 2003 used 34 on MNIST
+ELASTIC_SIGMA_RANGE = (1.0, 10.0)  # pixels; Simard et al. 2003 used 4
+LABEL_SMOOTHING_RANGE = (0.0, 0.5)
 EMA_RANGE = (0.0, 0.9999)
 EMA_FIRST_WEIGHTS_LIMIT = 0.05  # warn when the saved average still holds more of the first weights than this
 MY_DIGITS_REPEAT_RANGE = (1, 1000)
@@ -105,6 +110,16 @@ class TrainConfig:
     schedule: str = "constant"
     shift_pixels: float = 0.0  # random shifts up to this many pixels; 0 turns it off
     rotation_degrees: float = 0.0  # random rotations up to this angle; 0 turns it off
+    # The 1998 paper's distortions: stretch or squeeze each axis by up to this fraction, and slant by up to this
+    # angle (horizontal shear); 0 turns each off. Drawn with the shift and rotation, so still one interpolation.
+    scale_fraction: float = 0.0
+    shear_degrees: float = 0.0
+    flip_horizontal: bool = False  # mirror a random half of the images: right for clothes, wrong for digits
+    # Elastic distortion (Simard et al. 2003): random per-pixel displacements smoothed by a Gaussian of width
+    # elastic_sigma pixels and scaled by elastic_alpha. Small sigma makes ripples, large sigma near-translations.
+    elastic_alpha: float = 0.0  # 0 turns it off
+    elastic_sigma: float = 4.0
+    label_smoothing: float = 0.0  # train towards 1 - ε on the true class plus ε/10 on every class: less overconfidence
     ema_momentum: float = 0.0  # keep a moving average of the weights and save that; 0 turns it off
     seed: int = 0
     # Human in the loop: train with "my digits" mixed in, from scratch or by fine-tuning a model.
@@ -120,6 +135,13 @@ class TrainConfig:
         _check_range("batch_size", self.batch_size, BATCH_SIZE_RANGE, integer=True)
         _check_range("shift_pixels", self.shift_pixels, SHIFT_RANGE)
         _check_range("rotation_degrees", self.rotation_degrees, ROTATION_RANGE)
+        _check_range("scale_fraction", self.scale_fraction, SCALE_RANGE)
+        _check_range("shear_degrees", self.shear_degrees, SHEAR_RANGE)
+        if not isinstance(self.flip_horizontal, bool):
+            raise ConfigError(f"flip_horizontal must be true or false, got {self.flip_horizontal!r}")
+        _check_range("elastic_alpha", self.elastic_alpha, ELASTIC_ALPHA_RANGE)
+        _check_range("elastic_sigma", self.elastic_sigma, ELASTIC_SIGMA_RANGE)
+        _check_range("label_smoothing", self.label_smoothing, LABEL_SMOOTHING_RANGE)
         _check_range("ema_momentum", self.ema_momentum, EMA_RANGE)
         _check_range("my_digits_repeat", self.my_digits_repeat, MY_DIGITS_REPEAT_RANGE, integer=True)
         low, high = LEARNING_RATE_RANGE
@@ -133,7 +155,8 @@ class TrainConfig:
 
     @property
     def augments(self):
-        return self.shift_pixels > 0 or self.rotation_degrees > 0
+        return (self.shift_pixels > 0 or self.rotation_degrees > 0 or self.scale_fraction > 0 or self.shear_degrees > 0
+                or self.flip_horizontal or self.elastic_alpha > 0)
 
     def to_dict(self):
         return dataclasses.asdict(self)
