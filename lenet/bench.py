@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from lenet import config as lenet_config
-from lenet import data, inference, runs, worker
+from lenet import data, datasets, feature_map, inference, runs, snapshots, training, worker
 
 BENCHMARKS_FILE = lenet_config.PROJECT_ROOT / "BENCHMARKS.md"
 SHORT_FRACTION = 0.25  # the default run trains a quarter of each preset's epochs
@@ -21,7 +21,7 @@ LATENCY_REPEATS = 300
 
 
 def run_benchmarks(full=False, log=print):
-    splits = data.load_mnist(log=lambda line: None)
+    splits = data.load(log=lambda line: None)
     fraction = 1.0 if full else SHORT_FRACTION
     seed_config = _scaled("seed", fraction)
     best_config = _scaled("best", fraction)
@@ -34,8 +34,12 @@ def run_benchmarks(full=False, log=print):
         best = our_fit(best_config, runs_root)
         log("a training worker's peak memory…")
         worker_memory = worker_peak_memory(runs_root)
+        log(f"snapshots' cost: the seed preset without and with them, {seed_config.epochs} epochs each…")
+        snapshot = snapshot_cost(seed_config, runs_root)
     log("latency of one drawing…")
     latency = classification_latency(splits)
+    log("latency of placing one drawing on the feature map…")
+    drawing_map = drawing_map_latency(splits)
     results = {
         "mode": "full" if full else "short",
         "tutorial": tutorial, "seed": seed, "best": best,
@@ -45,7 +49,8 @@ def run_benchmarks(full=False, log=print):
         "median_epoch_throughput_ratio": tutorial["median_epoch_seconds"] / seed["median_epoch_seconds"],
         "best_throughput_ratio": best["samples_per_second"] / tutorial["samples_per_second"],
         "best_to_seed_wall_ratio": best["wall_seconds"] / seed["wall_seconds"],
-        "latency": latency, "worker_peak_memory_mb": worker_memory,
+        "latency": latency, "worker_peak_memory_mb": worker_memory, "snapshots": snapshot,
+        "drawing_map": drawing_map,
         "machine": machine_description(), "date": time.strftime("%Y-%m-%d %H:%M"),
     }
     write_benchmarks_file(results)
@@ -53,7 +58,7 @@ def run_benchmarks(full=False, log=print):
 
 
 def _scaled(preset, fraction):
-    epochs = max(1, round(lenet_config.PRESETS[preset].epochs * fraction))
+    epochs = max(1, round(lenet_config.get_preset(preset).epochs * fraction))
     return lenet_config.make_config(preset, epochs=epochs)
 
 
@@ -102,7 +107,7 @@ def our_fit(train_config, runs_root):
     epochs = runs.load_metrics(run_dir, kind="epoch")
     fit_seconds = epochs[-1]["seconds"]
     return {"epochs": train_config.epochs, "batch_size": train_config.batch_size, "fit_seconds": fit_seconds,
-            "samples_per_second": train_config.epochs * data.TRAIN_SIZE / fit_seconds,
+            "samples_per_second": train_config.epochs * datasets.get(train_config.dataset).train_size / fit_seconds,
             "median_epoch_seconds": float(np.median([epoch["epoch_seconds"] for epoch in epochs])),
             "wall_seconds": summary["wall_seconds"], "test_accuracy": summary["test_accuracy"]}
 
@@ -126,9 +131,40 @@ def classification_latency(splits):
     canvas = _canvas_drawing(splits.x_test[0])
     classifier.classify(canvas)  # the first call traces the graph
     ours = _timings(lambda: classifier.classify(canvas))
-    digit = classifier.classify(canvas).digit_image[None, ..., None]
+    digit = classifier.classify(canvas).image[None, ..., None]
     predict = _timings(lambda: classifier.model.predict(digit, verbose=0), repeats=50)
     return {"classify_p50_ms": ours[0], "classify_p95_ms": ours[1], "predict_p50_ms": predict[0], "predict_p95_ms": predict[1]}
+
+
+def snapshot_cost(train_config, runs_root):
+    """The same run trained twice in this process, without and then with snapshots.
+
+    Reports the wall-time ratio and, steadier on a shared machine, the share of the run's time spent writing
+    snapshots (each write is timed where it happens, epoch 0 included).
+    """
+    walls = {}
+    for with_snapshots in (False, True):
+        run_dir = runs.new_run(train_config, runs_root=runs_root)
+        walls[with_snapshots] = training.train(train_config, run_dir, with_snapshots=with_snapshots)["wall_seconds"]
+    spent = sum(record.get("snapshot_seconds", 0.0) for record in runs.load_metrics(run_dir))  # the run with them
+    subjects_bytes = (snapshots.folder(run_dir) / snapshots.SUBJECTS_FILE).stat().st_size
+    epoch_bytes = (snapshots.total_bytes(run_dir) - subjects_bytes) / (train_config.epochs + 1)
+    return {"epochs": train_config.epochs, "without_seconds": walls[False], "with_seconds": walls[True],
+            "wall_ratio": walls[True] / walls[False], "snapshot_seconds": spent,
+            "snapshot_share": spent / (walls[True] - spent), "bytes_per_epoch": epoch_bytes,
+            "bytes_for_200_epochs": subjects_bytes + 201 * epoch_bytes}  # epochs 0 to 200
+
+
+def drawing_map_latency(splits):
+    """Placing one canvas drawing on the bundled model's feature map (preparing it included), once the map is built."""
+    classifier = inference.Classifier()
+    started = time.perf_counter()
+    drawing_map = feature_map.build_drawing_map(classifier.model, splits)
+    build_seconds = time.perf_counter() - started
+    canvas = _canvas_drawing(splits.x_test[0])
+    drawing_map.place(classifier.prepare(canvas))  # the first call traces the graph
+    p50, p95 = _timings(lambda: drawing_map.place(classifier.prepare(canvas)), repeats=100)
+    return {"build_seconds": build_seconds, "place_p50_ms": p50, "place_p95_ms": p95}
 
 
 def _canvas_drawing(digit):
@@ -187,4 +223,25 @@ def render_table(results):
         f"p95 {latency['classify_p95_ms']:.2f} ms; `model.predict` alone on the same input: p50 "
         f"{latency['predict_p50_ms']:.1f} ms, p95 {latency['predict_p95_ms']:.1f} ms (goal p50 ≤ 3 ms).",
         f"- Peak memory of a training worker: {results['worker_peak_memory_mb']:.0f} MB.",
+        *snapshot_lines(results),
     ])
+
+
+def snapshot_lines(results):
+    """The snapshot and drawing-map rows; absent from results written before they were measured."""
+    lines = []
+    if "snapshots" in results:
+        cost = results["snapshots"]
+        lines.append(
+            f"- Training snapshots (seed preset, {cost['epochs']} epochs, trained without and then with them): wall "
+            f"time with ÷ without **{cost['wall_ratio']:.3f}** ({cost['without_seconds']:.1f} s → "
+            f"{cost['with_seconds']:.1f} s); writing them took {cost['snapshot_seconds']:.2f} s, "
+            f"**{cost['snapshot_share']:.1%}** of the run (goal ≤ 5%); {cost['bytes_per_epoch'] / 1024:.0f} KB per "
+            f"epoch, so a 200-epoch run's take {cost['bytes_for_200_epochs'] / 1024 ** 2:.1f} MB (goal ≤ 5 MB).")
+    if "drawing_map" in results:
+        placing = results["drawing_map"]
+        lines.append(
+            f"- Where a drawing lands: the map takes {placing['build_seconds']:.1f} s to build once per model; then "
+            f"one drawing, prepared and placed with its 8 nearest training images: p50 "
+            f"**{placing['place_p50_ms']:.1f} ms**, p95 {placing['place_p95_ms']:.1f} ms (goal p50 ≤ 30 ms).")
+    return lines

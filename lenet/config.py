@@ -9,18 +9,25 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from lenet import datasets
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# The layer names other code uses to find feature maps and filters.
+# The layer names other code uses to find feature maps, filters and features.
 LAYER_NAMES = ("C1", "S2", "C3", "S4", "F5", "F6", "OUTPUT")
-FEATURE_MAP_LAYERS = ("C1", "S2", "C3", "S4")
+FEATURE_MAP_LAYERS = LAYER_NAMES[:4]  # the convolution and pooling layers, whose outputs are images
+FEATURE_LAYER = "F6"  # the 84 features the output layer reads: the map of what the network learned, and likeness
 
-VARIANTS = ("seed", "paper")
+# The two networks, named for the input they convolve; "seed" and "paper" are their names in older run configs.
+VARIANTS = {
+    "28x28": "the Keras tutorial's: convolves the 28×28 image itself (44,426 parameters)",
+    "32x32": "the 1998 paper's: pads the image to 32×32 first, so C1 sees strokes at the edges (61,706 parameters)",
+}
+OLD_VARIANT_NAMES = {"seed": "28x28", "paper": "32x32"}
 ACTIVATIONS = ("tanh", "relu")
 POOLINGS = ("average", "max")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 SCHEDULES = ("constant", "onecycle", "cosine")
-FINETUNE_MODES = ("none", "finetune", "scratch")
 
 # Allowed ranges, inclusive unless noted: (low, high).
 EPOCH_RANGE = (1, 200)
@@ -36,6 +43,7 @@ LABEL_SMOOTHING_RANGE = (0.0, 0.5)
 EMA_RANGE = (0.0, 0.9999)
 EMA_FIRST_WEIGHTS_LIMIT = 0.05  # warn when the saved average still holds more of the first weights than this
 MY_DIGITS_REPEAT_RANGE = (1, 1000)
+SEED_RANGE = (0, 2**32 - 1)  # what numpy and TensorFlow accept as a seed
 
 # Retraining with "my digits" (the My digits page, my_digits.retrain_config). Fine-tuning starts from a trained
 # model, so a low rate and two epochs teach it the new digits without unlearning MNIST; my digits are repeated
@@ -54,9 +62,9 @@ def runs_dir():
     return Path(os.environ.get("LENET_RUNS_DIR") or PROJECT_ROOT / "runs")
 
 
-def data_cache_dir():
-    """The verified MNIST files: `data/mnist/` in the project, or LENET_CACHE_DIR."""
-    return Path(os.environ.get("LENET_CACHE_DIR") or PROJECT_ROOT / "data" / "mnist")
+def data_cache_dir(dataset_name=datasets.DEFAULT):
+    """A dataset's verified files: `data/<dataset>/` in the project, or under LENET_CACHE_DIR."""
+    return Path(os.environ.get("LENET_CACHE_DIR") or PROJECT_ROOT / "data") / dataset_name
 
 
 def my_digits_dir():
@@ -64,8 +72,10 @@ def my_digits_dir():
     return Path(os.environ.get("LENET_MY_DIGITS_DIR") or runs_dir().parent / "my_digits")
 
 
-BUNDLED_MODEL_PATH = PROJECT_ROOT / "models" / "lenet5-best.keras"
-BUNDLED_SIDECAR_PATH = BUNDLED_MODEL_PATH.with_suffix(".json")  # its config, test accuracy and how to reproduce it
+# The models that ship with the app, one per dataset, each trained with its dataset's best preset and carrying its
+# model card. Draw starts with the MNIST one.
+BUNDLED_MODELS = {name: PROJECT_ROOT / "models" / f"{name}-best.keras" for name in datasets.DATASETS}
+BUNDLED_MODEL_PATH = BUNDLED_MODELS[datasets.DEFAULT]
 
 
 def _is_number(value):
@@ -77,7 +87,8 @@ def _check_range(name, value, allowed, integer=False):
     if integer and (not isinstance(value, int) or isinstance(value, bool)):
         raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
     if not _is_number(value) or not low <= value <= high:
-        raise ConfigError(f"{name} must be from {low:g} to {high:g}, got {value!r}")
+        low, high = (low, high) if integer else (f"{low:g}", f"{high:g}")  # 4294967295, not 4.29497e+09
+        raise ConfigError(f"{name} must be from {low} to {high}, got {value!r}")
 
 
 def _check_choice(name, value, allowed):
@@ -87,7 +98,7 @@ def _check_choice(name, value, allowed):
 
 @dataclass(frozen=True)
 class ModelConfig:
-    variant: str = "seed"  # seed: 28x28 input as in the tutorial; paper: 32x32 as in LeCun et al. 1998
+    variant: str = "28x28"  # see VARIANTS
     activation: str = "tanh"
     pooling: str = "average"
 
@@ -96,11 +107,15 @@ class ModelConfig:
         _check_choice("activation", self.activation, ACTIVATIONS)
         _check_choice("pooling", self.pooling, POOLINGS)
 
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
 
 @dataclass(frozen=True)
 class TrainConfig:
+    dataset: str = datasets.DEFAULT
     preset: str = "seed"
-    variant: str = "seed"
+    variant: str = "28x28"
     activation: str = "tanh"
     pooling: str = "average"
     optimizer: str = "adam"
@@ -128,6 +143,8 @@ class TrainConfig:
     init_model: str = ""  # a .keras file to fine-tune; empty starts from random weights
 
     def __post_init__(self):
+        _check_choice("dataset", self.dataset, datasets.DATASETS)
+        _check_choice("preset", self.preset, PRESET_NAMES)
         self.model_config()  # checks variant, activation and pooling
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("schedule", self.schedule, SCHEDULES)
@@ -144,11 +161,12 @@ class TrainConfig:
         _check_range("label_smoothing", self.label_smoothing, LABEL_SMOOTHING_RANGE)
         _check_range("ema_momentum", self.ema_momentum, EMA_RANGE)
         _check_range("my_digits_repeat", self.my_digits_repeat, MY_DIGITS_REPEAT_RANGE, integer=True)
+        _check_range("seed", self.seed, SEED_RANGE, integer=True)
         low, high = LEARNING_RATE_RANGE
         if not _is_number(self.learning_rate) or not low < self.learning_rate <= high:
             raise ConfigError(f"learning_rate must be in ({low:g}, {high:g}], got {self.learning_rate!r}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ConfigError(f"seed must be a whole number ≥ 0, got {self.seed!r}")
+        if self.my_digits and not datasets.get(self.dataset).is_digits:
+            raise ConfigError(f"my digits are handwritten digits; they cannot train a {self.dataset} model")
 
     def model_config(self):
         return ModelConfig(self.variant, self.activation, self.pooling)
@@ -163,11 +181,9 @@ class TrainConfig:
 
     def warnings(self):
         """Settings that are valid but will likely disappoint, each in words a user can act on."""
-        from lenet import data  # here, not at the top: data imports this module
-
         found = []
         if self.ema_momentum:
-            steps = self.epochs * math.ceil(data.TRAIN_SIZE / self.batch_size)
+            steps = self.epochs * math.ceil(datasets.get(self.dataset).train_size / self.batch_size)
             # The average starts at the first step's weights and forgets them at rate ema_momentum per step.
             first_weights_left = self.ema_momentum ** steps
             if first_weights_left > EMA_FIRST_WEIGHTS_LIMIT:
@@ -180,37 +196,66 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values):
+        """A config from its dict, as saved in config.json or a model card; older files' names are still read."""
+        if not isinstance(values, dict):
+            raise ConfigError(f"a config must be a mapping of settings, got {type(values).__name__}")
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        values = dict(values)
+        values["variant"] = OLD_VARIANT_NAMES.get(values.get("variant"), values.get("variant", "28x28"))
         return cls(**values)
 
 
+PRESET_NAMES = ("seed", "best", "quick")
+PRESET_DESCRIPTIONS = {
+    "seed": "the Keras tutorial as written: tanh, average pooling, Adam 1e-3, batch 128, 20 epochs",
+    "best": "our recipe for this dataset: the same LeNet-5 size, trained faster and better (README, \"The presets\")",
+    "quick": "2 epochs, for demos and tests",
+}
+
+# Each dataset has its own presets: the tutorial's recipe is the same everywhere, the best recipe is not.
 PRESETS = {
-    # The Keras tutorial as written: tanh, average pooling, Adam at its default rate, batch 128, 20 epochs.
-    "seed": TrainConfig(preset="seed"),
-    # Our recipe (README, "The best preset"): relu and max pooling learn faster than tanh and average pooling;
-    # small random shifts (±1.5 px) and rotations (±8°) stop the network memorising stroke positions; and a
-    # one-cycle schedule (warm up, then cosine decay) trains at a high rate early and settles late; an average of
-    # the weights smooths the end. Twelve epochs beat the tutorial's twenty. Tuned over about 35 runs: stronger
-    # augmentation (±2 px, ±10°) or larger batches (256, 512) cost accuracy at this budget.
-    "best": TrainConfig(
-        preset="best", activation="relu", pooling="max", epochs=12, batch_size=128, learning_rate=0.003,
-        schedule="onecycle", shift_pixels=1.5, rotation_degrees=8.0, ema_momentum=0.999,
-        seed=1,  # the recipe sits at the 99.3% line: seed 0 gave 99.26%, seed 1 99.34% (README, "The presets")
-    ),
-    # A few seconds, for demos and tests.
-    "quick": TrainConfig(
-        preset="quick", activation="relu", pooling="max", epochs=2, batch_size=256, learning_rate=0.003,
-    ),
+    "mnist": {
+        # The Keras tutorial as written.
+        "seed": TrainConfig(preset="seed"),
+        # Our recipe (README, "The presets"): relu and max pooling learn faster than tanh and average pooling;
+        # small random shifts (±1.5 px) and rotations (±8°) stop the network memorising stroke positions; a
+        # one-cycle schedule (warm up, then cosine decay) trains at a high rate early and settles late; and an
+        # average of the weights smooths the end.
+        "best": TrainConfig(
+            preset="best", activation="relu", pooling="max", epochs=12, batch_size=128, learning_rate=0.003,
+            schedule="onecycle", shift_pixels=1.5, rotation_degrees=8.0, ema_momentum=0.999, seed=1,
+        ),
+        # A few seconds, for demos and tests.
+        "quick": TrainConfig(
+            preset="quick", activation="relu", pooling="max", epochs=2, batch_size=256, learning_rate=0.003,
+        ),
+    },
+    "fashion": {
+        "seed": TrainConfig(dataset="fashion", preset="seed"),
+        "best": TrainConfig(
+            dataset="fashion", preset="best", activation="relu", pooling="max", epochs=15, batch_size=128,
+            learning_rate=0.003, schedule="onecycle", shift_pixels=1.0, ema_momentum=0.999,
+        ),
+        "quick": TrainConfig(
+            dataset="fashion", preset="quick", activation="relu", pooling="max", epochs=2, batch_size=256,
+            learning_rate=0.003,
+        ),
+    },
 }
 
 
-def make_config(preset="seed", **overrides):
-    """A preset with some settings replaced. Unknown presets and settings, and bad values, raise ConfigError."""
-    if preset not in PRESETS:
-        raise ConfigError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
-    values = PRESETS[preset].to_dict()
+def get_preset(name, dataset=datasets.DEFAULT):
+    """The preset `name` of a dataset. Unknown names raise ConfigError."""
+    _check_choice("dataset", dataset, datasets.DATASETS)
+    _check_choice("preset", name, PRESET_NAMES)
+    return PRESETS[dataset][name]
+
+
+def make_config(preset="seed", dataset=datasets.DEFAULT, **overrides):
+    """A dataset's preset with some settings replaced (None means "keep the preset's"). Bad values raise ConfigError."""
+    values = get_preset(preset, dataset).to_dict()
     values.update({name: value for name, value in overrides.items() if value is not None})
     return TrainConfig.from_dict(values)

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 NUM_CLASSES = 10
+CAPTION_HEIGHT = 22  # pixels under each image of a labelled mosaic, for one line of caption
 
 
 def select_indices(labels, classes=None, predictions=None, misclassified_only=False, shuffle_seed=None):
@@ -82,25 +83,49 @@ def upscale(images, factor):
     return np.repeat(np.repeat(np.asarray(images), factor, axis=-2), factor, axis=-1)
 
 
-def labelled_mosaic(images, captions, columns, scale=2, caption_colors=None, gap=6, caption_height=22):
-    """One picture of many digits, each enlarged `scale` times with its caption drawn under it.
+def caption_font(caption_height=CAPTION_HEIGHT):
+    return ImageFont.load_default(size=caption_height - 8)
 
-    One picture instead of hundreds of small ones: the browser fetches a single file, so a page of 200 digits
-    shows several times faster. `images` are uint8 (N, height, width), white digits on black as in MNIST.
+
+def caption_layout(captions, width, image_size=28, gap=6, scale_range=(2, 3), caption_height=CAPTION_HEIGHT):
+    """(captions, scale, columns) for a labelled mosaic `width` pixels wide: the images are enlarged (within
+    scale_range) until the widest caption fits under one; a caption "label › prediction" still too wide is broken
+    onto two lines at its " › "; and as many columns as fit the width."""
+    font = caption_font(caption_height)
+
+    def widest(texts):
+        return max((font.getlength(line) for text in texts for line in text.split("\n")), default=0)
+
+    low, high = scale_range
+    if widest(captions) + 4 > image_size * high:
+        captions = [caption.replace(" › ", "\n› ") for caption in captions]
+    scale = min(high, max(low, -(-int(widest(captions) + 4) // image_size)))
+    return captions, scale, max(1, (width + gap) // (image_size * scale + gap))
+
+
+def labelled_mosaic(images, captions, columns, scale=2, caption_colors=None, gap=6, caption_height=CAPTION_HEIGHT):
+    """One picture of many images, each enlarged `scale` times with its caption drawn under it.
+
+    One picture instead of hundreds of small ones: the browser fetches a single file, so a page of 200 images
+    shows several times faster. `images` are uint8 (N, height, width), light on black as in MNIST. A caption may
+    hold line breaks; every caption gets room for as many lines as the longest.
     The picture is grey (height, width) unless `caption_colors` are given, then RGB: grey encodes twice as fast.
     Captions use Pillow's built-in font, which covers Latin text only (› but no →).
     """
     images = upscale(np.asarray(images, dtype=np.uint8), scale)
     count, height, width = images.shape
     rows = max(1, -(-count // columns))
+    lines = max((caption.count("\n") + 1 for caption in captions), default=1)
+    room = caption_height + (lines - 1) * (caption_height - 4)
     mode = "RGB" if caption_colors else "L"
-    picture = Image.new(mode, (columns * (width + gap) - gap, rows * (height + caption_height)), "white")
-    draw, font = ImageDraw.Draw(picture), ImageFont.load_default(size=caption_height - 8)
+    picture = Image.new(mode, (columns * (width + gap) - gap, rows * (height + room)), "white")
+    draw, font = ImageDraw.Draw(picture), caption_font(caption_height)
     for number, (image, caption) in enumerate(zip(images, captions)):
-        left, top = (number % columns) * (width + gap), (number // columns) * (height + caption_height)
+        left, top = (number % columns) * (width + gap), (number // columns) * (height + room)
         picture.paste(Image.fromarray(image).convert(mode), (left, top))
         color = caption_colors[number] if caption_colors else 50
-        draw.text((left + width // 2, top + height + 3), caption, fill=color, font=font, anchor="mt")
+        draw.text((left + width // 2, top + height + 3), caption, fill=color, font=font, anchor="ma", align="center",
+                  spacing=0)
     return np.asarray(picture)
 
 

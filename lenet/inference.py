@@ -1,4 +1,4 @@
-"""Inference: load a model safely, classify images in a few milliseconds, and expose feature maps and filters."""
+"""Inference: load a model safely with its card, classify images in a few milliseconds, expose feature maps and filters."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -7,21 +7,30 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from lenet import card as model_card
 from lenet import config as lenet_config
-from lenet import preprocess
+from lenet import likeness, models, photo, preprocess
 
 BATCH_SIZE = 1000
+# How an upload or a drawing becomes the 28×28 image a model sees, by its dataset's image style (lenet/datasets.py).
+PREPARE = {"digit": preprocess.to_mnist_digit, "photo": photo.to_fashion_image}
 
 
 class ModelLoadError(ValueError):
-    """A model file that is missing, unreadable, unsafe or not a 28×28 → 10 classifier."""
+    """A model file that is missing, unreadable, unsafe, or not a classifier of its dataset's 28×28 images."""
 
 
 @dataclass(frozen=True)
 class Prediction:
-    digit: int | None  # None when the image holds no digit
-    probabilities: np.ndarray | None  # ten probabilities, or None
-    digit_image: np.ndarray | None  # the 28×28 image the model saw, or None
+    label: int | None  # the class, or None when the image holds nothing to classify
+    probabilities: np.ndarray | None  # one probability per class, or None
+    image: np.ndarray | None  # the 28×28 image the model saw, or None
+    likeness: float | None = None  # how typical of the training images it is, 0-100 (lenet.likeness); None: unknown
+    looks_like: bool | None = None  # False: unlike the dataset, so the model abstains; None: it cannot judge
+
+    @property
+    def abstained(self):
+        return self.looks_like is False
 
 
 def load_model(path):
@@ -36,48 +45,103 @@ def load_model(path):
             raise ModelLoadError(f"refused to load {path.name}: it contains code (a Lambda layer), which could run "
                                  "anything on this machine. Use a model without Lambda layers.") from None
         raise ModelLoadError(f"could not load {path.name} as a Keras model: {error}") from None
-    if tuple(model.input_shape[1:]) != (28, 28, 1) or tuple(model.output_shape[1:]) != (10,):
-        raise ModelLoadError(f"{path.name} maps {model.input_shape} to {model.output_shape}; "
-                             "expected (None, 28, 28, 1) to (None, 10)")
     return model
 
 
+def read_card(path):
+    """The model card inside a .keras file (a default MNIST card if it has none); ModelLoadError if it is damaged."""
+    try:
+        return model_card.read(path)
+    except ValueError as error:
+        raise ModelLoadError(f"{Path(path).name}: {error}") from None
+
+
 class Classifier:
-    """A model ready for fast inference. Build once and reuse: the first call traces the graph."""
+    """A model and its card, ready for fast inference. Build once and reuse: the first call traces the graph."""
 
     def __init__(self, model_path=None):
         self.model_path = Path(model_path or lenet_config.BUNDLED_MODEL_PATH)
+        self.card = read_card(self.model_path)
+        self.dataset = self.card.dataset_info
         self.model = load_model(self.model_path)
-        signature = [tf.TensorSpec([None, 28, 28, 1], tf.float32)]
+        expected = (models.INPUT_SHAPE, (self.dataset.num_classes,))
+        if (tuple(self.model.input_shape[1:]), tuple(self.model.output_shape[1:])) != expected:
+            raise ModelLoadError(f"{self.model_path.name} maps {self.model.input_shape} to {self.model.output_shape}; "
+                                 f"{self.dataset.title} models map (None, 28, 28, 1) to (None, "
+                                 f"{self.dataset.num_classes})")
+        signature = [tf.TensorSpec([None, *models.INPUT_SHAPE], tf.float32)]
         # A traced graph skips model.predict's per-call set-up (about 37 ms), which matters when classifying
         # every stroke.
         self._forward = tf.function(lambda images: self.model(images, training=False), input_signature=signature)
         names = [name for name in lenet_config.FEATURE_MAP_LAYERS if name in self.layer_names]
         feature_model = keras.Model(self.model.inputs, [self.model.get_layer(name).output for name in names])
-        self._features = tf.function(lambda images: feature_model(images, training=False), input_signature=signature)
+        self._features = tf.function(lambda images: feature_model([images], training=False),
+                                     input_signature=signature)
         self._feature_names = names
+        self.likeness = self._likeness_statistics()
+        # One traced call gives the probabilities and the features the likeness check reads, so judging a drawing
+        # costs no second pass through the network.
+        self._judged_layers = list(self.likeness.layers) if self.likeness else []
+        judged = [self.model.get_layer(name).output for name in self._judged_layers]
+        judge_model = keras.Model(self.model.inputs, [self.model.outputs[0], *judged])
+        self._judge = tf.function(lambda images: judge_model([images], training=False), input_signature=signature)
+
+    def _likeness_statistics(self):
+        """The card's likeness statistics, or None when the model has none (it still classifies, but cannot judge)."""
+        if not self.card.likeness:
+            return None
+        try:
+            stats = likeness.LikenessStats.from_dict(self.card.likeness)
+            for name in stats.layers:
+                self.model.get_layer(name)
+            return stats
+        except ValueError:  # statistics of another method or version, or for a layer this model lacks
+            return None
 
     @property
     def layer_names(self):
         return [layer.name for layer in self.model.layers]
 
+    @property
+    def class_names(self):
+        return self.card.class_names
+
     def probabilities(self, images):
-        """Class probabilities, shape (N, 10), for images of shape (N, 28, 28) or one (28, 28) image."""
-        images = _as_batch(images)
+        """Class probabilities, shape (N, classes), for images of shape (N, 28, 28) or one (28, 28) image."""
+        images = as_batch(images)
         chunks = [self._forward(images[start:start + BATCH_SIZE]).numpy() for start in range(0, len(images), BATCH_SIZE)]
-        return np.concatenate(chunks) if chunks else np.zeros((0, 10), dtype="float32")
+        return np.concatenate(chunks) if chunks else np.zeros((0, self.dataset.num_classes), dtype="float32")
+
+    def prepare(self, image):
+        """Any image (canvas RGBA, upload, either polarity) as the 28×28 input this model's dataset expects, or None."""
+        return PREPARE[self.dataset.image_style](image)
+
+    def judge(self, images):
+        """(probabilities, likeness scores) for a batch; the scores are None when the model cannot judge likeness."""
+        images = as_batch(images)
+        outputs = [self._judge(images[start:start + BATCH_SIZE]) for start in range(0, len(images), BATCH_SIZE)]
+        outputs = [output if isinstance(output, (list, tuple)) else [output] for output in outputs]  # one output
+        probabilities = np.concatenate([np.asarray(output[0]) for output in outputs])
+        if not self.likeness:
+            return probabilities, None
+        features = {name: np.concatenate([np.asarray(output[1 + index]) for output in outputs])
+                    for index, name in enumerate(self._judged_layers)}
+        return probabilities, likeness.score(self.likeness, features)
 
     def classify(self, image):
-        """Preprocess any image (canvas RGBA, upload, either polarity) and classify it."""
-        digit_image = preprocess.to_mnist_digit(image)
-        if digit_image is None:
+        """Prepare any image the way this model's dataset was made, classify it, and judge whether it is like them."""
+        prepared = self.prepare(image)
+        if prepared is None:
             return Prediction(None, None, None)
-        probabilities = self.probabilities(digit_image)[0]
-        return Prediction(int(probabilities.argmax()), probabilities, digit_image)
+        probabilities, scores = self.judge(prepared)
+        if scores is None:
+            return Prediction(int(probabilities[0].argmax()), probabilities[0], prepared)
+        looks_like = bool(likeness.is_like(self.likeness, scores)[0])
+        return Prediction(int(probabilities[0].argmax()), probabilities[0], prepared, float(scores[0]), looks_like)
 
-    def feature_maps(self, digit_image):
+    def feature_maps(self, image):
         """C1, S2, C3 and S4 activations for one 28×28 image, each shaped (height, width, channels)."""
-        outputs = self._features(_as_batch(digit_image))
+        outputs = self._features(as_batch(image))
         return {name: output.numpy()[0] for name, output in zip(self._feature_names, outputs)}
 
     def filters(self, layer_name="C1"):
@@ -85,7 +149,8 @@ class Classifier:
         return self.model.get_layer(layer_name).get_weights()[0]
 
 
-def _as_batch(images):
+def as_batch(images):
+    """Images as a float32 batch (N, 28, 28, 1), from (28, 28), (N, 28, 28) or (N, 28, 28, 1)."""
     images = np.asarray(images, dtype="float32")
     if images.ndim == 2:
         images = images[None]

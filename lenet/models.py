@@ -10,7 +10,7 @@ from keras import layers
 from lenet.config import ModelConfig
 
 INPUT_SHAPE = (28, 28, 1)
-PAPER_PADDING = 2  # 28 + 2·2 = 32, the input size of the 1998 paper
+PAPER_PADDING = 2  # 28 + 2·2 = 32, the input size of the 1998 paper (the 32x32 variant)
 
 
 def build_model(model_config=None):
@@ -19,7 +19,7 @@ def build_model(model_config=None):
     activation = model_config.activation
     pooling = layers.AveragePooling2D if model_config.pooling == "average" else layers.MaxPooling2D
     stack = [keras.Input(shape=INPUT_SHAPE, name="image")]
-    if model_config.variant == "paper":
+    if model_config.variant == "32x32":
         stack.append(layers.ZeroPadding2D(PAPER_PADDING, name="PAD"))
     stack += [
         layers.Conv2D(6, 5, activation=activation, name="C1"),

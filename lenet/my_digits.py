@@ -1,13 +1,15 @@
 """"My digits": drawings a person labelled, kept to fine-tune or retrain the model with.
 
 One small .npz file per digit, written to a temporary file and renamed: a crash while saving loses at most that
-digit, never the set, and a torn file is skipped on reading. Export and import move the whole set as one .npz.
+digit, never the set, and a torn file is skipped on reading. Export and import move the whole set as one .npz. An
+import is all or nothing: its digits are written into a hidden staging folder, which one rename then moves into the
+store as a batch folder (import-<time>-<random>/), so a crash or a full disk leaves the set as it was.
 """
 
 import io
-import os
+import re
 import secrets
-import tempfile
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from lenet import config as lenet_config
-from lenet import data, runs
+from lenet import datasets, files, npz
 
-MAX_IMPORT_DIGITS = 20_000
+MAX_IMPORT_DIGITS = 20_000  # one import; its arrays' headers are checked against this before any data is read
+MAX_IMPORT_BYTES = 128 * 2**20  # a file on disk (the app's uploads are capped lower, in .streamlit/config.toml)
+DISK_PER_DIGIT_MB = 4 / 1024  # one small file takes a 4 KB block
+MIN_FREE_MB = 50
+IMAGE_DTYPES = ("uint8", "float16", "float32", "float64")
+DIGIT_ID = re.compile(r"(import-[A-Za-z0-9-]+/)?[A-Za-z0-9-]+")  # a digit file, or one in an import's batch folder
 HOLDOUT_MINIMUM = 20  # with fewer digits than this, every one trains and accuracy is measured on all of them
 HOLDOUT_EVERY = 4  # otherwise every 4th digit of each class (by time) is held out to measure accuracy
 
@@ -39,20 +46,38 @@ def store_path(store_dir=None):
     return Path(store_dir or lenet_config.my_digits_dir())
 
 
-def save_digit(image, label, prediction=-1, raw_drawing=None, store_dir=None, saved_at=None):
-    """Store one labelled 28×28 digit (and, optionally, the raw drawing). Returns its id."""
+def save_digit(image, label, prediction=-1, raw_drawing=None, store_dir=None, saved_at=None, capacity=None):
+    """Store one labelled 28×28 digit (and, optionally, the raw drawing). Returns its id.
+
+    `capacity` caps the set (public mode gives each visitor their own, capped); a full disk is a MyDigitsError.
+    """
     image = _check_images(np.asarray(image)[None], "the digit")[0]
     label = _check_labels(np.asarray([label]), 1)[0]
     prediction = _check_predictions(np.asarray([prediction]), 1)[0]
+    _check_room(store_dir, 1, capacity)
     folder = store_path(store_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    digit_id = _new_id(folder)
     fields = {"image": _to_uint8(image), "label": label, "prediction": prediction,
               "saved_at": time.time() if saved_at is None else float(saved_at)}
     if raw_drawing is not None:
         fields["raw_drawing"] = np.asarray(raw_drawing, dtype="uint8")
-    _write_npz_atomically(folder / f"{digit_id}.npz", fields)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        digit_id = _new_id(folder)
+        _write_npz_atomically(folder / f"{digit_id}.npz", fields)
+    except OSError as error:
+        raise MyDigitsError(f"could not save the digit: {error.strerror or error}") from None
     return digit_id
+
+
+def _check_room(store_dir, count, capacity):
+    """Refuse `count` more digits beyond `capacity`, or when the disk is nearly full."""
+    if capacity is not None and count_digits(store_dir) + count > capacity:
+        raise MyDigitsError(f"my digits hold at most {capacity:,}; this would make {count_digits(store_dir) + count:,}. "
+                            "Delete some first")
+    try:
+        files.check_free_space(store_path(store_dir), MIN_FREE_MB + count * DISK_PER_DIGIT_MB, f"{count:,} digits")
+    except files.StorageError as error:
+        raise MyDigitsError(str(error)) from None
 
 
 def _new_id(folder):
@@ -66,10 +91,10 @@ def _new_id(folder):
 def list_digits(store_dir=None):
     """Every readable digit, oldest first. Torn or foreign files are skipped, never fatal."""
     digits = []
-    for path in sorted(store_path(store_dir).glob("*.npz")):
+    for path in sorted(_digit_files(store_dir)):
         try:
             with np.load(path, allow_pickle=False) as fields:
-                digit = MyDigit(path.stem, fields["image"].astype("float32") / 255.0, int(fields["label"]),
+                digit = MyDigit(_digit_id(path, store_dir), fields["image"].astype("float32") / 255.0, int(fields["label"]),
                                 int(fields["prediction"]), float(fields["saved_at"]))
         except Exception:  # a file cut short by a crash: that one digit is lost, the set is not
             continue
@@ -80,14 +105,32 @@ def list_digits(store_dir=None):
 
 def count_digits(store_dir=None):
     """How many digits the store holds, without reading them: cheap enough for every stroke on the Draw page."""
-    return sum(1 for _ in store_path(store_dir).glob("*.npz"))
+    return sum(1 for _ in _digit_files(store_dir))
+
+
+def _digit_files(store_dir):
+    # Names starting with a dot are files still being written (lenet.files), staged imports, or visitors' own sets
+    # (lenet/public.py): not digits of this set. Imports are batch folders one level down.
+    store = store_path(store_dir)
+    for path in [*store.glob("*.npz"), *store.glob("*/*.npz")]:
+        if not any(part.startswith(".") for part in path.relative_to(store).parts):
+            yield path
+
+
+def _digit_id(path, store_dir):
+    return path.relative_to(store_path(store_dir)).with_suffix("").as_posix()
 
 
 def delete_digit(digit_id, store_dir=None):
     path = store_path(store_dir) / f"{digit_id}.npz"
-    if "/" in digit_id or not path.exists():
+    if not isinstance(digit_id, str) or not DIGIT_ID.fullmatch(digit_id) or not path.is_file():
         raise MyDigitsError(f"no digit {digit_id!r} in {store_path(store_dir)}")
-    path.unlink()
+    try:
+        path.unlink()
+        if path.parent != store_path(store_dir) and not any(path.parent.iterdir()):
+            path.parent.rmdir()  # the last digit of an import's batch
+    except OSError as error:
+        raise MyDigitsError(f"could not delete the digit: {error.strerror or error}") from None
 
 
 def class_counts(digits):
@@ -125,57 +168,45 @@ def suggested_repeat(count):
     """How often to repeat `count` digits so they make up about MY_DIGITS_SHARE of the training data."""
     share = lenet_config.MY_DIGITS_SHARE
     low, high = lenet_config.MY_DIGITS_REPEAT_RANGE
-    return int(min(max(round(share / (1 - share) * data.TRAIN_SIZE / max(count, 1)), low), high))
+    train_size = datasets.MNIST.train_size
+    return int(min(max(round(share / (1 - share) * train_size / max(count, 1)), low), high))
 
 
 def retrain_config(mode, model_path, epochs=None, learning_rate=None, store_dir=None):
     """The TrainConfig that retrains `model_path`'s network with my digits mixed into MNIST.
 
     "finetune" continues from the model's weights at a low rate for a few epochs (config.FINETUNE_*), which
-    keeps its MNIST accuracy; "scratch" trains from random weights with the recipe the model was trained with
-    (its run's config.json, or the sidecar .json of the bundled model; else the best preset). Both keep the
-    model's own architecture, read from its layers, since fine-tuned weights only fit the same network.
+    keeps its MNIST accuracy; "scratch" trains from random weights with the recipe the model was trained with.
+    Both read the recipe and the architecture from the model's card, since fine-tuned weights only fit the same
+    network.
     """
+    from lenet import inference  # Keras loads here, not whenever my digits are listed
+
     if mode not in ("finetune", "scratch"):
         raise lenet_config.ConfigError(f"mode must be finetune or scratch, got {mode!r}")
     count = len(training_arrays(store_dir)[1])
     if count == 0:
         raise MyDigitsError("there are no digits to train with: save some on the Draw page first")
-    recipe = _recipe_of(model_path)
-    if recipe.get("init_model") or recipe.get("preset") not in lenet_config.PRESETS:
-        recipe = {"preset": recipe.get("preset") if recipe.get("preset") in lenet_config.PRESETS else "best"}
-    settings = {name: value for name, value in recipe.items() if name not in ("my_digits", "init_model")}
-    settings.update(_architecture_of(model_path), my_digits=True, my_digits_repeat=suggested_repeat(count))
+    model_card = inference.read_card(model_path)
+    if not model_card.dataset_info.is_digits:
+        raise MyDigitsError(f"{Path(model_path).name} is a {model_card.dataset_info.title} model; my digits retrain "
+                            "digit models only. Choose an MNIST model on the Draw page")
+    if mode == "finetune" and model_card.architecture is None:
+        raise MyDigitsError(f"{Path(model_path).name} has no model card, so its network is unknown and cannot be "
+                            "fine-tuned; retrain from scratch, or fine-tune the bundled model")
+    recipe = model_card.config if model_card.architecture else {}
+    if recipe.get("init_model") or recipe.get("preset") not in lenet_config.PRESET_NAMES:
+        recipe = {"preset": recipe.get("preset") if recipe.get("preset") in lenet_config.PRESET_NAMES else "best"}
+    settings = {name: value for name, value in recipe.items() if name not in ("my_digits", "init_model", "dataset")}
+    if model_card.architecture:
+        settings.update(model_card.architecture.to_dict())
+    settings.update(my_digits=True, my_digits_repeat=suggested_repeat(count))
     if mode == "finetune":
         settings.update(init_model=str(Path(model_path).resolve()), epochs=lenet_config.FINETUNE_EPOCHS,
                         learning_rate=lenet_config.FINETUNE_LEARNING_RATE, schedule="constant",
                         ema_momentum=0.0)  # an average over so few steps would mostly keep the old weights
     settings.update(epochs=epochs or settings.get("epochs"), learning_rate=learning_rate or settings.get("learning_rate"))
-    return lenet_config.make_config(**settings)
-
-
-def _recipe_of(model_path):
-    """The training settings a model was made with, or {} when nobody recorded them."""
-    path = Path(model_path)
-    run_config = runs.read_json(path.parent / "config.json") if path.name == runs.MODEL_FILE else None
-    sidecar = runs.read_json(path.with_suffix(".json"), {})
-    recipe = run_config or (sidecar.get("config") if isinstance(sidecar, dict) else None)
-    return recipe if isinstance(recipe, dict) else {}
-
-
-def _architecture_of(model_path):
-    """variant, activation and pooling, read from the model's own layers (C1 and S2)."""
-    from lenet import inference  # Keras loads here, not whenever my digits are listed
-
-    model = inference.load_model(model_path)
-    try:
-        activation = model.get_layer("C1").get_config()["activation"]
-        pooling = "max" if "Max" in type(model.get_layer("S2")).__name__ else "average"
-    except (ValueError, KeyError):
-        raise MyDigitsError(f"{Path(model_path).name} is not a LeNet-5 with layers C1 and S2; "
-                            "retrain from the bundled model or a run instead") from None
-    variant = "paper" if "PAD" in [layer.name for layer in model.layers] else "seed"
-    return {"variant": variant, "activation": activation, "pooling": pooling}
+    return lenet_config.make_config(**settings)  # digits are MNIST's; a setting left None keeps the preset's
 
 
 def export_npz(store_dir=None):
@@ -189,35 +220,73 @@ def export_npz(store_dir=None):
     return buffer.getvalue()
 
 
-def import_npz(source, store_dir=None):
-    """Add the digits of an exported .npz (a path, bytes or a file object). All are checked before any is stored."""
+def import_npz(source, store_dir=None, capacity=None):
+    """Add the digits of an exported .npz (a path, bytes or a file object). Returns their ids.
+
+    Every array's header is checked before its data is read, so a small file claiming a million digits is refused
+    without allocating them; then every value is checked, then all digits are stored, or none.
+    """
     try:
-        raw = source if isinstance(source, bytes) else Path(source).read_bytes() if isinstance(source, (str, Path)) else source.read()
-        if not raw.startswith(b"PK"):  # np.load would try to unpickle anything else, and refuse with a confusing message
-            raise MyDigitsError("not a .npz file (a .npz is a zip archive of arrays); export one from the My digits "
-                                "page or `python -m lenet my-digits export`")
-        with np.load(io.BytesIO(raw), allow_pickle=False) as fields:
-            missing = [name for name in ("images", "labels") if name not in fields]
-            if missing:
-                raise MyDigitsError(f"not a my-digits export: it has no {' or '.join(missing)} array")
-            images, labels = np.asarray(fields["images"]), np.asarray(fields["labels"])
-            predictions = np.asarray(fields["predictions"]) if "predictions" in fields else None
-            saved_at = np.asarray(fields["saved_at"]) if "saved_at" in fields else None
-    except MyDigitsError:
-        raise
-    except Exception as error:
-        raise MyDigitsError(f"not a readable .npz file ({error}); export one from the My digits page or "
-                            "`python -m lenet my-digits export`") from None
-    images = _check_images(images, "images")
-    if len(images) > MAX_IMPORT_DIGITS:
-        raise MyDigitsError(f"{len(images)} digits is more than the {MAX_IMPORT_DIGITS} an import may hold")
-    labels = _check_labels(labels, len(images))
+        with npz.open_archive(source, MAX_IMPORT_BYTES) as archive:
+            headers = npz.headers(archive)
+            count = _check_headers(headers)
+            _check_room(store_dir, count, capacity)
+            arrays = {name: npz.read_array(archive, name) for name in ("images", "labels", "predictions", "saved_at")
+                      if name in headers}
+    except npz.NpzError as error:
+        raise MyDigitsError(f"{error}; export one from the My digits page or `python -m lenet my-digits export`") from None
+    images = _check_images(arrays["images"], "images")
+    labels = _check_labels(arrays["labels"], len(images))
+    predictions = arrays.get("predictions")
     predictions = [-1] * len(images) if predictions is None else _check_predictions(predictions, len(images))
+    saved_at = arrays.get("saved_at")
     if saved_at is None or saved_at.shape != (len(images),) or not np.issubdtype(saved_at.dtype, np.number) \
             or not np.isfinite(saved_at).all():
         saved_at = [None] * len(images)  # the import's own time, in the file's order
-    return [save_digit(image, label, prediction, store_dir=store_dir, saved_at=time_saved)
-            for image, label, prediction, time_saved in zip(images, labels, predictions, saved_at)]
+    return _store_batch(store_dir, images, labels, predictions, saved_at)
+
+
+def _check_headers(headers):
+    """The number of digits the arrays' headers announce, if they can be a my-digits export; MyDigitsError if not."""
+    pickled = [name for name, (_, dtype) in headers.items() if dtype.hasobject]
+    if pickled:
+        raise MyDigitsError(f"not a readable .npz file: {pickled[0]} holds Python objects, which are never unpickled")
+    missing = [name for name in ("images", "labels") if name not in headers]
+    if missing:
+        raise MyDigitsError(f"not a my-digits export: it has no {' or '.join(missing)} array")
+    shape, dtype = headers["images"]
+    if len(shape) != 3 or shape[1:] != (28, 28):
+        raise MyDigitsError(f"images must be 28×28 digits shaped (N, 28, 28), got shape {shape}")
+    if dtype.name not in IMAGE_DTYPES:
+        raise MyDigitsError(f"images must be uint8 or floats in [0, 1], got {dtype}")
+    if shape[0] > MAX_IMPORT_DIGITS:
+        raise MyDigitsError(f"{shape[0]:,} digits is more than the {MAX_IMPORT_DIGITS:,} an import may hold")
+    expected = {"labels": f"labels must be {shape[0]} whole numbers from 0 to 9",
+                "predictions": f"predictions must be {shape[0]} whole numbers from 0 to 9, or -1 for unknown"}
+    for name, message in expected.items():
+        if name in headers and (headers[name][0] != (shape[0],) or not np.issubdtype(headers[name][1], np.integer)):
+            raise MyDigitsError(message)
+    return shape[0]
+
+
+def _store_batch(store_dir, images, labels, predictions, saved_at):
+    """Write every digit into a hidden staging folder, then move it into the store with one rename."""
+    store = store_path(store_dir)
+    staging = store / f".import-{secrets.token_hex(6)}"
+    batch = f"import-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    try:
+        staging.mkdir(parents=True)
+        names = []
+        for image, label, prediction, time_saved in zip(images, labels, predictions, saved_at):
+            name = _new_id(staging)
+            np.savez(staging / f"{name}.npz", image=_to_uint8(image), label=label, prediction=prediction,
+                     saved_at=time.time() if time_saved is None else float(time_saved))
+            names.append(f"{batch}/{name}")
+        staging.rename(store / batch)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise MyDigitsError(f"could not store the digits ({error.strerror or error}); nothing was imported") from None
+    return names
 
 
 def _check_images(images, name):
@@ -250,6 +319,5 @@ def _to_uint8(images):
 
 
 def _write_npz_atomically(path, fields):
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".", suffix=".tmp", delete=False) as temporary:
+    with files.atomic_path(path) as temporary:
         np.savez(temporary, **fields)
-    os.replace(temporary.name, path)

@@ -12,6 +12,8 @@ import numpy as np
 from PIL import Image, ImageOps
 from scipy import ndimage
 
+from lenet import files
+
 DIGIT_BOX = 20  # MNIST scaled each digit so its longer side fits 20 pixels...
 FRAME = 28  # ...and centred it in a 28x28 frame.
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # A phone photo is a few MB; more is a mistake or an attack.
@@ -49,7 +51,7 @@ def load_image(source):
             if max(width, height) > MAX_IMAGE_SIDE:
                 raise ImageError(f"'{name}' is {width}×{height} pixels; the limit is {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE}")
             image.seek(0)  # The first frame of an animated GIF.
-            return _pil_to_array(ImageOps.exif_transpose(image))  # Phone photos are often stored sideways.
+            return _pil_to_array(ImageOps.exif_transpose(_reduced(image)))  # Phone photos are often stored sideways.
     except ImageError:
         raise
     except Image.UnidentifiedImageError:
@@ -58,12 +60,30 @@ def load_image(source):
         raise ImageError(f"could not read '{name}' as an image: {error}") from error
 
 
+def _reduced(image):
+    """The image averaged down to about WORKING_SIDE pixels a side while still in Pillow, before numpy sees it.
+
+    A 4096×4096 RGBA upload is 64 MB as decoded bytes, and was four times that again as floats on every rerun;
+    reduced first, one upload costs its decoding and about 16 MB after it. JPEGs decode straight at a smaller
+    scale. The result matches what _shrink_if_huge would compute from the full image, up to rounding.
+    """
+    image.draft(image.mode, (WORKING_SIDE, WORKING_SIDE))  # JPEG only: decode at 1/2, 1/4 or 1/8 scale
+    factor = -(-max(image.size) // WORKING_SIDE)  # Rounded up, as _shrink_if_huge does.
+    if factor == 1:
+        return image
+    if image.mode.startswith("I"):
+        image = image.convert("I")  # 16-bit grey: reduce averages 32-bit integers, keeping the depth
+    elif image.mode not in ("L", "LA", "RGB", "RGBA"):
+        image = image.convert("RGBA" if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else "RGB")
+    return image.reduce(factor)
+
+
 def to_mnist_digit(image):
     """Return the digit in `image` as a (28, 28) float32 array in [0, 1], bright ink on dark, or None if there is none.
 
     `image` is a PIL image or an array of shape (H, W), (H, W, 3) or (H, W, 4), uint8 or float in [0, 1].
     """
-    grey = _shrink_if_huge(_grey_level(_as_float_array(image)))
+    grey = _shrink_if_huge(_grey_level(as_float_array(image)))
     ink = _ink_intensity(grey)
     if ink is None:
         return None
@@ -79,11 +99,13 @@ def _read_bytes(source):
         return "uploaded image", bytes(source)
     if isinstance(source, (str, Path)):
         path = Path(source)
-        try:
-            with path.open("rb") as file:
+        try:  # A regular file only: reading a FIFO would wait forever for a writer.
+            with files.open_regular_file(path) as file:
                 return path.name, file.read(MAX_UPLOAD_BYTES + 1)  # Enough to tell that a file is too big.
         except OSError as error:
             raise ImageError(f"could not read '{path.name}': {error.strerror or error}") from error
+        except files.StorageError as error:
+            raise ImageError(str(error)) from None
     if hasattr(source, "getvalue") or hasattr(source, "read"):
         name = Path(getattr(source, "name", None) or "uploaded image").name
         data = source.getvalue() if hasattr(source, "getvalue") else source.read(MAX_UPLOAD_BYTES + 1)
@@ -99,7 +121,7 @@ def _pil_to_array(image):
     return np.asarray(image.convert("RGBA" if has_alpha else "L"))
 
 
-def _as_float_array(image):
+def as_float_array(image):
     """Any supported image as a float32 array in [0, 1] of shape (H, W), (H, W, 3) or (H, W, 4)."""
     if isinstance(image, Image.Image):
         image = _pil_to_array(image)

@@ -9,11 +9,9 @@ import csv
 import fcntl
 import io
 import json
-import os
 import re
 import secrets
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +19,14 @@ from pathlib import Path
 import psutil
 
 from lenet import config as lenet_config
+from lenet import datasets, files, records
+from lenet.files import read_json, write_json
 
 ACTIVE_STATES = ("queued", "running")
-FINAL_STATES = ("stopped", "finished", "failed")
 MODEL_FILE = "model.keras"
 STOP_FILE = "stop-requested"
 ORPHAN_SECONDS = 60
+STALL_SECONDS = 30  # a running run with no new metric line for this long is shown as making no progress
 
 
 class RunError(ValueError):
@@ -40,82 +40,117 @@ class RunInfo:
     config: dict
     status: dict
     summary: dict
+    problem: str = ""  # why the run cannot be read; such a run is listed as "unreadable: <why>" and used nowhere
 
     @property
     def state(self):
-        return self.status.get("state", "unknown")
+        return f"unreadable: {self.problem}" if self.problem else self.status.get("state", "unknown")
+
+    @property
+    def owner(self):
+        """Who started it from the browser in public mode (lenet/public.py); "" for the CLI's runs."""
+        return self.status.get("owner", "")
 
     @property
     def model_path(self):
         path = self.run_dir / MODEL_FILE
-        return path if path.exists() else None
+        return path if not self.problem and path.is_file() else None
 
 
-def write_json(path, value):
-    """Write JSON atomically: a reader sees the old file or the new one, never half of one."""
-    path = Path(path)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as temporary:
-        temporary.write(json.dumps(value, indent=1))
-    os.replace(temporary.name, path)
+def store_root(runs_root=None):
+    """The run store's folder; RunError if the path names something that is not a folder."""
+    root = Path(runs_root or lenet_config.runs_dir())
+    if root.exists() and not root.is_dir():
+        raise RunError(f"the run store {root} is a file, not a folder: set LENET_RUNS_DIR to a folder (it is created "
+                       "if missing), or move the file away")
+    return root
 
 
-def read_json(path, default=None):
-    try:
-        return json.loads(Path(path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return default
+def new_run(train_config, run_name=None, runs_root=None, **status):
+    """Create runs/<id>/ with config.json and a queued status (plus `status`'s fields); return its folder.
 
-
-def new_run(train_config, run_name=None, runs_root=None):
-    """Create runs/<id>/ with config.json and a queued status; return its folder."""
-    runs_root = Path(runs_root or lenet_config.runs_dir())
-    runs_root.mkdir(parents=True, exist_ok=True)
+    A full disk or a read-only store raises RunError and leaves no half-made run folder behind.
+    """
+    runs_root = store_root(runs_root)
     label = _slug(run_name or train_config.preset)
-    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{label}-{secrets.token_hex(2)}"
-    run_dir = runs_root / run_id
-    run_dir.mkdir()
-    write_json(run_dir / "config.json", train_config.to_dict())
-    write_json(run_dir / "status.json", {"state": "queued", "created": time.time(), "run_name": run_name or ""})
+    run_dir = runs_root / f"{time.strftime('%Y%m%d-%H%M%S')}-{label}-{secrets.token_hex(2)}"
+    try:
+        runs_root.mkdir(parents=True, exist_ok=True)
+        run_dir.mkdir()
+        write_json(run_dir / "config.json", train_config.to_dict())
+        write_json(run_dir / "status.json", {"state": "queued", "created": time.time(), "run_name": run_name or "",
+                                             **status})
+    except OSError as error:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise RunError(f"cannot create a run in {runs_root}: {error.strerror or error}") from None
     return run_dir
 
 
 def run_path(run_id, runs_root=None):
-    run_dir = Path(runs_root or lenet_config.runs_dir()) / run_id
+    run_dir = store_root(runs_root) / run_id
     if not run_id or "/" in run_id or not (run_dir / "config.json").exists():
         raise RunError(f"no run named {run_id!r} in {run_dir.parent}; `python -m lenet runs` lists them")
     return run_dir
 
 
 @contextlib.contextmanager
-def _status_lock(run_dir):
-    # The app, the CLI and the worker all write status.json, so they take turns.
+def status_lock(run_dir, wait_seconds=None):
+    """The app, the CLI and the worker all write status.json, so they take turns. TimeoutError (an OSError) after
+    `wait_seconds`, for a caller that must not wait on a holder that may never let go (a SIGSTOPped worker)."""
     with open(Path(run_dir) / ".status.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        deadline = None if wait_seconds is None else time.time() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | (fcntl.LOCK_NB if deadline else 0))
+                break
+            except BlockingIOError:
+                if time.time() > deadline:
+                    raise TimeoutError(f"status.json of {Path(run_dir).name} stayed locked") from None
+                time.sleep(0.05)
         yield
 
 
 def update_status(run_dir, **fields):
-    """Merge fields into status.json."""
-    with _status_lock(run_dir):
+    """Merge fields into status.json (a damaged one is replaced). OSError if the store cannot be written."""
+    with status_lock(run_dir):
         status = read_json(Path(run_dir) / "status.json", {})
-        status.update(fields)
+        status = {**(status if isinstance(status, dict) else {}), **fields}
         write_json(Path(run_dir) / "status.json", status)
     return status
 
 
 def read_status(run_dir):
-    """The run's status; a queued or running run whose worker process is gone is marked failed here."""
-    status = read_json(Path(run_dir) / "status.json", {"state": "unknown"})
+    """The run's status, checked: {"state": "unreadable", "problem": why} when status.json is damaged.
+
+    A queued or running run whose worker process is gone reads as failed. That is saved where the store can be
+    written, and otherwise only reported: reading never fails because writing does.
+    """
+    status = _checked_status(run_dir)
     if _worker_gone(status):
-        with _status_lock(run_dir):
-            status = read_json(Path(run_dir) / "status.json", {})  # the worker may have finished just before exiting
-            if _worker_gone(status):
-                kept = " The model of the last completed epoch is kept." if (Path(run_dir) / MODEL_FILE).exists() else ""
-                process = f"The training process (pid {status['pid']})" if "pid" in status else "The run's creator"
-                status.update(state="failed", ended=time.time(),
-                              error=f"{process} ended without finishing: it was killed or crashed.{kept}")
-                write_json(Path(run_dir) / "status.json", status)
+        try:
+            with status_lock(run_dir):
+                status = _checked_status(run_dir)  # the worker may have finished just before exiting
+                if _worker_gone(status):
+                    status = _as_failed(run_dir, status)
+                    write_json(Path(run_dir) / "status.json", status)
+        except OSError:
+            status = _as_failed(run_dir, status) if _worker_gone(status) else status
     return status
+
+
+def _checked_status(run_dir):
+    status, problem = records.read(Path(run_dir) / "status.json")
+    if status is records.MISSING:
+        return {"state": "unknown"}  # not written yet: its creator writes config.json first
+    problem = problem or records.check_fields("status.json", status, records.STATUS_FIELDS, required=("state",))
+    return {"state": "unreadable", "problem": problem} if problem else status
+
+
+def _as_failed(run_dir, status):
+    kept = " The model of the last completed epoch is kept." if (Path(run_dir) / MODEL_FILE).is_file() else ""
+    process = f"The training process (pid {status['pid']})" if "pid" in status else "The run's creator"
+    return {**status, "state": "failed", "ended": time.time(),
+            "error": f"{process} ended without finishing: it was killed or crashed.{kept}"}
 
 
 def _worker_gone(status):
@@ -135,21 +170,26 @@ def append_metric(run_dir, record):
 
 
 def read_metrics(run_dir, offset=0):
-    """Complete metric lines after byte `offset`, and the offset to continue from next time."""
+    """Complete, valid metric records after byte `offset`, and the offset to continue from next time.
+
+    Lines torn by a crash, and lines that are not records the pages can draw (lenet/records.py), are skipped.
+    """
     try:
         with open(Path(run_dir) / "metrics.jsonl", "rb") as handle:
             handle.seek(offset)
             chunk = handle.read()
-    except FileNotFoundError:
+    except OSError:  # missing, a folder, unreadable: no metrics yet, never fatal
         return [], offset
     complete = chunk[: chunk.rfind(b"\n") + 1]  # a half-written last line waits for the next read
-    records = []
+    valid = []
     for line in complete.splitlines():
         try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a line torn by a crash is skipped, never fatal
-    return records, offset + len(complete)
+            record = json.loads(line)
+        except ValueError:  # bad JSON, or bytes that are not UTF-8
+            continue
+        if records.valid_record(record):
+            valid.append(record)
+    return valid, offset + len(complete)
 
 
 def load_metrics(run_dir, kind=None):
@@ -158,18 +198,42 @@ def load_metrics(run_dir, kind=None):
 
 
 def load_run(run_dir):
+    """The run in `run_dir`, whatever its files hold: a damaged file makes it unreadable (RunInfo.problem)."""
     run_dir = Path(run_dir)
-    return RunInfo(run_dir.name, run_dir, read_json(run_dir / "config.json", {}), read_status(run_dir),
-                   read_json(run_dir / "summary.json", {}))
+    config, problem = records.read(run_dir / "config.json")
+    if problem is None:  # (a missing config.json is a problem too: from_dict refuses anything but a mapping)
+        try:
+            lenet_config.TrainConfig.from_dict(config)
+        except (ValueError, TypeError) as error:
+            problem = f"config.json: {error}"
+    status = read_status(run_dir)
+    problem = problem or status.get("problem")
+    summary, summary_problem = records.read(run_dir / "summary.json")
+    summary = {} if summary is records.MISSING else summary
+    problem = problem or summary_problem or records.check_fields("summary.json", summary, records.SUMMARY_FIELDS)
+    if problem:
+        return RunInfo(run_dir.name, run_dir, {}, {"state": "unreadable", "created": _created(status, run_dir)}, {},
+                       problem)
+    return RunInfo(run_dir.name, run_dir, config, status, summary)
 
 
-def list_runs(runs_root=None):
-    """Every run in the store, newest first."""
+def _created(status, run_dir):
+    try:
+        return status["created"] if "created" in status else run_dir.stat().st_mtime
+    except OSError:
+        return 0
+
+
+def list_runs(runs_root=None, include_unreadable=False):
+    """Every run in the store, newest first. Unreadable runs only when asked for: the Runs page and `lenet runs`
+    list them so they can be deleted; everything else (models, the queue, the Train page) never sees them."""
     root = Path(runs_root or lenet_config.runs_dir())
-    if not root.is_dir():
+    try:
+        folders = [path for path in root.iterdir() if (path / "config.json").exists()] if root.is_dir() else []
+    except OSError:
         return []
-    folders = [path for path in root.iterdir() if (path / "config.json").exists()]
     runs = [load_run(path) for path in folders]
+    runs = [run for run in runs if include_unreadable or not run.problem]
     return sorted(runs, key=lambda run: run.status.get("created", 0), reverse=True)
 
 
@@ -177,26 +241,29 @@ def delete_run(run_id, runs_root=None):
     run = load_run(run_path(run_id, runs_root))
     if run.state in ACTIVE_STATES:
         raise RunError(f"run {run_id} is {run.state}; stop it before deleting it")
-    shutil.rmtree(run.run_dir)
+    try:
+        shutil.rmtree(run.run_dir)
+    except OSError as error:
+        raise RunError(f"could not delete run {run_id}: {error.strerror or error}") from None
+
+
+def quiet_seconds(run_dir):
+    """Seconds since the run last wrote a metric line (or started, before its first): large when it is stuck."""
+    run_dir = Path(run_dir)
+    times = [read_status(run_dir).get("started", 0)]
+    with contextlib.suppress(OSError):
+        times.append((run_dir / "metrics.jsonl").stat().st_mtime)
+    return time.time() - max(times)
 
 
 def bundle_run(run_dir, model_path=None):
-    """Copy a finished run's model to models/ as the bundled model, with a sidecar saying how to reproduce it."""
+    """Copy a finished run's model to models/ as its dataset's bundled model; its card says how to train it again."""
     run = load_run(run_dir)
     if run.state != "finished" or run.model_path is None:
         raise RunError(f"run {run.run_id} is {run.state}; only a finished run's model can be bundled")
-    model_path = Path(model_path or lenet_config.BUNDLED_MODEL_PATH)
-    overrides = {name: value for name, value in run.config.items()
-                 if value != lenet_config.PRESETS[run.config["preset"]].to_dict().get(name)}
-    command = f"python -m lenet train --preset {run.config['preset']}" + "".join(
-        f" --{name.replace('_', '-')} {value}" for name, value in overrides.items())
-    temporary = model_path.with_name(f".{model_path.name}.tmp")
-    shutil.copyfile(run.model_path, temporary)
-    os.replace(temporary, model_path)
-    write_json(model_path.with_suffix(".json"), {
-        "config": run.config, "test_accuracy": run.summary["test_accuracy"], "test_loss": run.summary["test_loss"],
-        "wall_seconds": round(run.summary["wall_seconds"], 1), "run_id": run.run_id,
-        "command": f"{command} && python -m lenet bundle RUN_ID"})
+    dataset = run.config.get("dataset", datasets.DEFAULT)
+    model_path = Path(model_path or lenet_config.BUNDLED_MODELS[dataset])
+    files.write_atomic(model_path, run.model_path.read_bytes())  # the card inside comes along
     return model_path
 
 
@@ -218,7 +285,7 @@ def process_alive(pid, started=None):
         if process.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
             return False
         return started is None or abs(process.create_time() - started) < 0.01
-    except psutil.Error:
+    except (psutil.Error, OverflowError, ValueError):  # gone, or a pid no process can have
         return False
 
 

@@ -3,7 +3,6 @@
 The same function serves the CLI's foreground `train` and the app's worker process (lenet/worker.py).
 """
 
-import os
 import resource
 import time
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from lenet import data, inference, models, pipeline, runs
+from lenet import card, cli, data, files, inference, likeness, likeness_model, models, pipeline, runs, snapshots
 
 # Batches run in calls into TensorFlow of about this many images (64 batches of 128): fewer Python round trips
 # between steps, and on two cores still metrics and a stop check about three times a second.
@@ -20,27 +19,29 @@ BATCH_LOG_SECONDS = 0.25  # per-batch metric lines at most 4 times a second, so 
 WARMUP_FRACTION = 0.15  # one-cycle: the first 15% of steps warm the learning rate up, the rest anneal it
 
 
-def train(train_config, run_dir, should_stop=None, log=None, extra_training=None):
+def train(train_config, run_dir, should_stop=None, log=None, extra_training=None, with_snapshots=True):
     """Train as `train_config` says, recording everything in `run_dir`. Returns the summary dict.
 
     should_stop() is polled after each call into TensorFlow: when it says True that call's batches finish, the
     model of the last completed epoch is kept and the summary says stopped. extra_training is an optional
     (images, labels) pair mixed into the training set ("my digits"), repeated train_config.my_digits_repeat times.
+    with_snapshots writes lenet.snapshots' record of each epoch (off only to measure what they cost).
     """
     run_dir = Path(run_dir)
     started = time.time()
     keras.utils.set_random_seed(train_config.seed)
-    splits = data.load_mnist(log=log or (lambda line: None))
+    splits = data.load(train_config.dataset, log=log or (lambda line: None))
     train_images, train_labels = _mix(splits.x_train, splits.y_train, extra_training, train_config.my_digits_repeat)
     steps = pipeline.steps_per_epoch(len(train_images), train_config.batch_size)
-    model = _starting_model(train_config)
+    model = starting_model(train_config)
     model.compile(
         optimizer=make_optimizer(train_config, steps * train_config.epochs),
         loss=make_loss(train_config),
         metrics=["accuracy"],
         steps_per_execution=max(1, SAMPLES_PER_EXECUTION // train_config.batch_size),
     )
-    recorder = RunRecorder(run_dir, train_config, steps, should_stop or (lambda: False), log)
+    writer = snapshots.SnapshotWriter(run_dir, splits, extra_training) if with_snapshots else None
+    recorder = RunRecorder(run_dir, train_config, steps, should_stop or (lambda: False), log, writer)
     # With a weight average, validation and checkpoints use the averaged weights, which generalise better.
     callbacks = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), recorder] if train_config.ema_momentum else [recorder]
     model.fit(
@@ -93,10 +94,15 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
         return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
-def _starting_model(train_config):
-    if train_config.init_model:
-        return inference.load_model(train_config.init_model)
-    return models.build_model(train_config.model_config())
+def starting_model(train_config):
+    """A fresh network, or the model to fine-tune, which must know the same dataset (its card says which)."""
+    if not train_config.init_model:
+        return models.build_model(train_config.model_config())
+    model_card = inference.read_card(train_config.init_model)
+    if model_card.dataset != train_config.dataset:
+        raise inference.ModelLoadError(f"{Path(train_config.init_model).name} is a {model_card.dataset_info.title} "
+                                       f"model; it cannot be fine-tuned on {train_config.dataset}")
+    return inference.load_model(train_config.init_model)
 
 
 def _mix(images, labels, extra, repeat):
@@ -110,10 +116,11 @@ def _mix(images, labels, extra, repeat):
 class RunRecorder(keras.callbacks.Callback):
     """Appends batch and epoch metrics to metrics.jsonl, saves each completed epoch, and honours stop requests."""
 
-    def __init__(self, run_dir, train_config, steps_per_epoch, should_stop, log=None):
+    def __init__(self, run_dir, train_config, steps_per_epoch, should_stop, log=None, snapshot_writer=None):
         super().__init__()
         self.run_dir, self.config, self.steps_per_epoch = Path(run_dir), train_config, steps_per_epoch
         self.should_stop, self.log = should_stop, log or (lambda line: None)
+        self.snapshot_writer = snapshot_writer
         self.epochs_completed, self.stopped = 0, False
 
     def on_train_begin(self, logs=None):
@@ -121,9 +128,13 @@ class RunRecorder(keras.callbacks.Callback):
         # architecture, whatever the preset says), without optimizer state: a third of the size, and all that
         # inference and fine-tuning need.
         self.export_model = keras.models.model_from_json(self.model.to_json())  # never compiled: no optimizer state
+        self.card = card.for_config(self.config, run_id=self.run_dir.name, reproduce=cli.train_command(self.config))
+        # Epoch 0: the untrained network.
+        snapshot_seconds = self.snapshot_writer.begin(self.model) if self.snapshot_writer else 0.0
         self.train_started = self.last_batch_log = time.time()
         runs.append_metric(self.run_dir, {"kind": "start", "epochs": self.config.epochs,
-                                          "steps_per_epoch": self.steps_per_epoch, "time": self.train_started})
+                                          "steps_per_epoch": self.steps_per_epoch, "time": self.train_started,
+                                          "snapshot_seconds": snapshot_seconds})
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_started = time.time()
@@ -144,17 +155,17 @@ class RunRecorder(keras.callbacks.Callback):
             return  # Keras ends a stopped epoch as if it were complete; it is not, so it is neither saved nor logged.
         self.epochs_completed = epoch + 1
         self.save_checkpoint()
+        snapshot_seconds = self.snapshot_writer.write(self.model, epoch + 1) if self.snapshot_writer else 0.0
         record = {"kind": "epoch", "epoch": epoch + 1, **self._numbers(logs), "learning_rate": self._learning_rate(),
-                  "epoch_seconds": time.time() - self.epoch_started, "seconds": time.time() - self.train_started}
+                  "epoch_seconds": time.time() - self.epoch_started, "seconds": time.time() - self.train_started,
+                  "snapshot_seconds": snapshot_seconds}
         runs.append_metric(self.run_dir, record)
         self.log(f"epoch {epoch + 1}/{self.config.epochs}  loss {record['loss']:.4f}  acc {record['accuracy']:.4f}  "
                  f"val_loss {record['val_loss']:.4f}  val_acc {record['val_accuracy']:.4f}  {record['epoch_seconds']:.1f}s")
 
     def save_checkpoint(self):
         self.export_model.set_weights(self.model.get_weights())
-        temporary = self.run_dir / ".model-partial.keras"
-        self.export_model.save(temporary)
-        os.replace(temporary, self.run_dir / runs.MODEL_FILE)
+        card.save_model(self.export_model, self.run_dir / runs.MODEL_FILE, self.card)
 
     def _learning_rate(self):
         return float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
@@ -165,7 +176,7 @@ class RunRecorder(keras.callbacks.Callback):
 
 
 def write_summary(run_dir, splits, recorder, started):
-    """Evaluate the kept model on the test set and write summary.json and test_predictions.npy."""
+    """Evaluate the kept model on the test set; write summary.json, test_predictions.npy and the model's final card."""
     summary = {"stopped": recorder.stopped, "epochs_completed": recorder.epochs_completed,
                "train_seconds": time.time() - recorder.train_started}
     model_path = run_dir / runs.MODEL_FILE
@@ -173,21 +184,34 @@ def write_summary(run_dir, splits, recorder, started):
         classifier = inference.Classifier(model_path)
         probabilities = classifier.probabilities(splits.x_test)
         predictions = probabilities.argmax(axis=1)
-        np.save(run_dir / "test_predictions.npy", predictions.astype("uint8"))
-        true = splits.y_test.astype(int)
-        summary.update(evaluation_figures(true, probabilities), model_path=str(model_path),
-                       params=classifier.model.count_params())
+        with files.atomic_path(run_dir / "test_predictions.npy") as temporary:
+            np.save(temporary, predictions.astype("uint8"))
+        figures = evaluation_figures(splits.y_test.astype(int), probabilities)
+        stats = likeness_model.fit_for_model(classifier.model, splits.x_train, splits.x_val)
+        test_scores = likeness.score(stats, likeness_model.layer_features(classifier.model, splits.x_test))
+        summary.update(figures, model_path=str(model_path), params=classifier.model.count_params())
+        summary.update(abstention_figures(splits.y_test.astype(int), probabilities, likeness.is_like(stats, test_scores)))
+        card.write(model_path, classifier.card.replace(test_accuracy=figures["test_accuracy"],
+                                                        test_loss=figures["test_loss"], likeness=stats.to_dict()))
     summary["wall_seconds"] = time.time() - started
     # The process's peak resident memory (Linux reports kilobytes): what a training worker needs.
     summary["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    runs.write_json(run_dir / "summary.json", summary)
+    files.write_json(run_dir / "summary.json", summary)
     return summary
 
 
+def abstention_figures(true_labels, probabilities, looks_like):
+    """The share of test images the model abstains on, and its accuracy on the others."""
+    kept = np.asarray(looks_like, dtype=bool)
+    right = probabilities.argmax(axis=1) == true_labels
+    return {"abstained": float(1 - kept.mean()), "accuracy_on_rest": float(right[kept].mean()) if kept.any() else None}
+
+
 def evaluation_figures(true_labels, probabilities):
-    """Test accuracy, loss, the confusion matrix (rows: true digit, columns: predicted) and per-class accuracy."""
+    """Test accuracy, loss, the confusion matrix (rows: true class, columns: predicted) and per-class accuracy."""
+    classes = probabilities.shape[1]
     predictions = probabilities.argmax(axis=1)
-    confusion = np.bincount(true_labels * 10 + predictions, minlength=100).reshape(10, 10)
+    confusion = np.bincount(true_labels * classes + predictions, minlength=classes * classes).reshape(classes, classes)
     picked = probabilities[np.arange(len(true_labels)), true_labels]
     return {
         "test_accuracy": float((predictions == true_labels).mean()),

@@ -2,23 +2,31 @@
 
 start() launches `python -m lenet.worker RUN_DIR`, which waits its turn for a training slot (at most
 LENET_MAX_WORKERS runs train at once, default 1, the rest queue in the order they were started), trains, and
-records the outcome in status.json. Stop asks through a file in the run folder; kill is SIGKILL, after which the
-run reads as failed and its last checkpoint is still there.
+records the outcome in status.json. Workers run at the lowest CPU priority, so the app's visitors are served first.
+Stop asks through a file in the run folder, and the app's Stop kills a worker that has not stopped after a grace
+period; kill is SIGKILL, after which the run's last checkpoint is still there (checkpoints are written atomically).
 """
 
+import contextlib
 import fcntl
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from lenet import config as lenet_config
-from lenet import runs
+from lenet import files, runs
 
 MAX_WORKERS_VARIABLE = "LENET_MAX_WORKERS"
 POLL_SECONDS = 0.5
+WORKER_NICENESS = 19  # the lowest priority: on a shared machine a visitor's drawing is served before training
+MIN_FREE_MB = 100  # a run writes a few MB at most; below this the disk is as good as full
+STOP_GRACE_SECONDS = 10  # a worker that has not even noticed a stop request by then is stuck (or SIGSTOPped)
+STOP_FINISH_SECONDS = 120  # one that noticed gets this long to test and save its kept model before it is killed
+STOPPED_BEFORE_START = "stopped before it started"
 
 
 def max_workers():
@@ -28,17 +36,49 @@ def max_workers():
     return int(value)
 
 
-def start(train_config, run_name=None, runs_root=None):
-    """Create a run and train it in a new background process. Returns the run folder at once."""
-    run_dir = runs.new_run(train_config, run_name, runs_root)
-    with open(run_dir / "worker.log", "ab") as worker_log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "lenet.worker", str(run_dir)], cwd=lenet_config.PROJECT_ROOT,
-            stdout=worker_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own session: a Ctrl-C in the server's terminal does not reach it
-        )
-    _record_process(run_dir, process.pid)
+def start(train_config, run_name=None, runs_root=None, **status):
+    """Check, create a run and train it in a new background process. Returns the run folder at once.
+
+    What would only fail in the worker is refused here, with a message: a model to fine-tune that is missing or
+    does not load, and a nearly full disk. `status` adds fields to status.json (public mode's owner, for one).
+    """
+    check_init_model(train_config)
+    root = runs.store_root(runs_root)
+    try:
+        files.check_free_space(root, MIN_FREE_MB, "a training run")
+    except files.StorageError as error:
+        raise runs.RunError(str(error)) from None
+    run_dir = runs.new_run(train_config, run_name, root, **status)
+    try:
+        with open(run_dir / "worker.log", "ab") as worker_log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "lenet.worker", str(run_dir)], cwd=lenet_config.PROJECT_ROOT,
+                stdout=worker_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own session: a Ctrl-C in the server's terminal does not reach it
+            )
+        _record_process(run_dir, process.pid)
+    except OSError as error:  # no process could start (disk full, no memory): nothing is left queued
+        import shutil
+
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise runs.RunError(f"could not start a training process: {error.strerror or error}") from None
     return run_dir
+
+
+def check_init_model(train_config):
+    """A model to fine-tune must exist, be a regular file, load, and know the run's dataset. ModelLoadError if not."""
+    if not train_config.init_model:
+        return
+    from lenet import inference  # Keras loads here, and only for fine-tuning
+
+    path = Path(train_config.init_model)
+    if not path.is_file():
+        raise inference.ModelLoadError(f"the model to fine-tune, {path}, is not a file; give a .keras model")
+    model_card = inference.read_card(path)
+    if model_card.dataset != train_config.dataset:
+        raise inference.ModelLoadError(f"{path.name} is a {model_card.dataset_info.title} model; it cannot be "
+                                       f"fine-tuned on {train_config.dataset}")
+    inference.load_model(path)
 
 
 def execute(run_dir, log=None):
@@ -50,15 +90,16 @@ def execute(run_dir, log=None):
         signal.signal(signal_number, lambda number, frame: signalled.append(number))
     slot = wait_for_turn(run_dir, should_stop=lambda: bool(signalled))
     if slot is None:
-        runs.update_status(run_dir, state="stopped", ended=time.time(), error="stopped before it started")
+        runs.update_status(run_dir, state="stopped", ended=time.time(), error=STOPPED_BEFORE_START)
         return None
     try:
         from lenet import my_digits, training  # TensorFlow loads here, not when the app merely starts a run
 
         train_config = lenet_config.TrainConfig.from_dict(runs.read_json(run_dir / "config.json"))
-        extra = my_digits.training_arrays() if train_config.my_digits else None
+        store = runs.read_status(run_dir).get("my_digits_store")  # a visitor's own digits, in public mode
+        extra = my_digits.training_arrays(store) if train_config.my_digits else None
         runs.update_status(run_dir, state="running", started=time.time())
-        summary = training.train(train_config, run_dir, lambda: bool(signalled) or stop_requested(run_dir), log, extra)
+        summary = training.train(train_config, run_dir, _stop_check(run_dir, signalled), log, extra)
         runs.update_status(run_dir, state="stopped" if summary["stopped"] else "finished", ended=time.time())
         return summary
     except Exception as error:
@@ -66,6 +107,21 @@ def execute(run_dir, log=None):
         raise
     finally:
         slot.close()  # closing the file releases its lock; so does the process dying
+
+
+def _stop_check(run_dir, signalled):
+    """should_stop for training: true once asked to stop, which is noted in status.json (see stop_soon)."""
+    def should_stop():
+        if not (signalled or stop_requested(run_dir)):
+            return False
+        if not should_stop.noted:
+            should_stop.noted = True
+            with contextlib.suppress(OSError):  # a store that cannot be written must not keep it from stopping
+                runs.update_status(run_dir, stop_seen=time.time())
+        return True
+
+    should_stop.noted = False
+    return should_stop
 
 
 def wait_for_turn(run_dir, should_stop=lambda: False):
@@ -108,19 +164,94 @@ def stop(run_dir, timeout=60.0):
     while runs.read_status(run_dir).get("state") in runs.ACTIVE_STATES and time.time() < deadline:
         time.sleep(0.2)
     if runs.read_status(run_dir).get("state") in runs.ACTIVE_STATES:
-        kill(run_dir)
+        kill(run_dir, reason=f"it had not stopped {timeout:g} s after the request")
     return runs.read_status(run_dir)
 
 
-def kill(run_dir):
-    """SIGKILL the worker. The run then reads as failed; its last checkpoint stays loadable."""
+def stop_soon(run_dir):
+    """The app's Stop: ask politely, and kill the worker in the background if it does not stop.
+
+    Killed: when it has not noticed the request within STOP_GRACE_SECONDS (stuck, or paused with SIGSTOP), or has
+    not finished within STOP_FINISH_SECONDS of noticing. Either way the last completed epoch's model is kept.
+    """
+    request_stop(run_dir)
+    threading.Thread(target=_escalate, args=(Path(run_dir), time.time()), daemon=True).start()
+
+
+def _escalate(run_dir, asked):
+    while runs.read_status(run_dir).get("state") in runs.ACTIVE_STATES:
+        seen = runs.read_status(run_dir).get("stop_seen")
+        if time.time() > (seen + STOP_FINISH_SECONDS if seen else asked + STOP_GRACE_SECONDS):
+            kill(run_dir, reason=f"it did not stop within {STOP_GRACE_SECONDS} s of the request" if not seen
+                 else f"it had not finished {STOP_FINISH_SECONDS} s after it began to stop")
+            return
+        time.sleep(POLL_SECONDS)
+
+
+def kill(run_dir, reason=None):
+    """SIGKILL the worker; its last checkpoint stays loadable.
+
+    Without a reason the run then reads as failed (killed or crashed). With one, the kill ends a requested stop:
+    the run is recorded as stopped, with the reason and the epochs it completed, before anyone can read it as failed.
+    """
     status = runs.read_status(run_dir)
-    if "pid" in status and runs.process_alive(status["pid"], status.get("pid_started")):
+    if "pid" not in status or not runs.process_alive(status["pid"], status.get("pid_started")):
+        return status
+    with contextlib.ExitStack() as held:
+        if reason:
+            with contextlib.suppress(OSError):  # readers wait, and then read the stop, not a crash
+                held.enter_context(runs.status_lock(run_dir, wait_seconds=2))
         os.kill(status["pid"], signal.SIGKILL)
         deadline = time.time() + 10
         while runs.process_alive(status["pid"], status.get("pid_started")) and time.time() < deadline:
             time.sleep(0.05)
+        if reason:
+            _record_killed_stop(Path(run_dir), reason)
     return runs.read_status(run_dir)
+
+
+def _record_killed_stop(run_dir, reason):
+    """Called holding the status lock."""
+    epochs = len(runs.load_metrics(run_dir, kind="epoch")) if (run_dir / runs.MODEL_FILE).is_file() else 0
+    try:
+        if not (run_dir / "summary.json").is_file():  # the worker died before it could write its own
+            runs.write_json(run_dir / "summary.json", {"stopped": True, "killed": True, "epochs_completed": epochs})
+        status = runs.read_json(run_dir / "status.json", {})
+        runs.write_json(run_dir / "status.json", {**(status if isinstance(status, dict) else {}), "state": "stopped",
+                                                  "ended": time.time(), "error": f"killed: {reason}"})
+    except OSError:
+        pass  # a store that cannot be written: the run reads as failed (killed), which is also true
+
+
+def stopping_message(run_dir):
+    """What a stop requested now will keep."""
+    epochs = len(runs.load_metrics(run_dir, kind="epoch"))
+    if not epochs:
+        return "Stopping within a second or so. No epoch has completed yet, so no model will be kept."
+    return f"Stopping within a second or so; the model of epoch {epochs}, the last completed one, is kept."
+
+
+def outcome_message(run):
+    """How a stopped run ended, in words that are true of what it kept."""
+    epochs = run.summary.get("epochs_completed", 0)
+    error = run.status.get("error", "")
+    if error == STOPPED_BEFORE_START or "started" not in run.status:
+        return "Stopped before it started training; no model was kept."
+    how = f" It was {error}." if error.startswith("killed") else ""
+    if not epochs or not run.model_path:
+        return f"Stopped by request during the first epoch, so no model was kept.{how}"
+    tested = "" if "test_accuracy" in run.summary else " It was not tested."
+    return (f"Stopped by request after {epochs} completed epoch{'s' if epochs > 1 else ''}; the model of epoch "
+            f"{epochs} is kept.{how}{tested}")
+
+
+def stall_note(run_dir):
+    """A warning when a running run has written nothing for a while, or None."""
+    quiet = runs.quiet_seconds(run_dir)
+    if runs.read_status(run_dir).get("state") != "running" or quiet < runs.STALL_SECONDS:
+        return None
+    return (f"No progress for {quiet:.0f} s: the machine is very busy, or the training process is stuck. Stop ends "
+            f"it; one that does not respond within {STOP_GRACE_SECONDS} s is killed, keeping its last completed epoch.")
 
 
 def _take_free_slot(slots):
@@ -142,4 +273,7 @@ def _record_process(run_dir, pid):
 
 
 if __name__ == "__main__":
+    # Before TensorFlow loads: Linux priorities belong to threads, and every thread TensorFlow starts later inherits
+    # this one's. Lowering it afterwards would leave TensorFlow's thread pools at normal priority.
+    os.nice(WORKER_NICENESS)
     execute(sys.argv[1], log=lambda line: print(line, flush=True))

@@ -1,6 +1,5 @@
 """Draw: classify a digit drawn on the canvas or uploaded, see what the network sees, and teach it with "That's a …"."""
 
-from pathlib import Path
 
 import numpy as np
 import plotly.express as px
@@ -10,7 +9,7 @@ from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
 from lenet import inference, my_digits, preprocess
-from pages import common
+from pages import common, visitor, where_it_lands
 
 CANVAS_SIZE = 280  # ten canvas pixels to one MNIST pixel
 RAW_SIZE = 140  # the raw drawing is kept with each saved digit at this size, grey
@@ -22,13 +21,15 @@ def clear_canvas():
     st.session_state.update(drawing=None, canvas_initial=None, drawing_image=None)
 
 
-def choose_model():
-    st.session_state["active_model"] = st.session_state["draw_model"]
-
-
 def save_digit(label, prediction, raw_image):
-    my_digits.save_digit(prediction.digit_image, label, prediction.digit, raw_drawing=raw_drawing(raw_image))
-    st.toast(f"Saved as a {label}. My digits: {my_digits.count_digits()} saved", icon="✅")
+    store = visitor.digits_store()  # public mode: this visitor's own set
+    try:
+        my_digits.save_digit(prediction.image, label, prediction.label, raw_drawing=raw_drawing(raw_image),
+                             store_dir=store, capacity=visitor.digits_capacity())
+    except my_digits.MyDigitsError as error:  # the set is full, or the disk is
+        st.toast(f"Not saved: {visitor.plain(error)}", icon="⚠️")
+        return
+    st.toast(f"Saved as a {label}. My digits: {my_digits.count_digits(store)} saved", icon="✅")
     clear_canvas()  # ready for the next one
 
 
@@ -46,7 +47,7 @@ def read_upload(upload):
     try:
         return preprocess.load_image(upload)
     except preprocess.ImageError as error:
-        st.error(f"That file cannot be used: {error}")
+        st.error(f"That file cannot be used: {visitor.plain(error)}")
         return None
 
 
@@ -92,18 +93,10 @@ def maps_figure(maps, scale="gray", wrap=8):
 
 
 st.title("✏️ Draw a digit")
-choices = dict((path, label) for label, path in common.model_choices())
-active = st.session_state["active_model"]
-if active not in choices and Path(active).is_file():
-    choices[active] = Path(active).name  # a model file that is not the bundled one or a run's
-elif active not in choices:
-    st.warning(f"The active model {Path(active).name} is gone (its run was deleted?); using the bundled model.")
-    st.session_state["active_model"] = next(iter(choices))
-paths = list(choices)
-st.selectbox("Model", paths, index=paths.index(st.session_state["active_model"]), format_func=choices.get,
-             key="draw_model", on_change=choose_model)
+if not common.digit_model_required("Draw"):  # a garment model classifies photos instead (pages/photo.py)
+    st.stop()
 try:
-    classifier = common.load_classifier(st.session_state["active_model"])
+    classifier = common.load_classifier()
 except inference.ModelLoadError as error:
     st.error(str(error))
     st.stop()
@@ -118,18 +111,18 @@ with left:
     else:
         upload = st.file_uploader("A photo or scan of one digit", type=["png", "jpg", "jpeg", "bmp", "gif"])
         image = read_upload(upload) if upload else None
-    st.caption(f"My digits: {my_digits.count_digits()} saved")
+    st.caption(f"My digits: {my_digits.count_digits(visitor.digits_store())} saved")
 
 prediction = classifier.classify(image) if image is not None else None
 with right:
-    if prediction is None or prediction.digit is None:
+    if prediction is None or prediction.label is None:
         st.info(prompt(image, source))
     else:
         probabilities = prediction.probabilities
         number, chart = st.columns([1, 3])
-        number.metric("Prediction", str(prediction.digit), delta=f"{probabilities[prediction.digit]:.1%} probability",
+        number.metric("Prediction", str(prediction.label), delta=f"{probabilities[prediction.label]:.1%} probability",
                       delta_color="off", delta_arrow="off")
-        colours = ["#ff4b4b" if digit == prediction.digit else "#8a8fa3" for digit in range(10)]
+        colours = ["#ff4b4b" if digit == prediction.label else "#8a8fa3" for digit in range(10)]
         bars = go.Figure(go.Bar(x=list(range(10)), y=probabilities.tolist(), marker_color=colours,
                                 hovertemplate="%{x}: %{y:.2%}<extra></extra>"))
         bars.update_layout(height=220, margin=dict(l=0, r=0, t=10, b=0), yaxis_range=[0, 1],
@@ -138,25 +131,26 @@ with right:
         sees, teach = st.columns([1, 1.3])
         with sees:
             st.markdown("**What the model sees** (28×28)")
-            st.plotly_chart(pixels_figure(prediction.digit_image), config={"displayModeBar": False}, width="content")
+            st.plotly_chart(pixels_figure(prediction.image), config={"displayModeBar": False}, width="content")
         with teach:
             st.markdown("**Teach it:** that's a …")
             for row in (range(5), range(5, 10)):
                 for column, label in zip(st.columns(5), row):
                     column.button(str(label), key=f"label-{label}", on_click=save_digit,
                                   args=(label, prediction, image), width="stretch")
-            st.button(f"Right, save as a {prediction.digit}", key="save-correct", type="primary",
-                      on_click=save_digit, args=(prediction.digit, prediction, image))
+            st.button(f"Right, save as a {prediction.label}", key="save-correct", type="primary",
+                      on_click=save_digit, args=(prediction.label, prediction, image))
             st.caption("Saved digits go to the My digits page, where you can retrain the model with them.")
 
+where_it_lands.expander(classifier, prediction)
 layers = st.expander("Inside the network: feature maps of C1, S2, C3 and S4, and C1's filters", on_change="rerun",
                      key="draw_layers")
 if layers.open:
     with layers:
-        if prediction is None or prediction.digit is None:
+        if prediction is None or prediction.label is None:
             st.caption("Draw a digit to see its feature maps.")
         else:
-            for name, maps in classifier.feature_maps(prediction.digit_image).items():
+            for name, maps in classifier.feature_maps(prediction.image).items():
                 st.markdown(f"**{name}**: {maps.shape[-1]} maps of {maps.shape[0]}×{maps.shape[1]}")
                 st.plotly_chart(maps_figure(maps), config={"displayModeBar": False}, key=f"maps-{name}")
         filters = classifier.filters("C1")

@@ -5,17 +5,8 @@ from pathlib import Path
 import streamlit as st
 
 from lenet import config as lenet_config
-from lenet import models, runs
+from lenet import datasets, inference, models
 from pages import common
-
-PAGES = [
-    ("pages/draw.py", "Draw a digit", "✏️", "and watch the active model classify it stroke by stroke."),
-    ("pages/train.py", "Train", "🏋️", "a LeNet-5 of your own, following its loss and accuracy live."),
-    ("pages/dataset.py", "Dataset", "🔢", "browse MNIST by split and digit, and find the model's mistakes."),
-    ("pages/my_digits.py", "My digits", "🖐️", "collect your own handwriting and fine-tune on it."),
-    ("pages/model.py", "Model", "🧠", "the active network layer by layer: its weights and filters."),
-    ("pages/runs.py", "Runs", "📈", "compare training runs and choose the model the app uses."),
-]
 
 
 @st.cache_data(show_spinner=False)
@@ -24,50 +15,56 @@ def tutorial_layer_table():
     return models.layer_table(models.build_model(lenet_config.ModelConfig()))
 
 
-def test_accuracy(model_path):
-    """The test accuracy recorded beside a model: the bundled model's sidecar, or its run's summary. None if unknown."""
-    path = Path(model_path)
-    record_path = path.with_suffix(".json") if path == lenet_config.BUNDLED_MODEL_PATH else path.parent / "summary.json"
-    record = runs.read_json(record_path, {})
-    accuracy = record.get("test_accuracy") if isinstance(record, dict) else None
-    return accuracy if isinstance(accuracy, (int, float)) else None
+def tutorial_text(parameters):
+    """The tutorial in a paragraph; the recipe, the split and the sizes are read from the preset and the registry."""
+    seed, mnist = lenet_config.get_preset("seed"), datasets.MNIST
+    titles = " and ".join(dataset.title for dataset in datasets.DATASETS.values())
+    return (
+        f"This studio follows the well-known Keras tutorial: two 5×5 **{seed.activation}** convolutions, each "
+        f"followed by 2×2 **{seed.pooling} pooling**, then dense layers of **120**, **84** and **10** (softmax) units "
+        f"— **{parameters:,}** parameters. It trains with **{seed.optimizer.capitalize()}**, batches of "
+        f"**{seed.batch_size}**, for **{seed.epochs} epochs** on the first **{mnist.train_size:,}** training images, "
+        f"validates on the other **{mnist.validation_size:,}** and scores on the test images. Here it learns "
+        f"{titles}: the same 28×28 grey images, {mnist.noun}s in one and {datasets.FASHION.noun}s in the other.")
 
 
 st.title("✏️ LeNet-5 Studio")
+rows = tutorial_layer_table()
+parameters = sum(row["params"] for row in rows)
 st.markdown(
     "**LeNet-5** is the convolutional network with which Yann LeCun, Léon Bottou, Yoshua Bengio and Patrick Haffner "
     "read handwritten digits in *Gradient-Based Learning Applied to Document Recognition* (1998). Small "
     "convolutions find strokes, pooling forgets exactly where they were, and a few dense layers turn what is left "
-    "into a digit.\n\n"
-    "This studio follows the well-known Keras tutorial: two 5×5 **tanh** convolutions, each followed by 2×2 "
-    "**average pooling**, then dense layers of **120**, **84** and **10** (softmax) units — **44,426** parameters. "
-    "It trains with **Adam**, batches of **128**, for **20 epochs** on the first **50,000** MNIST training images, "
-    "validates on the other **10,000** and scores on the **10,000** test images, reaching about **98.5%**."
-)
+    "into a class.\n\n" + tutorial_text(parameters))
 
 table_column, model_column = st.columns([3, 2], gap="large")
 with table_column:
     st.subheader("The tutorial's network")
-    rows = tutorial_layer_table()
     st.dataframe(rows, hide_index=True, width="stretch", column_config={
         "layer": "Layer", "type": "Type", "output_shape": "Output shape",
         "params": st.column_config.NumberColumn("Parameters", format="localized"),
     })
-    st.markdown(f"**Total: {sum(row['params'] for row in rows):,} parameters**")
+    st.markdown(f"**Total: {parameters:,} parameters**")
 
 with model_column:
     st.subheader("The model in use")
     st.markdown(f"**{common.active_model_label()}**")
-    accuracy = test_accuracy(st.session_state["active_model"])
-    st.metric("Test accuracy", f"{accuracy:.2%}" if accuracy is not None else "—")
-    if accuracy is None:
-        st.caption("No test accuracy is recorded beside this model.")
-    st.caption(f"`{Path(st.session_state['active_model']).name}`: Draw, Dataset and Model all use this model; "
-               "the Runs page switches to another.")
+    try:
+        model_card = common.active_card()
+    except inference.ModelLoadError as error:
+        st.error(f"Cannot read the active model: {error}")
+    else:
+        accuracy = model_card.test_accuracy
+        st.metric(f"Test accuracy on {model_card.dataset_info.title}", f"{accuracy:.2%}" if accuracy is not None else "—")
+        if accuracy is None:
+            st.caption("No test accuracy is recorded in this model's card.")
+        common.describe_model(model_card)
+    st.caption(f"`{Path(common.active_model()).name}`: every page uses this model; choose another in the sidebar "
+               "or on the Runs page.")
 
 st.subheader("Where to go")
 link_columns = st.columns(3)
-for number, (page, label, icon, purpose) in enumerate(PAGES):
+for number, page in enumerate(common.PAGES[1:]):
     with link_columns[number % 3]:
-        st.page_link(page, label=label, icon=icon)
-        st.caption(purpose)
+        st.page_link(page.path, label=page.title, icon=page.icon)
+        st.caption(page.purpose)

@@ -77,6 +77,7 @@ except (OSError, inference.ModelLoadError) as error:
     st.error(f"Cannot load the active model: {error}")
     st.stop()
 model = classifier.model
+common.describe_model(classifier.card)
 
 st.graphviz_chart(diagram(model))
 rows = models.layer_table(model)

@@ -1,5 +1,6 @@
 """My digits: the digits you labelled on the Draw page. Browse, delete, export and import them, and retrain with them."""
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -8,8 +9,8 @@ import streamlit as st
 from PIL import Image
 
 from lenet import config as lenet_config
-from lenet import my_digits, runs, worker
-from pages import common
+from lenet import my_digits, runs
+from pages import common, visitor
 
 GRID_COLUMNS = 10
 GRID_LIMIT = 100  # newest first; more would make the page slow to draw
@@ -18,8 +19,11 @@ MODES = {"finetune": "Fine-tune the active model on my digits mixed with MNIST",
 
 
 def delete_digit(digit_id):
-    my_digits.delete_digit(digit_id)
-    st.toast("Digit deleted", icon="🗑️")
+    try:
+        my_digits.delete_digit(digit_id, visitor.digits_store())
+        st.toast("Digit deleted", icon="🗑️")
+    except my_digits.MyDigitsError as error:
+        st.toast(visitor.plain(error), icon="⚠️")
 
 
 def import_digits():
@@ -27,23 +31,24 @@ def import_digits():
     if upload is None:
         return
     try:
-        st.toast(f"Imported {len(my_digits.import_npz(upload))} digits from {upload.name}", icon="✅")
+        imported = my_digits.import_npz(upload, visitor.digits_store(), visitor.digits_capacity())
+        st.toast(f"Imported {len(imported)} digits from {visitor.plain(upload.name)}", icon="✅")
     except my_digits.MyDigitsError as error:
-        st.session_state["import_error"] = f"Import refused, nothing was changed: {error}"
+        st.session_state["import_error"] = f"Import refused, nothing was changed: {visitor.plain(error)}"
 
 
 @st.cache_data(show_spinner="Measuring accuracy…", max_entries=32)
 def accuracies(model_path, modified_time, images, labels):
-    """(accuracy on the given digits, accuracy on the MNIST test set) of one model file."""
+    """(accuracy on the given digits, accuracy on its dataset's test set) of one model file."""
     classifier = common.load_classifier(model_path)
-    splits = common.load_splits()
+    splits = common.load_splits(classifier.dataset.name)
     mine = float((classifier.probabilities(images).argmax(axis=1) == labels).mean()) if len(labels) else None
     return mine, float((classifier.probabilities(splits.x_test).argmax(axis=1) == splits.y_test).mean())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def default_config(mode, model_path, modified_time, digit_count):
-    return my_digits.retrain_config(mode, model_path)
+def default_config(mode, model_path, modified_time, digit_count, store):
+    return my_digits.retrain_config(mode, model_path, store_dir=store)
 
 
 def enlarged(image):
@@ -63,57 +68,79 @@ def show_grid(digits):
                           type="tertiary", icon=":material/delete:")
 
 
-def follow_run(run_dir):
-    """The run's progress, redrawn every second while it trains."""
-    active = runs.read_status(run_dir).get("state") in runs.ACTIVE_STATES
-    st.fragment(run_every=1.0 if active else None)(run_progress)(run_dir)
-
-
 def run_progress(run_dir):
+    """The retraining run: its progress and curves, and Stop while it trains (redrawn by common.follow_live)."""
     run = runs.load_run(run_dir)
-    epochs, batches = runs.load_metrics(run_dir, kind="epoch"), runs.load_metrics(run_dir, kind="batch")
-    st.markdown(f"**Run {run.run_id}**: {run.state}, epoch {len(epochs)} of {run.config.get('epochs')}")
-    val, loss = st.columns(2)
-    if epochs:
-        accuracy = [r["val_accuracy"] for r in epochs]
-        chart = px.line(x=[r["epoch"] for r in epochs], y=accuracy, markers=True, height=250,
-                        labels={"x": "epoch", "y": "validation accuracy"}, range_y=[min(accuracy) - 0.01, 1.0])
-        val.plotly_chart(chart.update_xaxes(dtick=1), key="retrain-val")
-    if batches:
-        loss.plotly_chart(px.line(x=[r["step"] for r in batches], y=[r["loss"] for r in batches],
-                                  labels={"x": "step", "y": "training loss"}, height=250), key="retrain-loss")
+    records = runs.load_metrics(run_dir)
+    epochs = len([record for record in records if record["kind"] == "epoch"])
+    st.markdown(f"**Run {run.run_id}**: {visitor.plain(run.state)}, epoch {epochs} of {run.config.get('epochs')}")
     if run.state in runs.ACTIVE_STATES:
-        st.button("Stop", on_click=worker.request_stop, args=(run_dir,), key="retrain-stop")
-    elif st.session_state["retrain_shown"] != str(run_dir):  # it just ended: redraw the page with the results
-        st.session_state["retrain_shown"] = str(run_dir)
-        st.rerun()
+        common.stop_button(run, key="retrain-stop")
+    common.run_curves(records, "retrain")
 
 
 def before_after(run, baseline):
-    images, labels = my_digits.evaluation_arrays()
-    held_out = my_digits.split_holdout(my_digits.list_digits())[1]
+    images, labels = my_digits.evaluation_arrays(visitor.digits_store())
+    held_out = my_digits.split_holdout(my_digits.list_digits(visitor.digits_store()))[1]
     rows = {"before": baseline, "after": str(run.model_path)}
     if not Path(baseline).is_file():
         st.warning(f"The model before retraining ({Path(baseline).name}) is gone; no before and after to compare.")
         return
     figures = {name: accuracies(path, Path(path).stat().st_mtime, images, labels) for name, path in rows.items()}
-    mine, mnist = st.columns(2)
+    mine, test_set = st.columns(2)
     if figures["after"][0] is not None:
         mine.metric(f"My digits ({len(labels)} {'held out' if held_out else 'all, also trained on'})",
                     f"{figures['after'][0]:.1%}", delta=f"{(figures['after'][0] - figures['before'][0]) * 100:+.1f} points",
                     delta_description=f"before: {figures['before'][0]:.1%}")
-    mnist.metric("MNIST test set (10,000)", f"{figures['after'][1]:.2%}",
-                 delta=f"{(figures['after'][1] - figures['before'][1]) * 100:+.2f} points",
-                 delta_description=f"before: {figures['before'][1]:.2%}")
-    if st.session_state["active_model"] == str(run.model_path):
+    dataset = common.run_dataset(run)
+    test_set.metric(f"{dataset.title} test set ({len(common.load_splits(dataset.name).y_test):,})",
+                    f"{figures['after'][1]:.2%}",
+                    delta=f"{(figures['after'][1] - figures['before'][1]) * 100:+.2f} points",
+                    delta_description=f"before: {figures['before'][1]:.2%}")
+    if common.active_model() == str(run.model_path):
         st.success("The retrained model is the active model.")
-    elif st.button("Accept: make the retrained model active", type="primary"):
-        st.session_state["active_model"] = str(run.model_path)
-        st.rerun()
+    else:
+        st.button("Accept: make the retrained model active", type="primary", on_click=common.set_active_model,
+                  args=(run.model_path,))
+
+
+def retrain_controls(active, digits, store):
+    """Fine-tune or retrain the active digit model with my digits: the suggested settings, and Start."""
+    mode = st.radio("How", list(MODES), format_func=MODES.get, key="retrain_mode")
+    try:
+        suggested = default_config(mode, active, Path(active).stat().st_mtime, len(digits),
+                                   store and str(store)) if digits else None
+    except (my_digits.MyDigitsError, lenet_config.ConfigError, OSError) as error:
+        st.error(f"{visitor.plain(error)}. Choose another model in the sidebar.")
+        return
+    if not suggested:
+        return
+    epochs_column, rate_column = st.columns(2)
+    epochs = epochs_column.number_input("Epochs", *lenet_config.EPOCH_RANGE, value=suggested.epochs,
+                                        key=f"retrain-epochs-{mode}")
+    rate = rate_column.number_input("Learning rate", 1e-6, 1.0, value=suggested.learning_rate, format="%.5f",
+                                    step=1e-4, key=f"retrain-rate-{mode}")
+    st.caption(f"From {common.active_model_label()}; {suggested.preset} recipe, {suggested.activation}/"
+               f"{suggested.pooling}; each of my digits is repeated {suggested.my_digits_repeat}× (about "
+               f"{lenet_config.MY_DIGITS_SHARE:.0%} of the training data)." + (
+                   " A low rate and few epochs keep the MNIST accuracy." if mode == "finetune" else ""))
+    followed = st.session_state["retrain_run"]
+    busy = bool(followed) and common.run_is_active(followed)
+    if st.button("Start retraining", type="primary", disabled=busy or visitor.active_run() is not None):
+        try:
+            run_dir, refused = visitor.start(my_digits.retrain_config(mode, active, epochs, rate, store),
+                                             run_name=f"my-digits-{mode}")
+        except (my_digits.MyDigitsError, lenet_config.ConfigError) as error:
+            run_dir, refused = None, str(error)
+        if refused:
+            st.error(visitor.plain(refused))
+        else:
+            st.session_state.update(retrain_run=str(run_dir), retrain_baseline=active)
 
 
 st.title("🖐️ My digits")
-digits = my_digits.list_digits()
+store = visitor.digits_store()  # public mode: this visitor's own set; otherwise the shared one (None)
+digits = my_digits.list_digits(store)
 counts, files = st.columns([2, 1], gap="large")
 with counts:
     if digits:
@@ -127,7 +154,7 @@ with counts:
     else:
         st.info("No digits yet. Draw one on the Draw page and press “That's a …” to save it here, or import a set.")
 with files:
-    st.download_button("Export all (.npz)", data=my_digits.export_npz, file_name="my_digits.npz",
+    st.download_button("Export all (.npz)", data=partial(my_digits.export_npz, store), file_name="my_digits.npz",
                        mime="application/octet-stream", disabled=not digits, on_click="ignore", icon=":material/download:")
     st.file_uploader("Import an exported .npz", type=["npz"], key="import_file", on_change=import_digits)
     if st.session_state["import_error"]:
@@ -137,35 +164,12 @@ if digits:
     show_grid(digits)
 
 st.header("Retrain with my digits")
-active = st.session_state["active_model"]
-mode = st.radio("How", list(MODES), format_func=MODES.get, key="retrain_mode")
-try:
-    suggested = default_config(mode, active, Path(active).stat().st_mtime, len(digits)) if digits else None
-except (my_digits.MyDigitsError, lenet_config.ConfigError, OSError) as error:
-    st.error(str(error))
-    suggested = None
-if suggested:
-    epochs_column, rate_column = st.columns(2)
-    epochs = epochs_column.number_input("Epochs", *lenet_config.EPOCH_RANGE, value=suggested.epochs, key=f"retrain-epochs-{mode}")
-    rate = rate_column.number_input("Learning rate", 1e-6, 1.0, value=suggested.learning_rate, format="%.5f",
-                                    step=1e-4, key=f"retrain-rate-{mode}")
-    st.caption(f"From {common.active_model_label()}; {suggested.preset} recipe, {suggested.activation}/{suggested.pooling}; "
-               f"each of my digits is repeated {suggested.my_digits_repeat}× (about "
-               f"{lenet_config.MY_DIGITS_SHARE:.0%} of the training data)." + (
-                   " A low rate and few epochs keep the MNIST accuracy." if mode == "finetune" else ""))
-    followed = st.session_state["retrain_run"]
-    busy = bool(followed) and runs.read_status(followed).get("state") in runs.ACTIVE_STATES
-    if st.button("Start retraining", type="primary", disabled=busy):
-        try:
-            run_dir = worker.start(my_digits.retrain_config(mode, active, epochs, rate), run_name=f"my-digits-{mode}")
-            st.session_state.update(retrain_run=str(run_dir), retrain_baseline=active)
-        except (my_digits.MyDigitsError, lenet_config.ConfigError) as error:
-            st.error(str(error))
-elif digits:
-    st.caption("Pick a model on the Draw page.")
+if common.digit_model_required("Retraining with my digits"):
+    retrain_controls(common.active_model(), digits, store)
 
-if st.session_state["retrain_run"] and Path(st.session_state["retrain_run"]).is_dir():
-    follow_run(st.session_state["retrain_run"])
-    run = runs.load_run(st.session_state["retrain_run"])
+followed = st.session_state["retrain_run"]
+if followed and Path(followed).is_dir():
+    common.follow_live(lambda: run_progress(followed), lambda: common.run_is_active(followed))
+    run = runs.load_run(followed)
     if run.state not in runs.ACTIVE_STATES and run.model_path:
         before_after(run, st.session_state["retrain_baseline"])

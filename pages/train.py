@@ -1,4 +1,5 @@
-"""Train: choose a preset, adjust it, train in the worker process and follow the run live; then inspect its test results.
+"""Train: choose a dataset and a preset, adjust it, train in the worker process and follow the run live; then
+inspect its test results.
 
 The run folder is the truth, not this session: a reload, another tab or a run started from the CLI shows up here.
 """
@@ -9,17 +10,16 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from lenet import config, dataset_views, runs, worker
-from pages import common
+from lenet import config, dataset_views, datasets, public, runs, worker
+from pages import common, learning_views, visitor
 
-DIGITS = list(range(10))
-DIGITS_SHOWN = 40  # test digits shown for one cell of the confusion matrix...
-DIGITS_PER_ROW = 10  # ...in rows of ten
+IMAGES_SHOWN = 40  # test images shown for one cell of the confusion matrix...
+IMAGES_PER_ROW = 10  # ...in rows of ten
 
 
 def apply_preset():
-    """The preset changed: every setting takes that preset's value."""
-    preset = config.PRESETS[st.session_state.train_preset]
+    """The dataset or the preset changed: every setting takes the value of that dataset's preset."""
+    preset = config.get_preset(st.session_state.train_preset, st.session_state.train_dataset)
     for name in common.TRAIN_SETTINGS:
         st.session_state[f"train_{name}"] = getattr(preset, name)
 
@@ -28,15 +28,21 @@ def settings():
     """The settings widgets, each within the engine's limits; returns {setting: value}."""
     # persist_state="session": Streamlit forgets the value of a widget that a run does not draw, so without it the
     # settings would fall back to defaults (or to each widget's minimum) after a visit to another page.
-    st.selectbox("Preset", list(config.PRESETS), persist_state="session", key="train_preset", on_change=apply_preset,
-                 help=(
-        "Fills in every setting. seed: the Keras tutorial as written (tanh, average pooling, 20 epochs). best: our "
-        "recipe (relu, max pooling, shifts and rotations, one-cycle schedule). quick: a few seconds, for a demo."))
+    dataset_column, preset_column = st.columns(2)
+    dataset_column.selectbox("Dataset", list(datasets.DATASETS), format_func=lambda name: datasets.get(name).title,
+                             persist_state="session", key="train_dataset", on_change=apply_preset,
+                             help="What to learn. Choosing a dataset fills in its preset's settings.")
+    preset_column.selectbox("Preset", config.PRESET_NAMES, persist_state="session", key="train_preset",
+                            on_change=apply_preset, help="Fills in every setting for the chosen dataset. " + " ".join(
+                                f"{name}: {text}." for name, text in config.PRESET_DESCRIPTIONS.items()))
+    dataset = datasets.get(st.session_state.train_dataset)
+    st.caption(f"{dataset.title}: {dataset.num_classes} classes ({', '.join(dataset.class_names)}). Trains on the "
+               f"first {dataset.train_size:,} training images and validates on the last {dataset.validation_size:,}.")
     left, middle, right, last = st.columns(4)
-    left.selectbox("Variant", config.VARIANTS, persist_state="session", key="train_variant",
-                   help="seed: 28×28 input, as in the tutorial. paper: 32×32 padded input, as in LeCun et al. 1998.")
+    left.selectbox("Variant", list(config.VARIANTS), persist_state="session", key="train_variant",
+                   help=" ".join(f"{name}: {text}." for name, text in config.VARIANTS.items()))
     left.number_input("Epochs", *config.EPOCH_RANGE, step=1, persist_state="session", key="train_epochs",
-                      help="Passes over the 50,000 training images.")
+                      help=f"Passes over the {dataset.train_size:,} training images.")
     left.number_input("Batch size", *config.BATCH_SIZE_RANGE, step=32, persist_state="session", key="train_batch_size",
                       help="Images per gradient step. Larger batches are faster per epoch but take fewer steps.")
     middle.number_input("Learning rate", *config.LEARNING_RATE_RANGE, step=0.0005, format="%.4f",
@@ -80,34 +86,11 @@ def follow(run_dir):
     st.session_state.followed_run = str(run_dir)
 
 
-def curves(records, key):
-    """Loss and accuracy per epoch (train and validation), and the training loss per batch."""
-    epochs = [r for r in records if r["kind"] == "epoch"]
-    batches = [r for r in records if r["kind"] == "batch"]
-    steps = next((r["steps_per_epoch"] for r in records if r["kind"] == "start"), 1)
-    if not batches:
-        return
-    columns = st.columns(3)
-    for column, metric in zip(columns, ("loss", "accuracy")):
-        if not epochs:
-            column.caption(f"{metric.capitalize()} per epoch, for training and validation, appears after the first epoch.")
-            continue
-        figure = go.Figure(layout=dict(title=metric.capitalize(), xaxis_title="epoch", height=300,
-                                       margin=dict(l=10, r=10, t=40, b=10), xaxis_dtick=1))
-        for prefix, name in (("", "train"), ("val_", "validation")):
-            figure.add_scatter(x=[r["epoch"] for r in epochs], y=[r[prefix + metric] for r in epochs], name=name)
-        column.plotly_chart(figure, key=f"{key}_{metric}")
-    figure = go.Figure(layout=dict(title="Training loss per batch", xaxis_title="epoch", height=300,
-                                   margin=dict(l=10, r=10, t=40, b=10), showlegend=False))
-    figure.add_scatter(x=[r["step"] / steps for r in batches], y=[r["loss"] for r in batches], mode="lines")
-    columns[2].plotly_chart(figure, key=f"{key}_batches")
-
-
-def progress(records):
+def progress(records, dataset):
     start = next((r for r in reversed(records) if r["kind"] == "start"), None)
     batch = next((r for r in reversed(records) if r["kind"] == "batch"), None)
     if not (start and batch):
-        st.progress(0.0, text="Loading MNIST and building the model…")
+        st.progress(0.0, text=f"Loading {dataset.title} and building the model…")
         return
     total = start["epochs"] * start["steps_per_epoch"]
     remaining = batch["seconds"] / batch["step"] * (total - batch["step"])
@@ -116,12 +99,22 @@ def progress(records):
         f"about {remaining:.0f} s left"))
 
 
-@st.fragment(run_every=1.0)
-def live(run_dir):
-    """Re-reads the run folder every second while the run is queued or running."""
+def header(run):
+    settings_text = ", ".join(f"{name} {run.config.get(name)}" for name in ("epochs", "batch_size", "learning_rate"))
+    variant = config.OLD_VARIANT_NAMES.get(run.config.get("variant"), run.config.get("variant"))
+    st.subheader(f"Run {run.run_id} · {visitor.plain(run.state)}")
+    st.caption(f"{common.run_dataset(run).title}, {run.config.get('preset')} preset: {settings_text}, variant "
+               f"{variant}. Every run is listed on the Runs page.")
+
+
+def run_view(run_dir):
+    """The run, header included: its results once it has ended; until then its queue position or progress, Stop,
+    live curves and the latest snapshot."""
     run = runs.load_run(run_dir)
+    header(run)
     if run.state not in runs.ACTIVE_STATES:
-        st.rerun()  # the run ended: redraw the whole page with its results
+        results(run)
+        return
     if run.state == "queued":
         waiting = [queued.run_id for queued in worker.queue()]
         position = waiting.index(run.run_id) + 1 if run.run_id in waiting else "?"
@@ -129,61 +122,68 @@ def live(run_dir):
         st.info(f"Queued, position {position}: waiting for {', '.join(training) or 'a free training slot'}.")
     records = runs.load_metrics(run_dir)
     if run.state == "running":
-        progress(records)
-    if worker.stop_requested(run_dir):
-        st.caption("Stopping within a second or so; the model of the last completed epoch is kept.")
-    else:
-        st.button("Stop", key="train_stop", on_click=worker.request_stop, args=(run_dir,),
-                  help="End the run within a second or so, keeping the model of the last completed epoch.")
-    curves(records, "train_live")
+        progress(records, common.run_dataset(run))
+        if note := worker.stall_note(run_dir):
+            st.warning(note)
+    common.stop_button(run, key="train_stop")
+    common.run_curves(records, "train_live")
+    learning_views.latest_snapshot(run_dir, "train_live_snapshot")
 
 
-def activate(model_path):
-    st.session_state.active_model = str(model_path)
+def with_article(name):
+    return f"{'an' if name[0].lower() in 'aeiou8' else 'a'} {name}"
 
 
-def confusion_figure(matrix):
-    matrix = np.array(matrix)
-    figure = go.Figure(go.Heatmap(z=np.log1p(matrix), x=DIGITS, y=DIGITS, text=matrix, texttemplate="%{text}",
+def confusion_figure(matrix, dataset):
+    matrix, classes = np.array(matrix), list(range(dataset.num_classes))
+    figure = go.Figure(go.Heatmap(z=np.log1p(matrix), x=classes, y=classes, text=matrix, texttemplate="%{text}",
                                   colorscale="Blues", showscale=False, hoverinfo="skip"))
     # Plotly reports clicks on points, not on heatmap cells: an invisible marker on every cell takes the clicks.
-    true, predicted = np.divmod(np.arange(100), 10)
-    figure.add_scatter(x=predicted, y=true, customdata=matrix.ravel(), mode="markers", showlegend=False,
+    true, predicted = np.divmod(np.arange(len(classes) ** 2), len(classes))
+    names = [[int(count), dataset.class_name(row), dataset.class_name(column)]
+             for count, row, column in zip(matrix.ravel(), true, predicted)]
+    figure.add_scatter(x=predicted, y=true, customdata=names, mode="markers", showlegend=False,
                        marker=dict(symbol="square", size=28, opacity=0),
-                       hovertemplate="true %{y}, predicted %{x}: %{customdata} digits<extra></extra>")
-    figure.update_layout(xaxis=dict(title="predicted", dtick=1, range=[-0.5, 9.5]),
-                         yaxis=dict(title="true", dtick=1, range=[9.5, -0.5]),  # digit 0 at the top
+                       hovertemplate=f"true %{{customdata[1]}}, predicted %{{customdata[2]}}: %{{customdata[0]}} "
+                                     f"{dataset.noun}s<extra></extra>")
+    ticks = dict(tickvals=classes, ticktext=list(dataset.class_names), range=[-0.5, len(classes) - 0.5])
+    figure.update_layout(xaxis=dict(title="predicted", **ticks),
+                         yaxis=dict(title="true", **{**ticks, "range": ticks["range"][::-1]}),  # class 0 at the top
                          height=420, margin=dict(l=10, r=10, t=10, b=10))
     return figure
 
 
-def cell_digits(run, matrix):
-    """The test digits behind one cell of the confusion matrix, chosen by a click on it or by the two boxes."""
+def cell_images(run, matrix, dataset):
+    """The test images behind one cell of the confusion matrix, chosen by a click on it or by the two boxes."""
     true_key, predicted_key = f"train_true_{run.run_id}", f"train_predicted_{run.run_id}"
-    off_diagonal = np.array(matrix) * (1 - np.eye(10, dtype=int))
-    worst_true, worst_predicted = map(int, np.unravel_index(off_diagonal.argmax(), (10, 10)))  # the commonest mistake
+    classes = list(range(dataset.num_classes))
+    off_diagonal = np.array(matrix) * (1 - np.eye(len(classes), dtype=int))
+    worst_true, worst_predicted = map(int, np.unravel_index(off_diagonal.argmax(), off_diagonal.shape))
 
     def clicked():
         points = st.session_state[f"train_matrix_{run.run_id}"]["selection"]["points"]
         if points:
             st.session_state[true_key], st.session_state[predicted_key] = int(points[0]["y"]), int(points[0]["x"])
 
-    st.plotly_chart(confusion_figure(matrix), key=f"train_matrix_{run.run_id}", on_select=clicked,
+    st.plotly_chart(confusion_figure(matrix, dataset), key=f"train_matrix_{run.run_id}", on_select=clicked,
                     selection_mode="points")
     left, right = st.columns(2)
-    true = left.selectbox("True digit", DIGITS, key=true_key, index=0 if true_key in st.session_state else worst_true)
-    predicted = right.selectbox("Predicted digit", DIGITS, key=predicted_key,
+    true = left.selectbox("True class", classes, format_func=dataset.class_name, key=true_key,
+                          index=0 if true_key in st.session_state else worst_true)
+    predicted = right.selectbox("Predicted class", classes, format_func=dataset.class_name, key=predicted_key,
                                 index=0 if predicted_key in st.session_state else worst_predicted)
     predictions = np.load(run.run_dir / "test_predictions.npy")
-    splits = common.load_splits()
+    splits = common.load_splits(dataset.name)
     found = np.flatnonzero((splits.y_test == true) & (predictions == predicted))
-    st.caption(f"{len(found)} test digits are a {true} that the model read as {predicted}"
-               + (f"; the first {DIGITS_SHOWN}:" if len(found) > DIGITS_SHOWN else ":"))
+    reading = f"{with_article(dataset.class_name(true))} that the model read as {dataset.class_name(predicted)}"
+    st.caption(f"{len(found)} test {dataset.noun}s are {reading}"
+               + (f"; the first {IMAGES_SHOWN}:" if len(found) > IMAGES_SHOWN else ":"))
     if len(found):
-        shown = found[:DIGITS_SHOWN]
+        shown = found[:IMAGES_SHOWN]
         thumbnails = (splits.x_test[shown] * 255).astype(np.uint8)
-        mosaic = dataset_views.labelled_mosaic(thumbnails, [f"#{i}" for i in shown], DIGITS_PER_ROW, scale=3)
-        alt = f"{len(shown)} test digits, each a {true} read as {predicted}: " + ", ".join(f"#{i}" for i in shown)
+        mosaic = dataset_views.labelled_mosaic(thumbnails, [f"#{i}" for i in shown], IMAGES_PER_ROW, scale=3)
+        alt = (f"{len(shown)} test {dataset.noun}s, each {with_article(dataset.class_name(true))} read as "
+               f"{dataset.class_name(predicted)}: " + ", ".join(f"#{i}" for i in shown))
         # Inline rather than st.image's media file: Streamlit deletes that file as soon as a rerun stops showing it,
         # and a browser still fetching it (Start pressed as a run ends, on a busy machine) logs a 404.
         st.html(f'<img src="{dataset_views.png_data_uri(mosaic)}" alt="{alt}" style="max-width: 100%">')
@@ -191,55 +191,58 @@ def cell_digits(run, matrix):
 
 def results(run):
     """A run that has ended: its error or stop, its test accuracy, confusion matrix and curves."""
+    dataset = common.run_dataset(run)
     if run.state == "failed":
-        st.error(run.status.get("error", "The run failed."))
+        st.error(visitor.plain(run.status.get("error", "The run failed.")))
     if run.state == "stopped":
-        st.warning(f"Stopped by request after {run.summary.get('epochs_completed', 0)} completed epochs"
-                   + (f" ({run.status['error']})." if run.status.get("error") else "; the last completed one is kept."))
+        st.warning(visitor.plain(worker.outcome_message(run)))
     if run.model_path:
         accuracy = run.summary.get("test_accuracy")
         columns = st.columns(4)
         columns[0].metric("Test accuracy", f"{accuracy:.2%}" if accuracy is not None else "not measured")
         columns[1].metric("Epochs completed", run.summary.get("epochs_completed", "?"))
         columns[2].metric("Wall time", f"{run.summary.get('wall_seconds', 0):.0f} s")
-        if st.session_state.active_model == str(run.model_path):
-            columns[3].success("Draw uses this model.")
-        else:
-            columns[3].button("Use this model for drawing", on_click=activate, args=(run.model_path,))
+        common.activate_control(run.model_path, dataset, columns[3])
     if "confusion_matrix" in run.summary and (run.run_dir / "test_predictions.npy").exists():
-        st.subheader("Confusion matrix on the 10,000 test digits")
-        st.caption("Click a cell, or pick a true and a predicted digit, to see the test digits behind it.")
-        cell_digits(run, run.summary["confusion_matrix"])
-    curves(runs.load_metrics(run.run_dir), f"train_done_{run.run_id}")
+        matrix = run.summary["confusion_matrix"]
+        st.subheader(f"Confusion matrix on the {int(np.sum(matrix)):,} test {dataset.noun}s")
+        st.caption(f"Click a cell, or pick a true and a predicted class, to see the test {dataset.noun}s behind it.")
+        cell_images(run, matrix, dataset)
+    common.run_curves(runs.load_metrics(run.run_dir), f"train_done_{run.run_id}")
+    st.subheader("Replay: watch it learn")
+    learning_views.replay([run.run_dir], f"train_replay_{run.run_id}")
 
 
 st.title("Train")
 overrides = settings()
 try:
-    train_config, problem = config.make_config(st.session_state.train_preset, **overrides), None
+    train_config = config.make_config(st.session_state.train_preset, st.session_state.train_dataset, **overrides)
+    problem = None
 except config.ConfigError as error:
     train_config, problem = None, error
 for warning in train_config.warnings() if train_config else []:
     st.warning(warning)
-if st.button("Start", type="primary", help="Train with these settings in a background process."):
+mine = visitor.active_run()  # public mode: one run per visitor, so Start waits for it
+if st.button("Start", type="primary", disabled=mine is not None, help="Train with these settings in a background process."):
+    run_dir, problem = visitor.start(train_config) if not problem else (None, problem)
     if problem:
         st.error(f"Not started: {problem}")
     else:
-        st.session_state.followed_run = str(worker.start(train_config))
+        st.session_state.followed_run = str(run_dir)
+        if public.enabled() and mine is None:
+            st.rerun()  # draw Start disabled at once, so a second click cannot start another run
+if mine:
+    st.caption(f"Your run {mine.run_id} is {mine.state}: Start is available again when it ends.")
 
 st.divider()
 every_run = runs.list_runs()
 run = followed_run(every_run)
 if run is None:
-    st.info("No runs yet: choose a preset and press Start.")
+    st.info("No runs yet: choose a dataset and a preset, and press Start.")
 else:
     if every_run[0].run_id != run.run_id:
         st.button(f"Show the newest run ({every_run[0].run_id}, {every_run[0].state})", on_click=follow,
                   args=(every_run[0].run_dir,))
-    settings_text = ", ".join(f"{name} {run.config.get(name)}" for name in ("epochs", "batch_size", "learning_rate"))
-    st.subheader(f"Run {run.run_id} · {run.state}")
-    st.caption(f"{run.config.get('preset')} preset: {settings_text}. Every run is listed on the Runs page.")
-    if run.state in runs.ACTIVE_STATES:
-        live(run.run_dir)
-    else:
-        results(run)
+    # Redrawn every second while the run is queued or running (its header too); the page redraws itself with the
+    # results at the end.
+    common.follow_live(lambda: run_view(run.run_dir), lambda: common.run_is_active(run.run_dir))

@@ -16,7 +16,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from lenet import config as lenet_config
-from lenet import data, inference, models, my_digits, runs
+from lenet import card, data, inference, models, my_digits, runs
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 CANVAS_SIZE = 280
@@ -66,7 +66,7 @@ def bar_probabilities(app):
 @pytest.fixture(scope="module")
 def digits():
     """Two MNIST test digits (and their labels) that the bundled model reads correctly."""
-    splits = data.load_mnist(log=lambda line: None)
+    splits = data.load(log=lambda line: None)
     classifier = inference.Classifier(lenet_config.BUNDLED_MODEL_PATH)
     right = classifier.probabilities(splits.x_test[:50]).argmax(axis=1) == splits.y_test[:50]
     chosen, labels = [], set()
@@ -138,19 +138,25 @@ def test_thats_a_saves_the_digit_in_my_digits(digits):
     assert any("My digits: 2 saved" in caption.value for caption in app.caption)
 
 
-def test_the_model_selector_switches_the_active_model(digits):
+def test_the_model_chooser_switches_the_active_model(digits):
     run_dir = runs.new_run(lenet_config.make_config("quick"))
     runs.update_status(run_dir, state="finished")
     models.build_model(lenet_config.ModelConfig(activation="tanh", pooling="average")).save(run_dir / runs.MODEL_FILE)
     image, label = digits[0]
-    app = draw(open_draw_page(), image)
-    bundled = bar_probabilities(app)
-    selector = app.selectbox(key="draw_model")
-    assert selector.options[0].startswith("Bundled model") and selector.options[1].startswith(f"Run {run_dir.name}")
-    selector.set_value(str(run_dir / runs.MODEL_FILE))
+    bundled = bar_probabilities(draw(open_draw_page(), image))
+
+    # The chooser is in app.py's sidebar, which AppTest shows on its first run only (later runs hold the page's
+    # elements alone), so it is driven there, as on a visitor's first page.
+    app = rerun(AppTest.from_file(APP, default_timeout=60))
+    chooser = app.sidebar.selectbox(key="model_chooser")
+    assert app.sidebar.caption[0].value.startswith("MNIST (digits), best preset")  # the active model's card
+    assert chooser.options[0].startswith("Bundled MNIST model")
+    assert chooser.options[1].startswith(f"Run {run_dir.name} (MNIST, finished")
+    chooser.set_value(str(run_dir / runs.MODEL_FILE))
     rerun(app)
     assert app.session_state["active_model"] == str(run_dir / runs.MODEL_FILE)
-    assert not np.allclose(bar_probabilities(app), bundled, atol=1e-3)  # an untrained model reads it differently
+    app.switch_page("pages/draw.py")
+    assert not np.allclose(bar_probabilities(draw(rerun(app), image)), bundled, atol=1e-3)  # untrained: it differs
 
 
 def test_an_upload_is_classified_and_a_bad_one_shows_an_error(digits):
@@ -180,6 +186,19 @@ def test_the_expander_shows_feature_maps_and_filters(digits):
                         ("S4", "16 maps of 4×4")):
         assert f"**{name}**: {shape}" in texts
     assert "6 kernels of 5×5" in texts
+
+
+def test_a_garment_model_is_sent_to_the_photo_page(tmp_path):
+    path = tmp_path / "fashion.keras"
+    fashion = lenet_config.make_config("quick", "fashion")
+    card.save_model(models.build_model(fashion.model_config()), path, card.for_config(fashion))
+    app = rerun(AppTest.from_file(APP, default_timeout=60))
+    app.session_state["active_model"] = str(path)
+    app.switch_page("pages/draw.py")
+    rerun(app)
+    assert "Draw works with digit models" in app.info[0].value and "Fashion-MNIST garments" in app.info[0].value
+    assert [link.proto.page for link in app.main.get("page_link")] == ["photo"]
+    assert not app.main.get("radio") and predictions(app) == []  # no canvas, no upload: nothing to draw with
 
 
 def test_a_deleted_active_model_falls_back_to_the_bundled_one(digits, tmp_path):

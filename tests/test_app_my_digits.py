@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lenet import config as lenet_config
-from lenet import my_digits, runs, worker
+from lenet import card, models, my_digits, runs, worker
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 LABELS = [7, 7, 1, 3]
@@ -115,11 +115,22 @@ def test_start_retraining_starts_a_finetune_run_of_the_active_model(saved):
         worker.kill(run_dir)  # the test checks the start, not the training
 
 
+def test_retraining_needs_a_digit_model_and_says_so(saved, tmp_path):
+    path = tmp_path / "fashion.keras"
+    fashion = lenet_config.make_config("quick", "fashion")
+    card.save_model(models.build_model(fashion.model_config()), path, card.for_config(fashion))
+    app = open_page(active_model=str(path))
+    assert any("works with digit models" in info.value and "Fashion-MNIST" in info.value for info in app.info)
+    assert not [button for button in app.button if button.label == "Start retraining"]
+    assert any("**4 digits**" in markdown.value for markdown in app.markdown)  # the digits themselves stay
+
+
 def test_a_finished_run_shows_before_and_after_and_accept_activates_it(saved):
     run_dir = runs.new_run(my_digits.retrain_config("finetune", lenet_config.BUNDLED_MODEL_PATH))
     shutil.copy(lenet_config.BUNDLED_MODEL_PATH, run_dir / runs.MODEL_FILE)  # the same model: nothing changes
     runs.update_status(run_dir, state="finished")
-    runs.append_metric(run_dir, {"kind": "epoch", "epoch": 1, "val_accuracy": 0.98, "loss": 0.1})
+    runs.append_metric(run_dir, {"kind": "epoch", "epoch": 1, "val_accuracy": 0.98, "loss": 0.1, "accuracy": 0.97,
+                                 "val_loss": 0.08})
     app = open_page(retrain_run=str(run_dir), retrain_baseline=str(lenet_config.BUNDLED_MODEL_PATH))
     metrics = {metric.label: metric for metric in app.metric}
     mnist = metrics["MNIST test set (10,000)"]

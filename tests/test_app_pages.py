@@ -2,7 +2,6 @@
 
 import base64
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lenet import config as lenet_config
-from lenet import data, inference, models, runs
+from lenet import card, data, datasets, inference, models, runs
+from pages import common
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -40,11 +40,13 @@ def plotly_array(chart, trace, field):
     return np.array(value, dtype=float)
 
 
-def fake_run(runs_root, model, summary):
+def fake_run(runs_root, model, summary, dataset="mnist"):
     """A finished run folder holding `model`, as the run store lists it."""
-    run_dir = runs.new_run(lenet_config.make_config("quick"), runs_root=runs_root)
+    train_config = lenet_config.make_config("quick", dataset)
+    run_dir = runs.new_run(train_config, runs_root=runs_root)
     runs.update_status(run_dir, state="finished")
-    model.save(run_dir / runs.MODEL_FILE)
+    accuracy = (summary or {}).get("test_accuracy")
+    card.save_model(model, run_dir / runs.MODEL_FILE, card.for_config(train_config).replace(test_accuracy=accuracy))
     if summary is not None:
         runs.write_json(run_dir / "summary.json", summary)
     return run_dir
@@ -52,7 +54,7 @@ def fake_run(runs_root, model, summary):
 
 @pytest.fixture(scope="module")
 def splits():
-    return data.load_mnist(log=lambda line: None)
+    return data.load(log=lambda line: None)
 
 
 # Home
@@ -64,8 +66,32 @@ def test_home_shows_the_tutorial_layer_table_and_the_active_model():
     assert table["params"].tolist() == [156, 0, 2416, 0, 0, 30840, 10164, 850]
     assert table["params"].sum() == 44_426
     assert any("Total: 44,426 parameters" in markdown.value for markdown in app.markdown)
-    assert any("Bundled model" in markdown.value for markdown in app.markdown)
-    assert len(app.get("page_link")) == 6
+    assert any("Bundled MNIST model" in markdown.value for markdown in app.markdown)
+    links = sorted(link.proto.label for link in app.main.get("page_link"))  # laid out column by column
+    assert links == sorted(page.title for page in common.PAGES[1:])
+    bundled = card.read(lenet_config.BUNDLED_MODEL_PATH)
+    assert app.metric[0].label == "Test accuracy on MNIST" and app.metric[0].value == f"{bundled.test_accuracy:.2%}"
+    assert any(datasets.MNIST.image_note in markdown.value for markdown in app.markdown)
+
+
+def test_home_describes_a_fashion_model_from_its_card(isolated_stores):
+    model = models.build_model(lenet_config.ModelConfig())
+    run_dir = fake_run(isolated_stores / "runs", model, {"test_accuracy": 0.8563}, dataset="fashion")
+    app = open_page("pages/home.py", active_model=run_dir / runs.MODEL_FILE)
+    assert app.metric[0].label == "Test accuracy on Fashion-MNIST" and app.metric[0].value == "85.63%"
+    texts = [element.value for element in (*app.main.markdown, *app.main.caption)]
+    assert any("Trained on Fashion-MNIST (garments), quick preset, 85.63% on the test set" in text for text in texts)
+    assert any(datasets.FASHION.image_note in text for text in texts)
+    assert any(text.endswith(", ".join(datasets.FASHION.class_names)) for text in texts)
+    assert not app.warning
+
+
+def test_home_says_when_a_model_has_no_card(tmp_path):
+    path = tmp_path / "from-elsewhere.keras"
+    models.build_model(lenet_config.ModelConfig()).save(path)  # a plain Keras file: no model card inside
+    app = open_page("pages/home.py", active_model=path)
+    assert any("no model card" in warning.value and "MNIST digit model" in warning.value for warning in app.warning)
+    assert app.metric[0].value == "—"
 
 
 def test_home_shows_a_run_models_test_accuracy(isolated_stores):
@@ -166,6 +192,52 @@ def test_dataset_misclassified_filter_shows_only_the_models_mistakes(splits):
     assert pairs == [(splits.y_test[i], expected[i]) for i in mistakes[:200]]
 
 
+@pytest.fixture(scope="module")
+def fashion_splits():
+    return data.load("fashion", log=lambda line: None)
+
+
+def fashion_model(runs_root):
+    """An untrained Fashion-MNIST model in a run: what the pages show of it must be what it predicts."""
+    model = models.build_model(lenet_config.ModelConfig(activation="relu", pooling="max"))
+    return fake_run(runs_root, model, {"test_accuracy": 0.1}, dataset="fashion") / runs.MODEL_FILE
+
+
+@pytest.mark.fashion
+def test_dataset_browses_fashion_mnist_by_class_name(fashion_splits):
+    names = datasets.FASHION.class_names
+    app = open_page("pages/dataset.py")
+    app.segmented_control(key="dataset_name").set_value("fashion")
+    rerun(app)
+    assert shown_captions(app) == [names[label] for label in fashion_splits.y_train[:100]]
+    histogram = app.get("plotly_chart")[0]
+    assert json.loads(histogram.proto.spec)["data"][0]["x"] == list(names)
+    assert plotly_array(histogram, 0, "y").tolist() == np.bincount(fashion_splits.y_train).tolist()
+    assert app.image[1].proto.imgs[0].alt.endswith("each garment: " + ", ".join(names))
+    assert app.multiselect(key="dataset_classes").label == "Garments"
+    # The active model reads digits, so it cannot put its predictions under garments.
+    assert app.toggle(key="dataset_show_predictions").disabled
+
+    app.multiselect(key="dataset_classes").set_value([names.index("Bag"), names.index("Sandal")])
+    app.segmented_control(key="dataset_split").set_value("test")
+    rerun(app)
+    chosen = np.flatnonzero(np.isin(fashion_splits.y_test, [names.index("Bag"), names.index("Sandal")]))
+    assert shown_captions(app) == [names[label] for label in fashion_splits.y_test[chosen[:100]]]
+
+
+@pytest.mark.fashion
+def test_dataset_shows_a_fashion_models_predictions_by_class_name(fashion_splits, isolated_stores):
+    model_path = fashion_model(isolated_stores / "runs")
+    app = open_page("pages/dataset.py", active_model=model_path)
+    assert app.segmented_control(key="dataset_name").value == "fashion"  # the active model's dataset comes first
+    app.toggle(key="dataset_show_predictions").set_value(True)
+    rerun(app)
+    names = datasets.FASHION.class_names
+    predicted = inference.Classifier(model_path).probabilities(fashion_splits.x_train[:100]).argmax(axis=1)
+    assert shown_captions(app) == [f"{names[label]} › {names[guess]}"
+                                   for label, guess in zip(fashion_splits.y_train[:100], predicted)]
+
+
 # Model
 
 def test_model_page_describes_the_active_model_and_its_filters():
@@ -184,10 +256,17 @@ def test_model_page_describes_the_active_model_and_its_filters():
 
 
 def test_model_page_follows_the_active_model(isolated_stores):
-    paper_model = models.build_model(lenet_config.ModelConfig(variant="paper"))
+    paper_model = models.build_model(lenet_config.ModelConfig(variant="32x32"))
     run_dir = fake_run(isolated_stores / "runs", paper_model, {"test_accuracy": 0.5})
     app = open_page("pages/model.py", active_model=run_dir / runs.MODEL_FILE)
     assert app.dataframe[0].value["layer"].tolist()[0] == "PAD"
     assert any("Total: 61,706 parameters" in markdown.value for markdown in app.markdown)
     assert "PAD" in app.get("graphviz_chart")[0].proto.spec
     assert any(f"Run {run_dir.name}" in markdown.value for markdown in app.markdown)
+    assert any(markdown.value.startswith("Trained on MNIST (digits), quick preset, 50.00%") for markdown in app.markdown)
+
+
+def test_model_page_describes_a_fashion_models_dataset(isolated_stores):
+    app = open_page("pages/model.py", active_model=fashion_model(isolated_stores / "runs"))
+    assert any(markdown.value == f"**Fashion-MNIST**: {datasets.FASHION.image_note}" for markdown in app.markdown)
+    assert any(caption.value.endswith("Sneaker, Bag, Ankle boot") for caption in app.caption)

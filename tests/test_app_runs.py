@@ -67,6 +67,7 @@ def test_the_table_lists_every_run_with_its_settings_and_outcome(store):
     finished = table.loc[store["finished"].name]
     assert (finished["state"], finished["preset"], finished["epochs"]) == ("finished", "quick", "3/2")
     assert finished["augmentation"] == "shift 2 px" and finished["test accuracy"] == pytest.approx(98.12)
+    assert set(table["dataset"]) == {"MNIST"}
     assert table.loc[store["failed"].name, "error"] == KILLED
     assert table.loc[store["running"].name, "state"] == "running"
 
@@ -90,6 +91,16 @@ def test_a_run_can_be_activated_and_downloaded(store):
     button(app, "Use this model for drawing").click().run()
     assert app.session_state["active_model"] == str(store["finished"] / runs.MODEL_FILE)
     assert app.success[0].value == "Draw uses this model."
+
+
+def test_a_fashion_run_is_shown_as_one_and_its_model_is_for_photos(store):
+    fashion = fake_run("finished", 1, dataset="fashion")
+    app = open_runs_page()
+    assert app.dataframe[0].value.set_index("run").loc[fashion.name, "dataset"] == "Fashion-MNIST"
+    assert app.selectbox(key="runs_selected").value == fashion.name  # the newest run
+    button(app, "Use this model for photos").click().run()
+    assert app.session_state["active_model"] == str(fashion / runs.MODEL_FILE)
+    assert app.success[0].value == "Upload a photo uses this model."
 
 
 def test_a_failed_run_shows_its_error_and_its_checkpoint_can_be_activated(store):

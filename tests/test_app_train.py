@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lenet import config, data, runs
+from lenet import config, data, datasets, runs
 from pages import common
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -37,7 +37,9 @@ def state(run_dir):
     return runs.read_status(run_dir)["state"]
 
 
-def choose_settings(app, preset, **settings):
+def choose_settings(app, preset, dataset=None, **settings):
+    if dataset:
+        app.selectbox(key="train_dataset").set_value(dataset).run()
     app.selectbox(key="train_preset").set_value(preset).run()
     for name, value in settings.items():
         app.number_input(key=f"train_{name}").set_value(value)
@@ -51,27 +53,44 @@ def charts(app):
 def test_controls_have_the_engine_limits_and_tooltips():
     app = open_train_page()
     assert not app.exception
-    widgets = {widget.key: widget for kind in ("selectbox", "number_input", "slider") for widget in app.get(kind)}
+    widgets = {widget.key: widget for kind in ("selectbox", "number_input", "slider") for widget in app.main.get(kind)}
     assert set(widgets) == {
-        "train_preset", "train_variant", "train_epochs", "train_batch_size", "train_learning_rate", "train_optimizer",
+        "train_dataset", "train_preset", "train_variant", "train_epochs", "train_batch_size", "train_learning_rate", "train_optimizer",
         "train_activation", "train_pooling", "train_schedule", "train_shift_pixels", "train_rotation_degrees", "train_ema_momentum", "train_seed"}
     assert all(widget.help for widget in widgets.values())
     assert (widgets["train_epochs"].min, widgets["train_epochs"].max) == config.EPOCH_RANGE
     assert (widgets["train_batch_size"].min, widgets["train_batch_size"].max) == config.BATCH_SIZE_RANGE
     assert (widgets["train_rotation_degrees"].min, widgets["train_rotation_degrees"].max) == config.ROTATION_RANGE
     assert list(widgets["train_activation"].options) == list(config.ACTIVATIONS)
+    assert list(widgets["train_dataset"].options) == [dataset.title for dataset in datasets.DATASETS.values()]
+    assert f"{datasets.MNIST.train_size:,} training images" in widgets["train_epochs"].help
     assert app.info[0].value.startswith("No runs yet")
 
 
 def test_changing_the_preset_fills_in_every_setting():
     app = open_train_page()
     app.number_input(key="train_epochs").set_value(3).run()
-    for preset_name, preset in config.PRESETS.items():
+    for preset_name in config.PRESET_NAMES:
+        preset = config.get_preset(preset_name)
         app.selectbox(key="train_preset").set_value(preset_name).run()
         for name in common.TRAIN_SETTINGS:
             assert app.session_state[f"train_{name}"] == getattr(preset, name), (preset_name, name)
-    assert app.number_input(key="train_epochs").value == config.PRESETS["quick"].epochs
-    assert app.selectbox(key="train_schedule").value == config.PRESETS["quick"].schedule
+    assert app.number_input(key="train_epochs").value == config.get_preset("quick").epochs
+    assert app.selectbox(key="train_schedule").value == config.get_preset("quick").schedule
+
+
+def test_changing_the_dataset_fills_in_its_presets_settings():
+    app = open_train_page()
+    app.selectbox(key="train_preset").set_value("best").run()
+    app.selectbox(key="train_dataset").set_value("fashion").run()
+    fashion_best = config.get_preset("best", "fashion")
+    assert fashion_best != config.get_preset("best", "mnist")
+    for name in common.TRAIN_SETTINGS:
+        assert app.session_state[f"train_{name}"] == getattr(fashion_best, name), name
+    assert any(caption.value.startswith("Fashion-MNIST: 10 classes (T-shirt/top, Trouser") for caption in app.caption)
+    app.selectbox(key="train_preset").set_value("seed").run()
+    for name in common.TRAIN_SETTINGS:
+        assert app.session_state[f"train_{name}"] == getattr(config.get_preset("seed", "fashion"), name), name
 
 
 def test_an_out_of_range_setting_shows_an_error_and_starts_nothing():
@@ -114,9 +133,10 @@ def test_a_quick_run_trains_to_the_end_and_its_model_can_be_used():
     app.selectbox(key=f"train_true_{run_dir.name}").set_value(4)
     app.selectbox(key=f"train_predicted_{run_dir.name}").set_value(9).run()
     predictions = np.load(run_dir / "test_predictions.npy")
-    fours_read_as_nines = np.flatnonzero((data.load_mnist(log=lambda line: None).y_test == 4) & (predictions == 9))
+    fours_read_as_nines = np.flatnonzero((data.load(log=lambda line: None).y_test == 4) & (predictions == 9))
     expected = len(fours_read_as_nines)
-    assert app.caption[-1].value.startswith(f"{expected} test digits are a 4 that the model read as 9")
+    drill_down = [caption.value for caption in app.caption if " test digits are a " in caption.value]
+    assert drill_down[0].startswith(f"{expected} test digits are a 4 that the model read as 9")
     if expected:  # one mosaic of the digits, inline, named in its alt text
         html = app.get("html")[0].proto.body
         assert html.startswith('<img src="data:image/png;base64,')
@@ -128,6 +148,37 @@ def test_a_quick_run_trains_to_the_end_and_its_model_can_be_used():
     use.click().run()
     assert app.session_state["active_model"] == str(run_dir / runs.MODEL_FILE)
     assert any("Draw uses this model" in message.value for message in app.success)
+
+
+@pytest.mark.fashion
+def test_a_quick_fashion_run_shows_class_names_in_its_confusion_matrix():
+    app = choose_settings(open_train_page(), "quick", "fashion", epochs=1, batch_size=512)
+    app.button[0].click().run()  # Start
+    run_dir = Path(app.session_state["followed_run"])
+    assert runs.read_json(run_dir / "config.json")["dataset"] == "fashion"
+    wait_until(lambda: state(run_dir) not in runs.ACTIVE_STATES, "the run to end")
+    assert state(run_dir) == "finished", runs.read_status(run_dir)
+    app.run()
+    assert not app.exception
+    names = list(datasets.FASHION.class_names)
+    matrix = next(chart for chart in charts(app) if any(trace["type"] == "heatmap" for trace in chart["data"]))
+    assert matrix["layout"]["xaxis"]["ticktext"] == names and matrix["layout"]["yaxis"]["ticktext"] == names
+    assert any(subheader.value == "Confusion matrix on the 10,000 test garments" for subheader in app.subheader)
+
+    # The drill-down, by class name: shirts read as T-shirts.
+    app.selectbox(key=f"train_true_{run_dir.name}").set_value(names.index("Shirt"))
+    app.selectbox(key=f"train_predicted_{run_dir.name}").set_value(names.index("T-shirt/top")).run()
+    assert app.selectbox(key=f"train_true_{run_dir.name}").value == names.index("Shirt")
+    predictions = np.load(run_dir / "test_predictions.npy")
+    test_labels = data.load("fashion", log=lambda line: None).y_test
+    expected = int(np.sum((test_labels == names.index("Shirt")) & (predictions == names.index("T-shirt/top"))))
+    drill_down = [caption.value for caption in app.caption if " test garments are a " in caption.value]
+    assert drill_down[0].startswith(f"{expected} test garments are a Shirt that the model read as T-shirt/top")
+
+    # A garment model is for photos, not for drawing.
+    next(button for button in app.button if button.label == "Use this model for photos").click().run()
+    assert app.session_state["active_model"] == str(run_dir / runs.MODEL_FILE)
+    assert any("Upload a photo uses this model" in message.value for message in app.success)
 
 
 @pytest.mark.mnist

@@ -1,26 +1,29 @@
-"""The committed model in models/ must be what its sidecar says it is."""
-
-import json
+"""The committed models in models/ must be what their cards say they are."""
 
 import pytest
 
-from lenet import config, data, inference, training
+from lenet import card, config, data, datasets, inference, training
 
 
 @pytest.mark.mnist
-def test_bundled_model_accuracy_matches_its_sidecar():
-    sidecar = json.loads(config.BUNDLED_SIDECAR_PATH.read_text())
-    splits = data.load_mnist(log=lambda line: None)
-    classifier = inference.Classifier()  # the bundled model is the default
+@pytest.mark.parametrize("dataset_name", [name for name, path in config.BUNDLED_MODELS.items() if path.exists()])
+def test_bundled_model_accuracy_matches_its_card(dataset_name):
+    path = config.BUNDLED_MODELS[dataset_name]
+    model_card = card.read(path)
+    assert model_card.found and model_card.dataset == dataset_name
+    assert model_card.config["preset"] == "best"
+    assert model_card.reproduce.startswith(f"python -m lenet train --dataset {dataset_name} --preset best")
+    splits = data.load(dataset_name, log=lambda line: None)
+    classifier = inference.Classifier(path)
     figures = training.evaluation_figures(splits.y_test.astype(int), classifier.probabilities(splits.x_test))
-    assert figures["test_accuracy"] == pytest.approx(sidecar["test_accuracy"], abs=2e-4)
-    assert figures["test_accuracy"] >= 0.993
-    assert sidecar["config"]["preset"] == "best"
-    assert sidecar["command"].startswith("python -m lenet train --preset best")
+    assert figures["test_accuracy"] == pytest.approx(model_card.test_accuracy, abs=2e-4)
 
 
-def test_bundled_model_is_small_and_lenet_sized():
-    assert config.BUNDLED_MODEL_PATH.stat().st_size < 400_000
-    model = inference.load_model(config.BUNDLED_MODEL_PATH)
-    assert model.count_params() <= 62_000
-    assert [layer.name for layer in model.layers][-3:] == ["F5", "F6", "OUTPUT"]
+def test_the_mnist_model_is_bundled_and_every_bundled_model_is_small_and_lenet_sized():
+    assert config.BUNDLED_MODEL_PATH == config.BUNDLED_MODELS[datasets.DEFAULT] and config.BUNDLED_MODEL_PATH.exists()
+    for path in config.BUNDLED_MODELS.values():
+        if path.exists():
+            assert path.stat().st_size < 400_000
+            model = inference.load_model(path)
+            assert model.count_params() <= 62_000
+            assert [layer.name for layer in model.layers][-3:] == ["F5", "F6", "OUTPUT"]

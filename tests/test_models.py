@@ -3,21 +3,21 @@ import pytest
 from lenet import config, models
 
 
-@pytest.mark.parametrize("variant, params", [("seed", 44_426), ("paper", 61_706)])
+@pytest.mark.parametrize("variant, params", [("28x28", 44_426), ("32x32", 61_706)])
 def test_parameter_counts_match_the_tutorial_and_the_paper(variant, params):
     assert models.build_model(config.ModelConfig(variant=variant)).count_params() == params
 
 
 @pytest.mark.parametrize("activation, pooling", [("relu", "max"), ("tanh", "max"), ("relu", "average")])
 def test_activation_and_pooling_do_not_change_the_size(activation, pooling):
-    model = models.build_model(config.ModelConfig("seed", activation, pooling))
+    model = models.build_model(config.ModelConfig("28x28", activation, pooling))
     assert model.count_params() == 44_426
     assert type(model.get_layer("S2")).__name__ == ("MaxPooling2D" if pooling == "max" else "AveragePooling2D")
     assert model.get_layer("C1").activation.__name__ == activation
 
 
 def test_layers_carry_fixed_names_and_the_paper_pads_to_32():
-    paper = models.build_model(config.ModelConfig(variant="paper"))
+    paper = models.build_model(config.ModelConfig(variant="32x32"))
     assert [layer.name for layer in paper.layers] == ["PAD", "C1", "S2", "C3", "S4", "FLAT", "F5", "F6", "OUTPUT"]
     assert tuple(paper.get_layer("PAD").output.shape) == (None, 32, 32, 1)
     assert tuple(paper.get_layer("C1").output.shape) == (None, 28, 28, 6)

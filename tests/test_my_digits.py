@@ -1,11 +1,10 @@
 import io
-import json
-import shutil
+import zipfile
 
 import numpy as np
 import pytest
 
-from lenet import config, data, models, my_digits
+from lenet import card, config, datasets, models, my_digits
 
 
 def digit(seed):
@@ -134,37 +133,49 @@ def test_holdout_split_by_class_once_there_are_enough_digits():
 def test_suggested_repeat_makes_my_digits_a_small_share():
     for count in (10, 50, 200):
         repeated = count * my_digits.suggested_repeat(count)
-        assert repeated / (repeated + data.TRAIN_SIZE) == pytest.approx(config.MY_DIGITS_SHARE, rel=0.1)
+        assert repeated / (repeated + datasets.MNIST.train_size) == pytest.approx(config.MY_DIGITS_SHARE, rel=0.1)
     assert my_digits.suggested_repeat(10 ** 6) == config.MY_DIGITS_REPEAT_RANGE[0]
 
 
 @pytest.fixture(scope="module")
 def tanh_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "model.keras"
-    models.build_model(config.ModelConfig("paper", "tanh", "average")).save(path)
+    recipe = config.make_config("seed", variant="32x32", epochs=7, batch_size=64)
+    card.save_model(models.build_model(recipe.model_config()), path, card.for_config(recipe))
     return path
 
 
 def test_finetune_config_keeps_the_models_architecture(tanh_model):
     save_some([1, 2, 3])
     train_config = my_digits.retrain_config("finetune", tanh_model)
-    assert (train_config.variant, train_config.activation, train_config.pooling) == ("paper", "tanh", "average")
+    assert (train_config.variant, train_config.activation, train_config.pooling) == ("32x32", "tanh", "average")
     assert train_config.init_model == str(tanh_model.resolve()) and train_config.my_digits
     assert (train_config.epochs, train_config.learning_rate) == (config.FINETUNE_EPOCHS, config.FINETUNE_LEARNING_RATE)
     assert train_config.my_digits_repeat == my_digits.suggested_repeat(3)
     assert my_digits.retrain_config("finetune", tanh_model, epochs=3, learning_rate=1e-4).epochs == 3
 
 
-def test_scratch_config_uses_the_runs_recipe(tanh_model, tmp_path):
+def test_scratch_config_uses_the_recipe_in_the_models_card(tanh_model):
     save_some([1, 2, 3])
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    shutil.copy(tanh_model, run_dir / "model.keras")
-    recipe = config.make_config("seed", variant="paper", epochs=7, batch_size=64)
-    (run_dir / "config.json").write_text(json.dumps(recipe.to_dict()))  # as in a run folder
-    train_config = my_digits.retrain_config("scratch", run_dir / "model.keras")
+    train_config = my_digits.retrain_config("scratch", tanh_model)
     assert (train_config.preset, train_config.epochs, train_config.batch_size) == ("seed", 7, 64)
-    assert train_config.init_model == "" and train_config.my_digits
+    assert train_config.variant == "32x32" and train_config.init_model == "" and train_config.my_digits
+
+
+def test_a_model_without_a_card_is_retrained_from_scratch_only(tmp_path):
+    save_some([1, 2, 3])
+    models.build_model(config.ModelConfig("32x32", "tanh", "average")).save(tmp_path / "foreign.keras")
+    with pytest.raises(my_digits.MyDigitsError, match="no model card"):
+        my_digits.retrain_config("finetune", tmp_path / "foreign.keras")
+    assert my_digits.retrain_config("scratch", tmp_path / "foreign.keras").preset == "best"
+
+
+def test_my_digits_retrain_digit_models_only(tmp_path):
+    save_some([1, 2, 3])
+    fashion = config.make_config("quick", "fashion")
+    card.save_model(models.build_model(fashion.model_config()), tmp_path / "fashion.keras", card.for_config(fashion))
+    with pytest.raises(my_digits.MyDigitsError, match="Fashion-MNIST model; my digits retrain digit models only"):
+        my_digits.retrain_config("finetune", tmp_path / "fashion.keras")
 
 
 def test_retrain_needs_digits_and_a_known_mode(tanh_model):
@@ -173,3 +184,142 @@ def test_retrain_needs_digits_and_a_known_mode(tanh_model):
     save_some([1])
     with pytest.raises(config.ConfigError):
         my_digits.retrain_config("sideways", tanh_model)
+
+
+# Imports are bounded before they are decoded, and all or nothing (issue 12).
+
+def million_digit_npz(path):
+    """A .npz like the one that took the server to 7.7 GB: 1,000,000 blank digits in a few MB (that one was 770 KB,
+    compressed harder, which takes this test four times as long to write).
+
+    Written in chunks, so making it costs this test no memory.
+    """
+    count = 1_000_000
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": (count, 28, 28)})
+    chunk = bytes(28 * 28 * 10_000)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open("images.npy", "w", force_zip64=True) as member:
+            member.write(header.getvalue())  # the magic string, then the header: what np.save writes first
+            for _ in range(count // 10_000):
+                member.write(chunk)
+        labels = io.BytesIO()
+        np.save(labels, np.zeros(count, "uint8"))
+        archive.writestr("labels.npy", labels.getvalue())
+    return path
+
+
+def test_a_million_digit_import_is_refused_from_its_headers_without_reading_the_arrays(tmp_path, monkeypatch):
+    path = million_digit_npz(tmp_path / "million.npz")
+    assert path.stat().st_size < 4 * 2**20  # well under the app's 16 MB upload cap
+    kept = save_some([4, 5])
+    arrays_read = []
+    real_read_array = np.lib.format.read_array
+
+    def recording_read_array(*args, **kwargs):
+        arrays_read.append(args)
+        return real_read_array(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(np.lib.format, "read_array", recording_read_array)
+        patch.setattr(np, "load", lambda *args, **kwargs: pytest.fail("np.load would read the arrays"))
+        with pytest.raises(my_digits.MyDigitsError, match="1,000,000 digits is more than the 20,000 an import may hold"):
+            my_digits.import_npz(path)
+    assert arrays_read == []  # refused by the header alone: no array data was read, let alone allocated
+    assert [d.digit_id for d in my_digits.list_digits()] == kept
+
+
+@pytest.mark.parametrize("arrays, message", [
+    (dict(images=np.zeros((3, 28, 28), "int64"), labels=np.arange(3)), "uint8 or floats"),
+    (dict(images=np.zeros((3, 28, 28), "uint8"), labels=np.zeros(4, "int64")), "labels must be 3"),
+    (dict(images=np.zeros((3, 28, 28), "uint8"), labels=np.zeros(3, "float32")), "labels must be 3 whole numbers"),
+    (dict(images=np.zeros((3, 28, 28), "uint8"), labels=np.arange(3), predictions=np.zeros(2, "int8")), "predictions"),
+], ids=["int-images", "label-count", "float-labels", "prediction-count"])
+def test_wrong_shapes_and_dtypes_are_refused_from_the_headers(arrays, message, monkeypatch):
+    monkeypatch.setattr(np.lib.format, "read_array", lambda *args, **kwargs: pytest.fail("an array was read"))
+    with pytest.raises(my_digits.MyDigitsError, match=message):
+        my_digits.import_npz(npz_bytes(**arrays))
+
+
+def test_an_import_is_one_batch_folder_moved_in_with_one_rename(monkeypatch):
+    kept = save_some([1])
+    renames = []
+    real_rename = my_digits.Path.rename
+    monkeypatch.setattr(my_digits.Path, "rename", lambda path, target: renames.append((path, target)) or
+                        real_rename(path, target))
+    imported = my_digits.import_npz(npz_bytes(images=np.zeros((30, 28, 28), "uint8"), labels=np.arange(30) % 10))
+    assert len(renames) == 1 and renames[0][0].name.startswith(".import-")  # staged out of sight, then moved in
+    batch = renames[0][1]
+    assert batch.parent == my_digits.store_path() and len(list(batch.glob("*.npz"))) == 30
+    assert [d.digit_id for d in my_digits.list_digits()][:1] == kept and my_digits.count_digits() == 31
+    assert all(digit_id.startswith(f"{batch.name}/") for digit_id in imported)
+    for digit_id in imported:  # an imported digit deletes like any other; the empty batch folder goes with the last
+        my_digits.delete_digit(digit_id)
+    assert not batch.exists() and [d.digit_id for d in my_digits.list_digits()] == kept
+    with pytest.raises(my_digits.MyDigitsError):
+        my_digits.delete_digit(f"{batch.name}/../../elsewhere")
+
+
+def test_the_disk_filling_during_an_import_stores_none_of_it(monkeypatch):
+    import errno
+
+    kept = save_some([2, 3])
+    before = sorted(path.name for path in my_digits.store_path().iterdir())
+    real_savez = np.savez
+    written = []
+
+    def disk_fills_after_512(file, **fields):
+        if len(written) == 512:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(file)
+        real_savez(file, **fields)
+
+    monkeypatch.setattr(np, "savez", disk_fills_after_512)
+    images = np.random.default_rng(0).integers(0, 256, (2000, 28, 28), dtype="uint8")
+    with pytest.raises(my_digits.MyDigitsError, match="No space left on device.*nothing was imported"):
+        my_digits.import_npz(npz_bytes(images=images, labels=np.arange(2000) % 10))
+    assert len(written) == 512
+    assert sorted(path.name for path in my_digits.store_path().iterdir()) == before  # no staging folder left
+    assert [d.digit_id for d in my_digits.list_digits()] == kept
+
+
+def test_imports_and_saves_respect_a_capacity_and_the_free_space(monkeypatch):
+    import collections
+    import shutil
+
+    save_some([1, 2, 3])
+    exported = npz_bytes(images=np.zeros((5, 28, 28), "uint8"), labels=np.arange(5))
+    with pytest.raises(my_digits.MyDigitsError, match="at most 6; this would make 8"):
+        my_digits.import_npz(exported, capacity=6)
+    assert len(my_digits.import_npz(exported, capacity=8)) == 5
+    with pytest.raises(my_digits.MyDigitsError, match="at most 8"):
+        my_digits.save_digit(digit(9), 9, capacity=8)
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10 * 2**30, 10 * 2**30 - 2**20, 2**20))
+    with pytest.raises(my_digits.MyDigitsError, match="not enough free disk space for 5 digits: 1 MB free"):
+        my_digits.import_npz(exported)
+    with pytest.raises(my_digits.MyDigitsError, match="not enough free disk space"):
+        my_digits.save_digit(digit(9), 9)
+    assert my_digits.count_digits() == 8
+
+
+def test_a_read_only_store_refuses_a_save_and_an_import_with_a_message():
+    from tests import faults
+
+    kept = save_some([1])
+    with pytest.MonkeyPatch.context() as patch:
+        faults.refuse_writes(patch, my_digits.store_path())
+        with pytest.raises(my_digits.MyDigitsError, match="could not save the digit: Read-only file system"):
+            my_digits.save_digit(digit(2), 2)
+        with pytest.raises(my_digits.MyDigitsError, match="Read-only file system.*nothing was imported"):
+            my_digits.import_npz(npz_bytes(images=np.zeros((2, 28, 28), "uint8"), labels=np.arange(2)))
+    assert [d.digit_id for d in my_digits.list_digits()] == kept
+
+
+def test_importing_a_fifo_is_refused_at_once(tmp_path):
+    import os
+
+    fifo = tmp_path / "digits.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(my_digits.MyDigitsError, match="digits.npz is a pipe"):
+        my_digits.import_npz(fifo)  # before: open() waited forever for a writer

@@ -254,3 +254,53 @@ def test_real_mnist_digits_survive_enlarging_and_preprocessing():
         shifts = [(down, right) for down in (-1, 0, 1) for right in (-1, 0, 1)]
         scores.append(max(correlation(np.roll(result, shift, axis=(0, 1)), digit) for shift in shifts))
     assert min(scores) > 0.9
+
+
+# Issue 12: an upload's pixels are bounded before numpy sees them, and only regular files are read.
+
+def test_a_4096_pixel_rgba_upload_is_reduced_while_still_in_pillow():
+    side = preprocess.MAX_IMAGE_SIDE
+    canvas = Image.new("RGBA", (side, side), (0, 0, 0, 0))  # a transparent canvas, white ink, as a drawing is
+    ImageDraw.Draw(canvas).line([(800, 600), (3200, 600), (1600, 3400)], fill=(255, 255, 255, 255), width=300)
+    upload = io.BytesIO()
+    canvas.save(upload, "PNG")
+    assert len(upload.getvalue()) < 200_000  # tens of kilobytes that decode into 64 MB
+    array = load_image(upload.getvalue())
+    assert array.shape == (preprocess.WORKING_SIDE, preprocess.WORKING_SIDE, 4)  # 4 MB: the float copies stay small
+    full = to_mnist_digit(np.asarray(canvas))  # what the whole-size path computes, for comparison
+    assert correlation(to_mnist_digit(array), full) > 0.99
+
+
+def test_a_large_jpeg_decodes_at_a_reduced_scale():
+    photo = Image.fromarray(255 - draw_seven(canvas_size=(4000, 3000), left=900, top=500, side=2000)).convert("RGB")
+    upload = io.BytesIO()
+    photo.save(upload, "JPEG", quality=90)
+    array = load_image(upload.getvalue())
+    assert max(array.shape) <= preprocess.WORKING_SIDE and array.ndim == 2
+    assert correlation(to_mnist_digit(array), to_mnist_digit(np.asarray(photo.convert("L")))) > 0.98
+
+
+def test_a_fifo_or_a_folder_is_refused_at_once(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "digit.png"
+    os.mkfifo(fifo)
+    # Before the fix, reading waited for a writer; this one writes a good image after a while, so the test ends
+    # either way, and only an immediate refusal passes.
+    def late_writer():
+        import time
+
+        time.sleep(3)
+        try:
+            descriptor = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            return  # nobody is reading any more: the refusal came first
+        with os.fdopen(descriptor, "wb") as writer:
+            writer.write(image_bytes(draw_seven(), "PNG"))
+
+    threading.Thread(target=late_writer, daemon=True).start()
+    with pytest.raises(ImageError, match="digit.png is a pipe; give a regular file"):
+        load_image(fifo)
+    with pytest.raises(ImageError, match="is a folder"):
+        load_image(tmp_path)

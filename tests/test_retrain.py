@@ -46,7 +46,7 @@ def test_finetuning_learns_my_digits_and_keeps_mnist_accuracy():
     summary = worker.execute(run_dir)  # what the worker process runs, in this process
     after = inference.Classifier(run_dir / runs.MODEL_FILE)
 
-    splits = data.load_mnist(log=lambda line: None)
+    splits = data.load(log=lambda line: None)
     mnist_before = accuracy(before, splits.x_test, splits.y_test)
     assert summary["test_accuracy"] == pytest.approx(accuracy(after, splits.x_test, splits.y_test), abs=1e-4)
     assert accuracy(before, held_out_images, held_out_labels) < 0.3

@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from lenet import config, runs
+from tests import faults
 
 
 def make_run(**status):
@@ -21,22 +22,28 @@ def test_new_run_writes_config_and_a_queued_status():
     assert runs.run_path(run_dir.name) == run_dir
 
 
+def epoch_record(epoch):
+    return {"kind": "epoch", "epoch": epoch, "loss": 0.5, "accuracy": 0.9, "val_loss": 0.4, "val_accuracy": 0.91}
+
+
 def test_metrics_reader_skips_a_half_written_last_line_until_it_is_complete():
     run_dir = make_run()
-    runs.append_metric(run_dir, {"kind": "epoch", "epoch": 1})
+    runs.append_metric(run_dir, epoch_record(1))
+    line = json.dumps(epoch_record(2))
     with open(run_dir / "metrics.jsonl", "a") as handle:
-        handle.write('{"kind": "epoch", "ep')  # a writer caught mid-line
+        handle.write(line[:10])  # a writer caught mid-line
     records, offset = runs.read_metrics(run_dir)
-    assert records == [{"kind": "epoch", "epoch": 1}]
+    assert records == [epoch_record(1)]
     with open(run_dir / "metrics.jsonl", "a") as handle:
-        handle.write('och": 2}\n')
+        handle.write(line[10:] + "\n")
     more, _ = runs.read_metrics(run_dir, offset)
-    assert more == [{"kind": "epoch", "epoch": 2}]
+    assert more == [epoch_record(2)]
 
 
 def test_a_torn_line_in_the_middle_is_skipped():
     run_dir = make_run()
-    (run_dir / "metrics.jsonl").write_text('{"kind": "batch"}\n{"kind": "ba\n{"kind": "epoch"}\n')
+    batch = {"kind": "batch", "epoch": 1, "batch": 1, "step": 1, "loss": 2.0, "seconds": 0.1}
+    (run_dir / "metrics.jsonl").write_text(f'{json.dumps(batch)}\n{{"kind": "ba\n{json.dumps(epoch_record(1))}\n')
     assert [record["kind"] for record in runs.load_metrics(run_dir)] == ["batch", "epoch"]
 
 
@@ -96,3 +103,127 @@ def test_a_queued_run_that_never_got_a_process_stops_blocking_the_queue():
     orphan = make_run(created=time.time() - 2 * runs.ORPHAN_SECONDS)
     status = runs.read_status(orphan)
     assert status["state"] == "failed" and "creator ended" in status["error"]
+
+
+# The run store tolerates anything on disk (issue 12): one damaged run is "unreadable: <why>", the rest works.
+
+DAMAGED_FILES = {
+    "status-not-utf8": ("status.json", b'{"state": "fini\xff\xfe"}', "not UTF-8"),
+    "status-null": ("status.json", b"null", "holds null"),
+    "status-list": ("status.json", b"[]", "holds a list"),
+    "status-created-text": ("status.json", b'{"state": "finished", "created": "yesterday"}', "created is a text"),
+    "status-pid-text": ("status.json", b'{"state": "running", "pid": "1234"}', "pid is a text"),
+    "status-unknown-state": ("status.json", b'{"state": 3}', "state is a whole number"),
+    "config-null": ("config.json", b"null", "config.json"),
+    "config-epochs-text": ("config.json", b'{"preset": "quick", "epochs": "many"}', "epochs"),
+    "summary-accuracy-text": ("summary.json", b'{"test_accuracy": "high"}', "test_accuracy is a text"),
+    "summary-list": ("summary.json", b"[1, 2]", "holds a list"),
+}
+
+
+@pytest.mark.parametrize("name, content, why", DAMAGED_FILES.values(), ids=DAMAGED_FILES.keys())
+def test_a_damaged_run_is_listed_as_unreadable_and_the_others_still_work(name, content, why):
+    good = make_run(state="finished")
+    damaged = make_run(state="finished")
+    (damaged / name).write_bytes(content)
+    assert [run.run_dir for run in runs.list_runs()] == [good]  # the models, the queue and the pages never see it
+    listed = {run.run_dir: run for run in runs.list_runs(include_unreadable=True)}
+    assert listed[good].state == "finished"
+    assert listed[damaged].state.startswith("unreadable: ") and why in listed[damaged].state
+    assert listed[damaged].model_path is None and listed[damaged].config == {} and listed[damaged].summary == {}
+    assert runs.read_status(damaged)["state"] == ("unreadable" if name == "status.json" else "finished")
+
+
+def test_a_config_that_is_a_folder_and_a_run_folder_that_is_a_file_break_nothing():
+    good = make_run(state="finished")
+    odd = make_run(state="finished")
+    (odd / "config.json").unlink()
+    (odd / "config.json").mkdir()
+    (good.parent / "not-a-run").write_text("a file where a run folder might be")
+    listed = runs.list_runs(include_unreadable=True)
+    assert [run.run_dir for run in listed] == [odd, good] or [run.run_dir for run in listed] == [good, odd]
+    assert next(run for run in listed if run.run_dir == odd).state.startswith("unreadable: config.json cannot be read")
+    runs.delete_run(odd.name)  # an unreadable run can be deleted, which is how it is cleared away
+    assert [run.run_dir for run in runs.list_runs(include_unreadable=True)] == [good]
+
+
+def test_metric_lines_without_the_fields_the_pages_read_are_skipped():
+    run_dir = make_run()
+    good_batch = {"kind": "batch", "epoch": 1, "batch": 3, "step": 3, "loss": 2.0, "seconds": 0.5}
+    lines = [
+        json.dumps({"kind": "epoch", "epoch": 1, "accuracy": 0.9, "val_accuracy": 0.9}),  # no loss, no val_loss
+        json.dumps({"kind": "batch", "epoch": 1, "batch": 1, "step": 0, "loss": 2.0, "seconds": 0.1}),  # step 0
+        json.dumps({"kind": "start", "epochs": "2", "steps_per_epoch": 10}),  # a string where a number belongs
+        json.dumps({"kind": "epoch", "epoch": 1, "loss": True, "accuracy": 0.9, "val_loss": 0.4, "val_accuracy": 0.9}),
+        "null", "[]", '"text"', json.dumps({"no": "kind"}),
+        json.dumps(good_batch), json.dumps(epoch_record(1)),
+    ]
+    (run_dir / "metrics.jsonl").write_bytes(("\n".join(lines) + "\n").encode() + b"\xff\xfe{}\n")
+    assert runs.load_metrics(run_dir) == [good_batch, epoch_record(1)]
+    assert runs.history_csv(run_dir).splitlines()[1].startswith("1,0.5,0.9,0.4,0.91")
+
+
+def test_reading_a_dead_workers_run_on_a_read_only_store_reports_it_failed_and_writes_nothing():
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    run_dir = make_run(state="running", pid=int(finished.stdout))
+    before = faults.files_under(run_dir.parent)
+    with pytest.MonkeyPatch.context() as patch:
+        faults.refuse_writes(patch, run_dir.parent)
+        status = runs.read_status(run_dir)
+        assert status["state"] == "failed" and "ended without finishing" in status["error"]
+        assert [run.state for run in runs.list_runs()] == ["failed"]
+    assert faults.files_under(run_dir.parent) == before  # nothing written, no temporary file
+    assert runs.read_json(run_dir / "status.json")["state"] == "running"  # saved as failed only where a write works
+    assert runs.read_status(run_dir)["state"] == "failed"
+    assert runs.read_json(run_dir / "status.json")["state"] == "failed"
+
+
+def test_a_failed_write_leaves_no_temporary_file_and_the_old_content(tmp_path):
+    import errno
+    import pathlib
+
+    target = tmp_path / "status.json"
+    runs.write_json(target, {"state": "queued"})
+    real_write_bytes = pathlib.Path.write_bytes
+
+    def disk_fills_midway(path, data):
+        real_write_bytes(path, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(OSError, match="No space left"):
+        patch.setattr(pathlib.Path, "write_bytes", disk_fills_midway)
+        runs.write_json(target, {"state": "finished", "padding": "x" * 1000})
+    assert [path.name for path in tmp_path.iterdir()] == ["status.json"]
+    assert runs.read_json(target) == {"state": "queued"}
+
+
+def test_creating_or_deleting_a_run_on_a_read_only_store_says_so_and_leaves_nothing():
+    done = make_run(state="finished")
+    before = faults.files_under(done.parent)
+    with pytest.MonkeyPatch.context() as patch:
+        faults.refuse_writes(patch, done.parent)
+        with pytest.raises(runs.RunError, match="cannot create a run in .*Read-only file system"):
+            runs.new_run(config.make_config("quick"))
+        with pytest.raises(runs.RunError, match="could not delete run .*Read-only file system"):
+            runs.delete_run(done.name)
+    assert faults.files_under(done.parent) == before
+
+
+def test_a_run_store_that_is_a_file_is_named_as_such(tmp_path, monkeypatch):
+    monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path / "runs-file"))
+    (tmp_path / "runs-file").write_text("not a folder")
+    with pytest.raises(runs.RunError, match="runs-file is a file, not a folder: set LENET_RUNS_DIR to a folder"):
+        runs.new_run(config.make_config("quick"))
+    assert runs.list_runs() == []  # the pages still draw, and say why training is unavailable (pages/visitor.py)
+
+
+def test_quiet_seconds_measure_the_time_since_the_last_metric_line():
+    import os
+    import time
+
+    run_dir = make_run(state="running", pid=os.getpid(), pid_started=runs.process_start_time(os.getpid()),
+                       started=time.time() - 300)
+    runs.append_metric(run_dir, epoch_record(1))
+    assert runs.quiet_seconds(run_dir) < 60
+    os.utime(run_dir / "metrics.jsonl", (time.time() - 120, time.time() - 120))
+    assert 119 < runs.quiet_seconds(run_dir) < 200

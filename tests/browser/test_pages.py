@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 PAGES = [  # (sidebar title, URL path, the page's heading)
     ("Home", "/", "LeNet-5 Studio"),
     ("Draw", "/draw", "Draw a digit"),
+    ("Upload a photo", "/photo", "Upload a photo"),
     ("Train", "/train", "Train"),
     ("Dataset", "/dataset", "Dataset"),
     ("My digits", "/my_digits", "My digits"),

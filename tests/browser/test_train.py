@@ -73,7 +73,7 @@ SETTINGS = {"Epochs": "2", "Batch size": "512"}  # the quick preset with a big b
 def choose_quick_settings(studio):
     studio.page.get_by_role("combobox", name="Preset").click()
     studio.page.get_by_role("option", name="quick", exact=True).click()
-    quick = config.PRESETS["quick"]
+    quick = config.get_preset("quick")
     expect(studio.page.get_by_label("Batch size", exact=True)).to_have_value(str(quick.batch_size), timeout=60_000)
     expect(studio.page.get_by_label("Weight averaging", exact=True)).to_have_value(f"{quick.ema_momentum:.4f}")
     for label, value in SETTINGS.items():
@@ -88,7 +88,7 @@ def expect_quick_settings(studio):
     expect(studio.page.get_by_role("combobox", name="Preset")).to_have_value("quick")
     for label, value in SETTINGS.items():
         expect(studio.page.get_by_label(label, exact=True)).to_have_value(value)
-    learning_rate = f"{config.PRESETS['quick'].learning_rate:.4f}"
+    learning_rate = f"{config.get_preset('quick').learning_rate:.4f}"
     expect(studio.page.get_by_label("Learning rate", exact=True)).to_have_value(learning_rate)
 
 
@@ -130,7 +130,8 @@ def test_train_follow_stop_and_draw_with_the_new_model(studio):
 
     # The first run's model now classifies drawings.
     studio.go("Draw")
-    expect(studio.page.get_by_role("combobox", name="Model")).to_have_value(re.compile(rf"^Run {first_run} \(finished"))
+    expect(studio.page.get_by_role("combobox", name="Active model")).to_have_value(
+        re.compile(rf"^Run {first_run} \(MNIST, finished"))
     studio.draw_digit(7, (50, 45, 170, 210))
     assert re.fullmatch(r"\d", studio.settled_prediction(timeout_seconds=120))
     expect(studio.exceptions()).to_have_count(0)

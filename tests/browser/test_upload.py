@@ -13,7 +13,7 @@ TEST_DIGITS = [0, 1, 3]  # indices into MNIST's test set: a 7, a 2 and a 0
 
 @pytest.fixture(scope="module")
 def mnist_test_set():
-    splits = data.load_mnist(log=lambda line: None)
+    splits = data.load(log=lambda line: None)
     return splits.x_test, splits.y_test
 
 
@@ -26,7 +26,7 @@ def scanned_digit(image, path):
 
 def choose_upload(studio):
     studio.open("/draw")
-    studio.page.get_by_text("Upload a photo", exact=True).click()
+    studio.page.locator('[data-testid="stRadio"]').get_by_text("Upload a photo", exact=True).click()  # not the page
     studio.wait_idle()
     file_input = studio.page.locator('[data-testid="stFileUploader"] input[type="file"]')
     expect(file_input).to_have_count(1)

@@ -1,0 +1,291 @@
+"""The command line: `python -m lenet data|summary|train|evaluate|predict|runs|stop|bundle|my-digits|bench`.
+
+It drives the engine exactly as the app does. Each command prints its result as one JSON line last.
+"""
+
+import argparse
+import dataclasses
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from lenet import config as lenet_config
+from lenet import datasets, likeness
+
+# Settings that have flags of their own below, rather than the generic --name VALUE.
+SPECIAL_SETTINGS = {"dataset", "preset", "my_digits", "init_model"}
+TRAIN_COMMAND = "python -m lenet train"
+
+
+def main(argv=None):
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    try:
+        return arguments.handler(arguments) or 0
+    except (ValueError, OSError) as error:  # our errors are ValueErrors with messages meant for the user
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def add_dataset_argument(parser, help_text="the dataset"):
+    parser.add_argument("--dataset", choices=list(datasets.DATASETS), help=f"{help_text} (default: mnist)")
+
+
+def add_train_arguments(train):
+    """The settings of `train`: one flag per TrainConfig field, so every setting of a preset can be overridden."""
+    add_dataset_argument(train, "what to train on")
+    train.add_argument("--preset", choices=lenet_config.PRESET_NAMES, default="seed")
+    for field in dataclasses.fields(lenet_config.TrainConfig):
+        if field.name not in SPECIAL_SETTINGS:
+            train.add_argument("--" + field.name.replace("_", "-"), dest=field.name, type=type(field.default))
+    train.add_argument("--with-my-digits", dest="my_digits", action="store_true", default=None,
+                       help="mix my digits into the training set")
+    train.add_argument("--finetune", dest="init_model", metavar="MODEL",
+                       help="start from this model instead of random weights")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m lenet", description="LeNet-5 Studio's engine.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    data_command = commands.add_parser("data", help="fetch and verify a dataset, and say where it came from")
+    add_dataset_argument(data_command)
+    data_command.set_defaults(handler=command_data)
+
+    summary = commands.add_parser("summary", help="print the layer table of a LeNet-5 variant")
+    summary.add_argument("--variant", choices=list(lenet_config.VARIANTS), default="28x28")
+    summary.add_argument("--activation", choices=lenet_config.ACTIVATIONS, default="tanh")
+    summary.add_argument("--pooling", choices=lenet_config.POOLINGS, default="average")
+    summary.set_defaults(handler=command_summary)
+
+    train = commands.add_parser("train", help="train a model; every preset setting can be overridden")
+    add_train_arguments(train)
+    train.add_argument("--run-name", help="a label for the run folder")
+    train.add_argument("--background", action="store_true", help="train in a worker process and return at once")
+    train.set_defaults(handler=command_train)
+
+    evaluate = commands.add_parser("evaluate", help="test accuracy, loss and confusion matrix of a model")
+    evaluate.add_argument("--model", help="a .keras file (default: the bundled MNIST model)")
+    add_dataset_argument(evaluate, "the test set to score on (default: the model's own dataset)")
+    evaluate.set_defaults(handler=command_evaluate)
+
+    predict = commands.add_parser("predict", help="classify image files (PNG, JPEG, BMP, GIF)")
+    predict.add_argument("--model", help="a .keras file (default: the bundled MNIST model)")
+    predict.add_argument("images", nargs="+")
+    predict.set_defaults(handler=command_predict)
+
+    runs_command = commands.add_parser("runs", help="list the runs in the run store")
+    runs_command.set_defaults(handler=command_runs)
+
+    stop = commands.add_parser(
+        "stop", help="stop a run within a second, keeping its last completed epoch (kill it after --timeout)")
+    stop.add_argument("run_id")
+    stop.add_argument("--timeout", type=float, default=60.0)
+    stop.set_defaults(handler=command_stop)
+
+    bundle = commands.add_parser("bundle", help="make a finished run's model the bundled one of its dataset (models/)")
+    bundle.add_argument("run_id")
+    bundle.set_defaults(handler=command_bundle)
+
+    digits = commands.add_parser("my-digits", help="list, export or import my digits")
+    digits.add_argument("action", choices=("list", "export", "import"))
+    digits.add_argument("file", nargs="?", help="the .npz to write (export) or read (import)")
+    digits.set_defaults(handler=command_my_digits)
+
+    bench = commands.add_parser("bench", help="benchmarks against the tutorial's recipe; writes BENCHMARKS.md")
+    bench.add_argument("--full", action="store_true", help="the full presets (minutes), not the short default")
+    bench.set_defaults(handler=command_bench)
+    return parser
+
+
+def config_from_arguments(arguments):
+    """The TrainConfig that `train`'s arguments describe: the preset, with every given setting replacing its own."""
+    settings = {field.name for field in dataclasses.fields(lenet_config.TrainConfig)} - {"dataset", "preset"}
+    overrides = {name: getattr(arguments, name) for name in settings if hasattr(arguments, name)}
+    if overrides.get("init_model"):
+        overrides["init_model"] = str(Path(overrides["init_model"]).resolve())
+    return lenet_config.make_config(arguments.preset, arguments.dataset or datasets.DEFAULT, **overrides)
+
+
+def train_command(train_config):
+    """The `train` command line that makes `train_config` again, generated from the parser so it always parses."""
+    train = argparse.ArgumentParser(add_help=False)
+    add_train_arguments(train)
+    preset = lenet_config.get_preset(train_config.preset, train_config.dataset)
+    words = [*TRAIN_COMMAND.split(), "--dataset", train_config.dataset, "--preset", train_config.preset]
+    for action in train._actions:
+        value = getattr(train_config, action.dest, None)
+        if action.dest in SPECIAL_SETTINGS - {"my_digits", "init_model"} or value == getattr(preset, action.dest, None):
+            continue
+        if isinstance(action, argparse._StoreTrueAction):
+            words += [action.option_strings[0]] if value else []
+        else:
+            words += [action.option_strings[0], str(value)]
+    return shlex.join(words)
+
+
+def emit(value):
+    print(json.dumps(value), flush=True)
+
+
+def command_data(arguments):
+    from lenet import data
+
+    dataset = datasets.get(arguments.dataset or datasets.DEFAULT)
+    result = data.fetch(dataset.name, log=lambda line: print(line, flush=True))
+    print(f"{dataset.title} is ready in {result.directory} (from {result.source})")
+    emit({"dataset": dataset.name, "directory": str(result.directory), "source": result.source})
+
+
+def command_summary(arguments):
+    from lenet import models
+
+    model = models.build_model(lenet_config.ModelConfig(arguments.variant, arguments.activation, arguments.pooling))
+    print(models.format_layer_table(model))
+    emit({"params": model.count_params()})
+
+
+def command_train(arguments):
+    from lenet import runs, worker
+
+    train_config = config_from_arguments(arguments)
+    for warning in train_config.warnings():
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
+    if arguments.background:
+        run_dir = worker.start(train_config, arguments.run_name)  # checks what the worker would only find later
+        emit({"run_id": run_dir.name, "run_dir": str(run_dir), "state": "queued"})
+        return 0
+    worker.check_init_model(train_config)
+    run_dir = runs.new_run(train_config, arguments.run_name)
+    print(f"run {run_dir.name}: {train_command(train_config)}", flush=True)
+    summary = worker.execute(run_dir, log=lambda line: print(line, flush=True))
+    status = runs.read_status(run_dir)
+    if summary is None or "test_accuracy" not in summary:
+        emit({"run_id": run_dir.name, "run_dir": str(run_dir), "state": status.get("state")})
+        return 1
+    emit({"run_id": run_dir.name, "run_dir": str(run_dir), "state": status.get("state"),
+          "test_accuracy": summary["test_accuracy"], "wall_seconds": round(summary["wall_seconds"], 2),
+          "params": summary["params"], "model_path": summary["model_path"]})
+
+
+def check_model_file(path):
+    """A --model that is not a regular file (a FIFO, a folder) is refused before anything tries to read it."""
+    if path and not Path(path).is_file():
+        raise ValueError(f"--model {path} is not a regular file; give a .keras model")
+
+
+def command_evaluate(arguments):
+    from lenet import data, inference, training
+
+    check_model_file(arguments.model)
+    classifier = inference.Classifier(arguments.model)
+    dataset = datasets.get(arguments.dataset or classifier.dataset.name)  # a model's own test set by default
+    if dataset.num_classes != classifier.dataset.num_classes:
+        raise ValueError(f"{dataset.title} has {dataset.num_classes} classes; this model knows "
+                         f"{classifier.dataset.num_classes}")
+    splits = data.load(dataset.name, log=lambda line: None)
+    probabilities, scores = classifier.judge(splits.x_test)
+    true_labels = splits.y_test.astype(int)
+    figures = training.evaluation_figures(true_labels, probabilities)
+    abstentions = {"abstained": None, "accuracy_on_rest": None}
+    if scores is not None:
+        abstentions = training.abstention_figures(true_labels, probabilities, likeness.is_like(classifier.likeness, scores))
+    print(f"model {classifier.model_path}: {classifier.card.describe()}")
+    print(f"{dataset.title} test accuracy {figures['test_accuracy']:.4f}   test loss {figures['test_loss']:.4f}")
+    if scores is None:
+        print(f"abstained: unknown (the model has no likeness statistics, so it cannot say what is not a {dataset.noun})")
+    else:
+        print(f"abstained on {abstentions['abstained']:.2%} as not {classifier.dataset.noun}-like; accuracy on the rest "
+              f"{abstentions['accuracy_on_rest']:.4f}")
+    print(f"confusion matrix (rows: true {dataset.noun}, columns: predicted)")
+    for label, row in enumerate(figures["confusion_matrix"]):
+        print(f"  {dataset.class_name(label):>12}: " + " ".join(f"{count:5d}" for count in row))
+    emit({"model": str(classifier.model_path), "dataset": dataset.name, "model_card": classifier.card.found,
+          **figures, **abstentions})
+
+
+def command_predict(arguments):
+    from lenet import inference, preprocess
+
+    check_model_file(arguments.model)
+    classifier = inference.Classifier(arguments.model)
+    failures = 0
+    for image_file in arguments.images:
+        try:
+            result = prediction_record(classifier, classifier.classify(preprocess.load_image(image_file)))
+        except preprocess.ImageError as error:
+            result = {"label": None, "error": str(error)}
+        if classifier.dataset.is_digits:
+            result["digit"] = result["label"]
+        failures += result["label"] is None
+        emit({"file": image_file, "dataset": classifier.dataset.name, **result})
+    return 1 if failures == len(arguments.images) else 0
+
+
+def prediction_record(classifier, prediction):
+    """One prediction as JSON values: the label, or None with the reason; the probabilities; the likeness score."""
+    noun = classifier.dataset.noun
+    if prediction.label is None:
+        return {"label": None, "error": f"no {noun} found: the image is empty or nearly empty"}
+    record = {"label": prediction.label, "class_name": classifier.class_names[prediction.label],
+              "probabilities": [round(float(p), 5) for p in prediction.probabilities],
+              "likeness": None if prediction.likeness is None else round(prediction.likeness, 2)}
+    if prediction.looks_like is None:
+        record["note"] = f"this model has no likeness statistics, so it cannot say whether this is a {noun}"
+    elif prediction.abstained:
+        record.update(label=None, class_name=None, error=(
+            f"not a {noun}: its likeness {prediction.likeness:.2f} is below {classifier.likeness.threshold:g}, "
+            f"less typical than all but the oddest {classifier.likeness.threshold:g}% of the validation {noun}s; "
+            f"the model's best guess was {classifier.class_names[prediction.label]}"))
+    return record
+
+
+def command_runs(arguments):
+    from lenet import runs
+
+    runs.store_root()  # a LENET_RUNS_DIR that names a file is an error, not an empty store
+    listed = runs.list_runs(include_unreadable=True)
+    print(f"{'run':<40} {'state':<9} {'preset':<7} {'epochs':>6} {'test acc':>9}")
+    for run in listed:
+        accuracy = run.summary.get("test_accuracy")
+        print(f"{run.run_id:<40} {run.state:<9} {run.config.get('preset', ''):<7} "
+              f"{run.summary.get('epochs_completed', 0):>6} {'' if accuracy is None else f'{accuracy:.4f}':>9}")
+    emit([{"run_id": run.run_id, "state": run.state, "test_accuracy": run.summary.get("test_accuracy")} for run in listed])
+
+
+def command_stop(arguments):
+    from lenet import runs, worker
+
+    status = worker.stop(runs.run_path(arguments.run_id), timeout=arguments.timeout)
+    emit({"run_id": arguments.run_id, "state": status.get("state")})
+
+
+def command_bundle(arguments):
+    from lenet import runs
+
+    path = runs.bundle_run(runs.run_path(arguments.run_id))
+    emit({"model_path": str(path)})
+
+
+def command_my_digits(arguments):
+    from lenet import my_digits
+
+    if arguments.action == "list":
+        digits = my_digits.list_digits()
+        print(f"{len(digits)} digits in {my_digits.store_path()}; per class: {my_digits.class_counts(digits).tolist()}")
+        emit([{"id": d.digit_id, "label": d.label, "prediction": d.prediction} for d in digits])
+    elif not arguments.file:
+        raise ValueError(f"my-digits {arguments.action} needs a FILE (.npz)")
+    elif arguments.action == "export":
+        Path(arguments.file).write_bytes(my_digits.export_npz())
+        emit({"exported": len(my_digits.list_digits()), "file": arguments.file})
+    else:
+        emit({"imported": len(my_digits.import_npz(arguments.file)), "file": arguments.file})
+
+
+def command_bench(arguments):
+    from lenet import bench
+
+    emit(bench.run_benchmarks(full=arguments.full))
+

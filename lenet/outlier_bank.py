@@ -1,0 +1,212 @@
+"""A bank of non-digits made in code, for teaching a model's digit-likeness detector what is NOT a digit.
+
+It is generated when training ends, so it must be quick: drawings are painted on a small canvas and run through
+preprocess.to_mnist_digit, as the Draw page does with a drawing. It is kept apart from lenet.synthetic.non_digits,
+the set that tests the detector: its own designs (letters and symbols drawn differently, more of them), its own
+families beyond the tested ones (random strokes and curves, random polygons, faces, objects, pairs of shapes), every
+control point jittered, an extra random turn, and its own seeds. Each drawing's family is recorded, so a test can
+leave a family out of fitting and measure the detector on drawings of a kind it has never seen.
+"""
+
+import math
+from functools import cache
+
+import numpy as np
+
+from lenet import config, files, preprocess
+from lenet.synthetic import arc, render
+
+VERSION = 1  # bump when the drawings change: fitted detectors depend on them
+SIZE = 3000
+SEED = 20261126  # never the seed of a test set
+CANVAS = 72  # pixels: 14 times fewer than the Draw page's canvas, and still far more than the 20×20 digit box
+JITTER = 0.035  # how far each control point strays, as a share of the drawing
+TURN_DEGREES = 20
+PAPER_SHARE = 0.25
+
+
+def _polygon(corners, rng, spikiness=0.0):
+    angles = np.sort(rng.uniform(0, 2 * math.pi, corners)) if spikiness < 0 else \
+        np.linspace(0, 2 * math.pi, corners, endpoint=False) + rng.uniform(0, math.pi)
+    radii = 0.5 * (1 - abs(spikiness) * (np.arange(corners) % 2))
+    points = [(0.5 + r * math.cos(a), 0.5 + r * math.sin(a)) for r, a in zip(radii, angles)]
+    return [points + points[:1]]
+
+
+def _face(rng):
+    eyes = [[(x, 0.32), (x + 0.01, 0.4)] for x in (0.33, 0.67)] if rng.random() < 0.5 else \
+        [arc(x, 0.36, 0.06, 0.05, 0, 360, 8) for x in (0.33, 0.67)]
+    mouth = arc(0.5, 0.55, 0.25, 0.15, 20, 160, 10) if rng.random() < 0.6 else arc(0.5, 0.8, 0.22, 0.12, -160, -20, 10)
+    extras = [[(0.5, 0.45), (0.47, 0.58), (0.53, 0.58)]] if rng.random() < 0.4 else []
+    ears = [[(0.15, 0.2), (0.2, -0.1), (0.38, 0.03)], [(0.62, 0.03), (0.8, -0.1), (0.85, 0.2)]] if rng.random() < 0.3 else []
+    return [arc(0.5, 0.5, 0.5, 0.5, 0, 360, 28)] + eyes + [mouth] + extras + ears
+
+
+LETTERS = {  # capitals and small letters that look like no digit, drawn unlike lenet.synthetic.LETTERS
+    "A": [[(0.05, 1.0), (0.35, 0.0), (0.65, 0.0), (0.95, 1.0)], [(0.2, 0.55), (0.8, 0.55)]],
+    "D": [[(0.1, 0.0), (0.1, 1.0)], [(0.1, 0.0)] + arc(0.35, 0.5, 0.55, 0.5, -90, 90, 14) + [(0.1, 1.0)]],
+    "E": [[(0.1, 0.0), (0.1, 1.0)], [(0.1, 0.0), (0.9, 0.0)], [(0.1, 0.5), (0.6, 0.5)], [(0.1, 1.0), (0.9, 1.0)]],
+    "F": [[(0.15, 1.0), (0.15, 0.0), (0.95, 0.0)], [(0.15, 0.45), (0.75, 0.45)]],
+    "H": [[(0.1, 0.0), (0.15, 1.0)], [(0.85, 0.0), (0.9, 1.0)], [(0.12, 0.45), (0.88, 0.5)]],
+    "K": [[(0.15, 0.0), (0.15, 1.0)], [(0.9, 0.0), (0.15, 0.5), (0.9, 1.0)]],
+    "L": [[(0.15, 0.0), (0.15, 1.0), (0.9, 1.0)]],
+    "M": [[(0.0, 1.0), (0.0, 0.0), (0.5, 1.0), (1.0, 0.0), (1.0, 1.0)]],
+    "N": [[(0.1, 1.0), (0.1, 0.0)], [(0.1, 0.0), (0.9, 1.0)], [(0.9, 1.0), (0.9, 0.0)]],
+    "P": [[(0.15, 1.0), (0.15, 0.0)] + arc(0.4, 0.25, 0.45, 0.25, -90, 90, 12) + [(0.15, 0.5)]],
+    "R": [[(0.15, 1.0), (0.15, 0.0), (0.7, 0.0), (0.85, 0.25), (0.7, 0.5), (0.15, 0.5)], [(0.45, 0.5), (0.9, 1.0)]],
+    "T": [[(0.0, 0.0), (1.0, 0.0)], [(0.5, 0.0), (0.5, 1.0)]],
+    "V": [[(0.0, 0.0), (0.5, 1.0), (1.0, 0.0)]],
+    "W": [[(0.0, 0.0), (0.2, 1.0), (0.5, 0.0), (0.8, 1.0), (1.0, 0.0)]],
+    "X": [[(0.1, 0.0), (0.9, 1.0)], [(0.9, 0.0), (0.1, 1.0)]],
+    "Y": [[(0.0, 0.0), (0.5, 0.45), (1.0, 0.0)], [(0.5, 0.45), (0.5, 1.0)]],
+    "e": [[(0.1, 0.55), (0.9, 0.55)] + arc(0.5, 0.55, 0.42, 0.42, 0, -300, 18)],
+    "h": [[(0.15, 0.0), (0.15, 1.0)], [(0.15, 1.0), (0.15, 0.6)] + arc(0.5, 0.65, 0.35, 0.3, 180, 360, 10) + [(0.85, 1.0)]],
+    "k": [[(0.2, 0.0), (0.2, 1.0)], [(0.8, 0.4), (0.2, 0.75), (0.85, 1.0)]],
+    "m": [[(0.0, 1.0), (0.0, 0.3)] + arc(0.25, 0.45, 0.25, 0.3, 180, 360, 8) + [(0.5, 1.0)],
+          [(0.5, 0.45)] + arc(0.75, 0.45, 0.25, 0.3, 180, 360, 8) + [(1.0, 1.0)]],
+    "n": [[(0.1, 1.0), (0.1, 0.2)] + arc(0.5, 0.45, 0.4, 0.35, 180, 360, 10) + [(0.9, 1.0)]],
+    "r": [[(0.2, 1.0), (0.2, 0.1)], [(0.2, 0.45)] + arc(0.6, 0.45, 0.4, 0.35, 180, 300, 8)],
+    "w": [[(0.0, 0.0)] + arc(0.25, 0.5, 0.25, 0.5, 180, 0, 8) + arc(0.75, 0.5, 0.25, 0.5, 180, 0, 8)[1:] + [(1.0, 0.0)]],
+}
+SYMBOLS = {
+    "plus": [[(0.5, 0.0), (0.5, 1.0)], [(0.0, 0.5), (1.0, 0.5)]],
+    "equals": [[(0.0, 0.3), (1.0, 0.3)], [(0.0, 0.7), (1.0, 0.7)]],
+    "hash": [[(0.3, 0.0), (0.25, 1.0)], [(0.75, 0.0), (0.7, 1.0)], [(0.0, 0.3), (1.0, 0.3)], [(0.0, 0.7), (1.0, 0.7)]],
+    "percent": [[(0.9, 0.0), (0.1, 1.0)], arc(0.2, 0.18, 0.15, 0.15, 0, 360, 10), arc(0.8, 0.82, 0.15, 0.15, 0, 360, 10)],
+    "asterisk": [[(0.5, 0.0), (0.5, 1.0)], [(0.07, 0.25), (0.93, 0.75)], [(0.93, 0.25), (0.07, 0.75)]],
+    "tick": [[(0.0, 0.55), (0.35, 1.0), (1.0, 0.0)]],
+    "angle": [[(1.0, 0.0), (0.0, 0.5), (1.0, 1.0)]],
+    "wave": [[(t, 0.5 + 0.4 * math.sin(4 * math.pi * t)) for t in np.linspace(0, 1, 30)]],
+}
+
+
+def _shape(rng):
+    """One of many shapes, each with random proportions."""
+    choice = rng.integers(11)
+    if choice == 9:  # a heart, rounder or pointier
+        t = np.linspace(0, 2 * math.pi, 40)
+        dip = rng.uniform(0.1, 0.3)
+        return [list(zip(0.5 + 0.5 * np.sin(t) ** 3, 0.45 - 0.5 * np.cos(t) + dip * np.cos(2 * t)))], rng.uniform(0.8, 1.3)
+    if choice == 10:  # a rectangle, maybe with a bar in it
+        bar = [[(0.2, 0.5), (0.8, 0.5)]] if rng.random() < 0.5 else []
+        return [[(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)]] + bar, rng.uniform(0.6, 1.8)
+    if choice == 0:
+        return _polygon(int(rng.integers(3, 7)), rng), rng.uniform(0.6, 1.6)  # more corners would look like a 0
+    if choice == 1:
+        return _polygon(2 * int(rng.integers(4, 8)), rng, spikiness=rng.uniform(0.4, 0.7)), rng.uniform(0.8, 1.2)
+    if choice == 2:
+        return _polygon(int(rng.integers(3, 6)), rng, spikiness=-1), rng.uniform(0.7, 1.4)  # an irregular polygon
+    if choice == 3:
+        return _face(rng), rng.uniform(0.85, 1.15)
+    if choice == 4:  # a house
+        return [[(0.1, 0.45), (0.1, 1.0), (0.9, 1.0), (0.9, 0.45), (0.1, 0.45), (0.5, 0.0), (0.9, 0.45)]], rng.uniform(0.7, 1.1)
+    if choice == 5:  # a sun: a ring with rays
+        rays = [[(0.5 + 0.32 * math.cos(a), 0.5 + 0.32 * math.sin(a)), (0.5 + 0.5 * math.cos(a), 0.5 + 0.5 * math.sin(a))]
+                for a in np.linspace(0, 2 * math.pi, int(rng.integers(6, 11)), endpoint=False)]
+        return [arc(0.5, 0.5, 0.22, 0.22, 0, 360, 16)] + rays, 1.0
+    if choice == 6:  # an arrow pointing any way
+        head = rng.uniform(0.2, 0.4)
+        strokes = [[(0.0, 0.5), (1.0, 0.5)], [(1 - head, 0.5 - head), (1.0, 0.5), (1 - head, 0.5 + head)]]
+        return _turned(strokes, rng.choice([0, 90, 180, 270, 45, 135])), rng.uniform(0.7, 1.6)
+    if choice == 7:  # a cloud or a flower: bumps round a centre
+        bumps = int(rng.integers(4, 8))
+        t = np.linspace(0, 2 * math.pi, 12 * bumps)
+        radius = 0.5 - rng.uniform(0.06, 0.2) * (1 - np.abs(np.cos(bumps * t / 2)))
+        return [list(zip(0.5 + radius * np.cos(t), 0.5 + radius * np.sin(t)))], rng.uniform(0.8, 1.6)
+    # a grid or a box with a cross in it
+    return ([[(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)], [(0, 0), (1, 1)], [(1, 0), (0, 1)]] if rng.random() < 0.5 else
+            [[(x, 0.0), (x, 1.0)] for x in (0.0, 0.5, 1.0)] + [[(0.0, y), (1.0, y)] for y in (0.0, 0.5, 1.0)]), 1.0
+
+
+def _marks(rng):
+    """Random strokes, curves, coils, hatching and dots: never the same twice."""
+    choice = rng.integers(6)
+    if choice == 0:  # a few straight strokes at random
+        return [list(map(tuple, rng.random((rng.integers(2, 5), 2)))) for _ in range(rng.integers(2, 5))], rng.uniform(0.6, 1.5)
+    if choice == 1:  # one long random polyline
+        return [list(map(tuple, rng.random((rng.integers(5, 10), 2))))], rng.uniform(0.6, 1.5)
+    if choice == 2:  # a coil of loops, as a pen tried out
+        t = np.linspace(0, 2 * math.pi * rng.integers(3, 7), 200)
+        return [list(zip(t / t[-1] + 0.12 * np.cos(t), 0.5 + 0.4 * np.sin(t)))], rng.uniform(1.2, 3.0)
+    if choice == 3:  # cross-hatching at random angles
+        lines = [[(i / 5, 0.0), (i / 5, 1.0)] for i in range(6)]
+        return _turned(lines, rng.uniform(0, 180)) + _turned(lines[::2], rng.uniform(0, 180)), 1.0
+    if choice == 4:  # dots and ticks
+        return [[tuple(p), tuple(p + rng.normal(0, 0.02, 2))] for p in rng.random((rng.integers(10, 40), 2))], 1.0
+    # a random smooth curve, looping across itself
+    points = rng.random((rng.integers(6, 12), 2))
+    for _ in range(3):
+        points = np.concatenate([np.stack([0.75 * points[:-1] + 0.25 * points[1:], 0.25 * points[:-1] + 0.75 * points[1:]],
+                                          axis=1).reshape(-1, 2)])
+    return [list(map(tuple, points))], rng.uniform(0.6, 1.5)
+
+
+def _turned(strokes, degrees):
+    turn = math.radians(degrees)
+    cos, sin = math.cos(turn), math.sin(turn)
+    return [[(0.5 + (x - 0.5) * cos - (y - 0.5) * sin, 0.5 + (x - 0.5) * sin + (y - 0.5) * cos) for x, y in stroke]
+            for stroke in strokes]
+
+
+def _one(family, rng):
+    if family == "letters":
+        table = LETTERS if rng.random() < 0.8 else SYMBOLS
+        return table[list(table)[rng.integers(len(table))]], rng.uniform(0.6, 1.0)
+    return _shape(rng) if family == "shapes" else _marks(rng)
+
+
+def _pair(families, rng):
+    """Two drawings side by side or one over the other, each squeezed into its own part of the unit box."""
+    (first, _), (second, _) = (_one(family, rng) for family in families)
+    split = rng.uniform(0.4, 0.6)
+    if rng.random() < 0.5:
+        return [[(x * split, y) for x, y in s] for s in first] + [[(split + x * (1 - split), y) for x, y in s]
+                                                                     for s in second], rng.uniform(1.4, 2.2)
+    return [[(x, y * 0.55) for x, y in s] for s in first] + [[(x, 0.4 + y * 0.6) for x, y in s] for s in second], 0.9
+
+
+FAMILIES = ("letters", "shapes", "marks")
+
+
+def drawings(count=SIZE, seed=SEED, size=CANVAS):
+    """`count` canvas drawings: a list of (families, RGBA image); families names the one or two families it is from."""
+    rng = np.random.default_rng(seed)
+    made = []
+    for index in range(count):
+        if index % 5 == 4:
+            families = tuple(rng.choice(FAMILIES, 2))
+            strokes, aspect = _pair(families, rng)
+        else:
+            families = (FAMILIES[index % 5 % 3],)
+            strokes, aspect = _one(families[0], rng)
+        strokes = _turned([[(x + rng.normal(0, JITTER), y + rng.normal(0, JITTER)) for x, y in s] for s in strokes],
+                          rng.uniform(-TURN_DEGREES, TURN_DEGREES))
+        made.append((families, render(strokes, aspect, rng, on_paper=rng.random() < PAPER_SHARE, size=size)))
+    return made
+
+
+@cache
+def bank(count=SIZE, seed=SEED):
+    """The drawings as the model sees them: (families per drawing, (N, 28, 28) float32 digit images), made once.
+
+    Drawing and preprocessing them takes 10-20 s, so the result is kept in the data cache (generated here, never
+    committed) and every later training run reads it in milliseconds.
+    """
+    path = config.data_cache_dir("outlier-bank") / f"bank-v{VERSION}-{count}-{seed}.npz"
+    stored = files.read_npz(path)
+    if stored is not None and set(stored) == {"families", "images"}:
+        return tuple(tuple(str(joined).split("+")) for joined in stored["families"]), stored["images"]
+    families, images = [], []
+    for family, image in drawings(count, seed):
+        digit = preprocess.to_mnist_digit(image)
+        if digit is not None:
+            families.append(family)
+            images.append(digit)
+    families, images = tuple(families), np.stack(images)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with files.atomic_path(path) as temporary:
+            np.savez_compressed(temporary, families=np.array(["+".join(pair) for pair in families]), images=images)
+    except OSError:
+        pass  # a read-only cache only costs the next run the same 10-20 s
+    return families, images

@@ -1,0 +1,92 @@
+"""Upload a photo: classify a photo with the active model, prepared the way its dataset's images were made.
+
+Garment models (Fashion-MNIST) come here instead of Draw; digit models work too, through the digit pipeline.
+"""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+from PIL import Image
+
+from lenet import dataset_views, inference, preprocess
+from pages import common
+
+PHOTO_SIZE = 280  # a test image becomes a "photo" ten times its size
+SHOWN_WIDTH = 224
+
+
+def as_photo(image):
+    """A dataset image (light on black, 28×28, in [0, 1]) as a product photo: dark on white, smoothly enlarged."""
+    enlarged = Image.fromarray(np.uint8(255 - image * 255)).resize((PHOTO_SIZE, PHOTO_SIZE), Image.Resampling.BICUBIC)
+    return np.asarray(enlarged)
+
+
+def try_test_image(dataset_name):
+    """Show a random test image of the dataset as a photo; a new uploader key drops any uploaded file."""
+    test_labels = common.load_splits(dataset_name).y_test
+    st.session_state["photo_sample"] = (dataset_name, int(np.random.default_rng().integers(len(test_labels))))
+    st.session_state["photo_uploader"] += 1
+
+
+def chosen_photo(dataset):
+    """(image, description) of the uploaded photo or the test image chosen, or (None, None) if there is neither."""
+    upload_column, sample_column = st.columns([3, 1], vertical_alignment="bottom")
+    upload = upload_column.file_uploader(f"A photo of one {dataset.noun}, on a plain background",
+                                         type=["png", "jpg", "jpeg", "bmp", "gif"],
+                                         key=f"photo_upload_{st.session_state['photo_uploader']}")
+    sample_column.button("Try a test image", on_click=try_test_image, args=(dataset.name,),
+                         help=f"A random {dataset.title} test image, made into a photo again: dark on white, "
+                              f"{PHOTO_SIZE}×{PHOTO_SIZE} pixels.")
+    if upload is not None:
+        st.session_state["photo_sample"] = None
+        try:
+            return preprocess.load_image(upload), upload.name
+        except preprocess.ImageError as error:
+            st.error(f"That file cannot be used: {error}")
+            return None, None
+    sample = st.session_state["photo_sample"]
+    if sample and sample[0] == dataset.name:
+        splits = common.load_splits(dataset.name)
+        index = sample[1]
+        return as_photo(splits.x_test[index]), f"test image #{index}, labelled {dataset.class_name(splits.y_test[index])}"
+    return None, None
+
+
+def probability_bars(probabilities, class_names, chosen):
+    colours = ["#ff4b4b" if number == chosen else "#8a8fa3" for number in range(len(class_names))]
+    figure = go.Figure(go.Bar(x=probabilities.tolist(), y=list(class_names), orientation="h", marker_color=colours,
+                              hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
+    return figure.update_layout(height=300, margin=dict(l=0, r=0, t=10, b=0), xaxis=dict(range=[0, 1],
+                                title="probability"), yaxis=dict(autorange="reversed", type="category"))
+
+
+st.title("📷 Upload a photo")
+try:
+    classifier = common.load_classifier()
+except (OSError, inference.ModelLoadError) as error:
+    st.error(f"Cannot load the active model: {error}")
+    st.stop()
+dataset = classifier.dataset
+st.caption(f"The active model reads {dataset.title} {dataset.noun}s. {dataset.image_note} A photo is prepared the "
+           "same way, so the model sees the kind of image it learned from.")
+if dataset.is_digits:
+    st.page_link("pages/draw.py", label="Draw has a canvas for digits, and teaches the model with “That's a …”",
+                 icon="✏️")
+
+image, description = chosen_photo(dataset)
+if image is None:
+    st.info(f"Upload a photo of one {dataset.noun}, or try a test image.")
+    st.stop()
+prediction = classifier.classify(image)
+photo_column, seen_column, result_column = st.columns([1, 1, 2], gap="large")
+photo_column.image(image, caption=description, width=SHOWN_WIDTH)
+if prediction.label is None:
+    result_column.info(f"No {dataset.noun} found in this photo: try one with the {dataset.noun} on a plain background.")
+    st.stop()
+seen = dataset_views.upscale(np.uint8(prediction.image * 255), SHOWN_WIDTH // 28)
+seen_column.image(seen, caption="What the model sees (28×28)", width=SHOWN_WIDTH)
+with result_column:
+    name, probability = dataset.class_name(prediction.label), prediction.probabilities[prediction.label]
+    st.metric("Prediction", name, delta=f"{probability:.1%} probability", delta_color="off", delta_arrow="off")
+    st.plotly_chart(probability_bars(prediction.probabilities, classifier.class_names, prediction.label),
+                    config={"displayModeBar": False})

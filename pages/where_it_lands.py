@@ -1,0 +1,85 @@
+"""Draw page: "Where your drawing lands", the active model's feature map with the drawing on it as a star.
+
+Not a page: pages/draw.py calls `expander`. The map is built by lenet.feature_map once per model file (a few
+seconds: the features of 52,000 images) and cached here, keyed by the file's path and modification time.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from lenet import dataset_views, feature_map
+from pages import common
+from pages.learning_views import COLOURS
+
+NEIGHBOUR_SCALE = 3
+
+
+@st.cache_resource(max_entries=4, show_spinner="Mapping 52,000 images through the network (once per model)…")
+def _drawing_map(model_path, modified_time):
+    classifier = common.load_classifier(model_path)
+    splits = common.load_splits(classifier.dataset.name)
+    return feature_map.build_drawing_map(classifier.model, splits, num_classes=classifier.dataset.num_classes)
+
+
+def cached_map(model_path):
+    path = Path(model_path)
+    return _drawing_map(str(path), path.stat().st_mtime)
+
+
+def figure(drawing_map, placement, class_names):
+    chart = go.Figure(layout=dict(height=460, margin=dict(l=0, r=0, t=10, b=0), legend=dict(font=dict(size=10)),
+                                  xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x")))
+    for label, name in enumerate(class_names):
+        chosen = drawing_map.labels == label
+        chart.add_scatter(x=drawing_map.positions[chosen, 0], y=drawing_map.positions[chosen, 1], mode="markers",
+                          name=name, customdata=drawing_map.indices[chosen],
+                          marker=dict(size=4, color=COLOURS[label % len(COLOURS)], opacity=0.45),
+                          hovertemplate=f"{name} · test #%{{customdata}}<extra></extra>")
+    x, y = placement.position
+    chart.add_scatter(x=[x], y=[y], mode="markers", name="your drawing",
+                      marker=dict(symbol="star", size=24, color="#111", line=dict(color="white", width=2)),
+                      hovertemplate="your drawing<extra></extra>")
+    return chart
+
+
+def verdict(placement, class_names):
+    nearest = class_names[placement.nearest_class]
+    how_far = (f"Its nearest training images are {placement.neighbour_distance:.2f} away (the 8th nearest); 95% of "
+               f"test images have theirs within {placement.typical_distance:.2f}. ")
+    if placement.strangeness > 1:
+        return how_far + (f"At {placement.strangeness:.1f}× that, it lies outside every cluster: unlike anything "
+                          f"the network was trained on, whatever it answers. The star sits that many {nearest}-cluster "
+                          "radii from the centre of the nearest cluster.")
+    return how_far + f"It lands among the {nearest} images, as far out as a usual one."
+
+
+def show(classifier, prediction):
+    if prediction is None or prediction.label is None:
+        st.caption("Draw something to see where it lands.")
+        return
+    drawing_map = cached_map(classifier.model_path)
+    placement = drawing_map.place(prediction.image)
+    class_names = classifier.class_names
+    st.plotly_chart(figure(drawing_map, placement, class_names), key="draw_map_chart",
+                    config={"displayModeBar": False})
+    st.caption("2,000 test images placed by the network's 84 F6 features (PCA of their directions); the star is "
+               "your drawing. " + verdict(placement, class_names))
+    st.markdown(f"**Its {len(placement.neighbours)} nearest training images**, in the network's eyes")
+    splits = common.load_splits(classifier.dataset.name)
+    images = (splits.x_train[placement.neighbours] * 255).astype(np.uint8)
+    captions = [f"{class_names[splits.y_train[index]][:9]} #{index}" for index in placement.neighbours]
+    picture = dataset_views.labelled_mosaic(images, captions, len(images), scale=NEIGHBOUR_SCALE)
+    alt = "nearest training images: " + ", ".join(captions)
+    st.html(f'<img src="{dataset_views.png_data_uri(picture)}" alt="{alt}" style="max-width: 100%">')
+
+
+def expander(classifier, prediction):
+    """The expander; the map is built and the drawing placed only while it is open."""
+    section = st.expander("Where your drawing lands: the network's map of what it has learned", on_change="rerun",
+                          key="draw_where")
+    if section.open:
+        with section:
+            show(classifier, prediction)

@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+
+from lenet import data, inference, preprocess, synthetic
+
+
+def test_stroke_digits_are_canvas_drawings_of_every_digit():
+    drawings = synthetic.stroke_digits(30, seed=1)
+    assert [label for label, _ in drawings] == [index % 10 for index in range(30)]
+    for _, image in drawings:
+        assert image.shape == (280, 280, 4) and image.dtype == np.uint8
+        assert image[..., 3].any() and not image[0, :, 3].any() and not image[:, -1, 3].any()  # inked, not at edges
+        assert preprocess.to_mnist_digit(image) is not None
+
+
+def test_the_same_seed_gives_the_same_drawings_and_another_seed_others():
+    first, again, other = (synthetic.stroke_digits(5, seed) for seed in (7, 7, 8))
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(first, again))
+    assert not any(np.array_equal(a, b) for (_, a), (_, b) in zip(first, other))
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(synthetic.non_digits(5, 7), synthetic.non_digits(5, 7)))
+
+
+def test_non_digits_cover_every_kind_in_both_polarities():
+    drawings = synthetic.non_digits()
+    assert len(drawings) >= 100
+    assert {kind for kind, _ in drawings} == set(synthetic.NON_DIGIT_KINDS)
+    paper = [image for _, image in drawings if image[0, 0, 3] == 255]  # opaque light paper, as a photo
+    assert 0.15 * len(drawings) < len(paper) < 0.5 * len(drawings)
+    assert all(image[0, 0, 0] > 200 for image in paper)
+    assert sum(preprocess.to_mnist_digit(image) is not None for _, image in drawings) >= 0.95 * len(drawings)
+
+
+def test_no_letter_that_looks_like_a_digit_is_a_non_digit():
+    assert not set(synthetic.NON_DIGIT_KINDS) & set("OIlSZBGqg")
+
+
+def test_redrawn_digits_keep_the_digit_as_a_canvas_drawing():
+    digit = np.zeros((28, 28), np.float32)
+    digit[4:24, 13:15] = 1.0  # a one
+    (image,) = synthetic.redrawn_digits([digit], seed=0)
+    assert image.shape == (280, 280, 4) and image.dtype == np.uint8
+    seen = preprocess.to_mnist_digit(image)
+    assert seen[:, 14].sum() > seen[:, 4].sum()  # still a tall stroke in the middle
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return inference.Classifier()
+
+
+def test_the_bundled_model_reads_stroke_digits(bundled):
+    drawings = synthetic.stroke_digits(500, seed=0)
+    right = sum(bundled.classify(image).label == label for label, image in drawings)
+    assert right >= 0.98 * len(drawings)
+
+
+@pytest.mark.mnist
+def test_the_bundled_model_reads_redrawn_mnist_digits(bundled):
+    splits = data.load(log=lambda line: None)
+    images, labels = splits.x_test[:300], splits.y_test[:300]
+    right = sum(bundled.classify(image).label == label for image, label in zip(synthetic.redrawn_digits(images), labels))
+    assert right >= 0.95 * len(labels)
