@@ -22,20 +22,25 @@ START, END = "<!-- presets:start -->", "<!-- presets:end -->"
 
 
 def run_preset_benchmarks(dataset_names=tuple(datasets.DATASETS), results_file=None, log=print):
-    """Train every (dataset, seed, preset) once; return the summary that went into BENCHMARKS.md."""
+    """Train every (seed, dataset, preset) once; return the summary that went into BENCHMARKS.md.
+
+    Seeds are the outer loop and the section is rewritten after every run, so a run cut short still leaves an
+    honest table of every dataset's seeds measured so far.
+    """
     results_file = results_file or lenet_config.runs_dir() / "preset-bench.jsonl"
-    records = []
-    for dataset_name in dataset_names:
-        for seed in SEEDS:
+    records, summary = [], None
+    for seed in SEEDS:
+        for dataset_name in dataset_names:
             for preset in PRESETS_COMPARED:
                 log(f"{dataset_name}, {preset} preset, seed {seed}…")
                 records.append(measure(lenet_config.make_config(preset, dataset_name, seed=seed)))
                 results_file.parent.mkdir(parents=True, exist_ok=True)
                 with results_file.open("a") as results:
                     results.write(json.dumps(records[-1]) + "\n")
-    summary = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine_description(),
-               "datasets": {name: summarize([r for r in records if r["dataset"] == name]) for name in dataset_names}}
-    write_presets_section(summary)
+            summary = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine_description(),
+                       "datasets": {name: summarize([r for r in records if r["dataset"] == name])
+                                    for name in dataset_names if any(r["dataset"] == name for r in records)}}
+            write_presets_section(summary)
     return summary
 
 
@@ -69,7 +74,8 @@ def summarize(records):
 
 def render_section(summary):
     lines = [f"Measured {summary['date']} with `python -m lenet bench --presets` on {summary['machine']}; seeds "
-             f"{', '.join(map(str, SEEDS))}, one run at a time, seed and best alternating.", "",
+             f"{', '.join(map(str, SEEDS))} (the seeds each row shows), one run at a time, seed and best alternating.",
+             "",
              "| dataset | preset | test accuracy per seed | mean | minimum | wall s per seed | best ÷ seed wall, "
              "worst pair |", "|---|---|---|---|---|---|---|"]
     for name, figures in summary["datasets"].items():
