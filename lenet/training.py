@@ -3,6 +3,7 @@
 The same function serves the CLI's foreground `train` and the app's worker process (lenet/worker.py).
 """
 
+import json
 import resource
 import time
 from pathlib import Path
@@ -127,7 +128,11 @@ class RunRecorder(keras.callbacks.Callback):
         # Checkpoints copy the weights into a twin of the network being trained (a fine-tuned model keeps its own
         # architecture, whatever the preset says), without optimizer state: a third of the size, and all that
         # inference and fine-tuning need.
-        self.export_model = keras.models.model_from_json(self.model.to_json())  # never compiled: no optimizer state
+        # to_json carries the compile settings, and model_from_json would compile the twin and build an optimizer
+        # that model.save then writes (Adam's two moments and the weight average: 4× the weights' size); dropped.
+        twin = json.loads(self.model.to_json())
+        twin.pop("compile_config", None)
+        self.export_model = keras.models.model_from_json(json.dumps(twin))  # never compiled: no optimizer state
         self.card = card.for_config(self.config, run_id=self.run_dir.name, reproduce=cli.train_command(self.config))
         # Epoch 0: the untrained network.
         snapshot_seconds = self.snapshot_writer.begin(self.model) if self.snapshot_writer else 0.0

@@ -78,3 +78,25 @@ def test_accuracy_still_counts_digit_labels_with_label_smoothing():
     labels = np.where(np.arange(64) % 4 == 0, (predicted + 1) % 10, predicted)  # a quarter wrong
     assert model.evaluate(inputs, labels, verbose=0, return_dict=True)["accuracy"] == 0.75
     keras.models.model_from_json(model.to_json())  # the recorder rebuilds the compiled model this way
+
+
+def test_checkpoints_hold_the_weights_without_the_optimizer_state(tmp_path):
+    import zipfile
+
+    import h5py
+
+    from lenet import models, runs
+
+    train_config = config.make_config("best", epochs=1)
+    model = models.build_model(train_config.model_config())
+    model.compile(optimizer=training.make_optimizer(train_config, 10), loss=training.make_loss(train_config))
+    model.optimizer.build(model.trainable_variables)  # as after the first step: moments and the weight average
+    recorder = training.RunRecorder(tmp_path, train_config, steps_per_epoch=10, should_stop=lambda: False)
+    recorder.set_model(model)
+    recorder.on_train_begin()
+    recorder.save_checkpoint()
+    with zipfile.ZipFile(tmp_path / runs.MODEL_FILE) as archive:
+        archive.extract("model.weights.h5", tmp_path)
+    with h5py.File(tmp_path / "model.weights.h5") as weights:
+        assert "optimizer" not in weights and "layers" in weights
+    assert (tmp_path / runs.MODEL_FILE).stat().st_size < 400_000
