@@ -1,9 +1,9 @@
 """The presets measured against each other: `python -m lenet bench --presets`.
 
-For each dataset, `seed` and `best` are trained with seeds 0, 1 and 2, one run at a time, alternating so that a
-change in the machine's load falls on both. Every run goes into the run store, so a measured `best` run can be
-bundled as it is (`python -m lenet bundle RUN_ID`). Each run's figures are appended to a JSON-lines file as soon as
-it ends; the summary (mean and minimum accuracy, and the slowest `best` ÷ the slowest `seed` wall time) replaces
+For each seed 0, 1 and 2 and each dataset, `seed` and then `best` are trained, one run at a time, so that a change
+in the machine's load falls on both of a pair. Every run goes into the run store, so a measured `best` run can be
+bundled as it is (`python -m lenet bundle RUN_ID`). Each run's figures are appended to runs/preset-bench.jsonl as
+soon as it ends; the summary (mean and minimum accuracy, and each best run's wall time ÷ its seed run's) replaces
 the presets section of BENCHMARKS.md.
 """
 
@@ -67,15 +67,16 @@ def summarize(records):
     seed, best = by_preset["seed"], by_preset["best"]
     # Each best run against the seed run of the same seed, trained next to it; the worst pair is the figure.
     pair_ratios = [b / s for b, s in zip(best["wall_seconds"], seed["wall_seconds"])]
-    return {**by_preset, "pair_wall_ratios": pair_ratios, "worst_pair_wall_ratio": max(pair_ratios),
+    return {**by_preset, "seeds": sorted({record["seed"] for record in records}), "pair_wall_ratios": pair_ratios, "worst_pair_wall_ratio": max(pair_ratios),
             "slowest_wall_ratio": max(best["wall_seconds"]) / max(seed["wall_seconds"]),
             "loads": [record["load_before"] for record in records]}
 
 
 def render_section(summary):
+    seeds = sorted({seed for figures in summary["datasets"].values() for seed in figures["seeds"]})
     lines = [f"Measured {summary['date']} with `python -m lenet bench --presets` on {summary['machine']}; seeds "
-             f"{', '.join(map(str, SEEDS))} (the seeds each row shows), one run at a time, seed and best alternating.",
-             "",
+             f"{', '.join(map(str, seeds))} of {', '.join(map(str, SEEDS))}, one run at a time, seed and best "
+             "alternating.", "",
              "| dataset | preset | test accuracy per seed | mean | minimum | wall s per seed | best ÷ seed wall, "
              "worst pair |", "|---|---|---|---|---|---|---|"]
     for name, figures in summary["datasets"].items():

@@ -23,6 +23,7 @@ def test_the_summary_takes_the_mean_the_minimum_and_the_worst_pair():
     assert summary["pair_wall_ratios"] == pytest.approx([0.9, 1.1, 0.5])
     assert summary["worst_pair_wall_ratio"] == pytest.approx(1.1)  # seed 1's best ran longer than its seed run
     assert summary["slowest_wall_ratio"] == pytest.approx(0.9)
+    assert summary["seeds"] == [0, 1, 2]
 
 
 def test_the_section_replaces_only_its_own_markers(tmp_path):
@@ -35,6 +36,7 @@ def test_the_section_replaces_only_its_own_markers(tmp_path):
     assert "kept above" in text and "kept below" in text and "old figures" not in text
     assert "| mnist | `best` | 99.50% / 99.50% / 99.50% | 99.50% | 99.50% | 49 / 49 / 49 | 0.98 |" in text
     assert "Load average (1 min) before each run: 0.5 to 3.0." in text
+    assert "; seeds 0, 1, 2 of 0, 1, 2," in text
     preset_bench.write_presets_section(summary, path)
     assert path.read_text() == text  # rewriting replaces, never appends
 
