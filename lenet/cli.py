@@ -38,11 +38,20 @@ def add_train_arguments(train):
     train.add_argument("--preset", choices=lenet_config.PRESET_NAMES, default="seed")
     for field in dataclasses.fields(lenet_config.TrainConfig):
         if field.name not in SPECIAL_SETTINGS:
-            train.add_argument("--" + field.name.replace("_", "-"), dest=field.name, type=type(field.default))
+            parse = yes_or_no if isinstance(field.default, bool) else type(field.default)
+            train.add_argument("--" + field.name.replace("_", "-"), dest=field.name, type=parse)
     train.add_argument("--with-my-digits", dest="my_digits", action="store_true", default=None,
                        help="mix my digits into the training set")
     train.add_argument("--finetune", dest="init_model", metavar="MODEL",
                        help="start from this model instead of random weights")
+
+
+def yes_or_no(text):
+    """A true/false setting's value; bool("False") would be True, so the words are read here."""
+    words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+    if text.lower() not in words:
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return words[text.lower()]
 
 
 def build_parser():
@@ -95,6 +104,9 @@ def build_parser():
 
     bench = commands.add_parser("bench", help="benchmarks against the tutorial's recipe; writes BENCHMARKS.md")
     bench.add_argument("--full", action="store_true", help="the full presets (minutes), not the short default")
+    bench.add_argument("--presets", action="store_true",
+                       help="seed against best, seeds 0, 1 and 2, full runs kept in the run store (tens of minutes)")
+    add_dataset_argument(bench, "with --presets, only this dataset")
     bench.set_defaults(handler=command_bench)
     return parser
 
@@ -287,5 +299,10 @@ def command_my_digits(arguments):
 def command_bench(arguments):
     from lenet import bench
 
-    emit(bench.run_benchmarks(full=arguments.full))
+    if arguments.presets:
+        from lenet import preset_bench
+
+        emit(preset_bench.run_preset_benchmarks((arguments.dataset,) if arguments.dataset else tuple(datasets.DATASETS)))
+    else:
+        emit(bench.run_benchmarks(full=arguments.full))
 

@@ -21,11 +21,12 @@ def build_model(model_config=None):
     stack = [keras.Input(shape=INPUT_SHAPE, name="image")]
     if model_config.variant == "32x32":
         stack.append(layers.ZeroPadding2D(PAPER_PADDING, name="PAD"))
+    stack += [layers.Conv2D(6, 5, activation=activation, name="C1"), pooling(2, name="S2")]
+    # Normalizing after the pooling keeps C1 to S4 what the pages show: each layer's activations as they were.
+    stack += [layers.BatchNormalization(name="N2")] if model_config.batch_norm else []
+    stack += [layers.Conv2D(16, 5, activation=activation, name="C3"), pooling(2, name="S4")]
+    stack += [layers.BatchNormalization(name="N4")] if model_config.batch_norm else []
     stack += [
-        layers.Conv2D(6, 5, activation=activation, name="C1"),
-        pooling(2, name="S2"),
-        layers.Conv2D(16, 5, activation=activation, name="C3"),
-        pooling(2, name="S4"),
         layers.Flatten(name="FLAT"),
         layers.Dense(120, activation=activation, name="F5"),
         layers.Dense(84, activation=activation, name="F6"),

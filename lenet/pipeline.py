@@ -10,17 +10,16 @@ EVAL_BATCH_SIZE = 1000
 
 
 def training_dataset(images, labels, config):
-    """Shuffled, batched and, when the config asks, randomly shifted and rotated training batches."""
+    """Shuffled, batched and, when the config asks, randomly distorted training batches."""
     dataset = tf.data.Dataset.from_tensor_slices((_with_channel(images), labels.astype("int32")))
     dataset = dataset.shuffle(min(len(images), SHUFFLE_BUFFER), seed=config.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(config.batch_size)
     if config.augments:
-        # A generator's state lives outside the dataset, so every epoch draws fresh shifts and rotations; seeded
-        # random ops inside map() would replay the same draws each epoch.
+        # A generator's state lives outside the dataset, so every epoch draws fresh distortions; seeded random ops
+        # inside map() would replay the same draws each epoch.
         generator = tf.random.Generator.from_seed(config.seed)
-        shift, degrees = config.shift_pixels, config.rotation_degrees
         dataset = dataset.map(
-            lambda batch, batch_labels: (random_affine(batch, shift, degrees, generator), batch_labels),
+            lambda batch, batch_labels: (random_distortion(batch, config, generator), batch_labels),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     return dataset.prefetch(tf.data.AUTOTUNE)
@@ -31,24 +30,105 @@ def evaluation_dataset(images, labels):
         EVAL_BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
 
 
+def random_distortion(images, config, generator):
+    """Every augmentation the config asks for, applied to a batch with one interpolation per image."""
+    transforms = random_transforms(
+        images, generator, config.shift_pixels, config.rotation_degrees,
+        config.scale_fraction, config.shear_degrees, config.flip_horizontal)
+    if config.elastic_alpha > 0:
+        displacements = elastic_displacements(images, generator, config.elastic_alpha, config.elastic_sigma)
+        return warp(images, transforms, displacements)
+    return _project(images, transforms)
+
+
 def random_affine(images, max_shift, max_degrees, generator):
     """Shift each image by up to max_shift pixels and rotate it by up to max_degrees about its centre.
 
     One projective transform per image does both at once, so each image is interpolated once; chaining
     Keras's RandomRotation and RandomTranslation layers would blur it twice.
     """
+    return _project(images, random_transforms(images, generator, max_shift, max_degrees))
+
+
+def random_transforms(images, generator, max_shift, max_degrees, max_scale=0.0, max_shear_degrees=0.0,
+                      flip=False):
+    """One projective transform per image (8 numbers, as ImageProjectiveTransformV3 takes them).
+
+    Each maps an output pixel (x, y) to the input pixel it samples: mirror, stretch, shear and rotate about the
+    centre, then shift. Draws beyond the rotation and shift happen only when asked for, so a config without
+    them sees exactly the shifts and rotations it saw before they existed.
+    """
     count = tf.shape(images)[0]
     height, width = float(images.shape[1]), float(images.shape[2])
     angles = generator.uniform([count], -1.0, 1.0) * (max_degrees * math.pi / 180.0)
     shifts = generator.uniform([count, 2], -max_shift, max_shift)
+    ones, zeros = tf.ones_like(angles), tf.zeros_like(angles)
+    x_scale, y_scale = tf.unstack(1.0 + generator.uniform([2, count], -max_scale, max_scale)) if max_scale else (ones, ones)
+    slant = zeros
+    if max_shear_degrees:
+        slant = tf.tan(generator.uniform([count], -1.0, 1.0) * (max_shear_degrees * math.pi / 180.0))
+    mirror = tf.where(generator.uniform([count]) < 0.5, -1.0, 1.0) if flip else ones
+    # Sampling at 1/scale of the distance from the centre enlarges the image by scale.
+    column_x, column_y, row_y = mirror / x_scale, slant / y_scale, 1.0 / y_scale
     cos, sin = tf.cos(angles), tf.sin(angles)
+    xx, xy = cos * column_x, cos * column_y - sin * row_y  # the rotation times the mirror, stretch and shear
+    yx, yy = sin * column_x, sin * column_y + cos * row_y
     centre_x, centre_y = (width - 1) / 2.0, (height - 1) / 2.0
-    # The transform maps output pixel (x, y) to the input pixel it samples: a rotation about the centre,
-    # then a shift.
-    offset_x = centre_x - cos * centre_x + sin * centre_y - shifts[:, 0]
-    offset_y = centre_y - sin * centre_x - cos * centre_y - shifts[:, 1]
-    zeros = tf.zeros_like(angles)
-    transforms = tf.stack([cos, -sin, offset_x, sin, cos, offset_y, zeros, zeros], axis=1)
+    offset_x = centre_x - xx * centre_x - xy * centre_y - shifts[:, 0]
+    offset_y = centre_y - yx * centre_x - yy * centre_y - shifts[:, 1]
+    return tf.stack([xx, xy, offset_x, yx, yy, offset_y, zeros, zeros], axis=1)
+
+
+def elastic_displacements(images, generator, alpha, sigma):
+    """Simard et al. 2003: a displacement in [-1, 1] per pixel and axis, smoothed by a Gaussian, times alpha.
+
+    Returns (count, 2, height, width): the x then the y displacement of each pixel, in pixels. The Gaussian is
+    separable, so it is two small matrix products (a 1-D convolution each, which TensorFlow runs far faster
+    than depthwise_conv2d); outside the image the random field counts as zero.
+    """
+    height, width = images.shape[1], images.shape[2]
+    field = generator.uniform(tf.stack([tf.shape(images)[0], 2, height, width]), -1.0, 1.0)
+    return alpha * tf.matmul(tf.matmul(_gaussian_matrix(height, sigma), field), _gaussian_matrix(width, sigma))
+
+
+def _gaussian_matrix(size, sigma):
+    """Multiplying by this matrix convolves with a Gaussian of width sigma, truncated at 3 sigma (symmetric)."""
+    radius = math.ceil(3 * sigma)
+    distance = np.abs(np.arange(size)[:, None] - np.arange(size)[None, :])
+    taps = np.exp(-0.5 * (distance / sigma) ** 2) * (distance <= radius)
+    return tf.constant(taps / np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2).sum(), tf.float32)
+
+
+def warp(images, transforms, displacements):
+    """Sample each image where its projective transform points, moved by a per-pixel displacement, bilinearly.
+
+    displacements is (count, 2, height, width), as elastic_displacements makes it. Outside the image reads as
+    zero, as with ImageProjectiveTransformV3's constant fill.
+    """
+    height, width = images.shape[1], images.shape[2]
+    rows, columns = tf.meshgrid(tf.range(height, dtype=tf.float32), tf.range(width, dtype=tf.float32), indexing="ij")
+    transform = transforms[:, :, None, None]  # each of the 8 numbers broadcast over the pixels
+    source_x = transform[:, 0] * columns + transform[:, 1] * rows + transform[:, 2] + displacements[:, 0]
+    source_y = transform[:, 3] * columns + transform[:, 4] * rows + transform[:, 5] + displacements[:, 1]
+    # A border of zeros around each image; coordinates are clipped onto it, then shifted into the padded image.
+    padded = tf.reshape(tf.pad(images[..., 0], [[0, 0], [1, 1], [1, 1]]), [tf.shape(images)[0], -1])
+    source_x = tf.clip_by_value(source_x, -1.0, float(width)) + 1.0
+    source_y = tf.clip_by_value(source_y, -1.0, float(height)) + 1.0
+    left, top = tf.floor(source_x), tf.floor(source_y)
+    right_weight, bottom_weight = source_x - left, source_y - top
+    left, top = tf.cast(left, tf.int32), tf.cast(top, tf.int32)
+    right, bottom = tf.minimum(left + 1, width + 1), tf.minimum(top + 1, height + 1)
+
+    def pixels(row, column):
+        flat_index = tf.reshape(row * (width + 2) + column, [tf.shape(images)[0], -1])
+        return tf.reshape(tf.gather(padded, flat_index, batch_dims=1), tf.shape(row))
+
+    upper = (1 - right_weight) * pixels(top, left) + right_weight * pixels(top, right)
+    lower = (1 - right_weight) * pixels(bottom, left) + right_weight * pixels(bottom, right)
+    return ((1 - bottom_weight) * upper + bottom_weight * lower)[..., None]
+
+
+def _project(images, transforms):
     return tf.raw_ops.ImageProjectiveTransformV3(
         images=images, transforms=transforms, output_shape=tf.shape(images)[1:3],
         fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT",

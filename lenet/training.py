@@ -3,6 +3,7 @@
 The same function serves the CLI's foreground `train` and the app's worker process (lenet/worker.py).
 """
 
+import json
 import resource
 import time
 from pathlib import Path
@@ -36,7 +37,7 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
     model = starting_model(train_config)
     model.compile(
         optimizer=make_optimizer(train_config, steps * train_config.epochs),
-        loss=keras.losses.SparseCategoricalCrossentropy(),
+        loss=make_loss(train_config),
         metrics=["accuracy"],
         steps_per_execution=max(1, SAMPLES_PER_EXECUTION // train_config.batch_size),
     )
@@ -65,6 +66,33 @@ def make_optimizer(train_config, total_steps):
         return keras.optimizers.SGD(rate, momentum=0.9, nesterov=True, **averaging)
     optimizer_class = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}[train_config.optimizer]
     return optimizer_class(rate, **averaging)
+
+
+def make_loss(train_config):
+    """Cross-entropy on digit labels, with the config's label smoothing."""
+    if train_config.label_smoothing:
+        return SmoothedSparseCrossentropy(train_config.label_smoothing)
+    return keras.losses.SparseCategoricalCrossentropy()
+
+
+@keras.saving.register_keras_serializable(package="lenet")  # the recorder rebuilds the compiled model from JSON
+class SmoothedSparseCrossentropy(keras.losses.Loss):
+    """Cross-entropy on digit labels that aims at 1 - ε + ε/10 for the true class and ε/10 for the others.
+
+    Keras's sparse cross-entropy has no label smoothing, so the labels become one-hot here; the pipelines keep
+    digit labels, which the accuracy metric reads as they are.
+    """
+
+    def __init__(self, label_smoothing, name="smoothed_sparse_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = label_smoothing
+
+    def call(self, labels, probabilities):
+        one_hot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(labels, [-1]), "int32"), probabilities.shape[-1])
+        return keras.losses.categorical_crossentropy(one_hot, probabilities, label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
 def starting_model(train_config):
@@ -100,7 +128,11 @@ class RunRecorder(keras.callbacks.Callback):
         # Checkpoints copy the weights into a twin of the network being trained (a fine-tuned model keeps its own
         # architecture, whatever the preset says), without optimizer state: a third of the size, and all that
         # inference and fine-tuning need.
-        self.export_model = keras.models.model_from_json(self.model.to_json())  # never compiled: no optimizer state
+        # to_json carries the compile settings, and model_from_json would compile the twin and build an optimizer
+        # that model.save then writes (Adam's two moments and the weight average: 4× the weights' size); dropped.
+        twin = json.loads(self.model.to_json())
+        twin.pop("compile_config", None)
+        self.export_model = keras.models.model_from_json(json.dumps(twin))  # never compiled: no optimizer state
         self.card = card.for_config(self.config, run_id=self.run_dir.name, reproduce=cli.train_command(self.config))
         # Epoch 0: the untrained network.
         snapshot_seconds = self.snapshot_writer.begin(self.model) if self.snapshot_writer else 0.0

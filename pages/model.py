@@ -26,6 +26,8 @@ def box_label(layer):
         kind = f"dense, {settings['activation']}"
     elif kind == "ZeroPadding2D":
         kind = "zero padding"
+    elif kind == "BatchNormalization":
+        kind = "batch norm"
     return f"{layer.name}\\n{kind}\\n{size}"
 
 
@@ -39,7 +41,7 @@ def diagram(model):
 
 
 def weight_histograms(model):
-    weighted = [layer for layer in model.layers if layer.get_weights()]
+    weighted = [layer for layer in model.layers if hasattr(layer, "kernel")]  # batch norm has scales, not kernels
     figure = make_subplots(rows=1, cols=len(weighted), subplot_titles=[layer.name for layer in weighted])
     for column, layer in enumerate(weighted, start=1):
         counts, edges = np.histogram(layer.get_weights()[0], bins=40)

@@ -151,7 +151,8 @@ def test_the_model_chooser_switches_the_active_model(digits):
     chooser = app.sidebar.selectbox(key="model_chooser")
     assert app.sidebar.caption[0].value.startswith("MNIST (digits), best preset")  # the active model's card
     assert chooser.options[0].startswith("Bundled MNIST model")
-    assert chooser.options[1].startswith(f"Run {run_dir.name} (MNIST, finished")
+    bundled_count = sum(path.exists() for path in lenet_config.BUNDLED_MODELS.values())  # then Fashion-MNIST's
+    assert chooser.options[bundled_count].startswith(f"Run {run_dir.name} (MNIST, finished")
     chooser.set_value(str(run_dir / runs.MODEL_FILE))
     rerun(app)
     assert app.session_state["active_model"] == str(run_dir / runs.MODEL_FILE)

@@ -77,3 +77,11 @@ def test_a_fashion_card_gives_the_classifier_its_classes_and_pipeline(tmp_path):
     prediction = classifier.classify(photo)
     assert prediction.image.shape == (28, 28) and prediction.probabilities.shape == (10,)
     assert prediction.image[14, 14] > 0.5 and prediction.image[0, 0] == 0  # light object on black, filling the frame
+
+
+def test_a_batch_norm_model_is_rebuilt_from_its_card(tmp_path):
+    train_config = config.make_config("quick", "fashion", batch_norm=True)
+    path = tmp_path / "model.keras"
+    save_with_card(path, train_config)
+    assert card.read(path).architecture.batch_norm is True
+    assert "N4" in [layer.name for layer in inference.load_model(path).layers]

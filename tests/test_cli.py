@@ -101,6 +101,7 @@ def test_evaluate_reports_the_abstentions_and_the_accuracy_on_the_rest():
     config.make_config("best"),
     config.make_config("seed", "fashion", epochs=3, learning_rate=0.002, variant="32x32"),
     config.make_config("best", my_digits=True, init_model="/models/some model.keras", epochs=2),
+    config.make_config("seed", "fashion", flip_horizontal=True, batch_norm=True, label_smoothing=0.1),
 ])
 def test_the_reproduce_command_parses_back_to_the_same_config(train_config):
     from lenet import cli
@@ -109,6 +110,18 @@ def test_the_reproduce_command_parses_back_to_the_same_config(train_config):
     words = shlex.split(command)
     assert words[:3] == ["python", "-m", "lenet"]
     assert cli.config_from_arguments(cli.build_parser().parse_args(words[3:])) == train_config
+
+
+@pytest.mark.parametrize("word, value", [("true", True), ("False", False), ("no", False), ("1", True)])
+def test_a_true_or_false_setting_reads_the_word(word, value):
+    from lenet import cli
+
+    assert cli.build_parser().parse_args(["train", "--flip-horizontal", word]).flip_horizontal is value
+
+
+def test_a_true_or_false_setting_refuses_other_words():
+    result = run_cli("train", "--preset", "quick", "--batch-norm", "maybe")
+    assert result.returncode == 2 and "expected true or false, got 'maybe'" in result.stderr
 
 
 # Issue 12: checks at submission, a FIFO, a damaged run store, and a run store that is a file.

@@ -29,11 +29,26 @@ def test_overrides_replace_only_what_is_given():
     ("activation", "sigmoid", "activation must be one of tanh, relu"),
     ("pooling", "min", "pooling must be one of average, max"),
     ("rotation_degrees", 90.0, "rotation_degrees must be from 0 to 45"),
+    ("scale_fraction", 0.6, "scale_fraction must be from 0 to 0.5"),
+    ("shear_degrees", -1.0, "shear_degrees must be from 0 to 45"),
+    ("elastic_alpha", 101.0, "elastic_alpha must be from 0 to 100"),
+    ("elastic_sigma", 0.5, "elastic_sigma must be from 1 to 10"),
+    ("label_smoothing", 0.6, "label_smoothing must be from 0 to 0.5"),
+    ("flip_horizontal", "yes", "flip_horizontal must be true or false"),
 ])
 def test_out_of_range_settings_are_refused_with_their_range(setting, value, words):
     with pytest.raises(config.ConfigError) as refused:
         config.make_config("seed", **{setting: value})
     assert words in str(refused.value)
+
+
+@pytest.mark.parametrize("setting, value", [
+    ("shift_pixels", 1.0), ("rotation_degrees", 5.0), ("scale_fraction", 0.1), ("shear_degrees", 10.0),
+    ("flip_horizontal", True), ("elastic_alpha", 34.0),
+])
+def test_any_augmentation_counts_as_augmenting(setting, value):
+    assert config.make_config("seed", **{setting: value}).augments
+    assert not config.make_config("seed", label_smoothing=0.1).augments  # changes the loss, not the images
 
 
 def test_limits_are_inclusive():

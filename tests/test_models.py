@@ -30,3 +30,17 @@ def test_layer_table_sums_to_the_total():
     assert sum(row["params"] for row in rows) == model.count_params()
     assert rows[0] == {"layer": "C1", "type": "Conv2D", "output_shape": "(None, 24, 24, 6)", "params": 156}
     assert models.format_layer_table(model).splitlines()[-1].endswith("44,426")
+
+
+@pytest.mark.parametrize("variant, params", [("28x28", 44_514), ("32x32", 61_794)])
+def test_batch_norm_follows_each_pooling_and_stays_lenet_sized(variant, params):
+    model = models.build_model(config.ModelConfig(variant, "relu", "max", batch_norm=True))
+    names = [layer.name for layer in model.layers if layer.name != "PAD"]
+    assert names == ["C1", "S2", "N2", "C3", "S4", "N4", "FLAT", "F5", "F6", "OUTPUT"]
+    assert model.count_params() == params <= 62_000  # 4 numbers per channel of S2 and S4, 2 of them trainable
+    assert tuple(model.get_layer("N4").output.shape) == tuple(model.get_layer("S4").output.shape)
+
+
+def test_batch_norm_must_be_true_or_false():
+    with pytest.raises(config.ConfigError, match="batch_norm must be true or false"):
+        config.ModelConfig(batch_norm="yes")

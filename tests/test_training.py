@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -55,3 +56,47 @@ def test_training_batches_have_the_configured_size():
     batches = list(pipeline.training_dataset(images, labels, train_config))
     assert [len(batch[0]) for batch in batches] == [32, 32, 32, 4]
     assert batches[0][0].shape[1:] == (28, 28, 1)
+
+
+def test_label_smoothing_aims_below_certainty():
+    labels = np.array([3, 7])
+    probabilities = np.full((2, 10), 0.01, "float32")
+    probabilities[np.arange(2), labels] = 0.91
+    plain = float(training.make_loss(config.make_config("seed"))(labels, probabilities))
+    smoothed = float(training.make_loss(config.make_config("seed", label_smoothing=0.2))(labels, probabilities))
+    targets = np.full((2, 10), 0.02)
+    targets[np.arange(2), labels] += 0.8
+    assert np.isclose(plain, -np.log(0.91), rtol=1e-5)
+    assert np.isclose(smoothed, -(targets * np.log(probabilities)).sum(axis=1).mean(), rtol=1e-5)
+
+
+def test_accuracy_still_counts_digit_labels_with_label_smoothing():
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(10, activation="softmax")])
+    model.compile(loss=training.make_loss(config.make_config("seed", label_smoothing=0.1)), metrics=["accuracy"])
+    inputs = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    predicted = model.predict(inputs, verbose=0).argmax(axis=1)
+    labels = np.where(np.arange(64) % 4 == 0, (predicted + 1) % 10, predicted)  # a quarter wrong
+    assert model.evaluate(inputs, labels, verbose=0, return_dict=True)["accuracy"] == 0.75
+    keras.models.model_from_json(model.to_json())  # the recorder rebuilds the compiled model this way
+
+
+def test_checkpoints_hold_the_weights_without_the_optimizer_state(tmp_path):
+    import zipfile
+
+    import h5py
+
+    from lenet import models, runs
+
+    train_config = config.make_config("best", epochs=1)
+    model = models.build_model(train_config.model_config())
+    model.compile(optimizer=training.make_optimizer(train_config, 10), loss=training.make_loss(train_config))
+    model.optimizer.build(model.trainable_variables)  # as after the first step: moments and the weight average
+    recorder = training.RunRecorder(tmp_path, train_config, steps_per_epoch=10, should_stop=lambda: False)
+    recorder.set_model(model)
+    recorder.on_train_begin()
+    recorder.save_checkpoint()
+    with zipfile.ZipFile(tmp_path / runs.MODEL_FILE) as archive:
+        archive.extract("model.weights.h5", tmp_path)
+    with h5py.File(tmp_path / "model.weights.h5") as weights:
+        assert "optimizer" not in weights and "layers" in weights
+    assert (tmp_path / runs.MODEL_FILE).stat().st_size < 400_000

@@ -1,0 +1,100 @@
+"""The presets measured against each other: `python -m lenet bench --presets`.
+
+For each seed 0, 1 and 2 and each dataset, `seed` and then `best` are trained, one run at a time, so that a change
+in the machine's load falls on both of a pair. Every run goes into the run store, so a measured `best` run can be
+bundled as it is (`python -m lenet bundle RUN_ID`). Each run's figures are appended to runs/preset-bench.jsonl as
+soon as it ends; the summary (mean and minimum accuracy, and each best run's wall time ÷ its seed run's) replaces
+the presets section of BENCHMARKS.md.
+"""
+
+import json
+import os
+import statistics
+import time
+
+from lenet import config as lenet_config
+from lenet import datasets, files, runs, worker
+from lenet.bench import BENCHMARKS_FILE, machine_description
+
+SEEDS = (0, 1, 2)
+PRESETS_COMPARED = ("seed", "best")
+START, END = "<!-- presets:start -->", "<!-- presets:end -->"
+
+
+def run_preset_benchmarks(dataset_names=tuple(datasets.DATASETS), results_file=None, log=print):
+    """Train every (seed, dataset, preset) once; return the summary that went into BENCHMARKS.md.
+
+    Seeds are the outer loop and the section is rewritten after every run, so a run cut short still leaves an
+    honest table of every dataset's seeds measured so far.
+    """
+    results_file = results_file or lenet_config.runs_dir() / "preset-bench.jsonl"
+    records, summary = [], None
+    for seed in SEEDS:
+        for dataset_name in dataset_names:
+            for preset in PRESETS_COMPARED:
+                log(f"{dataset_name}, {preset} preset, seed {seed}…")
+                records.append(measure(lenet_config.make_config(preset, dataset_name, seed=seed)))
+                results_file.parent.mkdir(parents=True, exist_ok=True)
+                with results_file.open("a") as results:
+                    results.write(json.dumps(records[-1]) + "\n")
+            summary = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine_description(),
+                       "datasets": {name: summarize([r for r in records if r["dataset"] == name])
+                                    for name in dataset_names if any(r["dataset"] == name for r in records)}}
+            write_presets_section(summary)
+    return summary
+
+
+def measure(train_config):
+    """One run through the worker's code path in this process, as the CLI trains; its accuracy and wall time."""
+    load_before = os.getloadavg()[0]
+    run_dir = runs.new_run(train_config, run_name=f"{train_config.preset}-seed{train_config.seed}")
+    summary = worker.execute(run_dir)
+    if summary is None or "test_accuracy" not in summary:
+        raise runs.RunError(f"run {run_dir.name} did not finish; see {run_dir}")
+    return {"dataset": train_config.dataset, "preset": train_config.preset, "seed": train_config.seed,
+            "run_id": run_dir.name, "test_accuracy": summary["test_accuracy"],
+            "wall_seconds": summary["wall_seconds"], "load_before": load_before, "load_after": os.getloadavg()[0]}
+
+
+def summarize(records):
+    """Per preset: the accuracies, their mean and minimum, the wall times; then best's slowest ÷ seed's slowest."""
+    by_preset = {}
+    for preset in PRESETS_COMPARED:
+        mine = [record for record in records if record["preset"] == preset]
+        accuracies = [record["test_accuracy"] for record in mine]
+        by_preset[preset] = {"accuracies": accuracies, "mean": statistics.mean(accuracies), "minimum": min(accuracies),
+                             "wall_seconds": [record["wall_seconds"] for record in mine]}
+    seed, best = by_preset["seed"], by_preset["best"]
+    # Each best run against the seed run of the same seed, trained next to it; the worst pair is the figure.
+    pair_ratios = [b / s for b, s in zip(best["wall_seconds"], seed["wall_seconds"])]
+    return {**by_preset, "seeds": sorted({record["seed"] for record in records}), "pair_wall_ratios": pair_ratios, "worst_pair_wall_ratio": max(pair_ratios),
+            "slowest_wall_ratio": max(best["wall_seconds"]) / max(seed["wall_seconds"]),
+            "loads": [record["load_before"] for record in records]}
+
+
+def render_section(summary):
+    seeds = sorted({seed for figures in summary["datasets"].values() for seed in figures["seeds"]})
+    lines = [f"Measured {summary['date']} with `python -m lenet bench --presets` on {summary['machine']}; seeds "
+             f"{', '.join(map(str, seeds))} of {', '.join(map(str, SEEDS))}, one run at a time, seed and best "
+             "alternating.", "",
+             "| dataset | preset | test accuracy per seed | mean | minimum | wall s per seed | best ÷ seed wall, "
+             "worst pair |", "|---|---|---|---|---|---|---|"]
+    for name, figures in summary["datasets"].items():
+        for preset in PRESETS_COMPARED:
+            row = figures[preset]
+            ratio = f"{figures['worst_pair_wall_ratio']:.2f}" if preset == "best" else ""
+            lines.append(f"| {name} | `{preset}` | {' / '.join(f'{a:.2%}' for a in row['accuracies'])} | "
+                         f"{row['mean']:.2%} | {row['minimum']:.2%} | "
+                         f"{' / '.join(f'{s:.0f}' for s in row['wall_seconds'])} | {ratio} |")
+    loads = [load for figures in summary["datasets"].values() for load in figures["loads"]]
+    lines += ["", f"- Load average (1 min) before each run: {min(loads):.1f} to {max(loads):.1f}."]
+    return "\n".join(lines)
+
+
+def write_presets_section(summary, path=BENCHMARKS_FILE):
+    """Replace the text between the presets markers, keeping everything around them."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if START not in text:
+        text += f"\n## Presets: `python -m lenet bench --presets`\n\n{START}\n{END}\n"
+    before, rest = text.split(START, 1)
+    files.write_atomic(path, f"{before}{START}\n{render_section(summary)}\n{END}{rest.split(END, 1)[1]}".encode())

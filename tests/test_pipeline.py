@@ -1,0 +1,83 @@
+import numpy as np
+import tensorflow as tf
+
+from lenet import config, pipeline
+
+
+def _bar_images(count, rows=slice(4, 24), columns=slice(13, 15)):
+    images = np.zeros((count, 28, 28), "float32")
+    images[:, rows, columns] = 1.0
+    return images
+
+
+def _distort(images, **settings):
+    train_config = config.make_config("seed", **settings)
+    return pipeline.random_distortion(images[..., None], train_config, tf.random.Generator.from_seed(5)).numpy()[..., 0]
+
+
+def test_horizontal_flip_mirrors_about_half_the_images_exactly():
+    images = _bar_images(64, columns=slice(3, 9))  # a bar off to the left, so a mirror is easy to tell apart
+    flipped = _distort(images, flip_horizontal=True)
+    mirrored = np.array([np.allclose(out, image[:, ::-1]) for out, image in zip(flipped, images)])
+    kept = np.array([np.allclose(out, image) for out, image in zip(flipped, images)])
+    assert (mirrored | kept).all()
+    assert 16 <= mirrored.sum() <= 48
+
+
+def test_shear_slants_a_vertical_bar_and_keeps_each_row():
+    images = _bar_images(16)
+    sheared = _distort(images, shear_degrees=30.0)
+    columns = np.arange(28)
+    top, bottom = (sheared[:, row] @ columns / sheared[:, row].sum(axis=1) for row in (6, 21))
+    assert np.abs(top - bottom).max() > 2.0  # 15 rows apart at up to 30°: up to 8.7 pixels of slant
+    assert np.allclose(sheared.sum(axis=2)[:, 5:23], 2.0, atol=1e-4)  # a horizontal shear only moves ink along rows
+
+
+def test_scaling_grows_and_shrinks_about_the_centre():
+    images = np.zeros((32, 28, 28), "float32")
+    images[:, 10:18, 10:18] = 1.0
+    scaled = _distort(images, scale_fraction=0.3)
+    area = scaled.sum(axis=(1, 2)) / images[0].sum()
+    assert area.min() < 0.9 and area.max() > 1.1 and 0.49 - 0.05 < area.min() and area.max() < 1.69 + 0.05
+    centre_x = (scaled.sum(axis=1) @ np.arange(28)) / scaled.sum(axis=(1, 2))
+    assert np.allclose(centre_x, 13.5, atol=0.05)
+
+
+def test_warp_without_displacement_samples_exactly_as_the_projective_transform():
+    images = tf.constant(np.random.default_rng(0).random((8, 28, 28, 1)), tf.float32)
+    transforms = pipeline.random_transforms(images, tf.random.Generator.from_seed(1), 6.0, 30.0, 0.3, 20.0, True)
+    warped = pipeline.warp(images, transforms, tf.zeros([8, 2, 28, 28]))
+    assert np.allclose(warped.numpy(), pipeline._project(images, transforms).numpy(), atol=1e-5)
+
+
+def test_elastic_displacements_are_smooth_and_scale_with_alpha():
+    images = tf.zeros([16, 28, 28, 1])
+    gentle, strong = (pipeline.elastic_displacements(images, tf.random.Generator.from_seed(2), alpha, 4.0).numpy()
+                      for alpha in (10.0, 20.0))
+    assert np.allclose(strong, 2 * gentle, rtol=1e-5, atol=1e-6)
+    neighbours = np.corrcoef(gentle[:, 0, :, :-1].ravel(), gentle[:, 0, :, 1:].ravel())[0, 1]
+    assert neighbours > 0.9  # white noise would be uncorrelated; a σ = 4 Gaussian makes neighbours move together
+    rough = pipeline.elastic_displacements(images, tf.random.Generator.from_seed(2), 10.0, 1.0).numpy()
+    assert np.corrcoef(rough[:, 0, :, :-1].ravel(), rough[:, 0, :, 1:].ravel())[0, 1] < neighbours
+
+
+def test_elastic_distortion_moves_ink_but_keeps_it():
+    images = _bar_images(16)
+    distorted = _distort(images, elastic_alpha=34.0)
+    assert not np.allclose(distorted, images)
+    # Stretching and squeezing change a thin bar's area locally, but it stays a bar of about the same ink.
+    assert np.abs(distorted.sum(axis=(1, 2)) / images[0].sum() - 1).max() < 0.5
+    assert (distorted[:, :, 9:19].sum(axis=(1, 2)) > 0.9 * distorted.sum(axis=(1, 2))).all()
+
+
+def test_each_epoch_draws_new_elastic_displacements():
+    images = _bar_images(8)
+    dataset = pipeline.training_dataset(images, np.arange(8), config.make_config("seed", batch_size=8, elastic_alpha=34.0))
+    first, second = (next(iter(dataset))[0].numpy() for _ in range(2))
+    assert not np.allclose(np.sort(first.reshape(8, -1), axis=0), np.sort(second.reshape(8, -1), axis=0))
+
+
+def test_settings_off_leave_batches_untouched():
+    images = _bar_images(8)
+    batch = next(iter(pipeline.training_dataset(images, np.arange(8), config.make_config("seed", batch_size=8))))[0]
+    assert np.array_equal(batch.numpy()[..., 0], images)
