@@ -49,8 +49,9 @@ def measure(train_config):
     load_before = os.getloadavg()[0]
     run_dir = runs.new_run(train_config, run_name=f"{train_config.preset}-seed{train_config.seed}")
     summary = worker.execute(run_dir)
-    if summary is None or "test_accuracy" not in summary:
-        raise runs.RunError(f"run {run_dir.name} did not finish; see {run_dir}")
+    if summary is None or summary.get("stopped") or "test_accuracy" not in summary:
+        # A run stopped early (Ctrl-C, a signal) has a test accuracy too, of fewer epochs: it must not count.
+        raise runs.RunError(f"run {run_dir.name} did not finish its epochs; see {run_dir}")
     return {"dataset": train_config.dataset, "preset": train_config.preset, "seed": train_config.seed,
             "run_id": run_dir.name, "test_accuracy": summary["test_accuracy"],
             "wall_seconds": summary["wall_seconds"], "load_before": load_before, "load_after": os.getloadavg()[0]}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lenet import preset_bench
+from lenet import config, preset_bench, runs, worker
 
 
 def records(dataset, seed_runs, best_runs):
@@ -48,3 +48,10 @@ def test_a_file_without_the_markers_gets_a_presets_section(tmp_path):
                "datasets": {"fashion": preset_bench.summarize(records("fashion", [(0.88, 90)] * 3, [(0.91, 80)] * 3))}}
     preset_bench.write_presets_section(summary, path)
     assert path.read_text().startswith("# Benchmarks\n\nother figures\n\n## Presets")
+
+
+def test_a_run_stopped_before_its_last_epoch_does_not_count(monkeypatch):
+    # A signal stops a run early, and it still writes a test accuracy, of fewer epochs than the preset's.
+    monkeypatch.setattr(worker, "execute", lambda run_dir: {"stopped": True, "test_accuracy": 0.98, "wall_seconds": 9.0})
+    with pytest.raises(runs.RunError, match="did not finish its epochs"):
+        preset_bench.measure(config.make_config("quick"))
