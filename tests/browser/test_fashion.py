@@ -64,6 +64,8 @@ def test_train_fashion_read_class_names_and_classify_a_garment_photo(studio, tmp
     studio.page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
     expect(studio.page.get_by_text("What the model sees (28×28)")).to_be_visible(timeout=60_000)
     name = studio.prediction().inner_text(timeout=60_000).strip()
-    assert name in CLASS_NAMES
+    # A one-epoch model's likeness check may find this photo, drawn in code, unlike its training garments: then it
+    # says so in the garment's words, instead of a class name.
+    assert name in CLASS_NAMES or name == f"Not a {datasets.FASHION.noun}", name
     expect(studio.exceptions()).to_have_count(0)
     studio.expect_no_console_errors()
