@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from lenet import data, inference, likeness, likeness_model, outlier_bank, preprocess, synthetic
+from lenet import data, inference, likeness, likeness_model, preprocess, synthetic
 
 
 def features(rows, seed, outliers=False):
