@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import expect
 
 from lenet import datasets
-from tests.browser.test_train import RUN_SECONDS, start_run, wait_for_state
+from tests.browser.test_train import RUN_SECONDS, fill_settings, start_run, wait_for_state
 from tests.garments import garment_photo
 
 CLASS_NAMES = datasets.FASHION.class_names
@@ -27,12 +27,7 @@ def test_train_fashion_read_class_names_and_classify_a_garment_photo(studio, tmp
     choose(studio, "Dataset", "Fashion-MNIST")
     expect(studio.page.get_by_text("Fashion-MNIST: 10 classes (T-shirt/top, Trouser")).to_be_visible()
     choose(studio, "Preset", "quick")
-    for label, value in SETTINGS.items():
-        field = studio.page.get_by_label(label, exact=True)
-        field.fill(value)
-        field.press("Enter")
-        expect(field).to_have_value(value)
-        studio.wait_idle()
+    fill_settings(studio, SETTINGS)
     run_id, state = start_run(studio)
     expect(studio.page.get_by_text("Fashion-MNIST, quick preset: epochs 1, batch_size 512")).to_be_visible()
     wait_for_state(studio, run_id, ["finished"], RUN_SECONDS)

@@ -34,6 +34,16 @@ def run_header(studio):
     return RUN_HEADER.match(header.inner_text().strip()).groups()
 
 
+def fill_settings(studio, settings):
+    """Type each {label: value} into the Train page's number fields, one rerun at a time."""
+    for label, value in settings.items():
+        field = studio.page.get_by_label(label, exact=True)
+        field.fill(value)
+        field.press("Enter")
+        expect(field).to_have_value(value)
+        studio.wait_idle()
+
+
 def start_run(studio):
     """Press Start; returns (run id, state) of the new run once the page shows it."""
     header = studio.page.locator("h3").filter(has_text=RUN_HEADER)
@@ -76,12 +86,7 @@ def choose_quick_settings(studio):
     quick = config.get_preset("quick")
     expect(studio.page.get_by_label("Batch size", exact=True)).to_have_value(str(quick.batch_size), timeout=60_000)
     expect(studio.page.get_by_label("Weight averaging", exact=True)).to_have_value(f"{quick.ema_momentum:.4f}")
-    for label, value in SETTINGS.items():
-        field = studio.page.get_by_label(label, exact=True)
-        field.fill(value)
-        field.press("Enter")
-        expect(field).to_have_value(value)
-        studio.wait_idle()
+    fill_settings(studio, SETTINGS)
 
 
 def expect_quick_settings(studio):
