@@ -5,6 +5,7 @@ import streamlit as st
 from pages import common, visitor
 
 st.set_page_config(page_title="LeNet-5 Studio", page_icon="✏️", layout="wide")
+common.keep_keras_state()  # Streamlit would reset Keras after every rerun, at a cost of about 0.35 s each
 common.init_session_state()
 visitor.setup()  # who is visiting (public mode), and whether the run store is usable
 

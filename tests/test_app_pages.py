@@ -270,3 +270,16 @@ def test_model_page_describes_a_fashion_models_dataset(isolated_stores):
     app = open_page("pages/model.py", active_model=fashion_model(isolated_stores / "runs"))
     assert any(markdown.value == f"**Fashion-MNIST**: {datasets.FASHION.image_note}" for markdown in app.markdown)
     assert any(caption.value.endswith("Sneaker, Bag, Ankle boot") for caption in app.caption)
+
+
+def test_the_app_keeps_keras_state_across_reruns(monkeypatch):
+    # After every script run Streamlit calls keras.backend.clear_session(), which collects all garbage and empties
+    # TensorFlow's kernel cache (about 0.35 s with the interpreter lock held); app.py switches that off.
+    import keras
+    from keras.src.backend.common import global_state
+
+    monkeypatch.setattr(keras.backend, "clear_session", keras.backend.clear_session)  # undone after this test
+    global_state.set_global_attribute("lenet_probe", "kept")
+    app = open_page("pages/home.py")
+    rerun(app)
+    assert global_state.get_global_attribute("lenet_probe") == "kept"
