@@ -28,13 +28,13 @@ def main(argv=None):
         return 2
 
 
-def add_dataset_argument(parser, help_text="the dataset"):
-    parser.add_argument("--dataset", choices=list(datasets.DATASETS), help=f"{help_text} (default: mnist)")
+def add_dataset_argument(parser, help_text=f"the dataset (default: {datasets.DEFAULT})"):
+    parser.add_argument("--dataset", choices=list(datasets.DATASETS), help=help_text)
 
 
 def add_train_arguments(train):
     """The settings of `train`: one flag per TrainConfig field, so every setting of a preset can be overridden."""
-    add_dataset_argument(train, "what to train on")
+    add_dataset_argument(train, f"what to train on (default: {datasets.DEFAULT})")
     train.add_argument("--preset", choices=lenet_config.PRESET_NAMES, default="seed")
     for field in dataclasses.fields(lenet_config.TrainConfig):
         if field.name not in SPECIAL_SETTINGS:
@@ -106,7 +106,7 @@ def build_parser():
     bench.add_argument("--full", action="store_true", help="the full presets (minutes), not the short default")
     bench.add_argument("--presets", action="store_true",
                        help="seed against best, seeds 0, 1 and 2, full runs kept in the run store (tens of minutes)")
-    add_dataset_argument(bench, "with --presets, only this dataset")
+    add_dataset_argument(bench, "with --presets, only this dataset (default: every dataset)")
     bench.set_defaults(handler=command_bench)
     return parser
 

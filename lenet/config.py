@@ -39,6 +39,7 @@ SCALE_RANGE = (0.0, 0.5)  # fraction of the size, along each axis
 SHEAR_RANGE = (0.0, 45.0)  # degrees
 ELASTIC_ALPHA_RANGE = (0.0, 100.0)  # Simard et al. 2003 used 34 on MNIST
 ELASTIC_SIGMA_RANGE = (1.0, 10.0)  # pixels; Simard et al. 2003 used 4
+ERASE_RANGE = (0.0, 1.0)  # a probability
 LABEL_SMOOTHING_RANGE = (0.0, 0.5)
 EMA_RANGE = (0.0, 0.9999)
 EMA_FIRST_WEIGHTS_LIMIT = 0.05  # warn when the saved average still holds more of the first weights than this
@@ -141,6 +142,9 @@ class TrainConfig:
     # elastic_sigma pixels and scaled by elastic_alpha. Small sigma makes ripples, large sigma near-translations.
     elastic_alpha: float = 0.0  # 0 turns it off
     elastic_sigma: float = 4.0
+    # Random erasing (Zhong et al. 2017): with this probability, hide a random rectangle of each image under noise,
+    # so the network cannot lean on any one part of a garment. 0 turns it off.
+    erase_probability: float = 0.0
     label_smoothing: float = 0.0  # train towards 1 - ε on the true class plus ε/10 on every class: less overconfidence
     ema_momentum: float = 0.0  # keep a moving average of the weights and save that; 0 turns it off
     seed: int = 0
@@ -165,6 +169,7 @@ class TrainConfig:
             raise ConfigError(f"flip_horizontal must be true or false, got {self.flip_horizontal!r}")
         _check_range("elastic_alpha", self.elastic_alpha, ELASTIC_ALPHA_RANGE)
         _check_range("elastic_sigma", self.elastic_sigma, ELASTIC_SIGMA_RANGE)
+        _check_range("erase_probability", self.erase_probability, ERASE_RANGE)
         _check_range("label_smoothing", self.label_smoothing, LABEL_SMOOTHING_RANGE)
         _check_range("ema_momentum", self.ema_momentum, EMA_RANGE)
         _check_range("my_digits_repeat", self.my_digits_repeat, MY_DIGITS_REPEAT_RANGE, integer=True)
@@ -181,7 +186,7 @@ class TrainConfig:
     @property
     def augments(self):
         return (self.shift_pixels > 0 or self.rotation_degrees > 0 or self.scale_fraction > 0 or self.shear_degrees > 0
-                or self.flip_horizontal or self.elastic_alpha > 0)
+                or self.flip_horizontal or self.elastic_alpha > 0 or self.erase_probability > 0)
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -245,10 +250,11 @@ PRESETS = {
     "fashion": {
         "seed": TrainConfig(dataset="fashion", preset="seed"),
         # As MNIST's, but a garment mirrored is still that garment, while shifted, turned or slanted it is a little
-        # less like Fashion-MNIST's centred photos: horizontal flips are the only distortion.
+        # less like Fashion-MNIST's centred photos: horizontal flips are the only distortion. A peak rate of 5e-3, not
+        # 3e-3, gave 91.07% against 90.71% on seed 0.
         "best": TrainConfig(
             dataset="fashion", preset="best", activation="relu", pooling="max", batch_norm=True, epochs=15,
-            batch_size=128, learning_rate=0.003, schedule="onecycle", flip_horizontal=True, ema_momentum=0.999,
+            batch_size=128, learning_rate=0.005, schedule="onecycle", flip_horizontal=True, ema_momentum=0.999,
         ),
         "quick": TrainConfig(
             dataset="fashion", preset="quick", activation="relu", pooling="max", epochs=2, batch_size=256,

@@ -5,6 +5,9 @@ import math
 import numpy as np
 import tensorflow as tf
 
+# Random erasing's rectangles, as Zhong et al. 2017 drew them: 2% to 40% of the image, height ÷ width 0.3 to 3.3.
+ERASE_AREA = (0.02, 0.4)
+ERASE_ASPECT = 0.3
 SHUFFLE_BUFFER = 60_000  # the whole training set, so every epoch is a full reshuffle
 EVAL_BATCH_SIZE = 1000
 
@@ -37,8 +40,35 @@ def random_distortion(images, config, generator):
         config.scale_fraction, config.shear_degrees, config.flip_horizontal)
     if config.elastic_alpha > 0:
         displacements = elastic_displacements(images, generator, config.elastic_alpha, config.elastic_sigma)
-        return warp(images, transforms, displacements)
-    return _project(images, transforms)
+        distorted = warp(images, transforms, displacements)
+    else:
+        distorted = tf.ensure_shape(_project(images, transforms), images.shape)  # the op forgets the image size
+    if config.erase_probability > 0:
+        distorted = random_erasing(distorted, generator, config.erase_probability)
+    return distorted
+
+
+def random_erasing(images, generator, probability):
+    """Zhong et al. 2017: with `probability`, fill a random rectangle of each image with uniform noise.
+
+    The paper redraws a rectangle until it fits inside the image; clipping it to the image instead keeps the
+    batch in one vectorized pass, at the price of slightly smaller rectangles near the edges.
+    """
+    count = tf.shape(images)[0]
+    height, width = float(images.shape[1]), float(images.shape[2])
+    area = generator.uniform([count], *ERASE_AREA) * height * width
+    aspect = tf.exp(generator.uniform([count], math.log(ERASE_ASPECT), -math.log(ERASE_ASPECT)))
+    box_height = tf.minimum(tf.sqrt(area * aspect), height)
+    box_width = tf.minimum(tf.sqrt(area / aspect), width)
+    top = generator.uniform([count]) * (height - box_height)
+    left = generator.uniform([count]) * (width - box_width)
+    chosen = generator.uniform([count]) < probability
+    rows = tf.range(height)[None, :, None]
+    columns = tf.range(width)[None, None, :]
+    inside = ((rows >= top[:, None, None]) & (rows < (top + box_height)[:, None, None])
+              & (columns >= left[:, None, None]) & (columns < (left + box_width)[:, None, None])
+              & chosen[:, None, None])
+    return tf.where(inside[..., None], generator.uniform(tf.shape(images)), images)
 
 
 def random_affine(images, max_shift, max_degrees, generator):

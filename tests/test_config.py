@@ -35,6 +35,7 @@ def test_overrides_replace_only_what_is_given():
     ("elastic_sigma", 0.5, "elastic_sigma must be from 1 to 10"),
     ("label_smoothing", 0.6, "label_smoothing must be from 0 to 0.5"),
     ("flip_horizontal", "yes", "flip_horizontal must be true or false"),
+    ("erase_probability", 1.5, "erase_probability must be from 0 to 1"),
 ])
 def test_out_of_range_settings_are_refused_with_their_range(setting, value, words):
     with pytest.raises(config.ConfigError) as refused:
@@ -44,7 +45,7 @@ def test_out_of_range_settings_are_refused_with_their_range(setting, value, word
 
 @pytest.mark.parametrize("setting, value", [
     ("shift_pixels", 1.0), ("rotation_degrees", 5.0), ("scale_fraction", 0.1), ("shear_degrees", 10.0),
-    ("flip_horizontal", True), ("elastic_alpha", 34.0),
+    ("flip_horizontal", True), ("elastic_alpha", 34.0), ("erase_probability", 0.5),
 ])
 def test_any_augmentation_counts_as_augmenting(setting, value):
     assert config.make_config("seed", **{setting: value}).augments

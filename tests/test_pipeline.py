@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from lenet import config, pipeline
@@ -81,3 +82,27 @@ def test_settings_off_leave_batches_untouched():
     images = _bar_images(8)
     batch = next(iter(pipeline.training_dataset(images, np.arange(8), config.make_config("seed", batch_size=8))))[0]
     assert np.array_equal(batch.numpy()[..., 0], images)
+
+
+def test_random_erasing_hides_one_rectangle_in_about_the_asked_share_of_images():
+    images = np.full((256, 28, 28), 0.5, "float32")  # noise almost never lands on exactly 0.5
+    erased = _distort(images, erase_probability=0.5)
+    changed = erased != 0.5
+    touched = changed.any(axis=(1, 2))
+    assert 80 <= touched.sum() <= 176  # about half, as asked
+    for mask in changed[touched]:
+        rows, columns = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+        box = mask[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+        assert box.all()  # one solid rectangle, and nothing outside it
+        assert box.size <= 0.45 * 28 * 28  # at most 40% of the image, plus the pixels its edges round into
+    assert ((erased >= 0) & (erased <= 1)).all()  # noise is ink-valued
+
+
+@pytest.mark.parametrize("settings", [{"erase_probability": 1.0}, {"erase_probability": 1.0, "flip_horizontal": True},
+                                      {"erase_probability": 1.0, "elastic_alpha": 34.0}])
+def test_erasing_runs_inside_the_training_pipeline(settings):
+    # Dataset.map traces the distortion into a graph, where the projective transform's output has no static size.
+    images = np.full((8, 28, 28), 0.5, "float32")
+    dataset = pipeline.training_dataset(images, np.arange(8), config.make_config("seed", batch_size=8, **settings))
+    batch = next(iter(dataset))[0].numpy()
+    assert batch.shape == (8, 28, 28, 1) and (batch != 0.5).any(axis=(1, 2, 3)).all()
