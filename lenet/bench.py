@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from lenet import config as lenet_config
-from lenet import bench_why, cli, data, datasets, feature_map, inference, runs, snapshots, training, worker
+from lenet import bench_why, cli, data, datasets, feature_map, files, inference, runs, snapshots, training, worker
 
 BENCHMARKS_FILE = lenet_config.PROJECT_ROOT / "BENCHMARKS.md"
 SHORT_FRACTION = 0.25  # the default run trains a quarter of each preset's epochs
@@ -206,24 +206,36 @@ def _timings(call, repeats=LATENCY_REPEATS):
     return float(np.percentile(milliseconds, 50)), float(np.percentile(milliseconds, 95))
 
 
+def cpu_description():
+    """The processor and how many cores: what every benchmark's figures depend on first."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown CPU")
+    return f"{cpu}, {os.cpu_count()} cores"
+
+
 def machine_description():
     import tensorflow as tf
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return (f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, TensorFlow {tf.__version__}, "
+    return (f"{cpu_description()}; Python {platform.python_version()}, TensorFlow {tf.__version__}, "
             f"Keras {keras.__version__}, NumPy {np.__version__}")
 
 
 def write_benchmarks_file(results, path=BENCHMARKS_FILE):
-    table = render_table(results)
-    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
-    text = path.read_text() if path.exists() else f"# Benchmarks\n\n{start}\n{end}\n"
-    if start not in text:
-        text += f"\n{start}\n{end}\n"
-    before, rest = text.split(start, 1)
-    after = rest.split(end, 1)[1]
-    path.write_text(f"{before}{start}\n{table}\n{end}{after}")
+    replace_section("bench", render_table(results), path)
+
+
+def replace_section(name, text, path=BENCHMARKS_FILE, heading=""):
+    """Put `text` between BENCHMARKS.md's `<!-- name:start -->` and `<!-- name:end -->` markers, keeping the rest.
+
+    Each benchmark (the engine's, the presets', the browser's) owns one such section. Missing markers are added at
+    the end of the file, under `heading` when one is given.
+    """
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    content = path.read_text() if path.exists() else "# Benchmarks\n"
+    if start not in content:
+        content = content.rstrip("\n") + (f"\n\n{heading}" if heading else "") + f"\n\n{start}\n{end}\n"
+    before, rest = content.split(start, 1)
+    files.write_atomic(path, f"{before}{start}\n{text}\n{end}{rest.split(end, 1)[1]}".encode())
 
 
 def render_table(results):

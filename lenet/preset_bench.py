@@ -13,12 +13,11 @@ import statistics
 import time
 
 from lenet import config as lenet_config
-from lenet import datasets, files, runs, worker
-from lenet.bench import BENCHMARKS_FILE, machine_description
+from lenet import datasets, runs, worker
+from lenet.bench import BENCHMARKS_FILE, machine_description, replace_section
 
 SEEDS = (0, 1, 2)
 PRESETS_COMPARED = ("seed", "best")
-START, END = "<!-- presets:start -->", "<!-- presets:end -->"
 
 
 def run_preset_benchmarks(dataset_names=tuple(datasets.DATASETS), results_file=None, log=print):
@@ -94,8 +93,4 @@ def render_section(summary):
 
 def write_presets_section(summary, path=BENCHMARKS_FILE):
     """Replace the text between the presets markers, keeping everything around them."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if START not in text:
-        text += f"\n## Presets: `python -m lenet bench --presets`\n\n{START}\n{END}\n"
-    before, rest = text.split(START, 1)
-    files.write_atomic(path, f"{before}{START}\n{render_section(summary)}\n{END}{rest.split(END, 1)[1]}".encode())
+    replace_section("presets", render_section(summary), path, heading="## Presets: `python -m lenet bench --presets`")

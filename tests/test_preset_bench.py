@@ -28,7 +28,7 @@ def test_the_summary_takes_the_mean_the_minimum_and_the_worst_pair():
 
 def test_the_section_replaces_only_its_own_markers(tmp_path):
     path = tmp_path / "BENCHMARKS.md"
-    path.write_text(f"# Benchmarks\n\nkept above\n{preset_bench.START}\nold figures\n{preset_bench.END}\nkept below\n")
+    path.write_text("# Benchmarks\n\nkept above\n<!-- presets:start -->\nold figures\n<!-- presets:end -->\nkept below\n")
     summary = {"date": "2026-11-26 19:00", "machine": "a test machine",
                "datasets": {"mnist": preset_bench.summarize(records("mnist", [(0.98, 50)] * 3, [(0.995, 49)] * 3))}}
     preset_bench.write_presets_section(summary, path)

@@ -3,7 +3,6 @@ Prediction, on the Draw page and on a bare page holding only the canvas and a Pr
 component sets), and from a new visitor's first request to the Home page on screen."""
 
 import os
-import platform
 import re
 import time
 from datetime import datetime
@@ -13,13 +12,11 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from lenet import config
+from lenet import bench
 from tests.browser.conftest import Studio, streamlit_server
 
 STROKES = 20
 COLD_STARTS = 5
-BENCHMARKS_FILE = config.PROJECT_ROOT / "BENCHMARKS.md"
-START, END = "<!-- browser:start -->", "<!-- browser:end -->"
 # One-stroke digits in a few places, so that pen-up is the end of the drawing.
 DRAWINGS = [(0, (60, 40, 160, 210)), (1, (110, 45, 45, 200)), (7, (50, 45, 170, 210)), (3, (135, 100, 120, 165)),
             (2, (40, 60, 150, 180))]
@@ -39,21 +36,6 @@ TIMING_JS = """() => {
 def table_row(what, samples_ms):
     p50, p95 = np.percentile(samples_ms, [50, 95])
     return f"| {what} | {len(samples_ms)} | {p50:.0f} ms | {p95:.0f} ms | {max(samples_ms):.0f} ms |"
-
-
-def write_section(text, path=BENCHMARKS_FILE):
-    """Replace what lies between the browser markers, adding them at the end if missing; the rest is kept."""
-    content = path.read_text() if path.exists() else "# Benchmarks\n"
-    if START not in content:
-        content = content.rstrip("\n") + f"\n\n{START}\n{END}\n"
-    before, rest = content.split(START, 1)
-    path.write_text(f"{before}{START}\n{text}\n{END}{rest.split(END, 1)[1]}")
-
-
-def machine():
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown CPU")
-    return f"{cpu}, {os.cpu_count()} cores"
 
 
 @pytest.fixture(scope="module")
@@ -111,10 +93,10 @@ def test_pen_up_to_prediction_and_cold_start(studio, browser, bare_url):
         context.close()
 
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    write_section("\n".join([
+    bench.replace_section("browser", "\n".join([
         f"Measured {datetime.now():%Y-%m-%d %H:%M} by `tests/browser/test_latency.py` in headless Chromium "
         f"{browser.version} (Debian's `/usr/bin/chromium`, driven by Playwright) against `streamlit run app.py` on "
-        f"this machine: {machine()}, load average {load} at the end (the browser, the app and the test share these cores).",
+        f"this machine: {bench.cpu_description()}, load average {load} at the end (the browser, the app and the test share these cores).",
         "",
         "| what | samples | p50 | p95 | max |",
         "|---|---|---|---|---|",
@@ -134,4 +116,4 @@ def test_pen_up_to_prediction_and_cold_start(studio, browser, bare_url):
         "server, timed from `goto` in the test.",
         f"- Misreads in these {STROKES} strokes: {', '.join(misreads) if misreads else 'none'}.",
     ]))
-    assert re.search(r"pen up → Prediction", BENCHMARKS_FILE.read_text())
+    assert re.search(r"pen up → Prediction", bench.BENCHMARKS_FILE.read_text())

@@ -16,15 +16,14 @@ import numpy as np
 import pytest
 from playwright.sync_api import sync_playwright
 
-from lenet import config, runs, worker
+from lenet import bench, config, runs, worker
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, LOAD_TIMEOUT_MS, Studio
-from tests.browser.test_latency import BENCHMARKS_FILE, DRAWINGS, TIMING_JS, machine, table_row
+from tests.browser.test_latency import DRAWINGS, TIMING_JS, table_row
 
 pytestmark = pytest.mark.load
 FULL = os.environ.get("LENET_LOAD_TEST") == "full"
 STROKES = 20 if FULL else 3  # per visitor and phase
 VISITORS = 3
-START, END = "<!-- load:start -->", "<!-- load:end -->"
 TRAINING_START_SECONDS = 300  # a deadline for TensorFlow to start and the first batches to log
 
 
@@ -128,9 +127,9 @@ def test_drawing_while_a_run_trains(studio, browser):
 def write_table(idle, training, crowd, browser):
     idle_p50, idle_p95 = np.percentile(idle, [50, 95])
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    write_section("\n".join([
+    bench.replace_section("load", "\n".join([
         f"Measured {datetime.now():%Y-%m-%d %H:%M} by `LENET_LOAD_TEST=full python -m pytest tests/browser/test_load.py` "
-        f"in headless Chromium {browser.version} against `streamlit run app.py` on this machine: {machine()}, load "
+        f"in headless Chromium {browser.version} against `streamlit run app.py` on this machine: {bench.cpu_description()}, load "
         f"average {load} at the end. The run trains the `best` preset in a worker at nice {worker.WORKER_NICENESS}.",
         "",
         "| what | samples | p50 | p95 | max |",
@@ -145,13 +144,4 @@ def write_table(idle, training, crowd, browser):
         "idle p95 (goal ≤ 3×); no errors.",
         "- Each phase clears the canvas before every stroke, as test_latency.py does. The three visitors are three "
         "Chromium processes on the same cores as the app and the training worker.",
-    ]))
-
-
-def write_section(text, path=BENCHMARKS_FILE):
-    """Replace what lies between this test's markers in BENCHMARKS.md, adding them at the end if missing."""
-    content = path.read_text() if path.exists() else "# Benchmarks\n"
-    if START not in content:
-        content = content.rstrip("\n") + f"\n\n## Drawing while a run trains\n\n{START}\n{END}\n"
-    before, rest = content.split(START, 1)
-    path.write_text(f"{before}{START}\n{text}\n{END}{rest.split(END, 1)[1]}")
+    ]), heading="## Drawing while a run trains")
