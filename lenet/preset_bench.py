@@ -57,7 +57,8 @@ def measure(train_config):
 
 
 def summarize(records):
-    """Per preset: the accuracies, their mean and minimum, the wall times; then best's slowest ÷ seed's slowest."""
+    """Per preset: the accuracies, their mean and minimum, the wall times; then each best run's wall time ÷ its seed
+    run's (the worst of these is the table's figure), and best's slowest ÷ seed's slowest."""
     by_preset = {}
     for preset in PRESETS_COMPARED:
         mine = [record for record in records if record["preset"] == preset]
