@@ -25,27 +25,53 @@ def training_dataset(images, labels, config):
             lambda batch, batch_labels: (random_distortion(batch, config, generator), batch_labels),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return _without_autotuner(dataset.prefetch(tf.data.AUTOTUNE))
 
 
 def evaluation_dataset(images, labels):
-    return tf.data.Dataset.from_tensor_slices((_with_channel(images), labels.astype("int32"))).batch(
-        EVAL_BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
+    dataset = tf.data.Dataset.from_tensor_slices((_with_channel(images), labels.astype("int32")))
+    return _without_autotuner(dataset.batch(EVAL_BATCH_SIZE).prefetch(tf.data.AUTOTUNE))
+
+
+def _without_autotuner(dataset):
+    """Turn off tf.data's autotuner; TensorFlow then picks fixed values where the pipeline says AUTOTUNE.
+
+    Each iterator gets an autotuning thread that sleeps between optimisations and notices that its epoch is over
+    only when it wakes; Keras makes an iterator per epoch and waits for that thread before the next epoch starts,
+    which cost 3 to 7 idle seconds per epoch here (BENCHMARKS.md, Engine).
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.with_options(options)
 
 
 def random_distortion(images, config, generator):
     """Every augmentation the config asks for, applied to a batch with one interpolation per image."""
+    distorted = _move_pixels(images, config, generator)
+    if config.erase_probability > 0:
+        distorted = random_erasing(distorted, generator, config.erase_probability)
+    return distorted
+
+
+def _move_pixels(images, config, generator):
+    """The geometric distortions: one projective transform per image, plus an elastic field when asked for."""
+    if not (config.shift_pixels or config.rotation_degrees or config.scale_fraction or config.shear_degrees
+            or config.elastic_alpha):
+        # Flips alone (Fashion-MNIST's best preset) copy pixels, so they need no transform and no interpolation.
+        return random_flip(images, generator) if config.flip_horizontal else images
     transforms = random_transforms(
         images, generator, config.shift_pixels, config.rotation_degrees,
         config.scale_fraction, config.shear_degrees, config.flip_horizontal)
     if config.elastic_alpha > 0:
         displacements = elastic_displacements(images, generator, config.elastic_alpha, config.elastic_sigma)
-        distorted = warp(images, transforms, displacements)
-    else:
-        distorted = tf.ensure_shape(_project(images, transforms), images.shape)  # the op forgets the image size
-    if config.erase_probability > 0:
-        distorted = random_erasing(distorted, generator, config.erase_probability)
-    return distorted
+        return warp(images, transforms, displacements)
+    return tf.ensure_shape(_project(images, transforms), images.shape)  # the op forgets the image size
+
+
+def random_flip(images, generator):
+    """Mirror a random half of the images left to right."""
+    mirrored = generator.uniform([tf.shape(images)[0]]) < 0.5
+    return tf.where(mirrored[:, None, None, None], tf.reverse(images, axis=[2]), images)
 
 
 def random_erasing(images, generator, probability):
