@@ -184,9 +184,14 @@ class TrainConfig:
         return ModelConfig(self.variant, self.activation, self.pooling, self.batch_norm)
 
     @property
-    def augments(self):
+    def moves_pixels(self):
+        """Whether a distortion moves pixels off the grid, so that each image must be interpolated (flips do not)."""
         return (self.shift_pixels > 0 or self.rotation_degrees > 0 or self.scale_fraction > 0 or self.shear_degrees > 0
-                or self.flip_horizontal or self.elastic_alpha > 0 or self.erase_probability > 0)
+                or self.elastic_alpha > 0)
+
+    @property
+    def augments(self):
+        return self.moves_pixels or self.flip_horizontal or self.erase_probability > 0
 
     def to_dict(self):
         return dataclasses.asdict(self)

@@ -55,8 +55,7 @@ def random_distortion(images, config, generator):
 
 def _move_pixels(images, config, generator):
     """The geometric distortions: one projective transform per image, plus an elastic field when asked for."""
-    if not (config.shift_pixels or config.rotation_degrees or config.scale_fraction or config.shear_degrees
-            or config.elastic_alpha):
+    if not config.moves_pixels:
         # Flips alone (Fashion-MNIST's best preset) copy pixels, so they need no transform and no interpolation.
         return random_flip(images, generator) if config.flip_horizontal else images
     transforms = random_transforms(
