@@ -3,8 +3,8 @@
 For each seed 0, 1 and 2 and each dataset, `seed` and then `best` are trained, one run at a time, so that a change
 in the machine's load falls on both of a pair. Every run goes into the run store, so a measured `best` run can be
 bundled as it is (`python -m lenet bundle RUN_ID`). Each run's figures are appended to runs/preset-bench.jsonl as
-soon as it ends; the summary (mean and minimum accuracy, and each best run's wall time ÷ its seed run's) replaces
-the presets section of BENCHMARKS.md.
+soon as it ends; each dataset's summary (mean and minimum accuracy, and each best run's wall time ÷ its seed run's)
+replaces that dataset's presets section of BENCHMARKS.md, so a bench of one dataset keeps the others' figures.
 """
 
 import json
@@ -23,8 +23,8 @@ PRESETS_COMPARED = ("seed", "best")
 def run_preset_benchmarks(dataset_names=tuple(datasets.DATASETS), results_file=None, log=print):
     """Train every (seed, dataset, preset) once; return the summary that went into BENCHMARKS.md.
 
-    Seeds are the outer loop and the section is rewritten after every run, so a run cut short still leaves an
-    honest table of every dataset's seeds measured so far.
+    Seeds are the outer loop and the sections are rewritten after every seed/best pair, so a bench cut short still
+    leaves an honest table of every dataset's seeds measured so far.
     """
     results_file = results_file or lenet_config.runs_dir() / "preset-bench.jsonl"
     records, summary = [], None
@@ -36,11 +36,19 @@ def run_preset_benchmarks(dataset_names=tuple(datasets.DATASETS), results_file=N
                 results_file.parent.mkdir(parents=True, exist_ok=True)
                 with results_file.open("a") as results:
                     results.write(json.dumps(records[-1]) + "\n")
+            measured = [name for name in dataset_names if any(r["dataset"] == name for r in records)]
             summary = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine_description(),
-                       "datasets": {name: summarize([r for r in records if r["dataset"] == name])
-                                    for name in dataset_names if any(r["dataset"] == name for r in records)}}
+                       "command": bench_command(dataset_names),
+                       "datasets": {name: summarize([r for r in records if r["dataset"] == name]) for name in measured}}
             write_presets_section(summary)
     return summary
+
+
+def bench_command(dataset_names):
+    """The command line that measures these datasets, for the sections' first line."""
+    if tuple(dataset_names) == tuple(datasets.DATASETS):
+        return "python -m lenet bench --presets"
+    return " ".join(["python -m lenet bench --presets", *(f"--dataset {name}" for name in dataset_names)])
 
 
 def measure(train_config):
@@ -68,30 +76,32 @@ def summarize(records):
     seed, best = by_preset["seed"], by_preset["best"]
     # Each best run against the seed run of the same seed, trained next to it; the worst pair is the figure.
     pair_ratios = [b / s for b, s in zip(best["wall_seconds"], seed["wall_seconds"])]
-    return {**by_preset, "seeds": sorted({record["seed"] for record in records}), "pair_wall_ratios": pair_ratios, "worst_pair_wall_ratio": max(pair_ratios),
+    return {**by_preset, "seeds": sorted({record["seed"] for record in records}),
+            "pair_wall_ratios": pair_ratios, "worst_pair_wall_ratio": max(pair_ratios),
             "slowest_wall_ratio": max(best["wall_seconds"]) / max(seed["wall_seconds"]),
             "loads": [record["load_before"] for record in records]}
 
 
-def render_section(summary):
-    seeds = sorted({seed for figures in summary["datasets"].values() for seed in figures["seeds"]})
-    lines = [f"Measured {summary['date']} with `python -m lenet bench --presets` on {summary['machine']}; seeds "
-             f"{', '.join(map(str, seeds))} of {', '.join(map(str, SEEDS))}, one run at a time, seed and best "
-             "alternating.", "",
-             "| dataset | preset | test accuracy per seed | mean | minimum | wall s per seed | best ÷ seed wall, "
-             "worst pair |", "|---|---|---|---|---|---|---|"]
-    for name, figures in summary["datasets"].items():
-        for preset in PRESETS_COMPARED:
-            row = figures[preset]
-            ratio = f"{figures['worst_pair_wall_ratio']:.2f}" if preset == "best" else ""
-            lines.append(f"| {name} | `{preset}` | {' / '.join(f'{a:.2%}' for a in row['accuracies'])} | "
-                         f"{row['mean']:.2%} | {row['minimum']:.2%} | "
-                         f"{' / '.join(f'{s:.0f}' for s in row['wall_seconds'])} | {ratio} |")
-    loads = [load for figures in summary["datasets"].values() for load in figures["loads"]]
+def render_section(summary, dataset_name):
+    """One dataset's table: its two presets per seed, with the date, machine and command that measured them."""
+    figures = summary["datasets"][dataset_name]
+    lines = [f"{datasets.DATASETS[dataset_name].title}: measured {summary['date']} with `{summary['command']}` on "
+             f"{summary['machine']}; seeds {', '.join(map(str, figures['seeds']))} of {', '.join(map(str, SEEDS))}, "
+             "one run at a time, seed and best alternating.", "",
+             "| preset | test accuracy per seed | mean | minimum | wall s per seed | best ÷ seed wall, worst pair |",
+             "|---|---|---|---|---|---|"]
+    for preset in PRESETS_COMPARED:
+        row = figures[preset]
+        ratio = f"{figures['worst_pair_wall_ratio']:.2f}" if preset == "best" else ""
+        lines.append(f"| `{preset}` | {' / '.join(f'{a:.2%}' for a in row['accuracies'])} | {row['mean']:.2%} | "
+                     f"{row['minimum']:.2%} | {' / '.join(f'{s:.0f}' for s in row['wall_seconds'])} | {ratio} |")
+    loads = figures["loads"]
     lines += ["", f"- Load average (1 min) before each run: {min(loads):.1f} to {max(loads):.1f}."]
     return "\n".join(lines)
 
 
 def write_presets_section(summary, path=BENCHMARKS_FILE):
-    """Replace the text between the presets markers, keeping everything around them."""
-    replace_section("presets", render_section(summary), path, heading="## Presets: `python -m lenet bench --presets`")
+    """Replace each measured dataset's section (between its `presets-NAME` markers), keeping everything else."""
+    for dataset_name in summary["datasets"]:
+        heading = f"## Presets on {datasets.DATASETS[dataset_name].title}: `python -m lenet bench --presets`"
+        replace_section(f"presets-{dataset_name}", render_section(summary, dataset_name), path, heading=heading)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lenet import config, preset_bench, runs, worker
+from lenet import config, datasets, preset_bench, runs, worker
 
 
 def records(dataset, seed_runs, best_runs):
@@ -26,28 +26,51 @@ def test_the_summary_takes_the_mean_the_minimum_and_the_worst_pair():
     assert summary["seeds"] == [0, 1, 2]
 
 
+def summary_of(dataset, seed_runs, best_runs, date="2026-11-26 19:00"):
+    return {"date": date, "machine": "a test machine", "command": preset_bench.bench_command([dataset]),
+            "datasets": {dataset: preset_bench.summarize(records(dataset, seed_runs, best_runs))}}
+
+
 def test_the_section_replaces_only_its_own_markers(tmp_path):
     path = tmp_path / "BENCHMARKS.md"
-    path.write_text("# Benchmarks\n\nkept above\n<!-- presets:start -->\nold figures\n<!-- presets:end -->\nkept below\n")
-    summary = {"date": "2026-11-26 19:00", "machine": "a test machine",
-               "datasets": {"mnist": preset_bench.summarize(records("mnist", [(0.98, 50)] * 3, [(0.995, 49)] * 3))}}
+    path.write_text("# Benchmarks\n\nkept above\n<!-- presets-mnist:start -->\nold figures\n"
+                    "<!-- presets-mnist:end -->\nkept below\n")
+    summary = summary_of("mnist", [(0.98, 50)] * 3, [(0.995, 49)] * 3)
     preset_bench.write_presets_section(summary, path)
     text = path.read_text()
     assert "kept above" in text and "kept below" in text and "old figures" not in text
-    assert "| mnist | `best` | 99.50% / 99.50% / 99.50% | 99.50% | 99.50% | 49 / 49 / 49 | 0.98 |" in text
+    assert "| `best` | 99.50% / 99.50% / 99.50% | 99.50% | 99.50% | 49 / 49 / 49 | 0.98 |" in text
     assert "Load average (1 min) before each run: 0.5 to 3.0." in text
+    assert "MNIST: measured 2026-11-26 19:00 with `python -m lenet bench --presets --dataset mnist`" in text
     assert "; seeds 0, 1, 2 of 0, 1, 2," in text
     preset_bench.write_presets_section(summary, path)
     assert path.read_text() == text  # rewriting replaces, never appends
 
 
+def test_a_bench_of_one_dataset_keeps_the_other_datasets_figures(tmp_path):
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text("# Benchmarks\n")
+    preset_bench.write_presets_section(summary_of("fashion", [(0.88, 90)] * 3, [(0.91, 80)] * 3, "day one"), path)
+    preset_bench.write_presets_section(summary_of("mnist", [(0.98, 50)] * 3, [(0.995, 49)] * 3, "day two"), path)
+    text = path.read_text()
+    assert "Fashion-MNIST: measured day one" in text and "| `best` | 91.00% / 91.00% / 91.00%" in text
+    assert "MNIST: measured day two" in text and "| `best` | 99.50% / 99.50% / 99.50%" in text
+    remeasured = summary_of("mnist", [(0.98, 50)] * 3, [(0.996, 49)] * 3, "day three")
+    preset_bench.write_presets_section(remeasured, path)
+    text = path.read_text()
+    assert "Fashion-MNIST: measured day one" in text and "day two" not in text and "99.60% / 99.60%" in text
+
+
 def test_a_file_without_the_markers_gets_a_presets_section(tmp_path):
     path = tmp_path / "BENCHMARKS.md"
     path.write_text("# Benchmarks\n\nother figures\n")
-    summary = {"date": "d", "machine": "m",
-               "datasets": {"fashion": preset_bench.summarize(records("fashion", [(0.88, 90)] * 3, [(0.91, 80)] * 3))}}
-    preset_bench.write_presets_section(summary, path)
-    assert path.read_text().startswith("# Benchmarks\n\nother figures\n\n## Presets")
+    preset_bench.write_presets_section(summary_of("fashion", [(0.88, 90)] * 3, [(0.91, 80)] * 3), path)
+    assert path.read_text().startswith("# Benchmarks\n\nother figures\n\n## Presets on Fashion-MNIST")
+
+
+def test_the_command_names_a_dataset_only_when_the_bench_left_one_out():
+    assert preset_bench.bench_command(list(datasets.DATASETS)) == "python -m lenet bench --presets"
+    assert preset_bench.bench_command(["fashion"]) == "python -m lenet bench --presets --dataset fashion"
 
 
 def test_a_run_stopped_before_its_last_epoch_does_not_count(monkeypatch):
