@@ -20,11 +20,15 @@ FOR, AGAINST = np.array([214, 39, 40]), np.array([31, 119, 180])  # red: ink tha
 ADDED, REMOVED = np.array([44, 160, 44]), np.array([214, 39, 40])
 # On a narrow screen Streamlit stacks the columns, so the answer would be under the canvas, below the fold: there it
 # becomes a bar fixed to the bottom of the screen, always in view while drawing. Everywhere, 'Not a digit' may wrap.
+# The bar takes the page's colour in either theme: light-dark() follows the color-scheme Streamlit sets on the app,
+# and its two colours are Streamlit 1.67's light and dark backgrounds (tests/browser/test_draw_honest.py checks both).
 PHONE_CSS = """<style>
 .st-key-draw_answer [data-testid="stMetricValue"] > div { white-space: normal; line-height: 1.1; }
 @media (max-width: 640px) {
-  .st-key-draw_answer { position: fixed; left: 0; right: 0; bottom: 0; z-index: 999990; background: #fff;
-    padding: 0.35rem 1.2rem 0.5rem; box-shadow: 0 -2px 10px rgba(0, 0, 0, 0.18); }
+  .st-key-draw_answer { position: fixed; left: 0; right: 0; bottom: 0; z-index: 999990;
+    background: light-dark(#ffffff, #171614);
+    padding: 0.35rem 1.2rem 0.5rem; box-shadow: 0 -2px 10px rgba(0, 0, 0, 0.18);
+    border-top: 1px solid rgba(128, 128, 128, 0.3); }
   .st-key-draw_answer [data-testid="stMetricValue"] { font-size: 1.8rem; }
   [data-testid="stMainBlockContainer"] { padding-bottom: 8rem; }
 }

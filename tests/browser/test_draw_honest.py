@@ -1,6 +1,7 @@
 """Draw is honest about what it reads, with a real canvas in Chromium: a smiley is "not a digit", a digit is read,
-and on a phone (390×844, touch) the answer stays in view while drawing."""
+and on a phone (390×844, touch) the answer stays in view while drawing, on a bar the page's colour in either theme."""
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT_MS, Studio, arc
@@ -8,6 +9,8 @@ from tests.browser.conftest import CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT_
 SMILEY = [arc(0.5, 0.5, 0.5, 0.5, 0, 360, 32), arc(0.5, 0.55, 0.28, 0.22, 20, 160, 12),
           [(0.32, 0.3), (0.34, 0.36)], [(0.66, 0.3), (0.68, 0.36)]]
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
+BAR_AND_PAGE_COLOURS_JS = """() => [document.querySelector('.st-key-draw_answer'), document.querySelector('.stApp')]
+    .map(element => getComputedStyle(element).backgroundColor)"""
 
 
 def test_a_smiley_is_not_a_digit_and_a_digit_is_read(studio):
@@ -51,8 +54,9 @@ def in_view(page, locator):
     return locator.evaluate(f"element => element.contains(element.getRootNode().elementFromPoint({x}, {y}))")
 
 
-def test_on_a_phone_the_answer_stays_in_view_while_drawing(browser, app_url):
-    context = browser.new_context(**PHONE)
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])  # Streamlit follows the phone's setting
+def test_on_a_phone_the_answer_stays_in_view_while_drawing(browser, app_url, color_scheme):
+    context = browser.new_context(**PHONE, color_scheme=color_scheme)
     try:
         page = context.new_page()
         page.app_url, page.console_errors = app_url, []
@@ -66,6 +70,8 @@ def test_on_a_phone_the_answer_stays_in_view_while_drawing(browser, app_url):
         assert studio.settled_prediction() == "7"
         canvas = page.locator("canvas.upper-canvas")
         assert in_view(page, studio.prediction()) and in_view(page, canvas)  # the canvas and the answer, together
+        bar, background = page.evaluate(BAR_AND_PAGE_COLOURS_JS)
+        assert bar == background, f"in the {color_scheme} theme the pinned answer is {bar} on a page of {background}"
         expect(studio.exceptions()).to_have_count(0)
     finally:
         context.close()
