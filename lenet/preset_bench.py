@@ -36,10 +36,12 @@ def run_preset_benchmarks(dataset_names=tuple(datasets.DATASETS), results_file=N
                 results_file.parent.mkdir(parents=True, exist_ok=True)
                 with results_file.open("a") as results:
                     results.write(json.dumps(records[-1]) + "\n")
-            measured = [name for name in dataset_names if any(r["dataset"] == name for r in records)]
+            by_dataset = {}
+            for record in records:
+                by_dataset.setdefault(record["dataset"], []).append(record)
             summary = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine_description(),
                        "command": bench_command(dataset_names),
-                       "datasets": {name: summarize([r for r in records if r["dataset"] == name]) for name in measured}}
+                       "datasets": {name: summarize(by_dataset[name]) for name in dataset_names if name in by_dataset}}
             write_presets_section(summary)
     return summary
 

@@ -78,3 +78,23 @@ def test_a_run_stopped_before_its_last_epoch_does_not_count(monkeypatch):
     monkeypatch.setattr(worker, "execute", lambda run_dir: {"stopped": True, "test_accuracy": 0.98, "wall_seconds": 9.0})
     with pytest.raises(runs.RunError, match="did not finish its epochs"):
         preset_bench.measure(config.make_config("quick"))
+
+
+def test_each_dataset_is_summarized_from_its_own_runs_after_every_pair(monkeypatch, tmp_path):
+    # Fake runs whose accuracy tells the dataset and the seed apart, so a record summarized under the wrong
+    # dataset would show in the means.
+    accuracy = {"mnist": 0.99, "fashion": 0.90}
+    monkeypatch.setattr(preset_bench, "measure", lambda train_config: {
+        "dataset": train_config.dataset, "preset": train_config.preset, "seed": train_config.seed,
+        "test_accuracy": accuracy[train_config.dataset] + train_config.seed / 1000, "wall_seconds": 100.0,
+        "load_before": 0.0})
+    written = []
+    monkeypatch.setattr(preset_bench, "write_presets_section", written.append)
+    summary = preset_bench.run_preset_benchmarks(("mnist", "fashion"), results_file=tmp_path / "bench.jsonl",
+                                                 log=lambda line: None)
+    assert len(written) == len(preset_bench.SEEDS) * 2  # rewritten after every seed/best pair
+    assert list(written[0]["datasets"]) == ["mnist"]  # the first pair: fashion not measured yet
+    assert list(summary["datasets"]) == ["mnist", "fashion"]
+    for name, figures in summary["datasets"].items():
+        assert figures["best"]["accuracies"] == pytest.approx([accuracy[name] + seed / 1000 for seed in (0, 1, 2)])
+    assert len((tmp_path / "bench.jsonl").read_text().splitlines()) == 12
