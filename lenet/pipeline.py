@@ -12,8 +12,12 @@ SHUFFLE_BUFFER = 60_000  # the whole training set, so every epoch is a full resh
 EVAL_BATCH_SIZE = 1000
 
 
-def training_dataset(images, labels, config):
-    """Shuffled, batched and, when the config asks, randomly distorted training batches."""
+def training_dataset(images, labels, config, distorting=None):
+    """Shuffled, batched and, when the config asks, randomly distorted training batches.
+
+    distorting is an optional boolean tf.Variable: while it is False, batches pass undistorted (the config's
+    undistorted_epochs; training.StopDistorting sets it at each epoch's start).
+    """
     dataset = tf.data.Dataset.from_tensor_slices((_with_channel(images), labels.astype("int32")))
     dataset = dataset.shuffle(min(len(images), SHUFFLE_BUFFER), seed=config.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(config.batch_size)
@@ -24,10 +28,13 @@ def training_dataset(images, labels, config):
         # distorted different images and ended 0.05 points apart; seeded random ops inside map() would instead
         # replay the same draws every epoch.
         batch_seeds = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
-        dataset = tf.data.Dataset.zip(dataset, batch_seeds).map(
-            lambda batch, batch_seed: (random_distortion(batch[0], config, SeededDraws(batch_seed)), batch[1]),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
+
+        def distort(batch, batch_seed):
+            images, labels = batch
+            distorted = lambda: random_distortion(images, config, SeededDraws(batch_seed))  # noqa: E731
+            return (distorted() if distorting is None else tf.cond(distorting, distorted, lambda: images)), labels
+
+        dataset = tf.data.Dataset.zip(dataset, batch_seeds).map(distort, num_parallel_calls=tf.data.AUTOTUNE)
     return _without_autotuner(dataset.prefetch(tf.data.AUTOTUNE))
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from lenet import card, cli, data, files, inference, likeness, likeness_model, models, pipeline, runs, snapshots
 
@@ -45,12 +46,28 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
     recorder = RunRecorder(run_dir, train_config, steps, should_stop or (lambda: False), log, writer)
     # With a weight average, validation and checkpoints use the averaged weights, which generalise better.
     callbacks = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), recorder] if train_config.ema_momentum else [recorder]
+    distorting = None
+    if train_config.augments and train_config.undistorted_epochs:
+        distorting = tf.Variable(True, trainable=False)
+        callbacks.append(StopDistorting(distorting, train_config.epochs - train_config.undistorted_epochs))
     model.fit(
-        pipeline.training_dataset(train_images, train_labels, train_config),
+        pipeline.training_dataset(train_images, train_labels, train_config, distorting),
         validation_data=pipeline.evaluation_dataset(splits.x_val, splits.y_val),
         epochs=train_config.epochs, callbacks=callbacks, verbose=0, shuffle=False,  # the dataset shuffles
     )
     return write_summary(run_dir, splits, recorder, started)
+
+
+class StopDistorting(keras.callbacks.Callback):
+    """Turns the training pipeline's distortions off from epoch `first_undistorted` on (counting from 0)."""
+
+    def __init__(self, distorting, first_undistorted):
+        super().__init__()
+        self.distorting, self.first_undistorted = distorting, first_undistorted
+
+    def on_epoch_begin(self, epoch, logs=None):
+        # Keras starts each epoch's pass over the dataset after this call, so no batch is prefetched before it.
+        self.distorting.assign(epoch < self.first_undistorted)
 
 
 def make_optimizer(train_config, total_steps):

@@ -36,6 +36,8 @@ def test_overrides_replace_only_what_is_given():
     ("label_smoothing", 0.6, "label_smoothing must be from 0 to 0.5"),
     ("flip_horizontal", "yes", "flip_horizontal must be true or false"),
     ("erase_probability", 1.5, "erase_probability must be from 0 to 1"),
+    ("undistorted_epochs", -1, "undistorted_epochs must be from 0 to 200"),
+    ("undistorted_epochs", 1.5, "undistorted_epochs must be a whole number from 0 to 200"),
 ])
 def test_out_of_range_settings_are_refused_with_their_range(setting, value, words):
     with pytest.raises(config.ConfigError) as refused:
@@ -77,10 +79,18 @@ def test_locations_follow_environment_variables(monkeypatch, tmp_path):
 
 
 def test_weight_averaging_longer_than_the_run_is_warned_about():
-    assert config.get_preset("best").warnings() == []  # 12 epochs of 391 steps forget the first weights
-    assert config.make_config("best", ema_momentum=0.0, epochs=1).warnings() == []
-    short = config.make_config("best", epochs=1).warnings()
+    assert config.get_preset("best").warnings() == []  # 13 epochs of 391 steps forget the first weights
+    assert config.make_config("best", ema_momentum=0.0, epochs=1, undistorted_epochs=0).warnings() == []
+    short = config.make_config("best", epochs=1, undistorted_epochs=0).warnings()
     assert len(short) == 1 and "only 391" in short[0] and "0.99" in short[0]
-    assert config.make_config("best", epochs=1, ema_momentum=0.99).warnings() == []
+    assert config.make_config("best", epochs=1, ema_momentum=0.99, undistorted_epochs=0).warnings() == []
     # The run length it assumes is the tutorial's training split: one epoch of batches of 128.
     assert f"only {math.ceil(datasets.MNIST.train_size / 128)}" in short[0]
+
+
+def test_undistorted_epochs_that_leave_no_distorted_epoch_are_warned_about():
+    assert config.make_config("best", epochs=3, undistorted_epochs=2, ema_momentum=0.0).warnings() == []
+    all_undistorted = config.make_config("best", epochs=2, undistorted_epochs=2, ema_momentum=0.0).warnings()
+    assert len(all_undistorted) == 1 and "never apply" in all_undistorted[0]
+    # Without distortions there is nothing to turn off, so nothing to warn about.
+    assert config.make_config("seed", epochs=2, undistorted_epochs=5).warnings() == []

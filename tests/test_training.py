@@ -50,6 +50,28 @@ def test_each_epoch_draws_new_augmentations():
     assert not np.allclose(np.sort(first.reshape(8, -1), axis=0), np.sort(second.reshape(8, -1), axis=0))
 
 
+def test_the_last_undistorted_epochs_train_on_the_images_as_they_are():
+    images = np.zeros((32, 28, 28), "float32")
+    images[:, 4:24, 13:15] = 1.0  # all alike, so an undistorted batch is exactly eight of them
+    train_config = config.make_config("best", batch_size=8, epochs=3, undistorted_epochs=1)
+    batches = []
+
+    class Recording(keras.Sequential):  # keeps every batch that fit() trains on, in order
+        def train_step(self, data):
+            batches.append(keras.ops.convert_to_numpy(data[0])[..., 0])
+            return {"batches": float(len(batches))}
+
+    model = Recording([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    model.compile(run_eagerly=True)
+    distorting = tf.Variable(True)
+    stop = training.StopDistorting(distorting, train_config.epochs - train_config.undistorted_epochs)
+    model.fit(pipeline.training_dataset(images, np.arange(32) % 10, train_config, distorting), epochs=3,
+              callbacks=[stop], verbose=0, shuffle=False)
+    assert len(batches) == 12
+    assert not any(np.array_equal(batch, images[:8]) for batch in batches[:8])  # epochs 1 and 2: distorted
+    assert all(np.array_equal(batch, images[:8]) for batch in batches[8:])  # epoch 3: as they are
+
+
 def test_training_batches_have_the_configured_size():
     images, labels = np.zeros((100, 28, 28), "float32"), np.arange(100) % 10
     train_config = config.make_config("best", batch_size=32)
