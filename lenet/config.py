@@ -146,7 +146,7 @@ class TrainConfig:
     # so the network cannot lean on any one part of a garment. 0 turns it off.
     erase_probability: float = 0.0
     # End on the real images: the last this many epochs train with every distortion off, so that a small network
-    # spends its final, low-rate steps fitting digits as they are written rather than as distorted (it gained 0.05
+    # spends its final, low-rate steps fitting digits as they are written rather than as distorted (about 0.05
     # points on MNIST; BENCHMARKS.md). 0 distorts every epoch; as many as the epochs or more distorts none.
     undistorted_epochs: int = 0
     label_smoothing: float = 0.0  # train towards 1 - ε on the true class plus ε/10 on every class: less overconfidence
