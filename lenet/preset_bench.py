@@ -27,21 +27,19 @@ def run_preset_benchmarks(dataset_names=tuple(datasets.DATASETS), results_file=N
     leaves an honest table of every dataset's seeds measured so far.
     """
     results_file = results_file or lenet_config.runs_dir() / "preset-bench.jsonl"
-    records, summary = [], None
+    records_by_dataset, summary = {}, None  # in the order the datasets were first measured
     for seed in SEEDS:
         for dataset_name in dataset_names:
             for preset in PRESETS_COMPARED:
                 log(f"{dataset_name}, {preset} preset, seed {seed}…")
-                records.append(measure(lenet_config.make_config(preset, dataset_name, seed=seed)))
+                record = measure(lenet_config.make_config(preset, dataset_name, seed=seed))
+                records_by_dataset.setdefault(dataset_name, []).append(record)
                 results_file.parent.mkdir(parents=True, exist_ok=True)
                 with results_file.open("a") as results:
-                    results.write(json.dumps(records[-1]) + "\n")
-            by_dataset = {}
-            for record in records:
-                by_dataset.setdefault(record["dataset"], []).append(record)
+                    results.write(json.dumps(record) + "\n")
             summary = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine_description(),
                        "command": bench_command(dataset_names),
-                       "datasets": {name: summarize(by_dataset[name]) for name in dataset_names if name in by_dataset}}
+                       "datasets": {name: summarize(records) for name, records in records_by_dataset.items()}}
             write_presets_section(summary)
     return summary
 
