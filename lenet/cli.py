@@ -4,18 +4,15 @@ It drives the engine exactly as the app does. Each command prints its result as 
 """
 
 import argparse
-import dataclasses
 import json
-import shlex
 import sys
 from pathlib import Path
 
 from lenet import config as lenet_config
-from lenet import datasets, likeness
-
-# Settings that have flags of their own below, rather than the generic --name VALUE.
-SPECIAL_SETTINGS = {"dataset", "preset", "my_digits", "init_model"}
-TRAIN_COMMAND = "python -m lenet train"
+from lenet.data import datasets
+from lenet.serve import likeness
+from lenet.train import finetune, metrics
+from lenet.train.command import add_dataset_argument, add_train_arguments, config_from_arguments, train_command
 
 
 def main(argv=None):
@@ -26,32 +23,6 @@ def main(argv=None):
     except (ValueError, OSError) as error:  # our errors are ValueErrors with messages meant for the user
         print(f"error: {error}", file=sys.stderr)
         return 2
-
-
-def add_dataset_argument(parser, help_text=f"the dataset (default: {datasets.DEFAULT})"):
-    parser.add_argument("--dataset", choices=list(datasets.DATASETS), help=help_text)
-
-
-def add_train_arguments(train):
-    """The settings of `train`: one flag per TrainConfig field, so every setting of a preset can be overridden."""
-    add_dataset_argument(train, f"what to train on (default: {datasets.DEFAULT})")
-    train.add_argument("--preset", choices=lenet_config.PRESET_NAMES, default="seed")
-    for field in dataclasses.fields(lenet_config.TrainConfig):
-        if field.name not in SPECIAL_SETTINGS:
-            parse = yes_or_no if isinstance(field.default, bool) else type(field.default)
-            train.add_argument("--" + field.name.replace("_", "-"), dest=field.name, type=parse)
-    train.add_argument("--with-my-digits", dest="my_digits", action="store_true", default=None,
-                       help="mix my digits into the training set")
-    train.add_argument("--finetune", dest="init_model", metavar="MODEL",
-                       help="start from this model instead of random weights")
-
-
-def yes_or_no(text):
-    """A true/false setting's value; bool("False") would be True, so the words are read here."""
-    words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
-    if text.lower() not in words:
-        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
-    return words[text.lower()]
 
 
 def build_parser():
@@ -102,39 +73,13 @@ def build_parser():
     digits.add_argument("file", nargs="?", help="the .npz to write (export) or read (import)")
     digits.set_defaults(handler=command_my_digits)
 
-    bench = commands.add_parser("bench", help="benchmarks against the tutorial's recipe; writes BENCHMARKS.md")
-    bench.add_argument("--full", action="store_true", help="the full presets (minutes), not the short default")
-    bench.add_argument("--presets", action="store_true",
+    bench_parser = commands.add_parser("bench", help="benchmarks against the tutorial's recipe; writes BENCHMARKS.md")
+    bench_parser.add_argument("--full", action="store_true", help="the full presets (minutes), not the short default")
+    bench_parser.add_argument("--presets", action="store_true",
                        help="seed against best, seeds 0, 1 and 2, full runs kept in the run store (tens of minutes)")
-    add_dataset_argument(bench, "with --presets, only this dataset (default: every dataset)")
-    bench.set_defaults(handler=command_bench)
+    add_dataset_argument(bench_parser, "with --presets, only this dataset (default: every dataset)")
+    bench_parser.set_defaults(handler=command_bench)
     return parser
-
-
-def config_from_arguments(arguments):
-    """The TrainConfig that `train`'s arguments describe: the preset, with every given setting replacing its own."""
-    settings = {field.name for field in dataclasses.fields(lenet_config.TrainConfig)} - {"dataset", "preset"}
-    overrides = {name: getattr(arguments, name) for name in settings if hasattr(arguments, name)}
-    if overrides.get("init_model"):
-        overrides["init_model"] = str(Path(overrides["init_model"]).resolve())
-    return lenet_config.make_config(arguments.preset, arguments.dataset or datasets.DEFAULT, **overrides)
-
-
-def train_command(train_config):
-    """The `train` command line that makes `train_config` again, generated from the parser so it always parses."""
-    train = argparse.ArgumentParser(add_help=False)
-    add_train_arguments(train)
-    preset = lenet_config.get_preset(train_config.preset, train_config.dataset)
-    words = [*TRAIN_COMMAND.split(), "--dataset", train_config.dataset, "--preset", train_config.preset]
-    for action in train._actions:
-        value = getattr(train_config, action.dest, None)
-        if action.dest in SPECIAL_SETTINGS - {"my_digits", "init_model"} or value == getattr(preset, action.dest, None):
-            continue
-        if isinstance(action, argparse._StoreTrueAction):
-            words += [action.option_strings[0]] if value else []
-        else:
-            words += [action.option_strings[0], str(value)]
-    return shlex.join(words)
 
 
 def emit(value):
@@ -142,24 +87,24 @@ def emit(value):
 
 
 def command_data(arguments):
-    from lenet import data
+    from lenet.data import sources
 
     dataset = datasets.get(arguments.dataset or datasets.DEFAULT)
-    result = data.fetch(dataset.name, log=lambda line: print(line, flush=True))
+    result = sources.fetch(dataset.name, log=lambda line: print(line, flush=True))
     print(f"{dataset.title} is ready in {result.directory} (from {result.source})")
     emit({"dataset": dataset.name, "directory": str(result.directory), "source": result.source})
 
 
 def command_summary(arguments):
-    from lenet import models
+    from lenet.model import builders
 
-    model = models.build_model(lenet_config.ModelConfig(arguments.variant, arguments.activation, arguments.pooling))
-    print(models.format_layer_table(model))
+    model = builders.build_model(lenet_config.ModelConfig(arguments.variant, arguments.activation, arguments.pooling))
+    print(builders.format_layer_table(model))
     emit({"params": model.count_params()})
 
 
 def command_train(arguments):
-    from lenet import runs, worker
+    from lenet.runs import store, worker
 
     train_config = config_from_arguments(arguments)
     for warning in train_config.warnings():
@@ -168,11 +113,11 @@ def command_train(arguments):
         run_dir = worker.start(train_config, arguments.run_name)  # checks what the worker would only find later
         emit({"run_id": run_dir.name, "run_dir": str(run_dir), "state": "queued"})
         return 0
-    worker.check_init_model(train_config)
-    run_dir = runs.new_run(train_config, arguments.run_name)
+    finetune.load_init_model(train_config)
+    run_dir = store.new_run(train_config, arguments.run_name)
     print(f"run {run_dir.name}: {train_command(train_config)}", flush=True)
     summary = worker.execute(run_dir, log=lambda line: print(line, flush=True))
-    status = runs.read_status(run_dir)
+    status = store.read_status(run_dir)
     if summary is None or "test_accuracy" not in summary:
         emit({"run_id": run_dir.name, "run_dir": str(run_dir), "state": status.get("state")})
         return 1
@@ -188,7 +133,8 @@ def check_model_file(path):
 
 
 def command_evaluate(arguments):
-    from lenet import data, inference, training
+    from lenet.data import sources
+    from lenet.serve import inference
 
     check_model_file(arguments.model)
     classifier = inference.Classifier(arguments.model)
@@ -196,13 +142,13 @@ def command_evaluate(arguments):
     if dataset.num_classes != classifier.dataset.num_classes:
         raise ValueError(f"{dataset.title} has {dataset.num_classes} classes; this model knows "
                          f"{classifier.dataset.num_classes}")
-    splits = data.load(dataset.name, log=lambda line: None)
+    splits = sources.load(dataset.name, log=lambda line: None)
     probabilities, scores = classifier.judge(splits.x_test)
     true_labels = splits.y_test.astype(int)
-    figures = training.evaluation_figures(true_labels, probabilities)
+    figures = metrics.evaluation_figures(true_labels, probabilities)
     abstentions = {"abstained": None, "accuracy_on_rest": None}
     if scores is not None:
-        abstentions = training.abstention_figures(true_labels, probabilities, likeness.is_like(classifier.likeness, scores))
+        abstentions = metrics.abstention_figures(true_labels, probabilities, likeness.is_like(classifier.likeness, scores))
     print(f"model {classifier.model_path}: {classifier.card.describe()}")
     print(f"{dataset.title} test accuracy {figures['test_accuracy']:.4f}   test loss {figures['test_loss']:.4f}")
     if scores is None:
@@ -218,7 +164,7 @@ def command_evaluate(arguments):
 
 
 def command_predict(arguments):
-    from lenet import inference, preprocess
+    from lenet.serve import inference, preprocess
 
     check_model_file(arguments.model)
     classifier = inference.Classifier(arguments.model)
@@ -254,10 +200,10 @@ def prediction_record(classifier, prediction):
 
 
 def command_runs(arguments):
-    from lenet import runs
+    from lenet.runs import store
 
-    runs.store_root()  # a LENET_RUNS_DIR that names a file is an error, not an empty store
-    listed = runs.list_runs(include_unreadable=True)
+    store.store_root()  # a LENET_RUNS_DIR that names a file is an error, not an empty store
+    listed = store.list_runs(include_unreadable=True)
     print(f"{'run':<40} {'state':<9} {'preset':<7} {'epochs':>6} {'test acc':>9}")
     for run in listed:
         accuracy = run.summary.get("test_accuracy")
@@ -267,21 +213,21 @@ def command_runs(arguments):
 
 
 def command_stop(arguments):
-    from lenet import runs, worker
+    from lenet.runs import store, worker
 
-    status = worker.stop(runs.run_path(arguments.run_id), timeout=arguments.timeout)
+    status = worker.stop(store.run_path(arguments.run_id), timeout=arguments.timeout)
     emit({"run_id": arguments.run_id, "state": status.get("state")})
 
 
 def command_bundle(arguments):
-    from lenet import runs
+    from lenet.runs import store
 
-    path = runs.bundle_run(runs.run_path(arguments.run_id))
+    path = store.bundle_run(store.run_path(arguments.run_id))
     emit({"model_path": str(path)})
 
 
 def command_my_digits(arguments):
-    from lenet import my_digits
+    from lenet.data import my_digits
 
     if arguments.action == "list":
         digits = my_digits.list_digits()
@@ -297,12 +243,12 @@ def command_my_digits(arguments):
 
 
 def command_bench(arguments):
-    from lenet import bench
+    from lenet.bench import engine
 
     if arguments.presets:
-        from lenet import preset_bench
+        from lenet.bench import presets
 
-        emit(preset_bench.run_preset_benchmarks((arguments.dataset,) if arguments.dataset else tuple(datasets.DATASETS)))
+        emit(presets.run_preset_benchmarks((arguments.dataset,) if arguments.dataset else tuple(datasets.DATASETS)))
     else:
-        emit(bench.run_benchmarks(full=arguments.full))
+        emit(engine.run_benchmarks(full=arguments.full))
 

@@ -1,17 +1,14 @@
-"""Configuration as data: the model and training settings, the presets, and where files live.
+"""Configuration as data: the model and training settings, the presets, and the bundled models.
 
 Every limit and default is defined here once; the CLI, the worker and the app's widgets read them from here.
 """
 
 import dataclasses
 import math
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
-from lenet import datasets
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from lenet import files
+from lenet.data import datasets
 
 # The layer names other code uses to find feature maps, filters and features.
 LAYER_NAMES = ("C1", "S2", "C3", "S4", "F5", "F6", "OUTPUT")
@@ -46,7 +43,7 @@ EMA_FIRST_WEIGHTS_LIMIT = 0.05  # warn when the saved average still holds more o
 MY_DIGITS_REPEAT_RANGE = (1, 1000)
 SEED_RANGE = (0, 2**32 - 1)  # what numpy and TensorFlow accept as a seed
 
-# Retraining with "my digits" (the My digits page, my_digits.retrain_config). Fine-tuning starts from a trained
+# Retraining with "my digits" (the My digits page, finetune.retrain_config). Fine-tuning starts from a trained
 # model, so a low rate and two epochs teach it the new digits without unlearning MNIST; my digits are repeated
 # until they are about MY_DIGITS_SHARE of the training data, enough to matter and too few to take over.
 FINETUNE_EPOCHS = 2
@@ -58,24 +55,9 @@ class ConfigError(ValueError):
     """A setting is out of range or unknown; the message names the setting and what is allowed."""
 
 
-def runs_dir():
-    """The run store: `runs/` in the project, or LENET_RUNS_DIR."""
-    return Path(os.environ.get("LENET_RUNS_DIR") or PROJECT_ROOT / "runs")
-
-
-def data_cache_dir(dataset_name=datasets.DEFAULT):
-    """A dataset's verified files: `data/<dataset>/` in the project, or under LENET_CACHE_DIR."""
-    return Path(os.environ.get("LENET_CACHE_DIR") or PROJECT_ROOT / "data") / dataset_name
-
-
-def my_digits_dir():
-    """The "my digits" set, next to the run store: `my_digits/` in the project, or LENET_MY_DIGITS_DIR."""
-    return Path(os.environ.get("LENET_MY_DIGITS_DIR") or runs_dir().parent / "my_digits")
-
-
 # The models that ship with the app, one per dataset, each trained with its dataset's best preset and carrying its
 # model card. Draw starts with the MNIST one.
-BUNDLED_MODELS = {name: PROJECT_ROOT / "models" / f"{name}-best.keras" for name in datasets.DATASETS}
+BUNDLED_MODELS = {name: files.PROJECT_ROOT / "models" / f"{name}-best.keras" for name in datasets.DATASETS}
 BUNDLED_MODEL_PATH = BUNDLED_MODELS[datasets.DEFAULT]
 
 

@@ -1,4 +1,4 @@
-"""Files that readers never see half-written: every write goes to a temporary file beside the target, then a rename.
+"""Where files live, and files that readers never see half-written: every write goes to a temporary file beside the target, then a rename.
 
 One helper for the whole engine: the run store, the data cache, model files and "my digits" all write through it,
 so a crash, a full disk or a read-only folder leaves either the old file or the new one, and no temporary file.
@@ -11,6 +11,24 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
+
+# Where files live: the project folder, and the folders each environment variable may move elsewhere.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def runs_dir():
+    """The run store: `runs/` in the project, or LENET_RUNS_DIR."""
+    return Path(os.environ.get("LENET_RUNS_DIR") or PROJECT_ROOT / "runs")
+
+
+def data_cache_dir(dataset_name):
+    """A dataset's verified files: `data/<dataset>/` in the project, or under LENET_CACHE_DIR."""
+    return Path(os.environ.get("LENET_CACHE_DIR") or PROJECT_ROOT / "data") / dataset_name
+
+
+def my_digits_dir():
+    """The "my digits" set, next to the run store: `my_digits/` in the project, or LENET_MY_DIGITS_DIR."""
+    return Path(os.environ.get("LENET_MY_DIGITS_DIR") or runs_dir().parent / "my_digits")
 
 
 class StorageError(ValueError):

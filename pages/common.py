@@ -12,7 +12,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lenet import config as lenet_config
-from lenet import data, datasets, inference, runs, worker
+from lenet.data import datasets, sources
+from lenet.runs import store, worker
+from lenet.serve import inference
 from pages import visitor
 
 
@@ -155,7 +157,7 @@ def load_classifier(model_path=None):
 @st.cache_resource(show_spinner="Loading the dataset…")
 def load_splits(dataset_name=datasets.DEFAULT):
     """A dataset, split as the tutorial does. Shared by every session; the arrays are read-only."""
-    return data.load(dataset_name, log=lambda line: None)
+    return sources.load(dataset_name, log=lambda line: None)
 
 
 def run_dataset(run):
@@ -171,7 +173,7 @@ def model_choices():
             accuracy = read_card(path).test_accuracy
             figure = f", test {accuracy:.2%}" if accuracy is not None else ""
             choices.append((f"Bundled {datasets.get(name).title} model (best preset{figure})", str(path)))
-    for run in runs.list_runs():
+    for run in store.list_runs():
         if run.model_path:
             accuracy = run.summary.get("test_accuracy")
             figure = f", test {accuracy:.2%}" if accuracy is not None else ""
@@ -245,7 +247,7 @@ def _live_fragment(render, is_active):
 
 
 def run_is_active(run_dir):
-    return runs.read_status(run_dir).get("state") in runs.ACTIVE_STATES
+    return store.read_status(run_dir).get("state") in store.ACTIVE_STATES
 
 
 def epoch_figure(metric, series, height=300):

@@ -7,7 +7,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from lenet import dataset_views, datasets, inference
+from lenet.data import browse, datasets
+from lenet.serve import inference
 from pages import common
 
 SPLITS = {"train": ("x_train", "y_train"), "validation": ("x_val", "y_val"), "test": ("x_test", "y_test")}
@@ -24,7 +25,7 @@ def split_arrays(dataset_name, split):
 
 @st.cache_data(max_entries=6, show_spinner=False)
 def class_means(dataset_name, split):
-    return dataset_views.class_means(*split_arrays(dataset_name, split))
+    return browse.class_means(*split_arrays(dataset_name, split))
 
 
 @st.cache_data(max_entries=6, show_spinner="Classifying every image of the split…")
@@ -54,9 +55,9 @@ def active_predictions(dataset, split):
 def image_pages(dataset, images, labels, predicted, indices, page_size, selection):
     """The pages of images. A fragment: turning a page redraws only this, not the charts below."""
     # The key names the selection, so a new selection starts again at page 1.
-    page = st.pagination(dataset_views.page_count(len(indices), page_size), key=f"dataset_page:{selection}",
+    page = st.pagination(browse.page_count(len(indices), page_size), key=f"dataset_page:{selection}",
                          max_visible_pages=9)
-    shown = dataset_views.page_of(indices, page, page_size)
+    shown = browse.page_of(indices, page, page_size)
     first = (page - 1) * page_size + 1
     legend = (f" Under each {dataset.noun}: *label › the model's class*, red where it is wrong."
               if predicted is not None else "")
@@ -67,9 +68,9 @@ def image_pages(dataset, images, labels, predicted, indices, page_size, selectio
     else:
         captions = [f"{dataset.class_name(labels[i])} › {dataset.class_name(predicted[i])}" for i in shown]
         colors = [RIGHT if labels[i] == predicted[i] else WRONG for i in shown]
-    drawn, scale, columns = dataset_views.caption_layout(captions, MOSAIC_WIDTH)
+    drawn, scale, columns = browse.caption_layout(captions, MOSAIC_WIDTH)
     thumbnails = (images[shown] * 255).astype(np.uint8)
-    st.image(dataset_views.labelled_mosaic(thumbnails, drawn, columns, scale=scale, caption_colors=colors),
+    st.image(browse.labelled_mosaic(thumbnails, drawn, columns, scale=scale, caption_colors=colors),
              alt=f"{len(shown)} {dataset.title} images, row by row, labelled: " + "; ".join(captions))
 
 
@@ -101,7 +102,7 @@ if toggles[3].button("Dataset order", disabled=st.session_state["dataset_shuffle
     st.session_state["dataset_shuffle_seed"] = None
 
 seed = st.session_state["dataset_shuffle_seed"]
-indices = dataset_views.select_indices(labels, classes, predicted, misclassified_only, seed)
+indices = browse.select_indices(labels, classes, predicted, misclassified_only, seed)
 if len(indices):
     image_pages(dataset, images, labels, predicted, indices, page_size,
                 selection=f"{name}:{split}:{classes}:{page_size}:{misclassified_only}:{seed}")
@@ -113,7 +114,7 @@ else:
 histogram_column, means_column = st.columns(2)
 with histogram_column:
     st.subheader(f"{dataset.noun.capitalize()}s in the {split} split")
-    counts = dataset_views.class_counts(labels)
+    counts = browse.class_counts(labels)
     figure = go.Figure(go.Bar(x=list(dataset.class_names), y=counts, text=counts, marker_color="#4c78a8"))
     figure.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), xaxis=dict(title="class", type="category"),
                          yaxis_title="images")
@@ -122,6 +123,6 @@ with means_column:
     st.subheader(f"The mean image of each {dataset.noun}")
     means = class_means(name, split)
     means = (means / max(float(means.max()), 1e-6) * 255).astype(np.uint8)
-    captions, scale, _ = dataset_views.caption_layout(list(dataset.class_names), MOSAIC_WIDTH)
-    st.image(dataset_views.labelled_mosaic(means, captions, columns=5, scale=scale),
+    captions, scale, _ = browse.caption_layout(list(dataset.class_names), MOSAIC_WIDTH)
+    st.image(browse.labelled_mosaic(means, captions, columns=5, scale=scale),
              alt=f"The average {split} image of each {dataset.noun}: " + ", ".join(dataset.class_names))

@@ -7,7 +7,8 @@ import streamlit as st
 from PIL import Image
 from streamlit_drawable_canvas import st_canvas
 
-from lenet import inference, my_digits, preprocess
+from lenet.data import my_digits
+from lenet.serve import inference, preprocess
 from pages import common, retraining, visitor, where_it_lands, why
 
 CANVAS_SIZE = 280  # ten canvas pixels to one MNIST pixel

@@ -5,14 +5,16 @@ from pathlib import Path
 import streamlit as st
 
 from lenet import config as lenet_config
-from lenet import datasets, inference, models
+from lenet.data import datasets
+from lenet.model import builders
+from lenet.serve import inference
 from pages import common
 
 
 @st.cache_data(show_spinner=False)
 def tutorial_layer_table():
     """The tutorial's network, described from the model itself, so the table cannot drift from the code."""
-    return models.layer_table(models.build_model(lenet_config.ModelConfig()))
+    return builders.layer_table(builders.build_model(lenet_config.ModelConfig()))
 
 
 def tutorial_text(parameters):

@@ -1,7 +1,7 @@
 """Watching a network learn: a run's snapshots (live and replayed) and where a drawing lands in the feature map.
 
-Not a page: pages/train.py, pages/runs.py and pages/draw.py call these. The engine (lenet.snapshots and
-lenet.feature_map) computes everything; this module only draws.
+Not a page: pages/train.py, pages/runs.py and pages/draw.py call these. The engine (lenet.train.snapshots and
+lenet.explain.feature_map) computes everything; this module only draws.
 """
 
 import numpy as np
@@ -9,7 +9,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from lenet import dataset_views, snapshots
+from lenet.data import browse
+from lenet.train import snapshots
 
 PLAY_SECONDS = 0.8  # one epoch per tick while a replay plays
 COLOURS = px.colors.qualitative.Plotly  # ten colours, one per class
@@ -20,7 +21,7 @@ def filters_picture(filters, scale=12, gap=4):
     """C1's kernels (5, 5, 1, count) side by side as one RGB picture: red excites, blue inhibits, white is zero."""
     kernels = np.moveaxis(filters[:, :, 0, :], -1, 0)
     scaled = kernels / max(float(np.abs(kernels).max()), 1e-9)
-    mosaic = dataset_views.upscale(dataset_views.mosaic(scaled, columns=len(kernels), gap=1, fill=np.nan), scale)
+    mosaic = browse.upscale(browse.mosaic(scaled, columns=len(kernels), gap=1, fill=np.nan), scale)
     red = np.where(mosaic < 0, 1 + mosaic, 1.0)
     blue = np.where(mosaic > 0, 1 - mosaic, 1.0)
     green = np.minimum(red, blue)
@@ -43,7 +44,7 @@ def panel_html(subjects, snapshot):
         tip = f"{name}: a {truth}; the network says {said} ({probabilities[predicted]:.0%})"
         cells.append(
             f'<div title="{tip}" style="width:64px;text-align:center;font-size:12px;line-height:1.25">'
-            f'<img src="{dataset_views.png_data_uri(image)}" alt="{tip}" '
+            f'<img src="{browse.png_data_uri(image)}" alt="{tip}" '
             f'style="width:56px;height:56px;image-rendering:pixelated"><br>'
             f'<span style="color:{colour};font-weight:600">{mark} {said}</span>'
             f'<div style="background:#ddd;height:5px;width:56px;margin:2px auto">'
@@ -75,7 +76,7 @@ def show_snapshot(subjects, snapshot, key, wide=True, axis_range=None):
     with left:
         st.markdown("**C1's six filters** (red excites, blue inhibits)")
         picture = filters_picture(snapshot.filters)
-        st.html(f'<img src="{dataset_views.png_data_uri(picture)}" alt="C1 filters at epoch {snapshot.epoch}" '
+        st.html(f'<img src="{browse.png_data_uri(picture)}" alt="C1 filters at epoch {snapshot.epoch}" '
                 f'style="max-width:100%">')
         html, right_count = panel_html(subjects, snapshot)
         st.markdown(f"**The panel**: {right_count} of {len(subjects.panel_labels)} right")

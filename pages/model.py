@@ -6,7 +6,9 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from lenet import dataset_views, inference, models
+from lenet.data import browse
+from lenet.model import builders
+from lenet.serve import inference
 from pages import common
 
 FILTER_SIZE = 5  # LeNet-5's convolutions are 5×5
@@ -59,7 +61,7 @@ def cell_centres(count):
 def filter_figure(kernels, row_title, column_title):
     """Kernels (rows, columns, 5, 5) as one grid, blue negative and red positive, 0 white."""
     rows, columns = kernels.shape[:2]
-    grid = dataset_views.mosaic(kernels.reshape(-1, FILTER_SIZE, FILTER_SIZE), columns, gap=1, fill=np.nan)
+    grid = browse.mosaic(kernels.reshape(-1, FILTER_SIZE, FILTER_SIZE), columns, gap=1, fill=np.nan)
     limit = float(np.abs(kernels).max()) or 1.0
     figure = px.imshow(grid, color_continuous_scale="RdBu_r", zmin=-limit, zmax=limit, aspect="equal")
     numbers = [str(number + 1) for number in range(max(rows, columns))]
@@ -82,7 +84,7 @@ model = classifier.model
 common.describe_model(classifier.card)
 
 st.graphviz_chart(diagram(model))
-rows = models.layer_table(model)
+rows = builders.layer_table(model)
 st.dataframe(rows, hide_index=True, width="stretch", column_config={
     "layer": "Layer", "type": "Type", "output_shape": "Output shape",
     "params": st.column_config.NumberColumn("Parameters", format="localized"),

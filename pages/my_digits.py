@@ -9,7 +9,9 @@ import streamlit as st
 from PIL import Image
 
 from lenet import config as lenet_config
-from lenet import my_digits, runs
+from lenet.data import my_digits
+from lenet.runs import store
+from lenet.train import finetune
 from pages import common, retraining, visitor
 
 GRID_COLUMNS = 10
@@ -39,7 +41,7 @@ def import_digits():
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def default_config(mode, model_path, modified_time, digit_count, store):
-    return my_digits.retrain_config(mode, model_path, store_dir=store)
+    return finetune.retrain_config(mode, model_path, store_dir=store)
 
 
 def enlarged(image):
@@ -108,7 +110,7 @@ def retrain_controls(active, digits, store):
     busy = bool(followed) and common.run_is_active(followed)
     if st.button("Start retraining", type="primary", disabled=busy or visitor.active_run() is not None):
         try:
-            run_dir, refused = visitor.start(my_digits.retrain_config(mode, active, epochs, rate, store),
+            run_dir, refused = visitor.start(finetune.retrain_config(mode, active, epochs, rate, store),
                                              run_name=f"my-digits-{mode}")
         except (my_digits.MyDigitsError, lenet_config.ConfigError) as error:
             run_dir, refused = None, str(error)
@@ -119,8 +121,8 @@ def retrain_controls(active, digits, store):
 
 
 st.title("🖐️ My digits")
-store = visitor.digits_store()  # public mode: this visitor's own set; otherwise the shared one (None)
-digits = my_digits.list_digits(store)
+digits_store = visitor.digits_store()  # public mode: this visitor's own set; otherwise the shared one (None)
+digits = my_digits.list_digits(digits_store)
 counts, files = st.columns([2, 1], gap="large")
 with counts:
     if digits:
@@ -134,7 +136,7 @@ with counts:
     else:
         st.info("No digits yet. Draw one on the Draw page and press “That's a …” to save it here, or import a set.")
 with files:
-    st.download_button("Export all (.npz)", data=partial(my_digits.export_npz, store), file_name="my_digits.npz",
+    st.download_button("Export all (.npz)", data=partial(my_digits.export_npz, digits_store), file_name="my_digits.npz",
                        mime="application/octet-stream", disabled=not digits, on_click="ignore", icon=":material/download:")
     st.file_uploader("Import an exported .npz", type=["npz"], key="import_file", on_change=import_digits)
     if st.session_state["import_error"]:
@@ -145,11 +147,11 @@ if digits:
 
 st.header("Retrain with my digits")
 if common.digit_model_required("Retraining with my digits"):
-    retrain_controls(common.active_model(), digits, store)
+    retrain_controls(common.active_model(), digits, digits_store)
 
 followed = st.session_state["retrain_run"]
 if followed and Path(followed).is_dir():
     common.follow_live(lambda: retraining.run_progress(followed), lambda: common.run_is_active(followed))
-    run = runs.load_run(followed)
-    if run.state not in runs.ACTIVE_STATES and run.model_path:
+    run = store.load_run(followed)
+    if run.state not in store.ACTIVE_STATES and run.model_path:
         before_after(run, st.session_state["retrain_baseline"])

@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from lenet import dataset_views, inference, preprocess
+from lenet.data import browse
+from lenet.serve import inference, preprocess
 from pages import common, why
 
 PHOTO_SIZE = 280  # a test image becomes a "photo" ten times its size
@@ -83,7 +84,7 @@ photo_column.image(image, caption=description, width=SHOWN_WIDTH)
 if prediction.label is None:
     result_column.info(f"No {dataset.noun} found in this photo: try one with the {dataset.noun} on a plain background.")
     st.stop()
-seen = dataset_views.upscale(np.uint8(prediction.image * 255), SHOWN_WIDTH // 28)
+seen = browse.upscale(np.uint8(prediction.image * 255), SHOWN_WIDTH // 28)
 seen_column.image(seen, caption="What the model sees (28×28)", width=SHOWN_WIDTH)
 with result_column:
     name, delta = why.answer(classifier, prediction)

@@ -10,7 +10,9 @@ from pathlib import Path
 import streamlit as st
 
 from lenet import config as lenet_config
-from lenet import my_digits, runs
+from lenet.data import my_digits
+from lenet.runs import store
+from lenet.train import finetune
 from pages import common, visitor
 
 
@@ -25,11 +27,11 @@ def accuracies(model_path, modified_time, images, labels):
 
 def run_progress(run_dir, curves=True):
     """The retraining run: its progress and curves, and Stop while it trains (redrawn by common.follow_live)."""
-    run = runs.load_run(run_dir)
-    records = runs.load_metrics(run_dir)
+    run = store.load_run(run_dir)
+    records = store.load_metrics(run_dir)
     epochs = len([record for record in records if record["kind"] == "epoch"])
     st.markdown(f"**Run {run.run_id}**: {visitor.plain(run.state)}, epoch {epochs} of {run.config.get('epochs')}")
-    if run.state in runs.ACTIVE_STATES:
+    if run.state in store.ACTIVE_STATES:
         common.stop_button(run, key="retrain-stop")
     if curves:
         common.run_curves(records, "retrain")
@@ -41,7 +43,7 @@ def start_from_draw():
     """Start the fine-tune My digits suggests (its default settings), as this visitor; say why not if refused."""
     active, store = common.active_model(), visitor.digits_store()
     try:
-        run_dir, refused = visitor.start(my_digits.retrain_config("finetune", active, store_dir=store),
+        run_dir, refused = visitor.start(finetune.retrain_config("finetune", active, store_dir=store),
                                          run_name="my-digits-finetune")
     except (my_digits.MyDigitsError, lenet_config.ConfigError) as error:
         run_dir, refused = None, str(error)
@@ -57,7 +59,7 @@ def switch_when_done():
     state = st.session_state["draw_retrain"]
     if not state or state["switched"] or not Path(state["run"]).is_dir() or common.run_is_active(state["run"]):
         return
-    model_path = runs.load_run(state["run"]).model_path
+    model_path = store.load_run(state["run"]).model_path
     state["switched"] = True
     if model_path:
         common.set_active_model(model_path)
@@ -86,8 +88,8 @@ def progress_and_result(drawing):
         return
     run_dir = state["run"]
     common.follow_live(lambda: run_progress(run_dir, curves=False), lambda: common.run_is_active(run_dir))
-    run = runs.load_run(run_dir)
-    if run.state in runs.ACTIVE_STATES or not run.model_path:
+    run = store.load_run(run_dir)
+    if run.state in store.ACTIVE_STATES or not run.model_path:
         return
     before_after(state["baseline"], str(run.model_path), drawing)
 

@@ -6,7 +6,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lenet import config, runs
+from lenet import config, files
+from lenet.runs import store
 from pages import common, learning_views, visitor
 
 
@@ -20,7 +21,7 @@ def table(every_run):
     rows = [{
         "run": run.run_id, "state": run.state, "dataset": common.run_dataset(run).title,
         "preset": run.config.get("preset"),
-        "epochs": f"{run.summary.get('epochs_completed', len(runs.load_metrics(run.run_dir, kind='epoch')))}"
+        "epochs": f"{run.summary.get('epochs_completed', len(store.load_metrics(run.run_dir, kind='epoch')))}"
                   f"/{run.config.get('epochs')}",
         "variant": config.OLD_VARIANT_NAMES.get(run.config.get("variant"), run.config.get("variant")),
         "batch": run.config.get("batch_size"), "lr": run.config.get("learning_rate"),
@@ -41,7 +42,7 @@ def table(every_run):
 
 def overlay(chosen):
     """Per-epoch loss and accuracy of the chosen runs: validation solid, training dotted."""
-    series = [(run.run_id, runs.load_metrics(run.run_dir, kind="epoch")) for run in chosen]
+    series = [(run.run_id, store.load_metrics(run.run_dir, kind="epoch")) for run in chosen]
     for column, metric in zip(st.columns(2), ("loss", "accuracy")):
         figure = common.epoch_figure(metric, series, height=460)
         figure.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, font=dict(size=10)))
@@ -51,9 +52,9 @@ def overlay(chosen):
 def delete(run):
     try:
         if refusal := visitor.refusal(run):  # checked again: the button may have been drawn before a change
-            raise runs.RunError(refusal)
-        runs.delete_run(run.run_id)
-    except runs.RunError as error:
+            raise store.RunError(refusal)
+        store.delete_run(run.run_id)
+    except store.RunError as error:
         st.error(visitor.plain(error))
         return
     if st.session_state.followed_run and Path(st.session_state.followed_run) == run.run_dir:
@@ -70,7 +71,7 @@ def manage(run):
         st.error(visitor.plain(run.status.get("error", "The run failed.")))
     elif run.status.get("error"):
         st.info(visitor.plain(run.status["error"]))
-    checkpoint = len(runs.load_metrics(run.run_dir, kind="epoch"))
+    checkpoint = len(store.load_metrics(run.run_dir, kind="epoch"))
     if run.model_path:
         st.caption(f"Checkpoint: the model of epoch {checkpoint} ({run.model_path.stat().st_size // 1024} KB).")
     else:
@@ -80,7 +81,7 @@ def manage(run):
     if run.model_path:
         model_file.download_button("Download model.keras", run.model_path.read_bytes(),
                                    file_name=f"{run.run_id}.keras", mime="application/octet-stream")
-    history.download_button("Download history (CSV)", runs.history_csv(run.run_dir),
+    history.download_button("Download history (CSV)", store.history_csv(run.run_dir),
                             file_name=f"{run.run_id}-history.csv", mime="text/csv")
     if refusal := visitor.refusal(run):
         st.caption(refusal)
@@ -92,15 +93,15 @@ def manage(run):
 
 
 st.title("Runs")
-every_run = runs.list_runs(include_unreadable=True)  # an unreadable run is listed here, so it can be deleted
+every_run = store.list_runs(include_unreadable=True)  # an unreadable run is listed here, so it can be deleted
 if not every_run:
     st.info("No runs yet. Start one on the Train page, or from a terminal: `python -m lenet train --preset quick`.")
     st.stop()
-st.caption(f"{len(every_run)} runs in {config.runs_dir()}, newest first; runs started from the CLI appear here too. "
+st.caption(f"{len(every_run)} runs in {files.runs_dir()}, newest first; runs started from the CLI appear here too. "
            f"The active model: {common.active_model_label()}.")
 # While a run is queued or running, the table re-reads the run store every two seconds.
-common.follow_live(lambda: table(runs.list_runs(include_unreadable=True)),
-                   lambda: any(run.state in runs.ACTIVE_STATES for run in runs.list_runs()), every=2.0)
+common.follow_live(lambda: table(store.list_runs(include_unreadable=True)),
+                   lambda: any(run.state in store.ACTIVE_STATES for run in store.list_runs()), every=2.0)
 
 by_id = {run.run_id: run for run in every_run}
 st.subheader("Compare")

@@ -10,7 +10,9 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from lenet import config, dataset_views, datasets, public, runs, worker
+from lenet import config
+from lenet.data import browse, datasets
+from lenet.runs import public, store, worker
 from pages import common, learning_views, visitor
 
 IMAGES_SHOWN = 40  # test images shown for one cell of the confusion matrix...
@@ -75,8 +77,8 @@ def followed_run(every_run):
     """The run this session follows, else the newest queued or running run (followed from now on), else the newest run."""
     chosen = st.session_state.followed_run
     if chosen and (Path(chosen) / "config.json").exists():
-        return runs.load_run(chosen)
-    active = [run for run in every_run if run.state in runs.ACTIVE_STATES]
+        return store.load_run(chosen)
+    active = [run for run in every_run if run.state in store.ACTIVE_STATES]
     if active:
         st.session_state.followed_run = str(active[0].run_dir)  # so its results stay here when it ends
     return (active or every_run or [None])[0]
@@ -110,17 +112,17 @@ def header(run):
 def run_view(run_dir):
     """The run, header included: its results once it has ended; until then its queue position or progress, Stop,
     live curves and the latest snapshot."""
-    run = runs.load_run(run_dir)
+    run = store.load_run(run_dir)
     header(run)
-    if run.state not in runs.ACTIVE_STATES:
+    if run.state not in store.ACTIVE_STATES:
         results(run)
         return
     if run.state == "queued":
         waiting = [queued.run_id for queued in worker.queue()]
         position = waiting.index(run.run_id) + 1 if run.run_id in waiting else "?"
-        training = [other.run_id for other in runs.list_runs() if other.state == "running"]
+        training = [other.run_id for other in store.list_runs() if other.state == "running"]
         st.info(f"Queued, position {position}: waiting for {', '.join(training) or 'a free training slot'}.")
-    records = runs.load_metrics(run_dir)
+    records = store.load_metrics(run_dir)
     if run.state == "running":
         progress(records, common.run_dataset(run))
         if note := worker.stall_note(run_dir):
@@ -181,12 +183,12 @@ def cell_images(run, matrix, dataset):
     if len(found):
         shown = found[:IMAGES_SHOWN]
         thumbnails = (splits.x_test[shown] * 255).astype(np.uint8)
-        mosaic = dataset_views.labelled_mosaic(thumbnails, [f"#{i}" for i in shown], IMAGES_PER_ROW, scale=3)
+        mosaic = browse.labelled_mosaic(thumbnails, [f"#{i}" for i in shown], IMAGES_PER_ROW, scale=3)
         alt = (f"{len(shown)} test {dataset.noun}s, each {with_article(dataset.class_name(true))} read as "
                f"{dataset.class_name(predicted)}: " + ", ".join(f"#{i}" for i in shown))
         # Inline rather than st.image's media file: Streamlit deletes that file as soon as a rerun stops showing it,
         # and a browser still fetching it (Start pressed as a run ends, on a busy machine) logs a 404.
-        st.html(f'<img src="{dataset_views.png_data_uri(mosaic)}" alt="{alt}" style="max-width: 100%">')
+        st.html(f'<img src="{browse.png_data_uri(mosaic)}" alt="{alt}" style="max-width: 100%">')
 
 
 def results(run):
@@ -208,7 +210,7 @@ def results(run):
         st.subheader(f"Confusion matrix on the {int(np.sum(matrix)):,} test {dataset.noun}s")
         st.caption(f"Click a cell, or pick a true and a predicted class, to see the test {dataset.noun}s behind it.")
         cell_images(run, matrix, dataset)
-    common.run_curves(runs.load_metrics(run.run_dir), f"train_done_{run.run_id}")
+    common.run_curves(store.load_metrics(run.run_dir), f"train_done_{run.run_id}")
     st.subheader("Replay: watch it learn")
     learning_views.replay([run.run_dir], f"train_replay_{run.run_id}")
 
@@ -235,7 +237,7 @@ if mine:
     st.caption(f"Your run {mine.run_id} is {mine.state}: Start is available again when it ends.")
 
 st.divider()
-every_run = runs.list_runs()
+every_run = store.list_runs()
 run = followed_run(every_run)
 if run is None:
     st.info("No runs yet: choose a dataset and a preset, and press Start.")

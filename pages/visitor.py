@@ -1,4 +1,4 @@
-"""Who is visiting, and what they may do: the pages' side of public mode (lenet/public.py decides the rules).
+"""Who is visiting, and what they may do: the pages' side of public mode (lenet/runs/public.py decides the rules).
 
 In public mode a visitor is a random token kept in the page's address (?visitor=…), so a reload keeps their runs
 and digits theirs; outside it, each browser session is its own visitor and nothing is checked. Also here: text that
@@ -9,7 +9,7 @@ import re
 
 import streamlit as st
 
-from lenet import public, runs, worker
+from lenet.runs import public, store, worker
 
 TOKEN_PARAMETER = "visitor"
 # What starts markdown in Streamlit: links and images ([, ], !), HTML and autolinks (<, >), emphasis (*, _, ~),
@@ -28,8 +28,8 @@ def setup():
     if public.enabled() and st.query_params.get(TOKEN_PARAMETER) != st.session_state["visitor_token"]:
         st.query_params[TOKEN_PARAMETER] = st.session_state["visitor_token"]
     try:
-        runs.store_root()
-    except runs.RunError as error:
+        store.store_root()
+    except store.RunError as error:
         st.error(f"Training is unavailable: {plain(str(error))}")
 
 
@@ -52,7 +52,7 @@ def active_run():
     """This visitor's queued or running run in public mode (Start waits for it), else None."""
     if not public.enabled():
         return None
-    return next((run for run in runs.list_runs() if run.owner == owner() and run.state in runs.ACTIVE_STATES), None)
+    return next((run for run in store.list_runs() if run.owner == owner() and run.state in store.ACTIVE_STATES), None)
 
 
 def start(train_config, run_name=None):
@@ -67,7 +67,7 @@ def start(train_config, run_name=None):
 
 def stop(run_dir):
     """The Stop buttons' callback: checked again here, since a button drawn earlier may be pressed later."""
-    if refusal(runs.load_run(run_dir)) is None:
+    if refusal(store.load_run(run_dir)) is None:
         worker.stop_soon(run_dir)
 
 

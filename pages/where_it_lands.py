@@ -1,6 +1,6 @@
 """Draw page: "Where your drawing lands", the active model's feature map with the drawing on it as a star.
 
-Not a page: pages/draw.py calls `expander`. The map is built by lenet.feature_map once per model file (a few
+Not a page: pages/draw.py calls `expander`. The map is built by lenet.explain.feature_map once per model file (a few
 seconds: the features of 52,000 images) and cached here, keyed by the file's path and modification time.
 """
 
@@ -10,7 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from lenet import dataset_views, feature_map
+from lenet.data import browse
+from lenet.explain import feature_map
 from pages import common
 from pages.learning_views import COLOURS
 
@@ -71,9 +72,9 @@ def show(classifier, prediction):
     splits = common.load_splits(classifier.dataset.name)
     images = (splits.x_train[placement.neighbours] * 255).astype(np.uint8)
     captions = [f"{class_names[splits.y_train[index]][:9]} #{index}" for index in placement.neighbours]
-    picture = dataset_views.labelled_mosaic(images, captions, len(images), scale=NEIGHBOUR_SCALE)
+    picture = browse.labelled_mosaic(images, captions, len(images), scale=NEIGHBOUR_SCALE)
     alt = "nearest training images: " + ", ".join(captions)
-    st.html(f'<img src="{dataset_views.png_data_uri(picture)}" alt="{alt}" style="max-width: 100%">')
+    st.html(f'<img src="{browse.png_data_uri(picture)}" alt="{alt}" style="max-width: 100%">')
 
 
 def expander(classifier, prediction):

@@ -12,7 +12,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from lenet import explain, preprocess
+from lenet.explain import attribution
+from lenet.serve import preprocess
 from pages import common
 
 SHOWN = 168  # pixels a side for the 28×28 images: 6 screen pixels to one MNIST pixel
@@ -76,7 +77,7 @@ def likeness_note(classifier, prediction):
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _explainer(model_path, modified_time):
-    return explain.Explainer(common.load_classifier(model_path).model)
+    return attribution.Explainer(common.load_classifier(model_path).model)
 
 
 def explainer(classifier):

@@ -16,7 +16,10 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from lenet import config as lenet_config
-from lenet import card, data, inference, models, my_digits, runs
+from lenet.data import my_digits, sources
+from lenet.model import builders, card
+from lenet.runs import store
+from lenet.serve import inference
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 CANVAS_SIZE = 280
@@ -66,7 +69,7 @@ def bar_probabilities(app):
 @pytest.fixture(scope="module")
 def digits():
     """Two MNIST test digits (and their labels) that the bundled model reads correctly."""
-    splits = data.load(log=lambda line: None)
+    splits = sources.load(log=lambda line: None)
     classifier = inference.Classifier(lenet_config.BUNDLED_MODEL_PATH)
     right = classifier.probabilities(splits.x_test[:50]).argmax(axis=1) == splits.y_test[:50]
     chosen, labels = [], set()
@@ -139,9 +142,9 @@ def test_thats_a_saves_the_digit_in_my_digits(digits):
 
 
 def test_the_model_chooser_switches_the_active_model(digits):
-    run_dir = runs.new_run(lenet_config.make_config("quick"))
-    runs.update_status(run_dir, state="finished")
-    models.build_model(lenet_config.ModelConfig(activation="tanh", pooling="average")).save(run_dir / runs.MODEL_FILE)
+    run_dir = store.new_run(lenet_config.make_config("quick"))
+    store.update_status(run_dir, state="finished")
+    builders.build_model(lenet_config.ModelConfig(activation="tanh", pooling="average")).save(run_dir / store.MODEL_FILE)
     image, label = digits[0]
     bundled = bar_probabilities(draw(open_draw_page(), image))
 
@@ -153,9 +156,9 @@ def test_the_model_chooser_switches_the_active_model(digits):
     assert chooser.options[0].startswith("Bundled MNIST model")
     bundled_count = sum(path.exists() for path in lenet_config.BUNDLED_MODELS.values())  # then Fashion-MNIST's
     assert chooser.options[bundled_count].startswith(f"Run {run_dir.name} (MNIST, finished")
-    chooser.set_value(str(run_dir / runs.MODEL_FILE))
+    chooser.set_value(str(run_dir / store.MODEL_FILE))
     rerun(app)
-    assert app.session_state["active_model"] == str(run_dir / runs.MODEL_FILE)
+    assert app.session_state["active_model"] == str(run_dir / store.MODEL_FILE)
     app.switch_page("pages/draw.py")
     assert not np.allclose(bar_probabilities(draw(rerun(app), image)), bundled, atol=1e-3)  # untrained: it differs
 
@@ -192,7 +195,7 @@ def test_the_expander_shows_feature_maps_and_filters(digits):
 def test_a_garment_model_is_sent_to_the_photo_page(tmp_path):
     path = tmp_path / "fashion.keras"
     fashion = lenet_config.make_config("quick", "fashion")
-    card.save_model(models.build_model(fashion.model_config()), path, card.for_config(fashion))
+    card.save_model(builders.build_model(fashion.model_config()), path, card.for_config(fashion))
     app = rerun(AppTest.from_file(APP, default_timeout=60))
     app.session_state["active_model"] = str(path)
     app.switch_page("pages/draw.py")

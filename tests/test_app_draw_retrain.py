@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from lenet import config as lenet_config
-from lenet import card, data, my_digits, runs, worker
+from lenet.data import my_digits, sources
+from lenet.model import card
+from lenet.runs import store, worker
+from lenet.train import finetune
 from tests.test_app_draw import draw, open_draw_page, predictions, rerun
 
 pytestmark = pytest.mark.mnist
@@ -20,7 +23,7 @@ def retrain_button(app):
 
 @pytest.fixture
 def seven():
-    splits = data.load(log=lambda line: None)
+    splits = sources.load(log=lambda line: None)
     return splits.x_test[0]  # a 7 the bundled model reads right
 
 
@@ -37,8 +40,8 @@ def test_the_button_appears_once_a_digit_is_saved_and_starts_the_my_digits_finet
     state = app.session_state["draw_retrain"]
     run_dir = Path(state["run"])
     try:
-        recorded = runs.read_json(run_dir / "config.json")
-        expected = my_digits.retrain_config("finetune", lenet_config.BUNDLED_MODEL_PATH)
+        recorded = store.read_json(run_dir / "config.json")
+        expected = finetune.retrain_config("finetune", lenet_config.BUNDLED_MODEL_PATH)
         assert recorded["init_model"] == expected.init_model and recorded["my_digits"]
         assert (recorded["epochs"], recorded["learning_rate"]) == (expected.epochs, expected.learning_rate)
         assert state["baseline"] == str(lenet_config.BUNDLED_MODEL_PATH) and not state["switched"]
@@ -51,14 +54,14 @@ def test_the_button_appears_once_a_digit_is_saved_and_starts_the_my_digits_finet
 
 def test_a_finished_run_switches_draw_shows_before_and_after_and_switches_back(seven):
     my_digits.save_digit(seven, 7, 7)
-    run_dir = runs.new_run(my_digits.retrain_config("finetune", lenet_config.BUNDLED_MODEL_PATH))
-    shutil.copy(lenet_config.BUNDLED_MODEL_PATH, run_dir / runs.MODEL_FILE)  # the same model: nothing changes
-    runs.update_status(run_dir, state="finished")
+    run_dir = store.new_run(finetune.retrain_config("finetune", lenet_config.BUNDLED_MODEL_PATH))
+    shutil.copy(lenet_config.BUNDLED_MODEL_PATH, run_dir / store.MODEL_FILE)  # the same model: nothing changes
+    store.update_status(run_dir, state="finished")
     app = open_draw_page()
     bundled = str(lenet_config.BUNDLED_MODEL_PATH)
     app.session_state["draw_retrain"] = {"run": str(run_dir), "baseline": bundled, "switched": False}
     app = draw(app, seven)
-    retrained = str(run_dir / runs.MODEL_FILE)
+    retrained = str(run_dir / store.MODEL_FILE)
     assert app.session_state["active_model"] == retrained and predictions(app) == ["7"]
     metrics = {metric.label: metric for metric in app.metric}
     drawing = metrics["Retrained: this drawing reads"]

@@ -10,7 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lenet import config as lenet_config
-from lenet import card, models, my_digits, runs, worker
+from lenet.data import my_digits
+from lenet.model import builders, card
+from lenet.runs import store, worker
+from lenet.train import finetune, run_files
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 LABELS = [7, 7, 1, 3]
@@ -104,11 +107,11 @@ def test_start_retraining_starts_a_finetune_run_of_the_active_model(saved):
     rerun(app)
     run_dir = Path(app.session_state["retrain_run"])
     try:
-        recorded = runs.read_json(run_dir / "config.json")
+        recorded = store.read_json(run_dir / "config.json")
         assert recorded["my_digits"] and recorded["init_model"] == str(lenet_config.BUNDLED_MODEL_PATH.resolve())
         assert (recorded["epochs"], recorded["learning_rate"]) == (lenet_config.FINETUNE_EPOCHS,
                                                                   lenet_config.FINETUNE_LEARNING_RATE)
-        assert recorded["my_digits_repeat"] == my_digits.suggested_repeat(len(saved))
+        assert recorded["my_digits_repeat"] == finetune.suggested_repeat(len(saved))
         assert app.session_state["retrain_baseline"] == str(lenet_config.BUNDLED_MODEL_PATH)
         assert any(f"Run {run_dir.name}" in markdown.value for markdown in app.markdown)
     finally:
@@ -118,7 +121,7 @@ def test_start_retraining_starts_a_finetune_run_of_the_active_model(saved):
 def test_retraining_needs_a_digit_model_and_says_so(saved, tmp_path):
     path = tmp_path / "fashion.keras"
     fashion = lenet_config.make_config("quick", "fashion")
-    card.save_model(models.build_model(fashion.model_config()), path, card.for_config(fashion))
+    card.save_model(builders.build_model(fashion.model_config()), path, card.for_config(fashion))
     app = open_page(active_model=str(path))
     assert any("works with digit models" in info.value and "Fashion-MNIST" in info.value for info in app.info)
     assert not [button for button in app.button if button.label == "Start retraining"]
@@ -126,10 +129,10 @@ def test_retraining_needs_a_digit_model_and_says_so(saved, tmp_path):
 
 
 def test_a_finished_run_shows_before_and_after_and_accept_activates_it(saved):
-    run_dir = runs.new_run(my_digits.retrain_config("finetune", lenet_config.BUNDLED_MODEL_PATH))
-    shutil.copy(lenet_config.BUNDLED_MODEL_PATH, run_dir / runs.MODEL_FILE)  # the same model: nothing changes
-    runs.update_status(run_dir, state="finished")
-    runs.append_metric(run_dir, {"kind": "epoch", "epoch": 1, "val_accuracy": 0.98, "loss": 0.1, "accuracy": 0.97,
+    run_dir = store.new_run(finetune.retrain_config("finetune", lenet_config.BUNDLED_MODEL_PATH))
+    shutil.copy(lenet_config.BUNDLED_MODEL_PATH, run_dir / store.MODEL_FILE)  # the same model: nothing changes
+    store.update_status(run_dir, state="finished")
+    run_files.append_metric(run_dir, {"kind": "epoch", "epoch": 1, "val_accuracy": 0.98, "loss": 0.1, "accuracy": 0.97,
                                  "val_loss": 0.08})
     app = open_page(retrain_run=str(run_dir), retrain_baseline=str(lenet_config.BUNDLED_MODEL_PATH))
     metrics = {metric.label: metric for metric in app.metric}
@@ -139,5 +142,5 @@ def test_a_finished_run_shows_before_and_after_and_accept_activates_it(saved):
     assert mine.delta == "+0.0 points"
     next(button for button in app.button if button.label.startswith("Accept")).click()
     rerun(app)
-    assert app.session_state["active_model"] == str(run_dir / runs.MODEL_FILE)
+    assert app.session_state["active_model"] == str(run_dir / store.MODEL_FILE)
     assert any("is the active model" in success.value for success in app.success)

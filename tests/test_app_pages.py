@@ -9,7 +9,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lenet import config as lenet_config
-from lenet import card, data, datasets, inference, models, runs
+from lenet.data import datasets, sources
+from lenet.model import builders, card
+from lenet.runs import store
+from lenet.serve import inference
 from pages import common
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -43,18 +46,18 @@ def plotly_array(chart, trace, field):
 def fake_run(runs_root, model, summary, dataset="mnist"):
     """A finished run folder holding `model`, as the run store lists it."""
     train_config = lenet_config.make_config("quick", dataset)
-    run_dir = runs.new_run(train_config, runs_root=runs_root)
-    runs.update_status(run_dir, state="finished")
+    run_dir = store.new_run(train_config, runs_root=runs_root)
+    store.update_status(run_dir, state="finished")
     accuracy = (summary or {}).get("test_accuracy")
-    card.save_model(model, run_dir / runs.MODEL_FILE, card.for_config(train_config).replace(test_accuracy=accuracy))
+    card.save_model(model, run_dir / store.MODEL_FILE, card.for_config(train_config).replace(test_accuracy=accuracy))
     if summary is not None:
-        runs.write_json(run_dir / "summary.json", summary)
+        store.write_json(run_dir / "summary.json", summary)
     return run_dir
 
 
 @pytest.fixture(scope="module")
 def splits():
-    return data.load(log=lambda line: None)
+    return sources.load(log=lambda line: None)
 
 
 # Home
@@ -75,9 +78,9 @@ def test_home_shows_the_tutorial_layer_table_and_the_active_model():
 
 
 def test_home_describes_a_fashion_model_from_its_card(isolated_stores):
-    model = models.build_model(lenet_config.ModelConfig())
+    model = builders.build_model(lenet_config.ModelConfig())
     run_dir = fake_run(isolated_stores / "runs", model, {"test_accuracy": 0.8563}, dataset="fashion")
-    app = open_page("pages/home.py", active_model=run_dir / runs.MODEL_FILE)
+    app = open_page("pages/home.py", active_model=run_dir / store.MODEL_FILE)
     assert app.metric[0].label == "Test accuracy on Fashion-MNIST" and app.metric[0].value == "85.63%"
     texts = [element.value for element in (*app.main.markdown, *app.main.caption)]
     assert any("Trained on Fashion-MNIST (garments), quick preset, 85.63% on the test set" in text for text in texts)
@@ -88,7 +91,7 @@ def test_home_describes_a_fashion_model_from_its_card(isolated_stores):
 
 def test_home_says_when_a_model_has_no_card(tmp_path):
     path = tmp_path / "from-elsewhere.keras"
-    models.build_model(lenet_config.ModelConfig()).save(path)  # a plain Keras file: no model card inside
+    builders.build_model(lenet_config.ModelConfig()).save(path)  # a plain Keras file: no model card inside
     app = open_page("pages/home.py", active_model=path)
     assert any("no model card" in warning.value and "MNIST digit model" in warning.value for warning in app.warning)
     assert app.metric[0].value == "—"
@@ -97,7 +100,7 @@ def test_home_says_when_a_model_has_no_card(tmp_path):
 def test_home_shows_a_run_models_test_accuracy(isolated_stores):
     model = inference.load_model(lenet_config.BUNDLED_MODEL_PATH)
     run_dir = fake_run(isolated_stores / "runs", model, {"test_accuracy": 0.9871})
-    app = open_page("pages/home.py", active_model=run_dir / runs.MODEL_FILE)
+    app = open_page("pages/home.py", active_model=run_dir / store.MODEL_FILE)
     assert any(f"Run {run_dir.name}" in markdown.value for markdown in app.markdown)
     assert app.metric[0].value == "98.71%"
 
@@ -105,7 +108,7 @@ def test_home_shows_a_run_models_test_accuracy(isolated_stores):
 def test_home_copes_with_a_run_without_a_summary(isolated_stores):
     model = inference.load_model(lenet_config.BUNDLED_MODEL_PATH)
     run_dir = fake_run(isolated_stores / "runs", model, summary=None)
-    app = open_page("pages/home.py", active_model=run_dir / runs.MODEL_FILE)
+    app = open_page("pages/home.py", active_model=run_dir / store.MODEL_FILE)
     assert app.metric[0].value == "—"
     assert any("No test accuracy is recorded" in caption.value for caption in app.caption)
 
@@ -194,13 +197,13 @@ def test_dataset_misclassified_filter_shows_only_the_models_mistakes(splits):
 
 @pytest.fixture(scope="module")
 def fashion_splits():
-    return data.load("fashion", log=lambda line: None)
+    return sources.load("fashion", log=lambda line: None)
 
 
 def fashion_model(runs_root):
     """An untrained Fashion-MNIST model in a run: what the pages show of it must be what it predicts."""
-    model = models.build_model(lenet_config.ModelConfig(activation="relu", pooling="max"))
-    return fake_run(runs_root, model, {"test_accuracy": 0.1}, dataset="fashion") / runs.MODEL_FILE
+    model = builders.build_model(lenet_config.ModelConfig(activation="relu", pooling="max"))
+    return fake_run(runs_root, model, {"test_accuracy": 0.1}, dataset="fashion") / store.MODEL_FILE
 
 
 @pytest.mark.fashion
@@ -243,7 +246,7 @@ def test_dataset_shows_a_fashion_models_predictions_by_class_name(fashion_splits
 def test_model_page_describes_the_active_model_and_its_filters():
     app = open_page("pages/model.py")
     model = inference.load_model(lenet_config.BUNDLED_MODEL_PATH)
-    assert app.dataframe[0].value.to_dict("records") == models.layer_table(model)
+    assert app.dataframe[0].value.to_dict("records") == builders.layer_table(model)
     assert any(f"Total: {model.count_params():,} parameters" in markdown.value for markdown in app.markdown)
     assert "6@24×24" in app.get("graphviz_chart")[0].proto.spec
     histograms, c1, c3 = app.get("plotly_chart")
@@ -256,9 +259,9 @@ def test_model_page_describes_the_active_model_and_its_filters():
 
 
 def test_model_page_follows_the_active_model(isolated_stores):
-    paper_model = models.build_model(lenet_config.ModelConfig(variant="32x32"))
+    paper_model = builders.build_model(lenet_config.ModelConfig(variant="32x32"))
     run_dir = fake_run(isolated_stores / "runs", paper_model, {"test_accuracy": 0.5})
-    app = open_page("pages/model.py", active_model=run_dir / runs.MODEL_FILE)
+    app = open_page("pages/model.py", active_model=run_dir / store.MODEL_FILE)
     assert app.dataframe[0].value["layer"].tolist()[0] == "PAD"
     assert any("Total: 61,706 parameters" in markdown.value for markdown in app.markdown)
     assert "PAD" in app.get("graphviz_chart")[0].proto.spec

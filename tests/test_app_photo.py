@@ -9,8 +9,10 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from lenet import card, datasets, inference, models, preprocess
 from lenet import config as lenet_config
+from lenet.data import datasets
+from lenet.model import builders, card
+from lenet.serve import inference, preprocess
 from tests.garments import garment_photo, png_bytes
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -40,7 +42,7 @@ def fashion_model(tmp_path):
     """An untrained Fashion-MNIST model with its card: the page must show whatever it predicts, by class name."""
     path = tmp_path / "fashion.keras"
     fashion = lenet_config.make_config("quick", "fashion")
-    card.save_model(models.build_model(fashion.model_config()), path, card.for_config(fashion))
+    card.save_model(builders.build_model(fashion.model_config()), path, card.for_config(fashion))
     return path
 
 

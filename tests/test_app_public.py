@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lenet import config, my_digits, public, runs, worker
+from lenet import config
+from lenet.data import my_digits
+from lenet.runs import public, store, worker
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 ALICE, BOB = "alice-token-0123456789", "bob-token-0123456789"
@@ -44,12 +46,12 @@ def stand_in():
 
 
 def owned_run(token, state="finished", pid=None):
-    run_dir = runs.new_run(config.make_config("quick"), owner=public.owner_id(token) if token else "")
-    if state in runs.ACTIVE_STATES:
-        runs.update_status(run_dir, state=state, pid=pid, pid_started=runs.process_start_time(pid))
+    run_dir = store.new_run(config.make_config("quick"), owner=public.owner_id(token) if token else "")
+    if state in store.ACTIVE_STATES:
+        store.update_status(run_dir, state=state, pid=pid, pid_started=store.process_start_time(pid))
     else:
-        shutil.copy(config.BUNDLED_MODEL_PATH, run_dir / runs.MODEL_FILE)
-        runs.update_status(run_dir, state=state)
+        shutil.copy(config.BUNDLED_MODEL_PATH, run_dir / store.MODEL_FILE)
+        store.update_status(run_dir, state=state)
     time.sleep(0.01)
     return run_dir
 
@@ -80,7 +82,7 @@ def test_only_the_visitor_who_started_a_run_may_stop_it_even_after_a_reload(stan
     assert not button(bob, "Start").disabled
 
     alice.button(key="train_stop").click().run()  # a reload later, Alice still can
-    assert (run_dir / runs.STOP_FILE).exists()
+    assert (run_dir / store.STOP_FILE).exists()
 
 
 def test_only_the_owner_may_delete_a_run_and_nobody_a_cli_run():
@@ -104,9 +106,9 @@ def test_start_makes_one_run_owned_by_the_visitor_and_is_then_disabled():
     button(app, "Start").click().run()
     run_dir = Path(app.session_state["followed_run"])
     try:
-        assert runs.read_status(run_dir)["owner"] == public.owner_id(BOB)
+        assert store.read_status(run_dir)["owner"] == public.owner_id(BOB)
         assert button(app, "Start").disabled  # redrawn at once: a second click has nothing to press
-        assert [run.run_dir for run in runs.list_runs()] == [run_dir]
+        assert [run.run_dir for run in store.list_runs()] == [run_dir]
     finally:
         worker.kill(run_dir)
 

@@ -9,27 +9,30 @@ from types import SimpleNamespace
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from lenet import config, models, runs, snapshots
+from lenet import config
+from lenet.model import builders
+from lenet.runs import store
+from lenet.train import run_files, snapshots
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 def finished_run(epochs, activation="relu"):
     """A finished run folder with snapshots for epochs 0 to `epochs`, the weights changing every epoch."""
-    run_dir = runs.new_run(config.make_config("quick", epochs=epochs, activation=activation))
+    run_dir = store.new_run(config.make_config("quick", epochs=epochs, activation=activation))
     rng = np.random.default_rng(epochs)
     splits = SimpleNamespace(x_test=(rng.random((10_000, 28, 28)) < 0.2).astype("float32"),
                              y_test=np.arange(10_000) % 10, dataset="mnist")
-    model = models.build_model()
+    model = builders.build_model()
     writer = snapshots.SnapshotWriter(run_dir, splits)
     writer.begin(model)
     for epoch in range(1, epochs + 1):
         model.set_weights([weights + 0.1 * rng.normal(size=weights.shape) for weights in model.get_weights()])
         writer.write(model, epoch)
-        runs.append_metric(run_dir, {"kind": "epoch", "epoch": epoch, "loss": 1 / epoch, "accuracy": 0.9,
+        run_files.append_metric(run_dir, {"kind": "epoch", "epoch": epoch, "loss": 1 / epoch, "accuracy": 0.9,
                                      "val_loss": 1 / epoch, "val_accuracy": 0.9, "seconds": epoch})
-    runs.write_json(run_dir / "summary.json", {"stopped": False, "epochs_completed": epochs})
-    runs.update_status(run_dir, state="finished")
+    store.write_json(run_dir / "summary.json", {"stopped": False, "epochs_completed": epochs})
+    store.update_status(run_dir, state="finished")
     return run_dir
 
 
@@ -113,8 +116,8 @@ def test_the_runs_page_replays_two_runs_side_by_side_at_the_same_epoch():
 
 def test_an_old_run_config_naming_the_seed_variant_shows_it_as_28x28():
     run_dir = finished_run(1)
-    old_config = {**runs.read_json(run_dir / "config.json"), "variant": "seed"}  # as runs saved it before the rename
-    runs.write_json(run_dir / "config.json", old_config)
+    old_config = {**store.read_json(run_dir / "config.json"), "variant": "seed"}  # as runs saved it before the rename
+    store.write_json(run_dir / "config.json", old_config)
     app = open_page("pages/runs.py")
     assert app.dataframe[0].value.set_index("run").loc[run_dir.name, "variant"] == "28x28"
     app = open_page("pages/train.py")

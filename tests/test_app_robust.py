@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lenet import config, my_digits, runs
+from lenet import config, files
+from lenet.data import my_digits
+from lenet.runs import store
+from lenet.train import run_files
 from pages import visitor
 from tests import faults
 
@@ -32,12 +35,12 @@ def open_page(page, **state):
 
 
 def make_run(state="finished", epochs=0, **status):
-    run_dir = runs.new_run(config.make_config("quick"))
+    run_dir = store.new_run(config.make_config("quick"))
     for epoch in range(1, epochs + 1):
-        runs.append_metric(run_dir, {**EPOCH, "epoch": epoch})
-    if state in runs.ACTIVE_STATES:
-        status.update(pid=os.getpid(), pid_started=runs.process_start_time(os.getpid()))
-    runs.update_status(run_dir, state=state, **status)
+        run_files.append_metric(run_dir, {**EPOCH, "epoch": epoch})
+    if state in store.ACTIVE_STATES:
+        status.update(pid=os.getpid(), pid_started=store.process_start_time(os.getpid()))
+    store.update_status(run_dir, state=state, **status)
     time.sleep(0.01)  # distinct creation times
     return run_dir
 
@@ -90,7 +93,7 @@ def test_stored_error_texts_and_file_names_are_shown_as_plain_text():
 
 def test_a_stop_in_the_first_epoch_says_that_no_model_was_kept():
     run_dir = make_run("stopped", started=time.time() - 5)
-    runs.write_json(run_dir / "summary.json", {"stopped": True, "epochs_completed": 0})
+    store.write_json(run_dir / "summary.json", {"stopped": True, "epochs_completed": 0})
     app = open_page("pages/train.py", followed_run=str(run_dir))
     assert app.warning[0].value.startswith("Stopped by request during the first epoch, so no model was kept")
     assert not any("is kept" in warning for warning in texts(app, "warning"))
@@ -98,8 +101,8 @@ def test_a_stop_in_the_first_epoch_says_that_no_model_was_kept():
 
 def test_a_stalled_run_shows_how_long_it_has_made_no_progress():
     run_dir = make_run("running", epochs=1, started=time.time() - 400)
-    runs.append_metric(run_dir, {"kind": "start", "epochs": 5, "steps_per_epoch": 10, "time": time.time() - 400})
-    runs.append_metric(run_dir, {"kind": "batch", "epoch": 2, "batch": 5, "step": 15, "loss": 0.3, "seconds": 30})
+    run_files.append_metric(run_dir, {"kind": "start", "epochs": 5, "steps_per_epoch": 10, "time": time.time() - 400})
+    run_files.append_metric(run_dir, {"kind": "batch", "epoch": 2, "batch": 5, "step": 15, "loss": 0.3, "seconds": 30})
     app = open_page("pages/train.py", followed_run=str(run_dir))
     assert not any(warning.startswith("No progress") for warning in texts(app, "warning"))
     os.utime(run_dir / "metrics.jsonl", (time.time() - 120, time.time() - 120))
@@ -114,14 +117,14 @@ def test_a_read_only_store_gives_messages_on_start_and_delete_not_tracebacks():
     train = open_page("pages/train.py")
     train.selectbox(key="train_preset").set_value("quick").run()
     with pytest.MonkeyPatch.context() as patch:
-        faults.refuse_writes(patch, config.runs_dir())
+        faults.refuse_writes(patch, files.runs_dir())
         next(button for button in app.button if button.label == "Delete run").click().run()
         assert "could not delete run" in app.error[0].value and "Read\\-only" not in app.error[0].value
         assert "Read-only file system" in app.error[0].value
         train.button[0].click().run()  # Start
         assert train.error[0].value.startswith("Not started: cannot start a run in")
     assert not app.exception and not train.exception and done.exists()
-    assert [run.run_dir for run in runs.list_runs()] == [done]
+    assert [run.run_dir for run in store.list_runs()] == [done]
 
 
 def test_a_double_click_on_start_makes_one_run():
@@ -132,9 +135,9 @@ def test_a_double_click_on_start_makes_one_run():
     app.button[0].click().run()  # the second click of a double click, within a second
     try:
         assert app.session_state["followed_run"] == first
-        assert [str(run.run_dir) for run in runs.list_runs()] == [first]
+        assert [str(run.run_dir) for run in store.list_runs()] == [first]
     finally:
-        from lenet import worker
+        from lenet.runs import worker
 
         worker.kill(first)
 
@@ -151,7 +154,7 @@ def test_a_runs_dir_that_is_a_file_is_explained_above_every_page(tmp_path, monke
 
 
 def test_visitors_see_a_message_not_a_traceback_and_uploads_are_capped():
-    settings = tomllib.loads((config.PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
+    settings = tomllib.loads((files.PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
     assert settings["server"]["maxUploadSize"] <= 16 and settings["client"]["showErrorDetails"] == "none"
     crash = AppTest.from_string("raise RuntimeError('secret in /srv/lenet/runs')")  # Streamlit reads the project's
     crash.run()                                                                      # .streamlit/config.toml

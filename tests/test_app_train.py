@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lenet import config, data, datasets, runs
+from lenet import config, files
+from lenet.data import datasets, sources
+from lenet.runs import store
 from pages import common
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -34,7 +36,7 @@ def wait_until(condition, what):
 
 
 def state(run_dir):
-    return runs.read_status(run_dir)["state"]
+    return store.read_status(run_dir)["state"]
 
 
 def choose_settings(app, preset, dataset=None, **settings):
@@ -97,7 +99,7 @@ def test_an_out_of_range_setting_shows_an_error_and_starts_nothing():
     app = choose_settings(open_train_page(), "quick", learning_rate=0.0)
     app.button[0].click().run()  # Start
     assert "learning_rate" in app.error[0].value and app.error[0].value.startswith("Not started")
-    assert runs.list_runs() == [] and app.session_state["followed_run"] is None
+    assert store.list_runs() == [] and app.session_state["followed_run"] is None
 
 
 def test_weight_averaging_too_long_for_the_run_is_warned_about_before_start():
@@ -115,17 +117,17 @@ def test_a_quick_run_trains_to_the_end_and_its_model_can_be_used():
     app.button[0].click().run()  # Start
     assert not app.exception
     run_dir = Path(app.session_state["followed_run"])
-    assert run_dir.parent == config.runs_dir() and runs.read_json(run_dir / "config.json")["batch_size"] == 512
+    assert run_dir.parent == files.runs_dir() and store.read_json(run_dir / "config.json")["batch_size"] == 512
     assert app.subheader[0].value.endswith(("queued", "running", "finished"))
 
     # Touching a widget while it trains starts nothing new.
     app.slider(key="train_rotation_degrees").set_value(5.0).run()
-    assert [run.run_dir for run in runs.list_runs()] == [run_dir]
+    assert [run.run_dir for run in store.list_runs()] == [run_dir]
 
-    wait_until(lambda: state(run_dir) not in runs.ACTIVE_STATES, "the run to end")
-    assert state(run_dir) == "finished", runs.read_status(run_dir)
+    wait_until(lambda: state(run_dir) not in store.ACTIVE_STATES, "the run to end")
+    assert state(run_dir) == "finished", store.read_status(run_dir)
     app.run()
-    accuracy = runs.read_json(run_dir / "summary.json")["test_accuracy"]
+    accuracy = store.read_json(run_dir / "summary.json")["test_accuracy"]
     assert app.metric[0].label == "Test accuracy" and app.metric[0].value == f"{accuracy:.2%}"
     assert any(trace["type"] == "heatmap" for chart in charts(app) for trace in chart["data"])
 
@@ -133,7 +135,7 @@ def test_a_quick_run_trains_to_the_end_and_its_model_can_be_used():
     app.selectbox(key=f"train_true_{run_dir.name}").set_value(4)
     app.selectbox(key=f"train_predicted_{run_dir.name}").set_value(9).run()
     predictions = np.load(run_dir / "test_predictions.npy")
-    fours_read_as_nines = np.flatnonzero((data.load(log=lambda line: None).y_test == 4) & (predictions == 9))
+    fours_read_as_nines = np.flatnonzero((sources.load(log=lambda line: None).y_test == 4) & (predictions == 9))
     expected = len(fours_read_as_nines)
     drill_down = [caption.value for caption in app.caption if " test digits are a " in caption.value]
     assert drill_down[0].startswith(f"{expected} test digits are a 4 that the model read as 9")
@@ -146,7 +148,7 @@ def test_a_quick_run_trains_to_the_end_and_its_model_can_be_used():
 
     use = next(button for button in app.button if button.label == "Use this model for drawing")
     use.click().run()
-    assert app.session_state["active_model"] == str(run_dir / runs.MODEL_FILE)
+    assert app.session_state["active_model"] == str(run_dir / store.MODEL_FILE)
     assert any("Draw uses this model" in message.value for message in app.success)
 
 
@@ -155,9 +157,9 @@ def test_a_quick_fashion_run_shows_class_names_in_its_confusion_matrix():
     app = choose_settings(open_train_page(), "quick", "fashion", epochs=1, batch_size=512)
     app.button[0].click().run()  # Start
     run_dir = Path(app.session_state["followed_run"])
-    assert runs.read_json(run_dir / "config.json")["dataset"] == "fashion"
-    wait_until(lambda: state(run_dir) not in runs.ACTIVE_STATES, "the run to end")
-    assert state(run_dir) == "finished", runs.read_status(run_dir)
+    assert store.read_json(run_dir / "config.json")["dataset"] == "fashion"
+    wait_until(lambda: state(run_dir) not in store.ACTIVE_STATES, "the run to end")
+    assert state(run_dir) == "finished", store.read_status(run_dir)
     app.run()
     assert not app.exception
     names = list(datasets.FASHION.class_names)
@@ -170,14 +172,14 @@ def test_a_quick_fashion_run_shows_class_names_in_its_confusion_matrix():
     app.selectbox(key=f"train_predicted_{run_dir.name}").set_value(names.index("T-shirt/top")).run()
     assert app.selectbox(key=f"train_true_{run_dir.name}").value == names.index("Shirt")
     predictions = np.load(run_dir / "test_predictions.npy")
-    test_labels = data.load("fashion", log=lambda line: None).y_test
+    test_labels = sources.load("fashion", log=lambda line: None).y_test
     expected = int(np.sum((test_labels == names.index("Shirt")) & (predictions == names.index("T-shirt/top"))))
     drill_down = [caption.value for caption in app.caption if " test garments are a " in caption.value]
     assert drill_down[0].startswith(f"{expected} test garments are a Shirt that the model read as T-shirt/top")
 
     # A garment model is for photos, not for drawing.
     next(button for button in app.button if button.label == "Use this model for photos").click().run()
-    assert app.session_state["active_model"] == str(run_dir / runs.MODEL_FILE)
+    assert app.session_state["active_model"] == str(run_dir / store.MODEL_FILE)
     assert any("Upload a photo uses this model" in message.value for message in app.success)
 
 
@@ -194,18 +196,18 @@ def test_queue_reload_and_stop_keep_the_last_completed_epoch():
     assert app.info[0].value.startswith("Queued, position 1") and first.name in app.info[0].value
     app.button(key="train_stop").click().run()  # stops the queued run before it ever trains
     wait_until(lambda: state(second) == "stopped", "the queued run to stop")
-    assert not (second / runs.MODEL_FILE).exists()
+    assert not (second / store.MODEL_FILE).exists()
 
     # A new session (a reload) finds the run still training, and its Stop button ends it after an epoch.
-    wait_until(lambda: runs.load_metrics(first, kind="epoch"), "the first epoch")
+    wait_until(lambda: store.load_metrics(first, kind="epoch"), "the first epoch")
     reloaded = open_train_page()
     assert reloaded.subheader[0].value == f"Run {first.name} · running"
     reloaded.button(key="train_stop").click().run()
-    wait_until(lambda: state(first) not in runs.ACTIVE_STATES, "the stop")
+    wait_until(lambda: state(first) not in store.ACTIVE_STATES, "the stop")
     assert state(first) == "stopped"
-    summary = runs.read_json(first / "summary.json")
+    summary = store.read_json(first / "summary.json")
     assert summary["stopped"] and 1 <= summary["epochs_completed"] < 5
-    assert (first / runs.MODEL_FILE).exists()
+    assert (first / store.MODEL_FILE).exists()
     reloaded.run()
     assert reloaded.warning[0].value.startswith(f"Stopped by request after {summary['epochs_completed']} completed")
     assert reloaded.metric[0].value == f"{summary['test_accuracy']:.2%}"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from lenet import data
+from lenet.data import sources
 from tests.test_app_draw import draw, open_draw_page, rerun
 
 pytestmark = pytest.mark.mnist
@@ -19,7 +19,7 @@ def map_chart(app):
 
 
 def test_the_drawing_lands_among_its_class_with_its_nearest_training_digits(monkeypatch):
-    splits = data.load(log=lambda line: None)
+    splits = sources.load(log=lambda line: None)
     image, label = splits.x_test[0], int(splits.y_test[0])  # a 7 the bundled model reads right
     built = []
     from pages import where_it_lands

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lenet import card, inference, models, synthetic
 from lenet import config as lenet_config
+from lenet.data import synthetic
+from lenet.model import builders, card
+from lenet.serve import inference
 from pages import why
 from tests.garments import png_bytes as photo_png
 from tests.test_app_draw import open_draw_page, predictions, rerun
@@ -118,7 +120,7 @@ def test_a_model_without_likeness_statistics_still_classifies_and_says_it_cannot
     (label, image), _ = drawings
     path = tmp_path / "old.keras"
     quick = lenet_config.make_config("quick")
-    card.save_model(models.build_model(quick.model_config()), path, card.for_config(quick))  # no likeness in card
+    card.save_model(builders.build_model(quick.model_config()), path, card.for_config(quick))  # no likeness in card
     app = open_draw_page()
     app.session_state["active_model"] = str(path)
     app = draw_canvas_image(rerun(app), image)
@@ -129,7 +131,7 @@ def test_a_model_without_likeness_statistics_still_classifies_and_says_it_cannot
 def test_the_photo_page_of_a_garment_model_without_statistics_cannot_judge(tmp_path):
     path = tmp_path / "fashion.keras"
     fashion = lenet_config.make_config("quick", "fashion")
-    card.save_model(models.build_model(fashion.model_config()), path, card.for_config(fashion))
+    card.save_model(builders.build_model(fashion.model_config()), path, card.for_config(fashion))
     app = open_photo_page(path)
     photo = np.full((200, 200), 255, np.uint8)
     photo[30:170, 60:140] = 40  # a dark block on white: a garment-ish shape

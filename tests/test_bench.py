@@ -1,6 +1,6 @@
 """The benchmark's report: its table replaces the old one in BENCHMARKS.md and keeps the prose around it."""
 
-from lenet import bench
+from lenet.bench import engine
 
 
 def made_up_results():
@@ -16,7 +16,7 @@ def made_up_results():
 def test_the_table_replaces_the_last_one_and_keeps_the_prose(tmp_path):
     path = tmp_path / "BENCHMARKS.md"
     path.write_text("# Benchmarks\n\nintro\n\n<!-- bench:start -->\nold table\n<!-- bench:end -->\n\nwhy it is faster\n")
-    bench.write_benchmarks_file(made_up_results(), path)
+    engine.write_benchmarks_file(made_up_results(), path)
     text = path.read_text()
     assert "old table" not in text and text.startswith("# Benchmarks\n\nintro\n") and text.endswith("why it is faster\n")
     assert "**2.00×** over the whole fit, 1.80× by median epoch" in text
@@ -26,13 +26,13 @@ def test_the_table_replaces_the_last_one_and_keeps_the_prose(tmp_path):
 
 def test_the_snapshot_and_drawing_map_figures_are_reported_when_measured(tmp_path):
     results = made_up_results()
-    assert bench.snapshot_lines(results) == []  # results from before they were measured still render
+    assert engine.snapshot_lines(results) == []  # results from before they were measured still render
     results["snapshots"] = {"epochs": 5, "without_seconds": 20.0, "with_seconds": 20.4, "wall_ratio": 1.02,
                             "snapshot_seconds": 0.3, "snapshot_share": 0.3 / 20.1, "bytes_per_epoch": 10240,
                             "bytes_for_200_epochs": 2.1 * 1024 ** 2}
     results["drawing_map"] = {"build_seconds": 4.0, "place_p50_ms": 6.5, "place_p95_ms": 9.0}
     path = tmp_path / "BENCHMARKS.md"
-    bench.write_benchmarks_file(results, path)
+    engine.write_benchmarks_file(results, path)
     text = path.read_text()
     assert "with ÷ without **1.020** (20.0 s → 20.4 s)" in text and "**1.5%** of the run" in text
     assert "10 KB per epoch, so a 200-epoch run's take 2.1 MB" in text
@@ -41,24 +41,24 @@ def test_the_snapshot_and_drawing_map_figures_are_reported_when_measured(tmp_pat
 
 def test_the_worker_priority_cost_is_reported_when_measured(tmp_path):
     results = made_up_results()
-    assert bench.priority_lines(results) == []
+    assert engine.priority_lines(results) == []
     results["priority"] = {"epochs": 3, "normal_seconds": 8.0, "nice_seconds": 8.4, "ratio": 1.05}
     path = tmp_path / "BENCHMARKS.md"
-    bench.write_benchmarks_file(results, path)
+    engine.write_benchmarks_file(results, path)
     assert "trained in 8.0 s at normal priority and 8.4 s in a worker: **1.05×**" in path.read_text()
 
 
 def test_the_likeness_and_explanation_figures_are_reported_when_measured(tmp_path):
     results = made_up_results()
     path = tmp_path / "BENCHMARKS.md"
-    bench.write_benchmarks_file(results, path)
+    engine.write_benchmarks_file(results, path)
     assert "Digit-likeness" not in path.read_text()  # results from before they were measured still render
     results["likeness"] = {"test_abstained": 0.0063, "test_accuracy_on_rest": 0.9941, "test_accuracy": 0.9934,
                            "non_digits": 230, "non_digits_abstained": 0.965, "stroke_digits": 500,
                            "stroke_digits_read_right": 0.984}
     results["explanations"] = {"evidence_p50_ms": 12.3, "evidence_p95_ms": 20.0, "counterfactual_p50_ms": 45.0,
                                "counterfactual_p95_ms": 90.0}
-    bench.write_benchmarks_file(results, path)
+    engine.write_benchmarks_file(results, path)
     text = path.read_text()
     assert "MNIST test abstained **0.63%**" in text and "99.41% vs 99.34% plain" in text
     assert "230 generated non-digits abstained **96.5%**" in text and "**98.4%** (goal ≥ 98%)" in text
@@ -66,9 +66,10 @@ def test_the_likeness_and_explanation_figures_are_reported_when_measured(tmp_pat
 
 
 def test_the_likeness_figures_and_explanation_timings_are_measured_on_the_bundled_model():
-    from lenet import bench_why, inference
+    from lenet.bench import why_figures
+    from lenet.serve import inference
 
     classifier = inference.Classifier()
-    timing = bench_why.explanation_latency(classifier)
+    timing = why_figures.explanation_latency(classifier)
     assert 0 < timing["evidence_p50_ms"] <= timing["evidence_p95_ms"]
     assert 0 < timing["counterfactual_p50_ms"] <= timing["counterfactual_p95_ms"]

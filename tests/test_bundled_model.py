@@ -2,7 +2,11 @@
 
 import pytest
 
-from lenet import card, config, data, datasets, inference, training
+from lenet import config
+from lenet.data import datasets, sources
+from lenet.model import card
+from lenet.serve import inference
+from lenet.train import metrics
 
 
 @pytest.mark.mnist
@@ -13,9 +17,9 @@ def test_bundled_model_accuracy_matches_its_card(dataset_name):
     assert model_card.found and model_card.dataset == dataset_name
     assert model_card.config["preset"] == "best"
     assert model_card.reproduce.startswith(f"python -m lenet train --dataset {dataset_name} --preset best")
-    splits = data.load(dataset_name, log=lambda line: None)
+    splits = sources.load(dataset_name, log=lambda line: None)
     classifier = inference.Classifier(path)
-    figures = training.evaluation_figures(splits.y_test.astype(int), classifier.probabilities(splits.x_test))
+    figures = metrics.evaluation_figures(splits.y_test.astype(int), classifier.probabilities(splits.x_test))
     assert figures["test_accuracy"] == pytest.approx(model_card.test_accuracy, abs=2e-4)
 
 

@@ -7,11 +7,13 @@ import keras
 import numpy as np
 import pytest
 
-from lenet import card, config, inference, models
+from lenet import config
+from lenet.model import builders, card
+from lenet.serve import inference
 
 
 def save_with_card(path, train_config, **changes):
-    model = models.build_model(train_config.model_config())
+    model = builders.build_model(train_config.model_config())
     card.save_model(model, path, card.for_config(train_config).replace(**changes))
     return model
 
@@ -42,7 +44,7 @@ def test_replacing_the_card_keeps_the_weights(tmp_path):
 
 def test_a_model_without_a_card_reads_as_an_mnist_digit_model_and_says_so(tmp_path):
     path = tmp_path / "foreign.keras"
-    models.build_model().save(path)
+    builders.build_model().save(path)
     read = card.read(path)
     assert not read.found and read.dataset == "mnist" and read.architecture is None
     assert "no model card" in read.describe()
@@ -58,7 +60,7 @@ def test_a_model_without_a_card_reads_as_an_mnist_digit_model_and_says_so(tmp_pa
 ])
 def test_a_damaged_card_is_refused_with_a_reason(tmp_path, damage, message):
     path = tmp_path / "damaged.keras"
-    models.build_model().save(path)
+    builders.build_model().save(path)
     with zipfile.ZipFile(path, "a") as archive:
         archive.writestr(card.CARD_MEMBER, damage)
     with pytest.raises(card.CardError, match=message):

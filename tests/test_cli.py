@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lenet import card, config
+from lenet import config, files
+from lenet.model import card
+from lenet.train import command
 
 
 def run_cli(*arguments):
     return subprocess.run([sys.executable, "-m", "lenet", *arguments], capture_output=True, text=True,
-                          cwd=config.PROJECT_ROOT, timeout=600)
+                          cwd=files.PROJECT_ROOT, timeout=600)
 
 
 def last_json(output):
@@ -39,9 +41,9 @@ def test_out_of_range_settings_are_refused_before_training():
 
 @pytest.mark.mnist
 def test_predict_classifies_good_files_and_reports_bad_ones(tmp_path):
-    from lenet import data
+    from lenet.data import sources
 
-    digit = data.load(log=lambda line: None).x_test[0]  # a 7
+    digit = sources.load(log=lambda line: None).x_test[0]  # a 7
     dark_on_light = 255 - np.kron((digit * 255).astype("uint8"), np.ones((8, 8), "uint8"))
     Image.fromarray(dark_on_light).save(tmp_path / "seven.jpg", quality=90)
     Image.new("L", (64, 64), 255).save(tmp_path / "blank.png")
@@ -49,7 +51,7 @@ def test_predict_classifies_good_files_and_reports_bad_ones(tmp_path):
     result = run_cli("predict", str(tmp_path / "seven.jpg"), str(tmp_path / "blank.png"), str(tmp_path / "notes.png"))
     lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert result.returncode == 0
-    assert lines[0]["digit"] == int(data.load(log=lambda line: None).y_test[0])
+    assert lines[0]["digit"] == int(sources.load(log=lambda line: None).y_test[0])
     assert len(lines[0]["probabilities"]) == 10
     assert lines[1]["digit"] is None and "no digit" in lines[1]["error"]
     assert lines[2]["digit"] is None and "notes.png" in lines[2]["error"]
@@ -75,7 +77,7 @@ def test_foreground_training_prints_the_result_last(tmp_path):
 
 @pytest.mark.mnist
 def test_predict_says_not_a_digit_with_the_probabilities_and_the_score(tmp_path):
-    from lenet import synthetic
+    from lenet.data import synthetic
 
     drawings = synthetic.non_digits(40, seed=11)
     for number, (kind, image) in enumerate(drawings):
@@ -106,10 +108,10 @@ def test_evaluate_reports_the_abstentions_and_the_accuracy_on_the_rest():
 def test_the_reproduce_command_parses_back_to_the_same_config(train_config):
     from lenet import cli
 
-    command = cli.train_command(train_config)
-    words = shlex.split(command)
+    line = command.train_command(train_config)
+    words = shlex.split(line)
     assert words[:3] == ["python", "-m", "lenet"]
-    assert cli.config_from_arguments(cli.build_parser().parse_args(words[3:])) == train_config
+    assert command.config_from_arguments(cli.build_parser().parse_args(words[3:])) == train_config
 
 
 @pytest.mark.parametrize("word, value", [("true", True), ("False", False), ("no", False), ("1", True)])
@@ -127,7 +129,7 @@ def test_a_true_or_false_setting_refuses_other_words():
 # Issue 12: checks at submission, a FIFO, a damaged run store, and a run store that is a file.
 
 def runs_folder_entries():
-    return sorted(path.name for path in config.runs_dir().iterdir()) if config.runs_dir().is_dir() else []
+    return sorted(path.name for path in files.runs_dir().iterdir()) if files.runs_dir().is_dir() else []
 
 
 def test_a_seed_out_of_range_is_refused_with_its_range():
@@ -149,7 +151,7 @@ def test_predict_refuses_a_fifo_instead_of_waiting_for_a_writer(tmp_path):
 
     os.mkfifo(tmp_path / "digit.png")
     result = subprocess.run([sys.executable, "-m", "lenet", "predict", str(tmp_path / "digit.png")],
-                            capture_output=True, text=True, cwd=config.PROJECT_ROOT, timeout=300)
+                            capture_output=True, text=True, cwd=files.PROJECT_ROOT, timeout=300)
     assert result.returncode == 1
     assert last_json(result.stdout)["error"] == "digit.png is a pipe; give a regular file"
     result = run_cli("predict", "--model", str(tmp_path / "digit.png"), str(tmp_path / "digit.png"))
@@ -157,11 +159,11 @@ def test_predict_refuses_a_fifo_instead_of_waiting_for_a_writer(tmp_path):
 
 
 def test_runs_lists_an_unreadable_run_and_the_good_ones():
-    from lenet import runs
+    from lenet.runs import store
 
-    good = runs.new_run(config.make_config("quick"))
-    runs.update_status(good, state="finished")
-    damaged = runs.new_run(config.make_config("quick"))
+    good = store.new_run(config.make_config("quick"))
+    store.update_status(good, state="finished")
+    damaged = store.new_run(config.make_config("quick"))
     (damaged / "status.json").write_bytes(b"\xff\xfe not json")
     result = run_cli("runs")
     assert result.returncode == 0, result.stderr
@@ -172,7 +174,7 @@ def test_runs_lists_an_unreadable_run_and_the_good_ones():
 def test_a_runs_dir_that_is_a_file_is_named_as_such(tmp_path, monkeypatch):
     (tmp_path / "runs-file").write_text("oops")
     monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path / "runs-file"))
-    for command in (["runs"], ["train", "--preset", "quick", "--background"], ["stop", "some-run"]):
-        result = run_cli(*command)
-        assert result.returncode == 2, command
+    for arguments in (["runs"], ["train", "--preset", "quick", "--background"], ["stop", "some-run"]):
+        result = run_cli(*arguments)
+        assert result.returncode == 2, arguments
         assert "runs-file is a file, not a folder: set LENET_RUNS_DIR to a folder" in result.stderr

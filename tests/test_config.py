@@ -2,7 +2,8 @@ import math
 
 import pytest
 
-from lenet import config, datasets
+from lenet import config, files
+from lenet.data import datasets
 
 
 def test_seed_preset_is_the_tutorial():
@@ -73,9 +74,9 @@ def test_config_round_trips_through_a_dict():
 
 def test_locations_follow_environment_variables(monkeypatch, tmp_path):
     monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path / "elsewhere"))
-    assert config.runs_dir() == tmp_path / "elsewhere"
+    assert files.runs_dir() == tmp_path / "elsewhere"
     monkeypatch.delenv("LENET_RUNS_DIR")
-    assert config.runs_dir() == config.PROJECT_ROOT / "runs"
+    assert files.runs_dir() == files.PROJECT_ROOT / "runs"
 
 
 def test_weight_averaging_longer_than_the_run_is_warned_about():

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from lenet import explain, inference, preprocess, synthetic
+from lenet.data import synthetic
+from lenet.explain import attribution
+from lenet.serve import inference, preprocess
 
 
 @pytest.fixture(scope="module")
@@ -11,7 +13,7 @@ def classifier():
 
 @pytest.fixture(scope="module")
 def explainer(classifier):
-    return explain.Explainer(classifier.model)
+    return attribution.Explainer(classifier.model)
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +22,7 @@ def drawn_digits():
 
 
 def test_evidence_adds_up_to_the_change_in_score_from_a_black_image(classifier, drawn_digits):
-    precise = explain.Explainer(classifier.model, explain.ExplainConfig(path_steps=128))
+    precise = attribution.Explainer(classifier.model, attribution.ExplainConfig(path_steps=128))
     for _, image in drawn_digits:
         evidence, score_change = precise.evidence(image)
         assert evidence.shape == (28, 28)
@@ -63,14 +65,14 @@ def test_asking_for_the_current_answer_changes_nothing(explainer, drawn_digits):
 
 
 def test_a_tiny_budget_is_reported_as_failure(classifier, drawn_digits):
-    hurried = explain.Explainer(classifier.model, explain.ExplainConfig(counterfactual_steps=1))
+    hurried = attribution.Explainer(classifier.model, attribution.ExplainConfig(counterfactual_steps=1))
     label, image = drawn_digits[2]
     result = hurried.counterfactual(image, (label + 5) % 10)
     assert not result.succeeded and result.steps == 1
 
 
 def test_wrong_images_and_digits_are_refused(explainer):
-    with pytest.raises(explain.ExplainError, match="expected a \\(28, 28\\) digit image"):
+    with pytest.raises(attribution.ExplainError, match="expected a \\(28, 28\\) digit image"):
         explainer.evidence(np.zeros((280, 280)))
-    with pytest.raises(explain.ExplainError, match="0–9"):
+    with pytest.raises(attribution.ExplainError, match="0–9"):
         explainer.counterfactual(np.zeros((28, 28)), 10)

@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from lenet import config, data, feature_map, inference, models
+from lenet import config
+from lenet.data import sources
+from lenet.explain import feature_map
+from lenet.model import builders
+from lenet.serve import inference
 
 
 def rotation(degrees):
@@ -81,7 +85,7 @@ def little_map():
     x_test = np.concatenate([bars(12, label) for label in range(10)])
     splits = SimpleNamespace(x_train=x_train, y_train=np.repeat(np.arange(10), 30),
                              x_test=x_test, y_test=np.repeat(np.arange(10), 12))
-    return feature_map.build_drawing_map(models.build_model(), splits, per_class=12), splits
+    return feature_map.build_drawing_map(builders.build_model(), splits, per_class=12), splits
 
 
 def test_a_training_image_is_its_own_nearest_neighbour(little_map):
@@ -136,7 +140,7 @@ def scribble(draw):
 
 @pytest.mark.mnist
 def test_drawings_unlike_digits_land_away_from_every_cluster_and_digits_among_their_own():
-    splits = data.load(log=lambda line: None)
+    splits = sources.load(log=lambda line: None)
     classifier = inference.Classifier(config.BUNDLED_MODEL_PATH)
     drawing_map = feature_map.build_drawing_map(classifier.model, splits)
     spacing = np.sort(np.linalg.norm(drawing_map.positions[:, None] - drawing_map.positions[None], axis=2), axis=1)

@@ -2,14 +2,16 @@ import keras
 import numpy as np
 import pytest
 
-from lenet import config, inference, models
+from lenet import config
+from lenet.model import builders
+from lenet.serve import inference
 
 
 @pytest.fixture(scope="module")
 def classifier(tmp_path_factory):
     # A randomly initialised model is enough for shapes and plumbing; accuracy is tested on the bundled model.
     path = tmp_path_factory.mktemp("model") / "untrained.keras"
-    models.build_model(config.ModelConfig(activation="relu", pooling="max")).save(path)
+    builders.build_model(config.ModelConfig(activation="relu", pooling="max")).save(path)
     return inference.Classifier(path)
 
 
@@ -72,11 +74,11 @@ def test_a_model_without_likeness_statistics_classifies_but_cannot_judge(classif
 
 @pytest.mark.mnist
 def test_the_bundled_model_judges_likeness_from_its_card():
-    from lenet import data, synthetic
+    from lenet.data import sources, synthetic
 
     classifier = inference.Classifier()
     assert classifier.likeness is not None and set(classifier.likeness.layers) <= set(classifier.layer_names)
-    test_images = data.load(log=lambda line: None).x_test[:500]
+    test_images = sources.load(log=lambda line: None).x_test[:500]
     _, scores = classifier.judge(test_images)
     assert (scores >= classifier.likeness.threshold).mean() >= 0.98
     predictions = [classifier.classify(image) for _, image in synthetic.non_digits(60, seed=4)]

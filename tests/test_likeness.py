@@ -3,7 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from lenet import data, inference, likeness, likeness_model, preprocess, synthetic
+from lenet.data import sources, synthetic
+from lenet.serve import inference, likeness, preprocess
+from lenet.train import likeness_fit
 
 
 def features(rows, seed, outliers=False):
@@ -62,9 +64,9 @@ def test_wrong_statistics_and_features_are_refused_with_a_reason(small_stats):
 
 @pytest.fixture(scope="module")
 def bundled():
-    splits = data.load(log=lambda line: None)
+    splits = sources.load(log=lambda line: None)
     classifier = inference.Classifier()
-    stats = likeness_model.fit_for_model(classifier.model, splits.x_train, splits.x_val)
+    stats = likeness_fit.fit_for_model(classifier.model, splits.x_train, splits.x_val)
     return classifier, likeness.LikenessStats.from_dict(json.loads(stats.to_json())), splits
 
 
@@ -74,7 +76,7 @@ def judge(bundled, drawings):
     digit_images = [preprocess.to_mnist_digit(image) for image in drawings]
     found = [index for index, image in enumerate(digit_images) if image is not None]
     images = np.stack([digit_images[index] for index in found])
-    like = likeness.is_like(stats, likeness.score(stats, likeness_model.layer_features(classifier.model, images)))
+    like = likeness.is_like(stats, likeness.score(stats, likeness_fit.layer_features(classifier.model, images)))
     results = [(None, False)] * len(drawings)
     for index, digit, is_digit in zip(found, classifier.probabilities(images).argmax(axis=1), like):
         results[index] = (int(digit), bool(is_digit))
@@ -84,7 +86,7 @@ def judge(bundled, drawings):
 @pytest.mark.mnist
 def test_mnist_test_digits_are_digit_like_and_the_rest_are_read_as_well(bundled):
     classifier, stats, splits = bundled
-    features = likeness_model.layer_features(classifier.model, splits.x_test)
+    features = likeness_fit.layer_features(classifier.model, splits.x_test)
     like = likeness.is_like(stats, likeness.score(stats, features))
     right = classifier.probabilities(splits.x_test).argmax(axis=1) == splits.y_test
     assert 1 - like.mean() <= 0.01
@@ -101,7 +103,7 @@ def test_stroke_digits_are_read_right_counting_abstentions_as_errors(bundled):
 
 @pytest.mark.mnist
 def test_generated_non_digits_are_abstained_on(bundled):
-    # The detector never saw these drawings: lenet.outlier_bank draws its own, with other designs and seeds.
+    # The detector never saw these drawings: lenet.serve.outlier_bank draws its own, with other designs and seeds.
     judged = judge(bundled, [image for _, image in synthetic.non_digits(seed=2)])
     assert sum(not is_digit for _, is_digit in judged) >= 0.9 * len(judged)
 

@@ -4,7 +4,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from lenet import card, config, datasets, models, my_digits
+from lenet import config
+from lenet.data import datasets, my_digits
+from lenet.model import builders, card
+from lenet.train import finetune
 
 
 def digit(seed):
@@ -132,58 +135,58 @@ def test_holdout_split_by_class_once_there_are_enough_digits():
 
 def test_suggested_repeat_makes_my_digits_a_small_share():
     for count in (10, 50, 200):
-        repeated = count * my_digits.suggested_repeat(count)
+        repeated = count * finetune.suggested_repeat(count)
         assert repeated / (repeated + datasets.MNIST.train_size) == pytest.approx(config.MY_DIGITS_SHARE, rel=0.1)
-    assert my_digits.suggested_repeat(10 ** 6) == config.MY_DIGITS_REPEAT_RANGE[0]
+    assert finetune.suggested_repeat(10 ** 6) == config.MY_DIGITS_REPEAT_RANGE[0]
 
 
 @pytest.fixture(scope="module")
 def tanh_model(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "model.keras"
     recipe = config.make_config("seed", variant="32x32", epochs=7, batch_size=64)
-    card.save_model(models.build_model(recipe.model_config()), path, card.for_config(recipe))
+    card.save_model(builders.build_model(recipe.model_config()), path, card.for_config(recipe))
     return path
 
 
 def test_finetune_config_keeps_the_models_architecture(tanh_model):
     save_some([1, 2, 3])
-    train_config = my_digits.retrain_config("finetune", tanh_model)
+    train_config = finetune.retrain_config("finetune", tanh_model)
     assert (train_config.variant, train_config.activation, train_config.pooling) == ("32x32", "tanh", "average")
     assert train_config.init_model == str(tanh_model.resolve()) and train_config.my_digits
     assert (train_config.epochs, train_config.learning_rate) == (config.FINETUNE_EPOCHS, config.FINETUNE_LEARNING_RATE)
-    assert train_config.my_digits_repeat == my_digits.suggested_repeat(3)
-    assert my_digits.retrain_config("finetune", tanh_model, epochs=3, learning_rate=1e-4).epochs == 3
+    assert train_config.my_digits_repeat == finetune.suggested_repeat(3)
+    assert finetune.retrain_config("finetune", tanh_model, epochs=3, learning_rate=1e-4).epochs == 3
 
 
 def test_scratch_config_uses_the_recipe_in_the_models_card(tanh_model):
     save_some([1, 2, 3])
-    train_config = my_digits.retrain_config("scratch", tanh_model)
+    train_config = finetune.retrain_config("scratch", tanh_model)
     assert (train_config.preset, train_config.epochs, train_config.batch_size) == ("seed", 7, 64)
     assert train_config.variant == "32x32" and train_config.init_model == "" and train_config.my_digits
 
 
 def test_a_model_without_a_card_is_retrained_from_scratch_only(tmp_path):
     save_some([1, 2, 3])
-    models.build_model(config.ModelConfig("32x32", "tanh", "average")).save(tmp_path / "foreign.keras")
+    builders.build_model(config.ModelConfig("32x32", "tanh", "average")).save(tmp_path / "foreign.keras")
     with pytest.raises(my_digits.MyDigitsError, match="no model card"):
-        my_digits.retrain_config("finetune", tmp_path / "foreign.keras")
-    assert my_digits.retrain_config("scratch", tmp_path / "foreign.keras").preset == "best"
+        finetune.retrain_config("finetune", tmp_path / "foreign.keras")
+    assert finetune.retrain_config("scratch", tmp_path / "foreign.keras").preset == "best"
 
 
 def test_my_digits_retrain_digit_models_only(tmp_path):
     save_some([1, 2, 3])
     fashion = config.make_config("quick", "fashion")
-    card.save_model(models.build_model(fashion.model_config()), tmp_path / "fashion.keras", card.for_config(fashion))
+    card.save_model(builders.build_model(fashion.model_config()), tmp_path / "fashion.keras", card.for_config(fashion))
     with pytest.raises(my_digits.MyDigitsError, match="Fashion-MNIST model; my digits retrain digit models only"):
-        my_digits.retrain_config("finetune", tmp_path / "fashion.keras")
+        finetune.retrain_config("finetune", tmp_path / "fashion.keras")
 
 
 def test_retrain_needs_digits_and_a_known_mode(tanh_model):
     with pytest.raises(my_digits.MyDigitsError, match="no digits"):
-        my_digits.retrain_config("finetune", tanh_model)
+        finetune.retrain_config("finetune", tanh_model)
     save_some([1])
     with pytest.raises(config.ConfigError):
-        my_digits.retrain_config("sideways", tanh_model)
+        finetune.retrain_config("sideways", tanh_model)
 
 
 # Imports are bounded before they are decoded, and all or nothing (issue 12).

@@ -1,6 +1,7 @@
 import numpy as np
 
-from lenet import outlier_bank, synthetic
+from lenet.data import synthetic
+from lenet.serve import outlier_bank
 
 
 def test_the_bank_is_mnist_style_images_of_every_family():

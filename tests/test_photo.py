@@ -1,11 +1,12 @@
-"""lenet/photo.py on photo-like input: a garment photographed on a light background becomes a Fashion-MNIST-style
+"""lenet/serve/photo.py on photo-like input: a garment photographed on a light background becomes a Fashion-MNIST-style
 image, and a Fashion-MNIST test image made back into a photo comes back close to itself."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from lenet import data, photo
+from lenet.data import sources
+from lenet.serve import photo
 from tests.garments import GARMENTS, garment_photo
 
 
@@ -26,7 +27,7 @@ def test_a_blank_photo_holds_no_garment():
 
 @pytest.mark.fashion
 def test_test_images_made_into_photos_come_back_close_to_themselves():
-    images = data.load("fashion", log=lambda line: None).x_test[:200]
+    images = sources.load("fashion", log=lambda line: None).x_test[:200]
     correlations, differences = [], []
     for image in images:
         # The way back to a product photo: dark on white, ten times larger, smoothly resampled.

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lenet import config, pipeline
+from lenet import config
+from lenet.train import pipeline
 
 
 def _bar_images(count, rows=slice(4, 24), columns=slice(13, 15)):

@@ -1,4 +1,4 @@
-"""Tests for lenet/preprocess.py, on small generated drawings (no MNIST download needed)."""
+"""Tests for lenet/serve/preprocess.py, on small generated drawings (no MNIST download needed)."""
 
 import io
 
@@ -7,8 +7,9 @@ import pytest
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from lenet import config, preprocess
-from lenet.preprocess import ImageError, load_image, to_mnist_digit
+from lenet import files
+from lenet.serve import preprocess
+from lenet.serve.preprocess import ImageError, load_image, to_mnist_digit
 
 
 def draw_seven(canvas_size=(280, 280), left=60, top=40, side=200):
@@ -243,7 +244,7 @@ def test_large_files_are_refused_before_reading(tmp_path, monkeypatch):
 
 @pytest.mark.mnist
 def test_real_mnist_digits_survive_enlarging_and_preprocessing():
-    path = config.data_cache_dir() / "t10k-images-idx3-ubyte"
+    path = files.data_cache_dir() / "t10k-images-idx3-ubyte"
     if not path.exists():
         pytest.skip(f"no MNIST cache at {path}")
     digits = np.frombuffer(path.read_bytes()[16:], np.uint8).reshape(-1, 28, 28)[:50]

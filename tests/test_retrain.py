@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from lenet import config, data, inference, my_digits, preprocess, runs, worker
+from lenet import config
+from lenet.data import my_digits, sources
+from lenet.runs import store, worker
+from lenet.serve import inference, preprocess
+from lenet.train import finetune
 
 pytestmark = pytest.mark.mnist
 
@@ -40,13 +44,13 @@ def test_finetuning_learns_my_digits_and_keeps_mnist_accuracy():
     held_out_images, held_out_labels = my_digits.evaluation_arrays()
     assert len(held_out_labels) == 10  # every 4th digit is held out and never trained on
 
-    train_config = my_digits.retrain_config("finetune", config.BUNDLED_MODEL_PATH)
+    train_config = finetune.retrain_config("finetune", config.BUNDLED_MODEL_PATH)
     assert train_config.my_digits and train_config.init_model and train_config.learning_rate <= 1e-3
-    run_dir = runs.new_run(train_config)
+    run_dir = store.new_run(train_config)
     summary = worker.execute(run_dir)  # what the worker process runs, in this process
-    after = inference.Classifier(run_dir / runs.MODEL_FILE)
+    after = inference.Classifier(run_dir / store.MODEL_FILE)
 
-    splits = data.load(log=lambda line: None)
+    splits = sources.load(log=lambda line: None)
     mnist_before = accuracy(before, splits.x_test, splits.y_test)
     assert summary["test_accuracy"] == pytest.approx(accuracy(after, splits.x_test, splits.y_test), abs=1e-4)
     assert accuracy(before, held_out_images, held_out_labels) < 0.3

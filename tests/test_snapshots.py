@@ -6,7 +6,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from lenet import config, datasets, models, runs, snapshots, training
+from lenet import config
+from lenet.data import datasets
+from lenet.model import builders
+from lenet.runs import store
+from lenet.train import snapshots, training
 
 MEGABYTE = 1024 * 1024
 
@@ -31,7 +35,7 @@ def my_digits(count):
 
 
 def test_each_snapshot_holds_the_filters_the_panel_and_the_map(tmp_path, splits):
-    model = models.build_model()
+    model = builders.build_model()
     writer = snapshots.SnapshotWriter(tmp_path, splits)
     writer.begin(model)
     nudge(model, 1)
@@ -68,7 +72,7 @@ def test_my_digits_join_the_panel_newest_first_and_capped(tmp_path, splits):
 
 
 def test_two_hundred_epochs_of_snapshots_fit_in_five_megabytes(tmp_path, splits):
-    model = models.build_model()
+    model = builders.build_model()
     writer = snapshots.SnapshotWriter(tmp_path, splits, my_digits(100))  # the biggest panel
     writer.begin(model)
     writer.write(model, 1)
@@ -80,7 +84,7 @@ def test_two_hundred_epochs_of_snapshots_fit_in_five_megabytes(tmp_path, splits)
 
 
 def test_readers_skip_missing_and_torn_files(tmp_path, splits):
-    model = models.build_model()
+    model = builders.build_model()
     writer = snapshots.SnapshotWriter(tmp_path, splits)
     writer.begin(model)
     for epoch in (1, 2, 3):
@@ -103,7 +107,7 @@ def test_readers_skip_missing_and_torn_files(tmp_path, splits):
 @pytest.mark.mnist
 def test_training_writes_a_snapshot_per_epoch_with_my_digits_in_the_panel():
     train_config = config.make_config("quick", epochs=2, batch_size=1024, my_digits=True, my_digits_repeat=2)
-    run_dir = runs.new_run(train_config)
+    run_dir = store.new_run(train_config)
     summary = training.train(train_config, run_dir, extra_training=my_digits(3))
     assert summary["epochs_completed"] == 2
     assert snapshots.epochs(run_dir) == [0, 1, 2]
@@ -113,7 +117,7 @@ def test_training_writes_a_snapshot_per_epoch_with_my_digits_in_the_panel():
     assert last.epoch == 2 and last.probabilities.shape == (19, 10)
     right = (last.probabilities[:10].argmax(axis=1) == subjects.panel_labels[:10]).mean()
     assert right >= 0.8  # the ten typical test digits: a trained network reads nearly all of them
-    records = runs.load_metrics(run_dir, kind="epoch")
+    records = store.load_metrics(run_dir, kind="epoch")
     assert all(0 < record["snapshot_seconds"] < record["epoch_seconds"] for record in records)
 
 
@@ -122,7 +126,7 @@ def test_a_fashion_run_shows_its_own_panel_and_class_names(tmp_path):
     fashion = SimpleNamespace(x_test=rng.random((10_000, 28, 28)).astype("float32"), y_test=np.arange(10_000) % 10,
                               dataset="fashion")
     writer = snapshots.SnapshotWriter(tmp_path, fashion)
-    writer.begin(models.build_model())
+    writer.begin(builders.build_model())
     subjects = snapshots.read_subjects(tmp_path)
     assert subjects.class_names == datasets.FASHION.class_names
     assert subjects.panel_names == tuple(f"test #{index}" for index in datasets.FASHION.snapshot_panel)

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from lenet import data, inference, preprocess, synthetic
+from lenet.data import sources, synthetic
+from lenet.serve import inference, preprocess
 
 
 def test_stroke_digits_are_canvas_drawings_of_every_digit():
@@ -56,7 +57,7 @@ def test_the_bundled_model_reads_stroke_digits(bundled):
 
 @pytest.mark.mnist
 def test_the_bundled_model_reads_redrawn_mnist_digits(bundled):
-    splits = data.load(log=lambda line: None)
+    splits = sources.load(log=lambda line: None)
     images, labels = splits.x_test[:300], splits.y_test[:300]
     right = sum(bundled.classify(image).label == label for image, label in zip(synthetic.redrawn_digits(images), labels))
     assert right >= 0.95 * len(labels)

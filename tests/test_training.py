@@ -2,7 +2,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from lenet import config, pipeline, training
+from lenet import config
+from lenet.train import metrics, pipeline, training
 
 
 def test_evaluation_figures_count_the_confusion_matrix():
@@ -10,7 +11,7 @@ def test_evaluation_figures_count_the_confusion_matrix():
     predicted = np.array([0, 1, 1, 2, 2, 0])
     probabilities = np.full((6, 10), 0.01)
     probabilities[np.arange(6), predicted] = 0.91
-    figures = training.evaluation_figures(true, probabilities)
+    figures = metrics.evaluation_figures(true, probabilities)
     matrix = np.array(figures["confusion_matrix"])
     assert matrix.shape == (10, 10) and matrix.sum() == 6
     assert matrix[0, 0] == 1 and matrix[0, 1] == 1 and matrix[2, 0] == 1 and matrix[2, 2] == 2
@@ -107,18 +108,19 @@ def test_checkpoints_hold_the_weights_without_the_optimizer_state(tmp_path):
 
     import h5py
 
-    from lenet import models, runs
+    from lenet.model import builders
+    from lenet.runs import store
 
     train_config = config.make_config("best", epochs=1)
-    model = models.build_model(train_config.model_config())
+    model = builders.build_model(train_config.model_config())
     model.compile(optimizer=training.make_optimizer(train_config, 10), loss=training.make_loss(train_config))
     model.optimizer.build(model.trainable_variables)  # as after the first step: moments and the weight average
     recorder = training.RunRecorder(tmp_path, train_config, steps_per_epoch=10, should_stop=lambda: False)
     recorder.set_model(model)
     recorder.on_train_begin()
     recorder.save_checkpoint()
-    with zipfile.ZipFile(tmp_path / runs.MODEL_FILE) as archive:
+    with zipfile.ZipFile(tmp_path / store.MODEL_FILE) as archive:
         archive.extract("model.weights.h5", tmp_path)
     with h5py.File(tmp_path / "model.weights.h5") as weights:
         assert "optimizer" not in weights and "layers" in weights
-    assert (tmp_path / runs.MODEL_FILE).stat().st_size < 400_000
+    assert (tmp_path / store.MODEL_FILE).stat().st_size < 400_000

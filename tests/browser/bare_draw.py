@@ -5,7 +5,7 @@ the round trip), against which the Draw page is measured. Not part of the app: t
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from lenet import inference
+from lenet.serve import inference
 from pages import common
 
 common.keep_keras_state()  # as app.py does, so that the floor pays no cost the app does not

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from lenet import config
+from lenet import files
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -65,7 +65,7 @@ def streamlit_server(script, log_path, **environment):
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.address",
          "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=config.PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(config.PROJECT_ROOT), **environment},
+        cwd=files.PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(files.PROJECT_ROOT), **environment},
         stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)
     try:
         wait_for_health(f"http://127.0.0.1:{port}")

@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
-from lenet import datasets
+from lenet.data import datasets
 from tests.browser.test_train import RUN_SECONDS, fill_settings, start_run, wait_for_state
 from tests.garments import garment_photo
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from lenet import bench
+from lenet.bench import engine
 from tests.browser.conftest import Studio, streamlit_server
 
 STROKES = 20
@@ -93,10 +93,10 @@ def test_pen_up_to_prediction_and_cold_start(studio, browser, bare_url):
         context.close()
 
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    bench.replace_section("browser", "\n".join([
+    engine.replace_section("browser", "\n".join([
         f"Measured {datetime.now():%Y-%m-%d %H:%M} by `tests/browser/test_latency.py` in headless Chromium "
         f"{browser.version} (Debian's `/usr/bin/chromium`, driven by Playwright) against `streamlit run app.py` on "
-        f"this machine: {bench.cpu_description()}, load average {load} at the end (the browser, the app and the test share these cores).",
+        f"this machine: {engine.cpu_description()}, load average {load} at the end (the browser, the app and the test share these cores).",
         "",
         "| what | samples | p50 | p95 | max |",
         "|---|---|---|---|---|",
@@ -116,4 +116,4 @@ def test_pen_up_to_prediction_and_cold_start(studio, browser, bare_url):
         "server, timed from `goto` in the test.",
         f"- Misreads in these {STROKES} strokes: {', '.join(misreads) if misreads else 'none'}.",
     ]))
-    assert re.search(r"pen up → Prediction", bench.BENCHMARKS_FILE.read_text())
+    assert re.search(r"pen up → Prediction", engine.BENCHMARKS_FILE.read_text())

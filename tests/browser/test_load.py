@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 from playwright.sync_api import sync_playwright
 
-from lenet import bench, config, runs, worker
+from lenet import config
+from lenet.bench import engine
+from lenet.runs import store, worker
 from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, LOAD_TIMEOUT_MS, Studio
 from tests.browser.test_latency import DRAWINGS, TIMING_JS, table_row
 
@@ -90,8 +92,8 @@ def start_training():
     """A real run in a real worker (lowest priority), long enough to outlast the measurements; waits for batches."""
     run_dir = worker.start(config.make_config("best", epochs=100), run_name="load-test")
     deadline = time.time() + TRAINING_START_SECONDS
-    while not runs.load_metrics(run_dir, kind="batch"):
-        assert runs.read_status(run_dir)["state"] in runs.ACTIVE_STATES, runs.read_status(run_dir)
+    while not store.load_metrics(run_dir, kind="batch"):
+        assert store.read_status(run_dir)["state"] in store.ACTIVE_STATES, store.read_status(run_dir)
         assert time.time() < deadline, "the run never started training"
         time.sleep(1)
     return run_dir
@@ -104,7 +106,7 @@ def test_drawing_while_a_run_trains(studio, browser):
     try:
         training, training_readings = pen_up_to_prediction(studio, STROKES)
         crowd = three_visitors_at_once(studio, STROKES)
-        still_training = runs.read_status(run_dir)["state"] == "running"
+        still_training = store.read_status(run_dir)["state"] == "running"
     finally:
         worker.kill(run_dir)
 
@@ -127,9 +129,9 @@ def test_drawing_while_a_run_trains(studio, browser):
 def write_table(idle, training, crowd, browser):
     idle_p50, idle_p95 = np.percentile(idle, [50, 95])
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    bench.replace_section("load", "\n".join([
+    engine.replace_section("load", "\n".join([
         f"Measured {datetime.now():%Y-%m-%d %H:%M} by `LENET_LOAD_TEST=full python -m pytest tests/browser/test_load.py` "
-        f"in headless Chromium {browser.version} against `streamlit run app.py` on this machine: {bench.cpu_description()}, load "
+        f"in headless Chromium {browser.version} against `streamlit run app.py` on this machine: {engine.cpu_description()}, load "
         f"average {load} at the end. The run trains the `best` preset in a worker at nice {worker.WORKER_NICENESS}.",
         "",
         "| what | samples | p50 | p95 | max |",

@@ -9,7 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from lenet import config, runs, worker
+from lenet import config
+from lenet.runs import store, worker
 from tests.browser.conftest import LOAD_TIMEOUT_MS, Studio, streamlit_server
 
 MARKDOWN_ERROR = "[click me](javascript:alert(1)) **bold** <b>tag</b>"
@@ -26,8 +27,8 @@ def public_server(tmp_path_factory):
         try:
             yield url, scratch / "runs"
         finally:
-            for run in runs.list_runs(scratch / "runs"):  # workers outlive the server: end any this test left
-                if run.state in runs.ACTIVE_STATES:
+            for run in store.list_runs(scratch / "runs"):  # workers outlive the server: end any this test left
+                if run.state in store.ACTIVE_STATES:
                     worker.kill(run.run_dir)
 
 
@@ -116,8 +117,8 @@ def test_a_second_visitor_cannot_stop_or_delete_the_first_visitors_run_or_see_th
         expect(alice.page.get_by_text("1 digits", exact=True)).to_be_visible(timeout=WAIT)
 
         # A stored error text with markdown in it is shown as typed: no link, no bold.
-        failed = runs.new_run(config.make_config("quick"), runs_root=runs_root)
-        runs.update_status(failed, state="failed", error=MARKDOWN_ERROR)
+        failed = store.new_run(config.make_config("quick"), runs_root=runs_root)
+        store.update_status(failed, state="failed", error=MARKDOWN_ERROR)
         go(bob, "Runs")
         chosen = bob.page.get_by_role("combobox", name="Run", exact=True)
         expect(chosen).to_have_value(re.compile(f"^{failed.name}"), timeout=WAIT)  # the newest run is chosen first

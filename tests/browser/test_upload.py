@@ -6,14 +6,14 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from lenet import data
+from lenet.data import sources
 
 TEST_DIGITS = [0, 1, 3]  # indices into MNIST's test set: a 7, a 2 and a 0
 
 
 @pytest.fixture(scope="module")
 def mnist_test_set():
-    splits = data.load(log=lambda line: None)
+    splits = sources.load(log=lambda line: None)
     return splits.x_test, splits.y_test
 
 

@@ -1,14 +1,17 @@
 """Benchmarks of issue 9, run by `python -m lenet bench`: the digit-likeness figures of the bundled model, and the
 server-side time of Draw's "Why this digit?" views (the evidence map and the counterfactual) on real drawings.
 
-The drawings are made in code (lenet.synthetic) with their own seed, so they are fresh ones, not the tests' set.
+The drawings are made in code (lenet.data.synthetic) with their own seed, so they are fresh ones, not the tests' set.
 """
 
 import time
 
 import numpy as np
 
-from lenet import explain, inference, likeness, synthetic, training
+from lenet.data import synthetic
+from lenet.explain import attribution
+from lenet.serve import inference, likeness
+from lenet.train import metrics
 
 SEED = 1  # the tests draw with seed 0
 STROKE_DIGITS, NON_DIGITS = 500, 230
@@ -22,7 +25,7 @@ def likeness_figures(splits, classifier=None):
     if classifier.likeness is None:
         return None
     probabilities, scores = classifier.judge(splits.x_test)
-    test = training.abstention_figures(splits.y_test.astype(int), probabilities,
+    test = metrics.abstention_figures(splits.y_test.astype(int), probabilities,
                                        likeness.is_like(classifier.likeness, scores))
     plain = float((probabilities.argmax(axis=1) == splits.y_test).mean())
     others = [classifier.classify(image) for _, image in synthetic.non_digits(NON_DIGITS, seed=SEED)]
@@ -39,7 +42,7 @@ def explanation_latency(classifier=None):
     """p50 and p95 in ms of the evidence map and of the counterfactual (towards the runner-up digit), on stroke
     digits prepared as Draw prepares them, once the graphs are traced."""
     classifier = classifier or inference.Classifier()
-    explainer = explain.Explainer(classifier.model)
+    explainer = attribution.Explainer(classifier.model)
     inputs = []
     for _, drawing in synthetic.stroke_digits(20, seed=SEED):
         prediction = classifier.classify(drawing)

@@ -12,9 +12,10 @@ import os
 import statistics
 import time
 
-from lenet import config as lenet_config
-from lenet import datasets, runs, worker
-from lenet.bench import BENCHMARKS_FILE, machine_description, replace_section
+from lenet import config as lenet_config, files
+from lenet.bench.engine import BENCHMARKS_FILE, machine_description, replace_section
+from lenet.data import datasets
+from lenet.runs import store, worker
 
 SEEDS = (0, 1, 2)
 PRESETS_COMPARED = ("seed", "best")
@@ -26,7 +27,7 @@ def run_preset_benchmarks(dataset_names=tuple(datasets.DATASETS), results_file=N
     Seeds are the outer loop and the sections are rewritten after every seed/best pair, so a bench cut short still
     leaves an honest table of every dataset's seeds measured so far.
     """
-    results_file = results_file or lenet_config.runs_dir() / "preset-bench.jsonl"
+    results_file = results_file or files.runs_dir() / "preset-bench.jsonl"
     records_by_dataset, summary = {}, None  # in the order the datasets were first measured
     for seed in SEEDS:
         for dataset_name in dataset_names:
@@ -54,11 +55,11 @@ def bench_command(dataset_names):
 def measure(train_config):
     """One run through the worker's code path in this process, as the CLI trains; its accuracy and wall time."""
     load_before = os.getloadavg()[0]
-    run_dir = runs.new_run(train_config, run_name=f"{train_config.preset}-seed{train_config.seed}")
+    run_dir = store.new_run(train_config, run_name=f"{train_config.preset}-seed{train_config.seed}")
     summary = worker.execute(run_dir)
     if summary is None or summary.get("stopped") or "test_accuracy" not in summary:
         # A run stopped early (Ctrl-C, a signal) has a test accuracy too, of fewer epochs: it must not count.
-        raise runs.RunError(f"run {run_dir.name} did not finish its epochs; see {run_dir}")
+        raise store.RunError(f"run {run_dir.name} did not finish its epochs; see {run_dir}")
     return {"dataset": train_config.dataset, "preset": train_config.preset, "seed": train_config.seed,
             "run_id": run_dir.name, "test_accuracy": summary["test_accuracy"],
             "wall_seconds": summary["wall_seconds"], "load_before": load_before, "load_after": os.getloadavg()[0]}

@@ -7,12 +7,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from lenet import card as model_card
 from lenet import config as lenet_config
-from lenet import likeness, models, photo, preprocess
+from lenet.model import builders, card as model_card
+from lenet.serve import likeness, photo, preprocess
 
 BATCH_SIZE = 1000
-# How an upload or a drawing becomes the 28×28 image a model sees, by its dataset's image style (lenet/datasets.py).
+# How an upload or a drawing becomes the 28×28 image a model sees, by its dataset's image style (lenet/data/datasets.py).
 PREPARE = {"digit": preprocess.to_mnist_digit, "photo": photo.to_fashion_image}
 
 
@@ -25,7 +25,7 @@ class Prediction:
     label: int | None  # the class, or None when the image holds nothing to classify
     probabilities: np.ndarray | None  # one probability per class, or None
     image: np.ndarray | None  # the 28×28 image the model saw, or None
-    likeness: float | None = None  # how typical of the training images it is, 0-100 (lenet.likeness); None: unknown
+    likeness: float | None = None  # how typical of the training images it is, 0-100 (lenet.serve.likeness); None: unknown
     looks_like: bool | None = None  # False: unlike the dataset, so the model abstains; None: it cannot judge
 
     @property
@@ -64,12 +64,12 @@ class Classifier:
         self.card = read_card(self.model_path)
         self.dataset = self.card.dataset_info
         self.model = load_model(self.model_path)
-        expected = (models.INPUT_SHAPE, (self.dataset.num_classes,))
+        expected = (builders.INPUT_SHAPE, (self.dataset.num_classes,))
         if (tuple(self.model.input_shape[1:]), tuple(self.model.output_shape[1:])) != expected:
             raise ModelLoadError(f"{self.model_path.name} maps {self.model.input_shape} to {self.model.output_shape}; "
                                  f"{self.dataset.title} models map (None, 28, 28, 1) to (None, "
                                  f"{self.dataset.num_classes})")
-        signature = [tf.TensorSpec([None, *models.INPUT_SHAPE], tf.float32)]
+        signature = [tf.TensorSpec([None, *builders.INPUT_SHAPE], tf.float32)]
         # A traced graph skips model.predict's per-call set-up (about 37 ms), which matters when classifying
         # every stroke.
         self._forward = tf.function(lambda images: self.model(images, training=False), input_signature=signature)

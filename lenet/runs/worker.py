@@ -1,6 +1,6 @@
 """Training in a separate process, so it survives Streamlit's re-runs and outlives the browser tab.
 
-start() launches `python -m lenet.worker RUN_DIR`, which waits its turn for a training slot (at most
+start() launches `python -m lenet.runs.worker RUN_DIR`, which waits its turn for a training slot (at most
 LENET_MAX_WORKERS runs train at once, default 1, the rest queue in the order they were started), trains, and
 records the outcome in status.json. Workers run at the lowest CPU priority, so the app's visitors are served first.
 Stop asks through a file in the run folder, and the app's Stop kills a worker that has not stopped after a grace
@@ -17,8 +17,9 @@ import threading
 import time
 from pathlib import Path
 
-from lenet import config as lenet_config
-from lenet import files, runs
+from lenet import config as lenet_config, files
+from lenet.runs import store
+from lenet.train import finetune
 
 MAX_WORKERS_VARIABLE = "LENET_MAX_WORKERS"
 POLL_SECONDS = 0.5
@@ -42,17 +43,17 @@ def start(train_config, run_name=None, runs_root=None, **status):
     What would only fail in the worker is refused here, with a message: a model to fine-tune that is missing or
     does not load, and a nearly full disk. `status` adds fields to status.json (public mode's owner, for one).
     """
-    check_init_model(train_config)
-    root = runs.store_root(runs_root)
+    finetune.load_init_model(train_config)
+    root = store.store_root(runs_root)
     try:
         files.check_free_space(root, MIN_FREE_MB, "a training run")
     except files.StorageError as error:
-        raise runs.RunError(str(error)) from None
-    run_dir = runs.new_run(train_config, run_name, root, **status)
+        raise store.RunError(str(error)) from None
+    run_dir = store.new_run(train_config, run_name, root, **status)
     try:
         with open(run_dir / "worker.log", "ab") as worker_log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "lenet.worker", str(run_dir)], cwd=lenet_config.PROJECT_ROOT,
+                [sys.executable, "-m", "lenet.runs.worker", str(run_dir)], cwd=files.PROJECT_ROOT,
                 stdout=worker_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,  # its own session: a Ctrl-C in the server's terminal does not reach it
             )
@@ -61,24 +62,9 @@ def start(train_config, run_name=None, runs_root=None, **status):
         import shutil
 
         shutil.rmtree(run_dir, ignore_errors=True)
-        raise runs.RunError(f"could not start a training process: {error.strerror or error}") from None
+        raise store.RunError(f"could not start a training process: {error.strerror or error}") from None
     return run_dir
 
-
-def check_init_model(train_config):
-    """A model to fine-tune must exist, be a regular file, load, and know the run's dataset. ModelLoadError if not."""
-    if not train_config.init_model:
-        return
-    from lenet import inference  # Keras loads here, and only for fine-tuning
-
-    path = Path(train_config.init_model)
-    if not path.is_file():
-        raise inference.ModelLoadError(f"the model to fine-tune, {path}, is not a file; give a .keras model")
-    model_card = inference.read_card(path)
-    if model_card.dataset != train_config.dataset:
-        raise inference.ModelLoadError(f"{path.name} is a {model_card.dataset_info.title} model; it cannot be "
-                                       f"fine-tuned on {train_config.dataset}")
-    inference.load_model(path)
 
 
 def execute(run_dir, log=None):
@@ -90,20 +76,21 @@ def execute(run_dir, log=None):
         signal.signal(signal_number, lambda number, frame: signalled.append(number))
     slot = wait_for_turn(run_dir, should_stop=lambda: bool(signalled))
     if slot is None:
-        runs.update_status(run_dir, state="stopped", ended=time.time(), error=STOPPED_BEFORE_START)
+        store.update_status(run_dir, state="stopped", ended=time.time(), error=STOPPED_BEFORE_START)
         return None
     try:
-        from lenet import my_digits, training  # TensorFlow loads here, not when the app merely starts a run
+        from lenet.data import my_digits
+        from lenet.train import training  # TensorFlow loads here, not when the app merely starts a run
 
-        train_config = lenet_config.TrainConfig.from_dict(runs.read_json(run_dir / "config.json"))
-        store = runs.read_status(run_dir).get("my_digits_store")  # a visitor's own digits, in public mode
-        extra = my_digits.training_arrays(store) if train_config.my_digits else None
-        runs.update_status(run_dir, state="running", started=time.time())
+        train_config = lenet_config.TrainConfig.from_dict(store.read_json(run_dir / "config.json"))
+        digits_store = store.read_status(run_dir).get("my_digits_store")  # a visitor's own digits, in public mode
+        extra = my_digits.training_arrays(digits_store) if train_config.my_digits else None
+        store.update_status(run_dir, state="running", started=time.time())
         summary = training.train(train_config, run_dir, _stop_check(run_dir, signalled), log, extra)
-        runs.update_status(run_dir, state="stopped" if summary["stopped"] else "finished", ended=time.time())
+        store.update_status(run_dir, state="stopped" if summary["stopped"] else "finished", ended=time.time())
         return summary
     except Exception as error:
-        runs.update_status(run_dir, state="failed", ended=time.time(), error=f"{type(error).__name__}: {error}")
+        store.update_status(run_dir, state="failed", ended=time.time(), error=f"{type(error).__name__}: {error}")
         raise
     finally:
         slot.close()  # closing the file releases its lock; so does the process dying
@@ -117,7 +104,7 @@ def _stop_check(run_dir, signalled):
         if not should_stop.noted:
             should_stop.noted = True
             with contextlib.suppress(OSError):  # a store that cannot be written must not keep it from stopping
-                runs.update_status(run_dir, stop_seen=time.time())
+                store.update_status(run_dir, stop_seen=time.time())
         return True
 
     should_stop.noted = False
@@ -141,12 +128,12 @@ def wait_for_turn(run_dir, should_stop=lambda: False):
 
 def queue(runs_root=None):
     """Queued runs whose process is alive, in the order they will train."""
-    waiting = [run for run in runs.list_runs(runs_root) if run.state == "queued"]
+    waiting = [run for run in store.list_runs(runs_root) if run.state == "queued"]
     return sorted(waiting, key=lambda run: run.status.get("created", 0))
 
 
 def stop_requested(run_dir):
-    return (Path(run_dir) / runs.STOP_FILE).exists()
+    return (Path(run_dir) / store.STOP_FILE).exists()
 
 
 def request_stop(run_dir):
@@ -154,18 +141,18 @@ def request_stop(run_dir):
 
     It keeps the model of the last completed epoch.
     """
-    (Path(run_dir) / runs.STOP_FILE).touch()
+    (Path(run_dir) / store.STOP_FILE).touch()
 
 
 def stop(run_dir, timeout=60.0):
     """Request a stop and wait for it; kill the worker if it has not stopped within `timeout` seconds."""
     request_stop(run_dir)
     deadline = time.time() + timeout
-    while runs.read_status(run_dir).get("state") in runs.ACTIVE_STATES and time.time() < deadline:
+    while store.read_status(run_dir).get("state") in store.ACTIVE_STATES and time.time() < deadline:
         time.sleep(0.2)
-    if runs.read_status(run_dir).get("state") in runs.ACTIVE_STATES:
+    if store.read_status(run_dir).get("state") in store.ACTIVE_STATES:
         kill(run_dir, reason=f"it had not stopped {timeout:g} s after the request")
-    return runs.read_status(run_dir)
+    return store.read_status(run_dir)
 
 
 def stop_soon(run_dir):
@@ -179,8 +166,8 @@ def stop_soon(run_dir):
 
 
 def _escalate(run_dir, asked):
-    while runs.read_status(run_dir).get("state") in runs.ACTIVE_STATES:
-        seen = runs.read_status(run_dir).get("stop_seen")
+    while store.read_status(run_dir).get("state") in store.ACTIVE_STATES:
+        seen = store.read_status(run_dir).get("stop_seen")
         if time.time() > (seen + STOP_FINISH_SECONDS if seen else asked + STOP_GRACE_SECONDS):
             kill(run_dir, reason=f"it did not stop within {STOP_GRACE_SECONDS} s of the request" if not seen
                  else f"it had not finished {STOP_FINISH_SECONDS} s after it began to stop")
@@ -194,30 +181,30 @@ def kill(run_dir, reason=None):
     Without a reason the run then reads as failed (killed or crashed). With one, the kill ends a requested stop:
     the run is recorded as stopped, with the reason and the epochs it completed, before anyone can read it as failed.
     """
-    status = runs.read_status(run_dir)
-    if "pid" not in status or not runs.process_alive(status["pid"], status.get("pid_started")):
+    status = store.read_status(run_dir)
+    if "pid" not in status or not store.process_alive(status["pid"], status.get("pid_started")):
         return status
     with contextlib.ExitStack() as held:
         if reason:
             with contextlib.suppress(OSError):  # readers wait, and then read the stop, not a crash
-                held.enter_context(runs.status_lock(run_dir, wait_seconds=2))
+                held.enter_context(store.status_lock(run_dir, wait_seconds=2))
         os.kill(status["pid"], signal.SIGKILL)
         deadline = time.time() + 10
-        while runs.process_alive(status["pid"], status.get("pid_started")) and time.time() < deadline:
+        while store.process_alive(status["pid"], status.get("pid_started")) and time.time() < deadline:
             time.sleep(0.05)
         if reason:
             _record_killed_stop(Path(run_dir), reason)
-    return runs.read_status(run_dir)
+    return store.read_status(run_dir)
 
 
 def _record_killed_stop(run_dir, reason):
     """Called holding the status lock."""
-    epochs = len(runs.load_metrics(run_dir, kind="epoch")) if (run_dir / runs.MODEL_FILE).is_file() else 0
+    epochs = len(store.load_metrics(run_dir, kind="epoch")) if (run_dir / store.MODEL_FILE).is_file() else 0
     try:
         if not (run_dir / "summary.json").is_file():  # the worker died before it could write its own
-            runs.write_json(run_dir / "summary.json", {"stopped": True, "killed": True, "epochs_completed": epochs})
-        status = runs.read_json(run_dir / "status.json", {})
-        runs.write_json(run_dir / "status.json", {**(status if isinstance(status, dict) else {}), "state": "stopped",
+            store.write_json(run_dir / "summary.json", {"stopped": True, "killed": True, "epochs_completed": epochs})
+        status = store.read_json(run_dir / "status.json", {})
+        store.write_json(run_dir / "status.json", {**(status if isinstance(status, dict) else {}), "state": "stopped",
                                                   "ended": time.time(), "error": f"killed: {reason}"})
     except OSError:
         pass  # a store that cannot be written: the run reads as failed (killed), which is also true
@@ -225,7 +212,7 @@ def _record_killed_stop(run_dir, reason):
 
 def stopping_message(run_dir):
     """What a stop requested now will keep."""
-    epochs = len(runs.load_metrics(run_dir, kind="epoch"))
+    epochs = len(store.load_metrics(run_dir, kind="epoch"))
     if not epochs:
         return "Stopping within a second or so. No epoch has completed yet, so no model will be kept."
     return f"Stopping within a second or so; the model of epoch {epochs}, the last completed one, is kept."
@@ -247,8 +234,8 @@ def outcome_message(run):
 
 def stall_note(run_dir):
     """A warning when a running run has written nothing for a while, or None."""
-    quiet = runs.quiet_seconds(run_dir)
-    if runs.read_status(run_dir).get("state") != "running" or quiet < runs.STALL_SECONDS:
+    quiet = store.quiet_seconds(run_dir)
+    if store.read_status(run_dir).get("state") != "running" or quiet < store.STALL_SECONDS:
         return None
     return (f"No progress for {quiet:.0f} s: the machine is very busy, or the training process is stuck. Stop ends "
             f"it; one that does not respond within {STOP_GRACE_SECONDS} s is killed, keeping its last completed epoch.")
@@ -267,9 +254,9 @@ def _take_free_slot(slots):
 
 def _record_process(run_dir, pid):
     try:
-        runs.update_status(run_dir, pid=pid, pid_started=runs.process_start_time(pid))
+        store.update_status(run_dir, pid=pid, pid_started=store.process_start_time(pid))
     except Exception:  # the process already ended: record the pid alone, and read_status will mark it failed
-        runs.update_status(run_dir, pid=pid)
+        store.update_status(run_dir, pid=pid)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from lenet.inference import ModelLoadError
+from lenet.serve.inference import ModelLoadError
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Explainer:
             output_layer = model.get_layer("OUTPUT")
         except ValueError:
             raise ModelLoadError("explanations need the model's last layer to be named OUTPUT, as "
-                                 "lenet.models.build_model names it") from None
+                                 "lenet.model.builders.build_model names it") from None
         # The logits are computed from F6's output with OUTPUT's own weights, because the model ends in a softmax.
         self._penultimate = keras.Model(model.inputs, output_layer.input)
         self._kernel, self._bias = output_layer.kernel, output_layer.bias

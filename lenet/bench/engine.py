@@ -15,17 +15,22 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from lenet import config as lenet_config
-from lenet import bench_why, cli, data, datasets, feature_map, files, inference, runs, snapshots, training, worker
+from lenet import config as lenet_config, files
+from lenet.bench import why_figures
+from lenet.data import datasets, sources
+from lenet.explain import feature_map
+from lenet.runs import store, worker
+from lenet.serve import inference
+from lenet.train import command, snapshots, training
 
-BENCHMARKS_FILE = lenet_config.PROJECT_ROOT / "BENCHMARKS.md"
+BENCHMARKS_FILE = files.PROJECT_ROOT / "BENCHMARKS.md"
 SHORT_FRACTION = 0.25  # the default run trains a quarter of each preset's epochs
 LATENCY_REPEATS = 300
 PRIORITY_EPOCHS = 3  # long enough for a steady epoch time, short enough to run twice
 
 
 def run_benchmarks(full=False, log=print):
-    splits = data.load(log=lambda line: None)
+    splits = sources.load(log=lambda line: None)
     fraction = 1.0 if full else SHORT_FRACTION
     seed_config = _scaled("seed", fraction)
     best_config = _scaled("best", fraction)
@@ -47,7 +52,7 @@ def run_benchmarks(full=False, log=print):
     log("latency of placing one drawing on the feature map…")
     drawing_map = drawing_map_latency(splits)
     log("digit-likeness figures, and the Why views' latency…")
-    likeness_figures, explanations = bench_why.likeness_figures(splits), bench_why.explanation_latency()
+    likeness_figures, explanations = why_figures.likeness_figures(splits), why_figures.explanation_latency()
     results = {
         "mode": "full" if full else "short",
         "tutorial": tutorial, "seed": seed, "best": best,
@@ -110,9 +115,9 @@ class EpochTimer(keras.callbacks.Callback):
 
 def our_fit(train_config, runs_root):
     """Our trainer, metric streaming and checkpoints on, exactly as the CLI and the app run it."""
-    run_dir = runs.new_run(train_config, runs_root=runs_root)
+    run_dir = store.new_run(train_config, runs_root=runs_root)
     summary = worker.execute(run_dir)
-    epochs = runs.load_metrics(run_dir, kind="epoch")
+    epochs = store.load_metrics(run_dir, kind="epoch")
     fit_seconds = epochs[-1]["seconds"]
     return {"epochs": train_config.epochs, "batch_size": train_config.batch_size, "fit_seconds": fit_seconds,
             "samples_per_second": train_config.epochs * datasets.get(train_config.dataset).train_size / fit_seconds,
@@ -123,29 +128,29 @@ def our_fit(train_config, runs_root):
 def worker_peak_memory(runs_root):
     """Peak resident memory of a real worker process training one quick epoch."""
     run_dir = worker.start(lenet_config.make_config("quick", epochs=1), runs_root=runs_root)
-    while runs.read_status(run_dir).get("state") in runs.ACTIVE_STATES:
+    while store.read_status(run_dir).get("state") in store.ACTIVE_STATES:
         time.sleep(0.5)
     # Then until the process has exited: TensorFlow's tear-down takes a core for a second or two, which would
     # otherwise land in the latency measurement that follows.
-    status = runs.read_status(run_dir)
-    while runs.process_alive(status["pid"], status.get("pid_started")):
+    status = store.read_status(run_dir)
+    while store.process_alive(status["pid"], status.get("pid_started")):
         time.sleep(0.1)
-    return runs.read_json(run_dir / "summary.json", {}).get("peak_memory_mb")
+    return store.read_json(run_dir / "summary.json", {}).get("peak_memory_mb")
 
 
 def worker_priority_cost(train_config, runs_root):
     """On an idle machine a low priority should cost nothing: the same run as a normal-priority `python -m lenet
     train` process, then as a worker at nice WORKER_NICENESS; each one's training seconds (TensorFlow's start-up and
     the end-of-run evaluation left out)."""
-    command = shlex.split(cli.train_command(train_config))
-    existing = {run.run_dir for run in runs.list_runs(runs_root)}
-    subprocess.run([sys.executable, *command[1:]], env={**os.environ, "LENET_RUNS_DIR": str(runs_root)}, check=True,
+    words = shlex.split(command.train_command(train_config))
+    existing = {run.run_dir for run in store.list_runs(runs_root)}
+    subprocess.run([sys.executable, *words[1:]], env={**os.environ, "LENET_RUNS_DIR": str(runs_root)}, check=True,
                    capture_output=True)
-    normal_dir = next(run.run_dir for run in runs.list_runs(runs_root) if run.run_dir not in existing)
+    normal_dir = next(run.run_dir for run in store.list_runs(runs_root) if run.run_dir not in existing)
     nice_dir = worker.start(train_config, runs_root=runs_root)
-    while runs.read_status(nice_dir).get("state") in runs.ACTIVE_STATES:
+    while store.read_status(nice_dir).get("state") in store.ACTIVE_STATES:
         time.sleep(0.5)
-    normal, nice = (runs.read_json(run_dir / "summary.json", {}).get("train_seconds") for run_dir in (normal_dir, nice_dir))
+    normal, nice = (store.read_json(run_dir / "summary.json", {}).get("train_seconds") for run_dir in (normal_dir, nice_dir))
     return {"epochs": train_config.epochs, "normal_seconds": normal, "nice_seconds": nice, "ratio": nice / normal}
 
 
@@ -168,9 +173,9 @@ def snapshot_cost(train_config, runs_root):
     """
     walls = {}
     for with_snapshots in (False, True):
-        run_dir = runs.new_run(train_config, runs_root=runs_root)
+        run_dir = store.new_run(train_config, runs_root=runs_root)
         walls[with_snapshots] = training.train(train_config, run_dir, with_snapshots=with_snapshots)["wall_seconds"]
-    spent = sum(record.get("snapshot_seconds", 0.0) for record in runs.load_metrics(run_dir))  # the run with them
+    spent = sum(record.get("snapshot_seconds", 0.0) for record in store.load_metrics(run_dir))  # the run with them
     subjects_bytes = (snapshots.folder(run_dir) / snapshots.SUBJECTS_FILE).stat().st_size
     epoch_bytes = (snapshots.total_bytes(run_dir) - subjects_bytes) / (train_config.epochs + 1)
     return {"epochs": train_config.epochs, "without_seconds": walls[False], "with_seconds": walls[True],
@@ -261,7 +266,7 @@ def render_table(results):
         f"- Peak memory of a training worker: {results['worker_peak_memory_mb']:.0f} MB.",
         *snapshot_lines(results),
         *priority_lines(results),
-        *bench_why.lines(results),
+        *why_figures.lines(results),
     ])
 
 

@@ -9,7 +9,7 @@ centred by mass: that is why a garment photo must not go through the digit pipel
 import numpy as np
 from PIL import Image, ImageFilter
 
-from lenet import preprocess
+from lenet.serve import preprocess
 
 FRAME = 28
 TRIM_TOLERANCE = 0.05  # Fashion-MNIST trimmed edges within 5% of the largest possible RGB distance of the corners

@@ -1,6 +1,6 @@
 """Training: `model.fit` with callbacks that stream metrics into the run folder and checkpoint every epoch.
 
-The same function serves the CLI's foreground `train` and the app's worker process (lenet/worker.py).
+The same function serves the CLI's foreground `train` and the app's worker process (lenet/runs/worker.py).
 """
 
 import json
@@ -12,7 +12,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from lenet import card, cli, data, files, inference, likeness, likeness_model, models, pipeline, runs, snapshots
+from lenet import files
+from lenet.data import sources
+from lenet.model import builders, card
+from lenet.serve import inference, likeness
+from lenet.train import command, finetune, likeness_fit, metrics, pipeline, run_files, snapshots
 
 # Batches run in calls into TensorFlow of about this many images (64 batches of 128): fewer Python round trips
 # between steps, and on two cores still metrics and a stop check about three times a second.
@@ -27,12 +31,12 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
     should_stop() is polled after each call into TensorFlow: when it says True that call's batches finish, the
     model of the last completed epoch is kept and the summary says stopped. extra_training is an optional
     (images, labels) pair mixed into the training set ("my digits"), repeated train_config.my_digits_repeat times.
-    with_snapshots writes lenet.snapshots' record of each epoch (off only to measure what they cost).
+    with_snapshots writes lenet.train.snapshots' record of each epoch (off only to measure what they cost).
     """
     run_dir = Path(run_dir)
     started = time.time()
     keras.utils.set_random_seed(train_config.seed)
-    splits = data.load(train_config.dataset, log=log or (lambda line: None))
+    splits = sources.load(train_config.dataset, log=log or (lambda line: None))
     train_images, train_labels = _mix(splits.x_train, splits.y_train, extra_training, train_config.my_digits_repeat)
     steps = pipeline.steps_per_epoch(len(train_images), train_config.batch_size)
     model = starting_model(train_config)
@@ -114,13 +118,8 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
 
 def starting_model(train_config):
     """A fresh network, or the model to fine-tune, which must know the same dataset (its card says which)."""
-    if not train_config.init_model:
-        return models.build_model(train_config.model_config())
-    model_card = inference.read_card(train_config.init_model)
-    if model_card.dataset != train_config.dataset:
-        raise inference.ModelLoadError(f"{Path(train_config.init_model).name} is a {model_card.dataset_info.title} "
-                                       f"model; it cannot be fine-tuned on {train_config.dataset}")
-    return inference.load_model(train_config.init_model)
+    model = finetune.load_init_model(train_config)
+    return model if model is not None else builders.build_model(train_config.model_config())
 
 
 def _mix(images, labels, extra, repeat):
@@ -150,11 +149,11 @@ class RunRecorder(keras.callbacks.Callback):
         twin = json.loads(self.model.to_json())
         twin.pop("compile_config", None)
         self.export_model = keras.models.model_from_json(json.dumps(twin))  # never compiled: no optimizer state
-        self.card = card.for_config(self.config, run_id=self.run_dir.name, reproduce=cli.train_command(self.config))
+        self.card = card.for_config(self.config, run_id=self.run_dir.name, reproduce=command.train_command(self.config))
         # Epoch 0: the untrained network.
         snapshot_seconds = self.snapshot_writer.begin(self.model) if self.snapshot_writer else 0.0
         self.train_started = self.last_batch_log = time.time()
-        runs.append_metric(self.run_dir, {"kind": "start", "epochs": self.config.epochs,
+        run_files.append_metric(self.run_dir, {"kind": "start", "epochs": self.config.epochs,
                                           "steps_per_epoch": self.steps_per_epoch, "time": self.train_started,
                                           "snapshot_seconds": snapshot_seconds})
 
@@ -167,7 +166,7 @@ class RunRecorder(keras.callbacks.Callback):
         now = time.time()
         if now - self.last_batch_log >= BATCH_LOG_SECONDS or batch + 1 >= self.steps_per_epoch:
             self.last_batch_log = now
-            runs.append_metric(self.run_dir, {
+            run_files.append_metric(self.run_dir, {
                 "kind": "batch", "epoch": self.epochs_completed + 1, "batch": min(batch + 1, self.steps_per_epoch),
                 "step": self.epochs_completed * self.steps_per_epoch + min(batch + 1, self.steps_per_epoch), **self._numbers(logs),
                 "learning_rate": self._learning_rate(), "seconds": now - self.train_started})
@@ -181,13 +180,13 @@ class RunRecorder(keras.callbacks.Callback):
         record = {"kind": "epoch", "epoch": epoch + 1, **self._numbers(logs), "learning_rate": self._learning_rate(),
                   "epoch_seconds": time.time() - self.epoch_started, "seconds": time.time() - self.train_started,
                   "snapshot_seconds": snapshot_seconds}
-        runs.append_metric(self.run_dir, record)
+        run_files.append_metric(self.run_dir, record)
         self.log(f"epoch {epoch + 1}/{self.config.epochs}  loss {record['loss']:.4f}  acc {record['accuracy']:.4f}  "
                  f"val_loss {record['val_loss']:.4f}  val_acc {record['val_accuracy']:.4f}  {record['epoch_seconds']:.1f}s")
 
     def save_checkpoint(self):
         self.export_model.set_weights(self.model.get_weights())
-        card.save_model(self.export_model, self.run_dir / runs.MODEL_FILE, self.card)
+        card.save_model(self.export_model, self.run_dir / run_files.MODEL_FILE, self.card)
 
     def _learning_rate(self):
         return float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
@@ -201,18 +200,18 @@ def write_summary(run_dir, splits, recorder, started):
     """Evaluate the kept model on the test set; write summary.json, test_predictions.npy and the model's final card."""
     summary = {"stopped": recorder.stopped, "epochs_completed": recorder.epochs_completed,
                "train_seconds": time.time() - recorder.train_started}
-    model_path = run_dir / runs.MODEL_FILE
+    model_path = run_dir / run_files.MODEL_FILE
     if model_path.exists():
         classifier = inference.Classifier(model_path)
         probabilities = classifier.probabilities(splits.x_test)
         predictions = probabilities.argmax(axis=1)
         with files.atomic_path(run_dir / "test_predictions.npy") as temporary:
             np.save(temporary, predictions.astype("uint8"))
-        figures = evaluation_figures(splits.y_test.astype(int), probabilities)
-        stats = likeness_model.fit_for_model(classifier.model, splits.x_train, splits.x_val)
-        test_scores = likeness.score(stats, likeness_model.layer_features(classifier.model, splits.x_test))
+        figures = metrics.evaluation_figures(splits.y_test.astype(int), probabilities)
+        stats = likeness_fit.fit_for_model(classifier.model, splits.x_train, splits.x_val)
+        test_scores = likeness.score(stats, likeness_fit.layer_features(classifier.model, splits.x_test))
         summary.update(figures, model_path=str(model_path), params=classifier.model.count_params())
-        summary.update(abstention_figures(splits.y_test.astype(int), probabilities, likeness.is_like(stats, test_scores)))
+        summary.update(metrics.abstention_figures(splits.y_test.astype(int), probabilities, likeness.is_like(stats, test_scores)))
         card.write(model_path, classifier.card.replace(test_accuracy=figures["test_accuracy"],
                                                         test_loss=figures["test_loss"], likeness=stats.to_dict()))
     summary["wall_seconds"] = time.time() - started
@@ -221,23 +220,3 @@ def write_summary(run_dir, splits, recorder, started):
     files.write_json(run_dir / "summary.json", summary)
     return summary
 
-
-def abstention_figures(true_labels, probabilities, looks_like):
-    """The share of test images the model abstains on, and its accuracy on the others."""
-    kept = np.asarray(looks_like, dtype=bool)
-    right = probabilities.argmax(axis=1) == true_labels
-    return {"abstained": float(1 - kept.mean()), "accuracy_on_rest": float(right[kept].mean()) if kept.any() else None}
-
-
-def evaluation_figures(true_labels, probabilities):
-    """Test accuracy, loss, the confusion matrix (rows: true class, columns: predicted) and per-class accuracy."""
-    classes = probabilities.shape[1]
-    predictions = probabilities.argmax(axis=1)
-    confusion = np.bincount(true_labels * classes + predictions, minlength=classes * classes).reshape(classes, classes)
-    picked = probabilities[np.arange(len(true_labels)), true_labels]
-    return {
-        "test_accuracy": float((predictions == true_labels).mean()),
-        "test_loss": float(-np.log(np.clip(picked, 1e-7, 1.0)).mean()),
-        "confusion_matrix": confusion.tolist(),
-        "per_class_accuracy": (confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)).tolist(),
-    }

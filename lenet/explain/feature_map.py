@@ -33,7 +33,7 @@ import tensorflow as tf
 from scipy.spatial import cKDTree
 
 from lenet import config as lenet_config
-from lenet import models
+from lenet.model import builders
 
 NEIGHBOURS = 8
 TYPICAL_PERCENTILE = 95  # "typical": 95% of test images are at most this far (from a centre, or neighbours)
@@ -43,7 +43,7 @@ def feature_function(model, outputs=(lenet_config.FEATURE_LAYER,)):
     """A traced function from images (N, 28, 28, 1) to the named layers' outputs, as a list of numpy arrays."""
     extractor = keras.Model(model.inputs, [model.get_layer(name).output for name in outputs])
     traced = tf.function(lambda images: extractor(images, training=False),
-                         input_signature=[tf.TensorSpec([None, *models.INPUT_SHAPE], tf.float32)])
+                         input_signature=[tf.TensorSpec([None, *builders.INPUT_SHAPE], tf.float32)])
     return lambda images: [np.asarray(output) for output in _as_list(traced(_batch(images)))]
 
 

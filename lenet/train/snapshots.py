@@ -5,7 +5,7 @@ runs/<id>/snapshots/ holds
   MY_DIGITS_SHOWN of the user's "my digits" when the run trains with them), their labels and names, the map's test
   images (MAP_PER_CLASS of each class) and the class names;
 - epoch-0000.npz (the untrained network), epoch-0001.npz, …: C1's filters, the panel's probabilities and the map's
-  2-D positions (lenet.feature_map: PCA of F6's feature directions, turned onto the previous epoch's by
+  2-D positions (lenet.explain.feature_map: PCA of F6's feature directions, turned onto the previous epoch's by
   Procrustes, so the map stays comparable from epoch to epoch).
 
 Each file is written atomically (lenet.files), about 10 KB an epoch: 200 epochs stay under 2.5 MB. Readers skip a
@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from lenet import config as lenet_config
-from lenet import datasets, feature_map, files
+from lenet import config as lenet_config, files
+from lenet.data import datasets
+from lenet.explain import feature_map
 
 FOLDER = "snapshots"
 SUBJECTS_FILE = "subjects.npz"

@@ -12,8 +12,8 @@ import time
 import zipfile
 from dataclasses import dataclass
 
-from lenet import config as lenet_config
-from lenet import datasets, files
+from lenet import config as lenet_config, files
+from lenet.data import datasets
 
 CARD_MEMBER = "lenet_card.json"
 CARD_VERSION = 1
@@ -30,7 +30,7 @@ class ModelCard:
     config: dict = dataclasses.field(default_factory=dict)  # the full TrainConfig, as TrainConfig.to_dict()
     test_accuracy: float | None = None  # on the dataset's 10,000 test images; None until the run has ended
     test_loss: float | None = None
-    likeness: dict | None = None  # the statistics lenet.likeness needs to say "not a digit"; None if not computed
+    likeness: dict | None = None  # the statistics lenet.serve.likeness needs to say "not a digit"; None if not computed
     run_id: str = ""
     reproduce: str = ""  # the command line that trains this model again
     saved_at: float = 0.0

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lenet import config as lenet_config
-from lenet import datasets, files, npz
+from lenet import files
+from lenet.data import npz
 
 MAX_IMPORT_DIGITS = 20_000  # one import; its arrays' headers are checked against this before any data is read
 MAX_IMPORT_BYTES = 128 * 2**20  # a file on disk (the app's uploads are capped lower, in .streamlit/config.toml)
@@ -43,7 +43,7 @@ class MyDigit:
 
 
 def store_path(store_dir=None):
-    return Path(store_dir or lenet_config.my_digits_dir())
+    return Path(store_dir or files.my_digits_dir())
 
 
 def save_digit(image, label, prediction=-1, raw_drawing=None, store_dir=None, saved_at=None, capacity=None):
@@ -110,7 +110,7 @@ def count_digits(store_dir=None):
 
 def _digit_files(store_dir):
     # Names starting with a dot are files still being written (lenet.files), staged imports, or visitors' own sets
-    # (lenet/public.py): not digits of this set. Imports are batch folders one level down.
+    # (lenet/runs/public.py): not digits of this set. Imports are batch folders one level down.
     store = store_path(store_dir)
     for path in [*store.glob("*.npz"), *store.glob("*/*.npz")]:
         if not any(part.startswith(".") for part in path.relative_to(store).parts):
@@ -162,51 +162,6 @@ def evaluation_arrays(store_dir=None):
     """The digits to measure accuracy on: the held-out part, or every digit when the set is small."""
     train, held_out = split_holdout(list_digits(store_dir))
     return as_arrays(held_out or train)
-
-
-def suggested_repeat(count):
-    """How often to repeat `count` digits so they make up about MY_DIGITS_SHARE of the training data."""
-    share = lenet_config.MY_DIGITS_SHARE
-    low, high = lenet_config.MY_DIGITS_REPEAT_RANGE
-    train_size = datasets.MNIST.train_size
-    return int(min(max(round(share / (1 - share) * train_size / max(count, 1)), low), high))
-
-
-def retrain_config(mode, model_path, epochs=None, learning_rate=None, store_dir=None):
-    """The TrainConfig that retrains `model_path`'s network with my digits mixed into MNIST.
-
-    "finetune" continues from the model's weights at a low rate for a few epochs (config.FINETUNE_*), which
-    keeps its MNIST accuracy; "scratch" trains from random weights with the recipe the model was trained with.
-    Both read the recipe and the architecture from the model's card, since fine-tuned weights only fit the same
-    network.
-    """
-    from lenet import inference  # Keras loads here, not whenever my digits are listed
-
-    if mode not in ("finetune", "scratch"):
-        raise lenet_config.ConfigError(f"mode must be finetune or scratch, got {mode!r}")
-    count = len(training_arrays(store_dir)[1])
-    if count == 0:
-        raise MyDigitsError("there are no digits to train with: save some on the Draw page first")
-    model_card = inference.read_card(model_path)
-    if not model_card.dataset_info.is_digits:
-        raise MyDigitsError(f"{Path(model_path).name} is a {model_card.dataset_info.title} model; my digits retrain "
-                            "digit models only. Choose an MNIST model (in the app: the sidebar's Active model)")
-    if mode == "finetune" and model_card.architecture is None:
-        raise MyDigitsError(f"{Path(model_path).name} has no model card, so its network is unknown and cannot be "
-                            "fine-tuned; retrain from scratch, or fine-tune the bundled model")
-    recipe = model_card.config if model_card.architecture else {}
-    if recipe.get("init_model") or recipe.get("preset") not in lenet_config.PRESET_NAMES:
-        recipe = {"preset": recipe.get("preset") if recipe.get("preset") in lenet_config.PRESET_NAMES else "best"}
-    settings = {name: value for name, value in recipe.items() if name not in ("my_digits", "init_model", "dataset")}
-    if model_card.architecture:
-        settings.update(model_card.architecture.to_dict())
-    settings.update(my_digits=True, my_digits_repeat=suggested_repeat(count))
-    if mode == "finetune":
-        settings.update(init_model=str(Path(model_path).resolve()), epochs=lenet_config.FINETUNE_EPOCHS,
-                        learning_rate=lenet_config.FINETUNE_LEARNING_RATE, schedule="constant",
-                        ema_momentum=0.0)  # an average over so few steps would mostly keep the old weights
-    settings.update(epochs=epochs or settings.get("epochs"), learning_rate=learning_rate or settings.get("learning_rate"))
-    return lenet_config.make_config(**settings)  # digits are MNIST's; a setting left None keeps the preset's
 
 
 def export_npz(store_dir=None):

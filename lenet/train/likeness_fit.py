@@ -1,19 +1,19 @@
 """Digit-likeness for a Keras LeNet-5: read the layers the detector needs, and fit it when training ends.
 
-lenet.likeness works on plain arrays; this module runs the model to get them, for the training and validation
+lenet.serve.likeness works on plain arrays; this module runs the model to get them, for the training and validation
 digits and for the bank of non-digits drawn in code.
 """
 
 import keras
 import numpy as np
 
-from lenet import likeness, outlier_bank
+from lenet.serve import likeness, outlier_bank
 
 BATCH_SIZE = 1000
 
 
 def layer_features(model, digit_images, layers=likeness.LAYERS):
-    """{layer: activations} for (N, 28, 28) digit images in [0, 1], as lenet.likeness.score takes them."""
+    """{layer: activations} for (N, 28, 28) digit images in [0, 1], as lenet.serve.likeness.score takes them."""
     images = np.asarray(digit_images, np.float32).reshape(-1, 28, 28, 1)
     reader = keras.Model(model.inputs[0], [model.get_layer(layer).output for layer in layers])
     outputs = [[] for _ in layers]

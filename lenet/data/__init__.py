@@ -1,0 +1,5 @@
+"""The datasets and the images around them: each dataset described once, its sources and checks, my digits, drawings
+made in code, and views for browsing.
+
+Imports from: files.
+"""
