@@ -134,6 +134,12 @@ class TrainConfig:
     label_smoothing: float = 0.0  # train towards 1 - ε on the true class plus ε/10 on every class: less overconfidence
     ema_momentum: float = 0.0  # keep a moving average of the weights and save that; 0 turns it off
     seed: int = 0
+    # XLA: compile each training step into one fused program. Keras's default ("auto") turns it off on a machine
+    # without a GPU, so configs saved before this setting (read as False) trained without it on a CPU. On 2 cores
+    # it made a steady epoch 1.26-1.39× faster, at 2-8 s of compiling in the first epoch. It changes how sums round,
+    # so it is a setting a run reproduces, the same on every machine, not "auto". `python -m lenet bench` measures
+    # the presets with and without it (BENCHMARKS.md).
+    jit_compile: bool = False
     # Human in the loop: train with "my digits" mixed in, from scratch or by fine-tuning a model.
     my_digits: bool = False
     my_digits_repeat: int = 20  # each of my digits is seen this many times per epoch
@@ -161,6 +167,8 @@ class TrainConfig:
         _check_range("ema_momentum", self.ema_momentum, EMA_RANGE)
         _check_range("my_digits_repeat", self.my_digits_repeat, MY_DIGITS_REPEAT_RANGE, integer=True)
         _check_range("seed", self.seed, SEED_RANGE, integer=True)
+        if not isinstance(self.jit_compile, bool):
+            raise ConfigError(f"jit_compile must be true or false, got {self.jit_compile!r}")
         low, high = LEARNING_RATE_RANGE
         if not _is_number(self.learning_rate) or not low < self.learning_rate <= high:
             raise ConfigError(f"learning_rate must be in ({low:g}, {high:g}], got {self.learning_rate!r}")
@@ -225,6 +233,7 @@ PRESET_DESCRIPTIONS = {
 }
 
 # Each dataset has its own presets: the tutorial's recipe is the same everywhere, the best recipe is not.
+# jit_compile stays off in every preset until `python -m lenet bench` shows that XLA pays over a whole run.
 PRESETS = {
     "mnist": {
         # The Keras tutorial as written.

@@ -14,6 +14,9 @@ from lenet.data import datasets
 
 # Settings that have flags of their own below, rather than the generic --name VALUE.
 SPECIAL_SETTINGS = {"dataset", "preset", "my_digits", "init_model"}
+# True/false settings that also have a short switch and its negation (`--jit`, `--no-jit`) beside the generated
+# `--name true|false`; a reproduce line writes the switch.
+SWITCHES = {"jit_compile": "--jit"}
 TRAIN_COMMAND = "python -m lenet train"
 
 
@@ -26,6 +29,9 @@ def add_train_arguments(train):
     add_dataset_argument(train, f"what to train on (default: {datasets.DEFAULT})")
     train.add_argument("--preset", choices=lenet_config.PRESET_NAMES, default="seed")
     for field in dataclasses.fields(lenet_config.TrainConfig):
+        if field.name in SWITCHES:
+            train.add_argument(SWITCHES[field.name], dest=field.name, action=argparse.BooleanOptionalAction,
+                               help=f"the same as --{field.name.replace('_', '-')} true or false")
         if field.name not in SPECIAL_SETTINGS:
             parse = yes_or_no if isinstance(field.default, bool) else type(field.default)
             train.add_argument("--" + field.name.replace("_", "-"), dest=field.name, type=parse)
@@ -58,12 +64,17 @@ def train_command(train_config):
     add_train_arguments(train)
     preset = lenet_config.get_preset(train_config.preset, train_config.dataset)
     words = [*TRAIN_COMMAND.split(), "--dataset", train_config.dataset, "--preset", train_config.preset]
+    written = set()
     for action in train._actions:
         value = getattr(train_config, action.dest, None)
-        if action.dest in SPECIAL_SETTINGS - {"my_digits", "init_model"} or value == getattr(preset, action.dest, None):
+        if (action.dest in written or action.dest in SPECIAL_SETTINGS - {"my_digits", "init_model"}
+                or value == getattr(preset, action.dest, None)):
             continue
+        written.add(action.dest)  # a setting with two flags (a switch) is written once, with the first
         if isinstance(action, argparse._StoreTrueAction):
             words += [action.option_strings[0]] if value else []
+        elif isinstance(action, argparse.BooleanOptionalAction):
+            words += [action.option_strings[0 if value else 1]]  # --jit or --no-jit
         else:
             words += [action.option_strings[0], str(value)]
     return shlex.join(words)

@@ -3,7 +3,9 @@
 The same function serves the CLI's foreground `train` and the app's worker process (lenet/runs/worker.py).
 """
 
+import contextlib
 import json
+import os
 import resource
 import time
 from pathlib import Path
@@ -23,6 +25,9 @@ from lenet.train import command, finetune, likeness_fit, metrics, pipeline, run_
 SAMPLES_PER_EXECUTION = 8192
 BATCH_LOG_SECONDS = 0.25  # per-batch metric lines at most 4 times a second, so the file stays small
 WARMUP_FRACTION = 0.15  # one-cycle: the first 15% of steps warm the learning rate up, the rest anneal it
+# Environment variables that set how many threads TensorFlow, XLA or a maths library may use.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                    "TF_NUM_INTEROP_THREADS", "TF_ENABLE_ONEDNN_OPTS", "TF_XLA_FLAGS", "XLA_FLAGS")
 
 
 def train(train_config, run_dir, should_stop=None, log=None, extra_training=None, with_snapshots=True):
@@ -45,6 +50,8 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
         loss=make_loss(train_config),
         metrics=["accuracy"],
         steps_per_execution=max(1, SAMPLES_PER_EXECUTION // train_config.batch_size),
+        # Only each step is compiled, not the loop over a call's steps, so Stop is still checked between calls.
+        jit_compile=train_config.jit_compile,
     )
     writer = snapshots.SnapshotWriter(run_dir, splits, extra_training) if with_snapshots else None
     recorder = RunRecorder(run_dir, train_config, steps, should_stop or (lambda: False), log, writer)
@@ -217,6 +224,29 @@ def write_summary(run_dir, splits, recorder, started):
     summary["wall_seconds"] = time.time() - started
     # The process's peak resident memory (Linux reports kilobytes): what a training worker needs.
     summary["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    summary["xla"] = bool(recorder.model.jit_compile)  # Keras falls back to no XLA for a layer that cannot compile
+    summary["process"] = process_facts()
     files.write_json(run_dir / "summary.json", summary)
     return summary
+
+
+def process_facts():
+    """What sets this process's speed besides its config: its priority, the cores it may use and its thread settings.
+
+    summary.json keeps them, so that a run from the app's worker and one from the CLI can be told apart
+    (lenet/bench/worker_speed.py).
+    """
+    facts = {"cores": os.cpu_count(),
+             "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),  # 0: TensorFlow's choice
+             "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+             "thread_variables": {name: os.environ[name] for name in THREAD_VARIABLES if name in os.environ}}
+    if hasattr(os, "sched_getaffinity"):
+        facts["usable_cores"] = len(os.sched_getaffinity(0))
+    if hasattr(os, "nice"):
+        facts["niceness"] = os.nice(0)
+    # Linux puts each session in an "autogroup" of its own (when the kernel enables them), and niceness then only
+    # ranks threads within their group; the groups share the cores by the group's own nice value.
+    with contextlib.suppress(OSError, ValueError, IndexError):  # no autogroups here, or a format we do not know
+        facts["autogroup_nice"] = int(Path("/proc/self/autogroup").read_text(encoding="utf-8").split()[-1])
+    return facts
 
