@@ -77,7 +77,11 @@ def build_parser():
     bench_parser.add_argument("--full", action="store_true", help="the full presets (minutes), not the short default")
     bench_parser.add_argument("--presets", action="store_true",
                        help="seed against best, seeds 0, 1 and 2, full runs kept in the run store (tens of minutes)")
-    add_dataset_argument(bench_parser, "with --presets, only this dataset (default: every dataset)")
+    bench_parser.add_argument("--worker-vs-cli", nargs="?", const="seed", choices=lenet_config.PRESET_NAMES,
+                              metavar="PRESET", help="a preset (default seed) trained 3 epochs in process and in a "
+                              "worker, as the Train page trains it; run on an idle machine")
+    add_dataset_argument(bench_parser, "with --presets, only this dataset (default: every dataset); with "
+                         "--worker-vs-cli, the dataset to train on")
     bench_parser.set_defaults(handler=command_bench)
     return parser
 
@@ -245,7 +249,14 @@ def command_my_digits(arguments):
 def command_bench(arguments):
     from lenet.bench import engine
 
-    if arguments.presets:
+    if arguments.worker_vs_cli:
+        from lenet.bench import worker_speed
+
+        result = worker_speed.compare(arguments.worker_vs_cli, arguments.dataset or datasets.DEFAULT)
+        print("\n".join(worker_speed.lines(result)))
+        worker_speed.write_benchmarks_file(result)
+        emit(result)
+    elif arguments.presets:
         from lenet.bench import presets
 
         emit(presets.run_preset_benchmarks((arguments.dataset,) if arguments.dataset else tuple(datasets.DATASETS)))

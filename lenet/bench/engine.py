@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from lenet import config as lenet_config, files
-from lenet.bench import why_figures
+from lenet.bench import throughput, why_figures
 from lenet.data import datasets, sources
 from lenet.explain import feature_map
 from lenet.runs import store, worker
@@ -32,17 +32,17 @@ PRIORITY_EPOCHS = 3  # long enough for a steady epoch time, short enough to run 
 def run_benchmarks(full=False, log=print):
     splits = sources.load(log=lambda line: None)
     fraction = 1.0 if full else SHORT_FRACTION
-    seed_config = _scaled("seed", fraction)
-    best_config = _scaled("best", fraction)
+    # Every preset whose jit_compile the bench decides: the seed preset is the same recipe on both datasets.
+    configs = {"seed": _scaled("seed", fraction), "best": _scaled("best", fraction),
+               "fashion-best": _scaled("best", fraction, "fashion")}
+    seed_config = configs["seed"]
     with tempfile.TemporaryDirectory() as runs_root:
-        log(f"tutorial code, {seed_config.epochs} epochs…")
-        tutorial = tutorial_fit(splits, seed_config.epochs)
-        log(f"our trainer, seed preset, {seed_config.epochs} epochs…")
-        seed = our_fit(seed_config, runs_root)
-        log(f"our trainer, best preset, {best_config.epochs} epochs…")
-        best = our_fit(best_config, runs_root)
-        log("a training worker's peak memory…")
-        worker_memory = worker_peak_memory(runs_root)
+        xla = throughput.measure(splits, configs, runs_root, log)
+        chosen = throughput.as_configured(xla, configs)
+        tutorial, seed, best = chosen["tutorial"], chosen["seed"], chosen["best"]
+        log("a training worker's peak memory, without and with XLA…")
+        worker_memory = {setting: worker_peak_memory(runs_root, jit_compile) for setting, jit_compile in
+                         throughput.SETTINGS.items()}
         log(f"snapshots' cost: the seed preset without and with them, {seed_config.epochs} epochs each…")
         snapshot = snapshot_cost(seed_config, runs_root)
         log("a worker's low priority: the same short run at normal priority and at the worker's…")
@@ -56,13 +56,15 @@ def run_benchmarks(full=False, log=print):
     results = {
         "mode": "full" if full else "short",
         "tutorial": tutorial, "seed": seed, "best": best,
+        "xla": xla, "presets_jit_compile": {name: train_config.jit_compile for name, train_config in configs.items()},
         "throughput_ratio": seed["samples_per_second"] / tutorial["samples_per_second"],
         # The same ratio from each fit's median epoch: steadier on a shared machine, where single epochs of either
         # trainer sometimes take twice as long.
         "median_epoch_throughput_ratio": tutorial["median_epoch_seconds"] / seed["median_epoch_seconds"],
         "best_throughput_ratio": best["samples_per_second"] / tutorial["samples_per_second"],
         "best_to_seed_wall_ratio": best["wall_seconds"] / seed["wall_seconds"],
-        "latency": latency, "worker_peak_memory_mb": worker_memory, "snapshots": snapshot, "priority": priority,
+        "latency": latency, "worker_peak_memory_mb": worker_memory["off"],
+        "worker_peak_memory_xla_mb": worker_memory["on"], "snapshots": snapshot, "priority": priority,
         "drawing_map": drawing_map, "likeness": likeness_figures, "explanations": explanations,
         "machine": machine_description(), "date": time.strftime("%Y-%m-%d %H:%M"),
     }
@@ -70,64 +72,14 @@ def run_benchmarks(full=False, log=print):
     return results
 
 
-def _scaled(preset, fraction):
-    epochs = max(1, round(lenet_config.get_preset(preset).epochs * fraction))
-    return lenet_config.make_config(preset, epochs=epochs)
+def _scaled(preset, fraction, dataset=datasets.DEFAULT):
+    epochs = max(1, round(lenet_config.get_preset(preset, dataset).epochs * fraction))
+    return lenet_config.make_config(preset, dataset, epochs=epochs)
 
 
-def tutorial_fit(splits, epochs):
-    """The Keras tutorial's code as written: a Sequential LeNet-5 fitted on numpy arrays, batch 128."""
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        keras.layers.Conv2D(6, kernel_size=5, activation="tanh"),
-        keras.layers.AveragePooling2D(pool_size=2),
-        keras.layers.Conv2D(16, kernel_size=5, activation="tanh"),
-        keras.layers.AveragePooling2D(pool_size=2),
-        keras.layers.Flatten(),
-        keras.layers.Dense(120, activation="tanh"),
-        keras.layers.Dense(84, activation="tanh"),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    x_train, x_val, x_test = (np.expand_dims(x, -1) for x in (splits.x_train, splits.x_val, splits.x_test))
-    timer = EpochTimer()  # the one addition to the tutorial's code; it only reads the clock
-    started = time.perf_counter()
-    model.fit(x_train, splits.y_train, batch_size=128, epochs=epochs, validation_data=(x_val, splits.y_val), verbose=0,
-              callbacks=[timer])
-    seconds = time.perf_counter() - started
-    _, accuracy = model.evaluate(x_test, splits.y_test, batch_size=1000, verbose=0)
-    return {"epochs": epochs, "fit_seconds": seconds, "samples_per_second": epochs * len(x_train) / seconds,
-            "median_epoch_seconds": float(np.median(timer.seconds)), "test_accuracy": float(accuracy)}
-
-
-class EpochTimer(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.seconds = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.started = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.started)
-
-
-def our_fit(train_config, runs_root):
-    """Our trainer, metric streaming and checkpoints on, exactly as the CLI and the app run it."""
-    run_dir = store.new_run(train_config, runs_root=runs_root)
-    summary = worker.execute(run_dir)
-    epochs = store.load_metrics(run_dir, kind="epoch")
-    fit_seconds = epochs[-1]["seconds"]
-    return {"epochs": train_config.epochs, "batch_size": train_config.batch_size, "fit_seconds": fit_seconds,
-            "samples_per_second": train_config.epochs * datasets.get(train_config.dataset).train_size / fit_seconds,
-            "median_epoch_seconds": float(np.median([epoch["epoch_seconds"] for epoch in epochs])),
-            "wall_seconds": summary["wall_seconds"], "test_accuracy": summary["test_accuracy"]}
-
-
-def worker_peak_memory(runs_root):
+def worker_peak_memory(runs_root, jit_compile=False):
     """Peak resident memory of a real worker process training one quick epoch."""
-    run_dir = worker.start(lenet_config.make_config("quick", epochs=1), runs_root=runs_root)
+    run_dir = worker.start(lenet_config.make_config("quick", epochs=1, jit_compile=jit_compile), runs_root=runs_root)
     while store.read_status(run_dir).get("state") in store.ACTIVE_STATES:
         time.sleep(0.5)
     # Then until the process has exited: TensorFlow's tear-down takes a core for a second or two, which would
@@ -244,10 +196,32 @@ def replace_section(name, text, path=BENCHMARKS_FILE, heading=""):
 
 
 def render_table(results):
-    tutorial, seed, best, latency = results["tutorial"], results["seed"], results["best"], results["latency"]
+    latency = results["latency"]
     return "\n".join([
         f"Measured {results['date']} with `python -m lenet bench{' --full' if results['mode'] == 'full' else ''}` "
         f"on {results['machine']}.", "",
+        *(throughput.table_lines(results) or presets_table_lines(results)), "",
+        f"- Throughput, our trainer (seed preset as it stands) ÷ tutorial's code: "
+        f"**{results['throughput_ratio']:.2f}×** over the whole fit, {results['median_epoch_throughput_ratio']:.2f}× "
+        f"by median epoch; with the best preset's settings: {results['best_throughput_ratio']:.2f}× (goal ≥ 1.5×).",
+        *throughput.lines(results),
+        f"- Wall time, best ÷ seed: **{results['best_to_seed_wall_ratio']:.2f}** (goal ≤ 1.0 at ≥ 99.3%).",
+        f"- One drawing, preprocessing + forward pass: p50 **{latency['classify_p50_ms']:.2f} ms**, "
+        f"p95 {latency['classify_p95_ms']:.2f} ms; `model.predict` alone on the same input: p50 "
+        f"{latency['predict_p50_ms']:.1f} ms, p95 {latency['predict_p95_ms']:.1f} ms (goal p50 ≤ 3 ms).",
+        f"- Peak memory of a training worker: {results['worker_peak_memory_mb']:.0f} MB"
+        + (f"; with XLA {results['worker_peak_memory_xla_mb']:.0f} MB." if "worker_peak_memory_xla_mb" in results
+           else "."),
+        *snapshot_lines(results),
+        *priority_lines(results),
+        *why_figures.lines(results),
+    ])
+
+
+def presets_table_lines(results):
+    """The table of results measured before XLA was: the tutorial's code and the two presets as they stood."""
+    tutorial = results["tutorial"]
+    return [
         "| what | epochs | batch | fit s | samples/s | median epoch s | test accuracy | wall s |",
         "|---|---|---|---|---|---|---|---|",
         f"| tutorial's code | {tutorial['epochs']} | 128 | {tutorial['fit_seconds']:.1f} | "
@@ -255,19 +229,7 @@ def render_table(results):
         f"{tutorial['test_accuracy']:.2%} | |",
         *(f"| our trainer, `{name}` preset | {row['epochs']} | {row['batch_size']} | {row['fit_seconds']:.1f} | "
           f"{row['samples_per_second']:,.0f} | {row['median_epoch_seconds']:.2f} | {row['test_accuracy']:.2%} | "
-          f"{row['wall_seconds']:.1f} |" for name, row in (("seed", seed), ("best", best))), "",
-        f"- Throughput, our trainer (seed preset) ÷ tutorial's code: **{results['throughput_ratio']:.2f}×** over "
-        f"the whole fit, {results['median_epoch_throughput_ratio']:.2f}× by median epoch; with the best preset's "
-        f"settings: {results['best_throughput_ratio']:.2f}× (goal ≥ 1.5×).",
-        f"- Wall time, best ÷ seed: **{results['best_to_seed_wall_ratio']:.2f}** (goal ≤ 1.0 at ≥ 99.3%).",
-        f"- One drawing, preprocessing + forward pass: p50 **{latency['classify_p50_ms']:.2f} ms**, "
-        f"p95 {latency['classify_p95_ms']:.2f} ms; `model.predict` alone on the same input: p50 "
-        f"{latency['predict_p50_ms']:.1f} ms, p95 {latency['predict_p95_ms']:.1f} ms (goal p50 ≤ 3 ms).",
-        f"- Peak memory of a training worker: {results['worker_peak_memory_mb']:.0f} MB.",
-        *snapshot_lines(results),
-        *priority_lines(results),
-        *why_figures.lines(results),
-    ])
+          f"{row['wall_seconds']:.1f} |" for name, row in (("seed", results["seed"]), ("best", results["best"])))]
 
 
 def snapshot_lines(results):
