@@ -14,12 +14,12 @@ from functools import cache
 import numpy as np
 
 from lenet import files
-from lenet.data import npz
+from lenet.data import npz, pen_shapes
 from lenet.data.synthetic import arc, render
 from lenet.serve import preprocess
 
-VERSION = 1  # bump when the drawings change: fitted detectors depend on them
-SIZE = 3000
+VERSION = 2  # bump when the drawings change: fitted detectors depend on them
+SIZE = 6000  # about 500 a family, and one in five drawings a pair
 SEED = 20261126  # never the seed of a test set
 CANVAS = 72  # pixels: 14 times fewer than the Draw page's canvas, and still far more than the 20×20 digit box
 JITTER = 0.035  # how far each control point strays, as a share of the drawing
@@ -154,7 +154,9 @@ def _one(family, rng):
     if family == "letters":
         table = LETTERS if rng.random() < 0.8 else SYMBOLS
         return table[list(table)[rng.integers(len(table))]], rng.uniform(0.6, 1.0)
-    return _shape(rng) if family == "shapes" else _marks(rng)
+    if family == "shapes":
+        return _shape(rng)
+    return _marks(rng) if family == "marks" else pen_shapes.strokes(family, rng)
 
 
 def _pair(families, rng):
@@ -167,23 +169,31 @@ def _pair(families, rng):
     return [[(x, y * 0.55) for x, y in s] for s in first] + [[(x, 0.4 + y * 0.6) for x, y in s] for s in second], 0.9
 
 
-FAMILIES = ("letters", "shapes", "marks")
+# Letters, pictures and random marks, and the single smooth strokes that a pen makes (lenet.data.pen_shapes): the
+# kinds of non-digit that a digit classifier most often takes for a digit are of the last sort.
+FAMILIES = ("letters", "shapes", "marks") + pen_shapes.FAMILIES
 
 
-def drawings(count=SIZE, seed=SEED, size=CANVAS):
-    """`count` canvas drawings: a list of (families, RGBA image); families names the one or two families it is from."""
+def drawings(count=SIZE, seed=SEED, size=CANVAS, families=FAMILIES):
+    """`count` canvas drawings: a list of (families, RGBA image); families names the one or two families it is from.
+
+    Every family in `families` takes its turn; every fifth drawing pairs two of them.
+    """
+    unknown = set(families) - set(FAMILIES)
+    if unknown or not families:
+        raise ValueError(f"families must be some of {', '.join(FAMILIES)}; got {', '.join(families) or 'none'}")
     rng = np.random.default_rng(seed)
     made = []
     for index in range(count):
         if index % 5 == 4:
-            families = tuple(rng.choice(FAMILIES, 2))
-            strokes, aspect = _pair(families, rng)
+            drawn_from = tuple(rng.choice(families, 2))
+            strokes, aspect = _pair(drawn_from, rng)
         else:
-            families = (FAMILIES[index % 5 % 3],)
-            strokes, aspect = _one(families[0], rng)
+            drawn_from = (families[(index - index // 5) % len(families)],)
+            strokes, aspect = _one(drawn_from[0], rng)
         strokes = _turned([[(x + rng.normal(0, JITTER), y + rng.normal(0, JITTER)) for x, y in s] for s in strokes],
                           rng.uniform(-TURN_DEGREES, TURN_DEGREES))
-        made.append((families, render(strokes, aspect, rng, on_paper=rng.random() < PAPER_SHARE, size=size)))
+        made.append((drawn_from, render(strokes, aspect, rng, on_paper=rng.random() < PAPER_SHARE, size=size)))
     return made
 
 

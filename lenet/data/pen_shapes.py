@@ -1,0 +1,113 @@
+"""Things people draw with a pen that are no digit: one or two smooth strokes, as a hand moves on a tablet.
+
+The shapes that fool a digit classifier most are not letters or pictures but single smooth strokes: an arc, a wave,
+a zigzag, a spiral, a chain of loops, a hook, a row of humps. Each family here draws its kind with random
+proportions, span, direction and turn, so a detector that learns from them learns "unlike a digit" rather than a
+few designs. Shapes that really are digits when drawn alone (a straight stroke is a 1, a closed loop a 0, one turn
+of a spiral a 6) are kept out by the ranges below, each with its reason.
+"""
+
+import math
+
+import numpy as np
+
+FAMILIES = ("arcs", "waves", "zigzags", "spirals", "loops", "hooks", "humps")
+
+
+def strokes(family, rng):
+    """The unit-box strokes of one drawing of `family` and its aspect ratio (width / height)."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown pen-shape family {family!r}; known: {', '.join(FAMILIES)}")
+    drawn, aspect = _DRAWERS[family](rng)
+    degrees = rng.uniform(0, 360) if family in _ANY_TURN else rng.uniform(-25, 25)
+    return _in_unit_box([_turned(stroke, degrees) for stroke in drawn]), aspect
+
+
+def _arc(rng):
+    # Up to 230°: a longer arc closes into a C, which people read as a sloppy 0 or 6.
+    span = rng.uniform(100, 230)
+    start = rng.uniform(0, 360)
+    angles = np.radians(np.linspace(start, start + span, 30))
+    return [np.stack([np.cos(angles), rng.uniform(0.5, 1.0) * np.sin(angles)], axis=1)], rng.uniform(0.8, 1.8)
+
+
+def _wave(rng):
+    # At least one full period: half a period is an arc.
+    periods = rng.uniform(1.0, 2.5)
+    t = np.linspace(0, 1, int(40 * periods))
+    return [np.stack([t, rng.uniform(0.25, 0.6) * np.sin(2 * math.pi * periods * t + rng.uniform(0, math.pi))],
+                     axis=1)], periods * rng.uniform(0.6, 1.2)
+
+
+def _zigzag(rng):
+    # Three segments or more: two make a V or a 7.
+    segments = int(rng.integers(3, 7))
+    x = np.cumsum(np.concatenate([[0], rng.uniform(0.5, 1.5, segments)]))
+    y = np.where(np.arange(segments + 1) % 2 == 0, 0.0, 1.0) + rng.normal(0, 0.12, segments + 1)
+    return [np.stack([x / x[-1], y], axis=1)], segments * rng.uniform(0.2, 0.45)
+
+
+def _spiral(rng):
+    # At least one and a half turns: one turn with a tail is a 6 or a 9.
+    turns = rng.uniform(1.5, 2.5)
+    angles = np.linspace(0, 2 * math.pi * turns, int(40 * turns)) * rng.choice([-1, 1])
+    radii = np.linspace(rng.uniform(0.0, 0.15), 1.0, len(angles))
+    return [np.stack([radii * np.cos(angles), radii * np.sin(angles)], axis=1)], rng.uniform(0.8, 1.3)
+
+
+def _loops(rng):
+    """A pen running on in loops, as cursive e's or l's: a stretched cycloid. Two loops or more: one is a 6 or an 8."""
+    loops = rng.uniform(2.0, 4.0)
+    t = np.linspace(0, 2 * math.pi * loops, int(50 * loops))
+    size = rng.uniform(1.2, 2.5)
+    return [np.stack([t / (2 * math.pi) + 0.25 * size * np.sin(t), -np.cos(t)], axis=1)], loops * rng.uniform(0.4, 0.7)
+
+
+def _hook(rng):
+    """A straight stroke that ends in an open curl, as J, ? or a note's flag; sometimes with a dot beyond it.
+
+    The curl turns at most 200°: further, it closes into a loop, and a stem with a loop at its foot is a 6.
+    """
+    length = rng.uniform(0.6, 1.2)
+    curl = rng.uniform(110, 200)
+    angles = np.radians(np.linspace(0, curl, 20)) * rng.choice([-1, 1])
+    radius = rng.uniform(0.2, 0.45)
+    bend = np.stack([radius * (1 - np.cos(angles)), length + radius * np.sin(np.abs(angles))], axis=1)
+    drawn = [np.concatenate([np.stack([np.zeros(10), np.linspace(0, length, 10)], axis=1), bend])]
+    if rng.random() < 0.4:  # a dot beyond the stem, as under a question mark
+        drawn.append(np.array([[0.0, -0.35], [0.02, -0.3]]))
+    if rng.random() < 0.5:  # the curl at the top, as in a question mark, rather than at the foot, as in a J
+        drawn = [stroke * [1, -1] for stroke in drawn]
+    return drawn, rng.uniform(0.4, 1.0)
+
+
+def _humps(rng):
+    """A row of two or more humps, as m, n, u or w joined up; one hump is an arc."""
+    humps = int(rng.integers(2, 5))
+    t = np.linspace(0, humps * math.pi, 30 * humps)
+    sharpness = rng.uniform(0.5, 1.0)  # below 1 the humps turn to points, as in a hurried w
+    y = -np.abs(np.sin(t)) ** sharpness * rng.choice([-1, 1])
+    return [np.stack([t / t[-1], y], axis=1)], humps * rng.uniform(0.5, 0.8)
+
+
+_DRAWERS = {"arcs": _arc, "waves": _wave, "zigzags": _zigzag, "spirals": _spiral, "loops": _loops, "hooks": _hook,
+            "humps": _humps}
+_ANY_TURN = {"arcs", "waves", "zigzags", "spirals", "loops"}  # a hook or humps upside down could read as a digit
+
+
+def _turned(points, degrees):
+    turn = math.radians(degrees)
+    rotation = np.array([[math.cos(turn), math.sin(turn)], [-math.sin(turn), math.cos(turn)]])
+    return np.asarray(points, dtype=float) @ rotation
+
+
+def _in_unit_box(drawn):
+    """The strokes stretched to fill the unit box, as the renderer expects; the aspect ratio then sets the shape.
+
+    A side much shorter than the other (a wave laid flat) is stretched no more than to a third of the longer one, so
+    a hand's small sideways drift does not blow up into a new shape.
+    """
+    low = np.min([stroke.min(axis=0) for stroke in drawn], axis=0)
+    extent = np.max([stroke.max(axis=0) for stroke in drawn], axis=0) - low
+    extent = np.maximum(extent, extent.max() / 3)
+    return [[tuple(point) for point in (stroke - low) / extent] for stroke in drawn]

@@ -1,0 +1,49 @@
+"""Leave one family out, on a tiny model and tiny data: the bookkeeping, not the figures (BENCHMARKS.md has those)."""
+
+import types
+
+import numpy as np
+import pytest
+
+from lenet.bench import likeness_families
+from lenet.config import ModelConfig
+from lenet.model import builders
+from lenet.serve import likeness
+
+
+@pytest.fixture(scope="module")
+def tiny(monkeypatch_module):
+    monkeypatch_module.setattr(likeness, "EPOCHS", 2)
+    monkeypatch_module.setattr(likeness, "DIGIT_SAMPLE", 200)
+    rng = np.random.default_rng(0)
+    images = lambda count: rng.random((count, 28, 28)).astype(np.float32) * (rng.random((count, 28, 28)) < 0.2)
+    splits = types.SimpleNamespace(x_train=images(300), x_val=images(200), x_test=images(100))
+    bank = ((("waves",),) * 40 + (("arcs",),) * 40 + (("waves", "arcs"),) * 10, images(90))
+    return builders.build_model(ModelConfig()), splits, bank
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_each_family_is_fitted_without_its_drawings_and_scored_on_fresh_ones(tiny, monkeypatch):
+    model, splits, bank = tiny
+    fitted_on = []
+    real_fit = likeness.fit
+    monkeypatch.setattr(likeness, "fit", lambda train, validation, outliers, **options: (
+        fitted_on.append(len(outliers["F5"])), real_fit(train, validation, outliers, **options))[1])
+    results = likeness_families.leave_one_family_out(model, splits, bank=bank, families=("waves", "arcs"),
+                                                     per_family=6)
+    assert fitted_on == [40, 40]  # without its 40 drawings and the 10 pairs that hold it
+    assert set(results) == {"waves", "arcs"}
+    for figures in results.values():
+        assert 0 <= figures["abstained"] <= 1 and 0 <= figures["test_abstained"] <= 1
+
+
+def test_the_table_has_a_row_per_family_and_the_before_column_when_given():
+    results = {"waves": {"abstained": 0.9, "test_abstained": 0.004}}
+    lines = likeness_families.table_lines(results, before={"waves": 0.3})
+    assert lines[0].count("|") == 5 and lines[2] == "| waves | 90% | 30% | 0.40% |"
+    assert likeness_families.table_lines(results)[2] == "| waves | 90% | 0.40% |"

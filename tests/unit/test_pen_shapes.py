@@ -1,0 +1,35 @@
+"""Pen shapes: single smooth strokes that are no digit, each family drawn with random proportions and turns."""
+
+import numpy as np
+import pytest
+
+from lenet.data import pen_shapes
+from lenet.serve import outlier_bank, preprocess
+
+
+@pytest.mark.parametrize("family", pen_shapes.FAMILIES)
+def test_each_family_draws_strokes_in_the_unit_box_that_differ_every_time(family):
+    rng = np.random.default_rng(0)
+    drawn = [pen_shapes.strokes(family, rng) for _ in range(5)]
+    for strokes, aspect in drawn:
+        points = np.concatenate([np.asarray(stroke) for stroke in strokes])
+        assert points.min() >= -1e-9 and points.max() <= 1 + 1e-9 and aspect > 0
+        assert np.allclose(points.max(axis=0).max(), 1.0)  # stretched to fill the box along its longer side
+    first, second = (np.asarray(drawn[index][0][0]) for index in (0, 1))
+    assert first.shape != second.shape or not np.allclose(first, second)
+
+
+def test_an_unknown_family_is_refused_by_name():
+    with pytest.raises(ValueError, match="unknown pen-shape family 'blobs'"):
+        pen_shapes.strokes("blobs", np.random.default_rng(0))
+
+
+def test_the_bank_draws_every_family_and_can_draw_one_alone():
+    families = [drawn_from for drawn_from, _ in outlier_bank.drawings(50, seed=4)]
+    assert {family for pair in families for family in pair} == set(outlier_bank.FAMILIES)
+    alone = outlier_bank.drawings(10, seed=4, families=("waves",))
+    assert {family for drawn_from, _ in alone for family in drawn_from} == {"waves"}
+    digits = [preprocess.to_mnist_digit(image) for _, image in alone]
+    assert sum(digit is not None for digit in digits) >= 9  # a drawing, not an empty canvas
+    with pytest.raises(ValueError, match="families must be some of"):
+        outlier_bank.drawings(3, families=("letters", "blobs"))
