@@ -80,6 +80,9 @@ def build_parser():
     bench_parser.add_argument("--worker-vs-cli", nargs="?", const="seed", choices=lenet_config.PRESET_NAMES,
                               metavar="PRESET", help="a preset (default seed) trained 3 epochs in process and in a "
                               "worker, as the Train page trains it; run on an idle machine")
+    bench_parser.add_argument("--likeness-families", action="store_true",
+                              help="leave one family of non-digits out of the bundled MNIST model's detector at a "
+                              "time, and measure how much of that family it still refuses (minutes)")
     add_dataset_argument(bench_parser, "with --presets, only this dataset (default: every dataset); with "
                          "--worker-vs-cli, the dataset to train on")
     bench_parser.set_defaults(handler=command_bench)
@@ -249,6 +252,11 @@ def command_my_digits(arguments):
 def command_bench(arguments):
     from lenet.bench import engine
 
+    if arguments.likeness_families:
+        from lenet.bench import likeness_families
+
+        emit(likeness_families.run_and_write())
+        return 0
     if arguments.worker_vs_cli:
         from lenet.bench import worker_speed
 

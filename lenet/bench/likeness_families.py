@@ -5,12 +5,16 @@ with another family go too), then scored on fresh drawings of that family alone,
 uses. A detector that learned "unlike a digit" abstains on them; one that learned the bank's designs does not. The
 same fits give the share of MNIST test digits abstained, so a gain on non-digits cannot hide a loss on digits.
 
-`python -m lenet bench` reports the table for the bundled MNIST model (BENCHMARKS.md, "Not a digit").
+`python -m lenet bench --likeness-families` writes the table for the bundled MNIST model into BENCHMARKS.md.
 """
+
+import time
 
 import numpy as np
 
-from lenet.serve import likeness, outlier_bank, preprocess
+from lenet.bench import engine
+from lenet.data import sources
+from lenet.serve import inference, likeness, outlier_bank, preprocess
 from lenet.train import likeness_fit
 
 HELD_OUT_SEED = 20261204  # never the bank's seed, nor a test's small one
@@ -49,12 +53,27 @@ def current_detector(stats, model, families=outlier_bank.FAMILIES, per_family=PE
 
 def table_lines(results, before=None):
     """Markdown rows: family, abstained after (and before, when given), MNIST test abstained by that fit."""
-    header = "| family left out | abstained | " + ("today's detector | " if before else "") + "MNIST test abstained |"
+    header = "| family left out | abstained | " + ("the card's detector | " if before else "") + "MNIST test abstained |"
     lines = [header, "|---" * (4 if before else 3) + "|"]
     for family, figures in results.items():
         was = f"{before[family]:.0%} | " if before else ""
         lines.append(f"| {family} | {figures['abstained']:.0%} | {was}{figures['test_abstained']:.2%} |")
     return lines
+
+
+def run_and_write(path=engine.BENCHMARKS_FILE):
+    """The bundled MNIST model's table, printed and written into BENCHMARKS.md's "likeness-families" section."""
+    classifier = inference.Classifier()
+    results = leave_one_family_out(classifier.model, sources.load("mnist"))
+    before = current_detector(classifier.likeness, classifier.model)
+    lines = table_lines(results, before)
+    print("\n".join(lines))
+    engine.replace_section("likeness-families", "\n".join([
+        f"Measured {time.strftime('%Y-%m-%d %H:%M')} with `python -m lenet bench --likeness-families` on "
+        f"{engine.machine_description()}: each family left out of the bundled MNIST model's detector in turn, "
+        f"then {PER_FAMILY} fresh drawings of it scored; \"the card's detector\" is the model card's own, fitted on "
+        "every family.", "", *lines]), path, heading="### Not a digit, family by family")
+    return {"left_out": results, "card": before}
 
 
 def _digit_features(model, splits):
