@@ -6,6 +6,8 @@ The boards are read from the class set and the run store each time they are show
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from lenet import config as lenet_config
 from lenet.data import datasets
 from lenet.runs import store
@@ -26,7 +28,7 @@ def judge_challenge(classifier_prediction, stated_label):
     `classifier_prediction` is the class model's lenet.serve.inference.Prediction for the drawing. It fools the
     model when the model answers another digit, or abstains ("not a digit") on a digit the visitor stands by.
     """
-    if isinstance(stated_label, bool) or stated_label not in range(10):
+    if isinstance(stated_label, bool) or not isinstance(stated_label, (int, np.integer)) or not 0 <= stated_label <= 9:
         raise ValueError(f"say which digit you drew, from 0 to 9 (got {stated_label!r})")
     if classifier_prediction.label is None:
         return Verdict(False, "Draw a digit first.")

@@ -139,7 +139,8 @@ def test_a_drawing_fools_the_class_model_by_another_answer_or_an_abstention():
     assert class_boards.judge_challenge(prediction(8, abstained=True), 8).fooled  # abstains on a digit one stands by
     assert not class_boards.judge_challenge(prediction(8), 8).fooled
     assert not class_boards.judge_challenge(prediction(None), 8).fooled  # nothing drawn
-    for wrong in (10, -1, "8", True):
+    assert class_boards.judge_challenge(prediction(3), np.int64(8)).fooled  # a label from a numpy array
+    for wrong in (10, -1, "8", 8.0, True):
         with pytest.raises(ValueError, match="from 0 to 9"):
             class_boards.judge_challenge(prediction(3), wrong)
 
