@@ -36,26 +36,27 @@ class StorageError(ValueError):
 
 
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(path, mode=0o644):
     """A temporary path beside `path` to write to; renamed onto `path` if the block succeeds, removed if it fails.
 
     The temporary name ends in the target's own suffix, because some writers (Keras's model.save) insist on it.
+    `mode` is the file's permissions: 0o600 keeps a secret (the class host's token) to the app's own user.
     """
     path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
     os.close(handle)
     try:
         yield Path(temporary)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; runs, models and the cache are for anyone using the app
+        os.chmod(temporary, mode)  # mkstemp makes it private; runs, models and the cache are for anyone using the app
         os.replace(temporary, path)
     finally:
         Path(temporary).unlink(missing_ok=True)  # gone after a successful rename; removed after a failure
 
 
-def write_atomic(path, data):
+def write_atomic(path, data, mode=0o644):
     """Write bytes or text to `path` atomically, creating its folder if needed."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as temporary:
+    with atomic_path(path, mode) as temporary:
         temporary.write_bytes(data.encode() if isinstance(data, str) else data)
 
 

@@ -46,10 +46,12 @@ def store_path(store_dir=None):
     return Path(store_dir or files.my_digits_dir())
 
 
-def save_digit(image, label, prediction=-1, raw_drawing=None, store_dir=None, saved_at=None, capacity=None):
+def save_digit(image, label, prediction=-1, raw_drawing=None, store_dir=None, saved_at=None, capacity=None,
+               digit_id=None):
     """Store one labelled 28×28 digit (and, optionally, the raw drawing). Returns its id.
 
     `capacity` caps the set (public mode gives each visitor their own, capped); a full disk is a MyDigitsError.
+    `digit_id` names the file instead of a new random id (the class set names digits by their content).
     """
     image = _check_images(np.asarray(image)[None], "the digit")[0]
     label = _check_labels(np.asarray([label]), 1)[0]
@@ -62,7 +64,7 @@ def save_digit(image, label, prediction=-1, raw_drawing=None, store_dir=None, sa
         fields["raw_drawing"] = np.asarray(raw_drawing, dtype="uint8")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        digit_id = _new_id(folder)
+        digit_id = digit_id or _new_id(folder)
         _write_npz_atomically(folder / f"{digit_id}.npz", fields)
     except OSError as error:
         raise MyDigitsError(f"could not save the digit: {error.strerror or error}") from None
@@ -164,9 +166,10 @@ def evaluation_arrays(store_dir=None):
     return as_arrays(held_out or train)
 
 
-def export_npz(store_dir=None):
-    """The whole set as .npz bytes: images (N, 28, 28) uint8, labels, predictions and saved_at."""
-    digits = list_digits(store_dir)
+def export_npz(store_dir=None, digits=None):
+    """The whole set (or `digits`, MyDigit-like) as .npz bytes: images (N, 28, 28) uint8, labels, predictions and
+    saved_at."""
+    digits = list_digits(store_dir) if digits is None else digits
     images, labels = as_arrays(digits)
     buffer = io.BytesIO()
     np.savez_compressed(buffer, images=_to_uint8(images), labels=labels,

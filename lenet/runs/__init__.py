@@ -1,4 +1,5 @@
-"""Runs over time and between people: the run store, the worker process, and public mode's rules.
+"""Runs over time and between people: the run store, the worker process, public mode's rules, and class mode's
+class set, host and class models.
 
 Imports from: files, data, config, model, serve, explain, train.
 """

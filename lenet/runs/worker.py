@@ -79,12 +79,10 @@ def execute(run_dir, log=None):
         store.update_status(run_dir, state="stopped", ended=time.time(), error=STOPPED_BEFORE_START)
         return None
     try:
-        from lenet.data import my_digits
         from lenet.train import training  # TensorFlow loads here, not when the app merely starts a run
 
         train_config = lenet_config.TrainConfig.from_dict(store.read_json(run_dir / "config.json"))
-        digits_store = store.read_status(run_dir).get("my_digits_store")  # a visitor's own digits, in public mode
-        extra = my_digits.training_arrays(digits_store) if train_config.my_digits else None
+        extra = training_digits(train_config, store.read_status(run_dir)) if train_config.my_digits else None
         store.update_status(run_dir, state="running", started=time.time())
         summary = training.train(train_config, run_dir, _stop_check(run_dir, signalled), log, extra)
         store.update_status(run_dir, state="stopped" if summary["stopped"] else "finished", ended=time.time())
@@ -94,6 +92,18 @@ def execute(run_dir, log=None):
         raise
     finally:
         slot.close()  # closing the file releases its lock; so does the process dying
+
+
+def training_digits(train_config, status):
+    """The digits a run mixes into its training set: a class retrain's frozen class digits (lenet/runs/class_models.py),
+    else my digits (in public mode, the visitor's own)."""
+    if status.get("training_digits"):
+        from lenet.runs import class_set
+
+        return class_set.frozen_arrays(status["training_digits"])
+    from lenet.data import my_digits
+
+    return my_digits.training_arrays(status.get("my_digits_store"))
 
 
 def _stop_check(run_dir, signalled):

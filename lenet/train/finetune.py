@@ -39,17 +39,17 @@ def suggested_repeat(count):
     return int(min(max(round(share / (1 - share) * train_size / max(count, 1)), low), high))
 
 
-def retrain_config(mode, model_path, epochs=None, learning_rate=None, store_dir=None):
+def retrain_config(mode, model_path, epochs=None, learning_rate=None, store_dir=None, digit_count=None):
     """The TrainConfig that retrains `model_path`'s network with my digits mixed into MNIST.
 
     "finetune" continues from the model's weights at a low rate for a few epochs (config.FINETUNE_*), which
     keeps its MNIST accuracy; "scratch" trains from random weights with the recipe the model was trained with.
     Both read the recipe and the architecture from the model's card, since fine-tuned weights only fit the same
-    network.
+    network. `digit_count` is how many digits will train when they are not my digits (class mode's class set).
     """
     if mode not in ("finetune", "scratch"):
         raise lenet_config.ConfigError(f"mode must be finetune or scratch, got {mode!r}")
-    count = len(training_arrays(store_dir)[1])
+    count = len(training_arrays(store_dir)[1]) if digit_count is None else digit_count
     if count == 0:
         raise MyDigitsError("there are no digits to train with: save some on the Draw page first")
     try:
