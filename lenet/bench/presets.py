@@ -36,7 +36,7 @@ def run_preset_benchmarks(dataset_names=tuple(datasets.DATASETS), results_file=N
                 record = measure(lenet_config.make_config(preset, dataset_name, seed=seed))
                 records_by_dataset.setdefault(dataset_name, []).append(record)
                 results_file.parent.mkdir(parents=True, exist_ok=True)
-                with results_file.open("a") as results:
+                with results_file.open("a", encoding="utf-8") as results:
                     results.write(json.dumps(record) + "\n")
             summary = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine_description(),
                        "command": bench_command(dataset_names),
