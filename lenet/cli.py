@@ -77,6 +77,8 @@ def build_parser():
     bench_parser.add_argument("--full", action="store_true", help="the full presets (minutes), not the short default")
     bench_parser.add_argument("--presets", action="store_true",
                        help="seed against best, seeds 0, 1 and 2, full runs kept in the run store (tens of minutes)")
+    bench_parser.add_argument("--memory", action="store_true", help="the server's and the workers' memory, with "
+                              "visitors drawing in Chromium (needs requirements-test.txt; trains both best presets)")
     add_dataset_argument(bench_parser, "with --presets, only this dataset (default: every dataset)")
     bench_parser.set_defaults(handler=command_bench)
     return parser
@@ -245,7 +247,11 @@ def command_my_digits(arguments):
 def command_bench(arguments):
     from lenet.bench import engine
 
-    if arguments.presets:
+    if arguments.memory:
+        from lenet.bench import memory
+
+        emit(memory.run_memory_bench())
+    elif arguments.presets:
         from lenet.bench import presets
 
         emit(presets.run_preset_benchmarks((arguments.dataset,) if arguments.dataset else tuple(datasets.DATASETS)))
