@@ -213,8 +213,12 @@ def _timings(call, repeats=LATENCY_REPEATS):
 
 def cpu_description():
     """The processor and how many cores: what every benchmark's figures depend on first."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown CPU")
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()  # Linux names the model best
+    except OSError:  # Windows, macOS
+        lines = []
+    cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")),
+               platform.processor() or "unknown CPU")
     return f"{cpu}, {os.cpu_count()} cores"
 
 

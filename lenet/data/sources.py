@@ -187,7 +187,7 @@ def install_debian_package(package):
     command = f"apt-get install -y {package}"
     if shutil.which("apt-get") is None:
         raise DataError(f"the Debian package {package} is not installed, and this machine has no apt-get")
-    if os.geteuid() != 0:
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:  # (an OS without geteuid has no apt-get either)
         raise DataError(f"the Debian package {package} is not installed; install it with `sudo {command}`")
     try:
         result = subprocess.run(command.split(), capture_output=True, text=True, encoding="utf-8", errors="replace",

@@ -17,7 +17,10 @@ from pathlib import Path
 ROOT = Path(os.environ["LENET_SIMULATED_ROOT"])
 OURS = tuple(str(ROOT / name) + os.sep for name in ("lenet", "pages", "studio")) + (str(ROOT / "app.py"),)
 REMOVED_MODULES = ("fcntl", "resource", "termios")
-REMOVED_NAMES = {"os": ("nice", "O_NONBLOCK", "setsid", "killpg", "fork"), "signal": ("SIGKILL",)}
+# The list first, then other POSIX-only names the engine could reach for.
+REMOVED_NAMES = {"os": ("nice", "O_NONBLOCK", "setsid", "killpg", "fork", "geteuid", "getuid", "getloadavg",
+                        "setpgrp", "getpgid", "mkfifo", "statvfs"),
+                 "signal": ("SIGKILL", "SIGSTOP", "SIGCONT", "SIGHUP")}
 _import = builtins.__import__
 
 
