@@ -89,7 +89,7 @@ def new_run(train_config, run_name=None, runs_root=None, **status):
 
 def run_path(run_id, runs_root=None):
     run_dir = store_root(runs_root) / run_id
-    if not run_id or "/" in run_id or not (run_dir / "config.json").exists():
+    if not run_id or "/" in run_id or "\\" in run_id or run_id in (".", "..") or not (run_dir / "config.json").exists():
         raise RunError(f"no run named {run_id!r} in {run_dir.parent}; `python -m lenet runs` lists them")
     return run_dir
 

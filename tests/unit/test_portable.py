@@ -77,6 +77,18 @@ def test_a_fifo_or_a_folder_is_refused_before_it_is_opened(tmp_path):
         assert handle.read() == b"\x89PNG"
 
 
+def test_a_run_name_never_leaves_the_store_on_any_os(tmp_path):
+    from lenet.runs import store
+
+    runs = tmp_path / "runs"
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")  # what runs/.. would offer as a run
+    (runs / "up\\elsewhere").mkdir(parents=True)  # on Windows, a path out of the store: up, then elsewhere
+    (runs / "up\\elsewhere" / "config.json").write_text("{}", encoding="utf-8")
+    for name in ("..", "up\\elsewhere", "../runs/up"):
+        with pytest.raises(store.RunError, match="no run named"):
+            store.run_path(name, runs_root=runs)
+
+
 @pytest.fixture
 def no_folder_variables(monkeypatch):
     for name in ("LENET_HOME", "LENET_RUNS_DIR", "LENET_CACHE_DIR", "LENET_MY_DIGITS_DIR"):
