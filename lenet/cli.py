@@ -83,6 +83,8 @@ def build_parser():
     bench_parser.add_argument("--likeness-families", action="store_true",
                               help="leave one family of non-digits out of the bundled MNIST model's detector at a "
                               "time, and measure how much of that family it still refuses (minutes)")
+    bench_parser.add_argument("--memory", action="store_true", help="the server's and the workers' memory, with "
+                              "visitors drawing in Chromium (needs requirements-test.txt; trains both best presets)")
     add_dataset_argument(bench_parser, "with --presets, only this dataset (default: every dataset); with "
                          "--worker-vs-cli, the dataset to train on")
     bench_parser.set_defaults(handler=command_bench)
@@ -264,6 +266,10 @@ def command_bench(arguments):
         print("\n".join(worker_speed.lines(result)))
         worker_speed.write_benchmarks_file(result)
         emit(result)
+    elif arguments.memory:
+        from lenet.bench import memory
+
+        emit(memory.run_memory_bench())
     elif arguments.presets:
         from lenet.bench import presets
 

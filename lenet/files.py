@@ -9,25 +9,56 @@ import json
 import os
 import shutil
 import stat
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 # Where files live: the project folder, and the folders each environment variable may move elsewhere.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HOME_VARIABLE = "LENET_HOME"
+FALLBACK_HOME = Path.home() / ".lenet-studio"  # for an install folder nobody may write to (a shared or system one)
+_said = set()
+
+
+def home_dir():
+    """Where runs/, data/ and my_digits/ live: LENET_HOME, else the project folder, else (when that folder may not
+    be written) FALLBACK_HOME, which is said once on stderr; home_note() says it to the app's visitors."""
+    if os.environ.get(HOME_VARIABLE):
+        return Path(os.environ[HOME_VARIABLE])
+    if project_writable():
+        return PROJECT_ROOT
+    if FALLBACK_HOME not in _said:
+        _said.add(FALLBACK_HOME)
+        print(home_note(), file=sys.stderr)
+    return FALLBACK_HOME
+
+
+def home_note():
+    """A sentence for the user when runs, data and digits are not in the project folder, else None."""
+    if os.environ.get(HOME_VARIABLE) or project_writable():
+        return None
+    return (f"The app's folder {PROJECT_ROOT} is read-only, so runs, downloaded data and your digits are kept in "
+            f"{FALLBACK_HOME}. Set {HOME_VARIABLE} to a writable folder to keep them elsewhere.")
+
+
+def project_writable():
+    """Whether this process may write in the project folder (not on a read-only mount, a shared install, ...)."""
+    return os.access(PROJECT_ROOT, os.W_OK)
 
 
 def runs_dir():
-    """The run store: `runs/` in the project, or LENET_RUNS_DIR."""
-    return Path(os.environ.get("LENET_RUNS_DIR") or PROJECT_ROOT / "runs")
+    """The run store: LENET_RUNS_DIR, or `runs/` in home_dir()."""
+    return Path(os.environ.get("LENET_RUNS_DIR") or home_dir() / "runs")
 
 
 def data_cache_dir(dataset_name):
-    """A dataset's verified files: `data/<dataset>/` in the project, or under LENET_CACHE_DIR."""
-    return Path(os.environ.get("LENET_CACHE_DIR") or PROJECT_ROOT / "data") / dataset_name
+    """A dataset's verified files: under LENET_CACHE_DIR, or `data/<dataset>/` in home_dir()."""
+    return Path(os.environ.get("LENET_CACHE_DIR") or home_dir() / "data") / dataset_name
 
 
 def my_digits_dir():
-    """The "my digits" set, next to the run store: `my_digits/` in the project, or LENET_MY_DIGITS_DIR."""
+    """The "my digits" set, next to the run store: LENET_MY_DIGITS_DIR, or `my_digits/` beside runs_dir()."""
     return Path(os.environ.get("LENET_MY_DIGITS_DIR") or runs_dir().parent / "my_digits")
 
 
@@ -48,16 +79,28 @@ def atomic_path(path, mode=0o644):
     try:
         yield Path(temporary)
         os.chmod(temporary, mode)  # mkstemp makes it private; runs, models and the cache are for anyone using the app
-        os.replace(temporary, path)
+        replace(temporary, path)
     finally:
         Path(temporary).unlink(missing_ok=True)  # gone after a successful rename; removed after a failure
+
+
+def replace(source, target, tries=6):
+    """os.replace, retried briefly where Windows refuses to replace a file another process has open for a moment
+    (our readers read whole files and close them at once; a virus scanner or indexer may not)."""
+    for attempt in range(tries):
+        try:
+            return os.replace(source, target)
+        except PermissionError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.02 * 2**attempt)
 
 
 def write_atomic(path, data, mode=0o644):
     """Write bytes or text to `path` atomically, creating its folder if needed."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path, mode) as temporary:
-        temporary.write_bytes(data.encode() if isinstance(data, str) else data)
+        temporary.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def write_json(path, value):
@@ -75,20 +118,23 @@ def read_json(path, default=None):
 def open_regular_file(path):
     """Open `path` for reading in binary, refusing anything but a regular file.
 
-    A FIFO would block the reader forever and a device might never end; opening without blocking and checking what
-    was opened (not what the path named a moment before) rules both out.
+    A FIFO would block the reader forever and a device might never end. So the path is checked before it is opened
+    (on every OS; POSIX's non-blocking open is not on Windows), and what was opened is checked again.
     """
-    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    _check_regular(os.stat(path).st_mode, path)
+    handle = open(path, "rb")
     try:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "not a regular file"
-            raise StorageError(f"{Path(path).name} is {kind}; give a regular file")
-        os.set_blocking(descriptor, True)
-        return os.fdopen(descriptor, "rb")
+        _check_regular(os.fstat(handle.fileno()).st_mode, path)  # the path may have been swapped in between
+        return handle
     except BaseException:
-        os.close(descriptor)
+        handle.close()
         raise
+
+
+def _check_regular(mode, path):
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode) else "not a regular file"
+        raise StorageError(f"{Path(path).name} is {kind}; give a regular file")
 
 
 def free_megabytes(folder):

@@ -154,9 +154,18 @@ def load_classifier(model_path=None):
     return _load_classifier(str(path), path.stat().st_mtime)
 
 
-@st.cache_resource(show_spinner="Loading the dataset…")
 def load_splits(dataset_name=datasets.DEFAULT):
-    """A dataset, split as the tutorial does. Shared by every session; the arrays are read-only."""
+    """A dataset, split as the tutorial does; where this machine cannot get it, the page says how and stops there."""
+    try:
+        return _load_splits(dataset_name)
+    except sources.DataError as error:
+        st.error(f"{datasets.get(dataset_name).title} is not on this machine. {error}")
+        st.stop()
+
+
+@st.cache_resource(show_spinner="Loading the dataset…")
+def _load_splits(dataset_name):
+    """Shared by every session; the arrays are read-only."""
     return sources.load(dataset_name, log=lambda line: None)
 
 

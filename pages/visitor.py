@@ -9,6 +9,7 @@ import re
 
 import streamlit as st
 
+from lenet import files
 from lenet.runs import public, store, worker
 
 TOKEN_PARAMETER = "visitor"
@@ -31,6 +32,8 @@ def setup():
         store.store_root()
     except store.RunError as error:
         st.error(f"Training is unavailable: {plain(str(error))}")
+    if files.home_note() and not public.enabled():  # a read-only install: say where runs and digits go instead
+        st.sidebar.caption(plain(files.home_note()))
 
 
 def owner():

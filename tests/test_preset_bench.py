@@ -37,38 +37,38 @@ def summary_of(dataset, seed_runs, best_runs, date="2026-11-26 19:00"):
 def test_the_section_replaces_only_its_own_markers(tmp_path):
     path = tmp_path / "BENCHMARKS.md"
     path.write_text("# Benchmarks\n\nkept above\n<!-- presets-mnist:start -->\nold figures\n"
-                    "<!-- presets-mnist:end -->\nkept below\n")
+                    "<!-- presets-mnist:end -->\nkept below\n", encoding="utf-8")
     summary = summary_of("mnist", [(0.98, 50)] * 3, [(0.995, 49)] * 3)
     presets.write_presets_section(summary, path)
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     assert "kept above" in text and "kept below" in text and "old figures" not in text
     assert "| `best` | 99.50% / 99.50% / 99.50% | 99.50% | 99.50% | 49 / 49 / 49 | 0.98 |" in text
     assert "Load average (1 min) before each run: 0.5 to 3.0." in text
     assert "MNIST: measured 2026-11-26 19:00 with `python -m lenet bench --presets --dataset mnist`" in text
     assert "; seeds 0, 1, 2 of 0, 1, 2," in text
     presets.write_presets_section(summary, path)
-    assert path.read_text() == text  # rewriting replaces, never appends
+    assert path.read_text(encoding="utf-8") == text  # rewriting replaces, never appends
 
 
 def test_a_bench_of_one_dataset_keeps_the_other_datasets_figures(tmp_path):
     path = tmp_path / "BENCHMARKS.md"
-    path.write_text("# Benchmarks\n")
+    path.write_text("# Benchmarks\n", encoding="utf-8")
     presets.write_presets_section(summary_of("fashion", [(0.88, 90)] * 3, [(0.91, 80)] * 3, "day one"), path)
     presets.write_presets_section(summary_of("mnist", [(0.98, 50)] * 3, [(0.995, 49)] * 3, "day two"), path)
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     assert "Fashion-MNIST: measured day one" in text and "| `best` | 91.00% / 91.00% / 91.00%" in text
     assert "MNIST: measured day two" in text and "| `best` | 99.50% / 99.50% / 99.50%" in text
     remeasured = summary_of("mnist", [(0.98, 50)] * 3, [(0.996, 49)] * 3, "day three")
     presets.write_presets_section(remeasured, path)
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     assert "Fashion-MNIST: measured day one" in text and "day two" not in text and "99.60% / 99.60%" in text
 
 
 def test_a_file_without_the_markers_gets_a_presets_section(tmp_path):
     path = tmp_path / "BENCHMARKS.md"
-    path.write_text("# Benchmarks\n\nother figures\n")
+    path.write_text("# Benchmarks\n\nother figures\n", encoding="utf-8")
     presets.write_presets_section(summary_of("fashion", [(0.88, 90)] * 3, [(0.91, 80)] * 3), path)
-    assert path.read_text().startswith("# Benchmarks\n\nother figures\n\n## Presets on Fashion-MNIST")
+    assert path.read_text(encoding="utf-8").startswith("# Benchmarks\n\nother figures\n\n## Presets on Fashion-MNIST")
 
 
 def test_the_command_names_a_dataset_only_when_the_bench_left_one_out():
@@ -100,4 +100,4 @@ def test_each_dataset_is_summarized_from_its_own_runs_after_every_pair(monkeypat
     assert list(summary["datasets"]) == ["mnist", "fashion"]
     for name, figures in summary["datasets"].items():
         assert figures["best"]["accuracies"] == pytest.approx([accuracy[name] + seed / 1000 for seed in (0, 1, 2)])
-    assert len((tmp_path / "bench.jsonl").read_text().splitlines()) == 12
+    assert len((tmp_path / "bench.jsonl").read_text(encoding="utf-8").splitlines()) == 12

@@ -32,11 +32,11 @@ def test_metrics_reader_skips_a_half_written_last_line_until_it_is_complete():
     run_dir = make_run()
     run_files.append_metric(run_dir, epoch_record(1))
     line = json.dumps(epoch_record(2))
-    with open(run_dir / "metrics.jsonl", "a") as handle:
+    with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
         handle.write(line[:10])  # a writer caught mid-line
     records, offset = store.read_metrics(run_dir)
     assert records == [epoch_record(1)]
-    with open(run_dir / "metrics.jsonl", "a") as handle:
+    with open(run_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
         handle.write(line[10:] + "\n")
     more, _ = store.read_metrics(run_dir, offset)
     assert more == [epoch_record(2)]
@@ -45,12 +45,14 @@ def test_metrics_reader_skips_a_half_written_last_line_until_it_is_complete():
 def test_a_torn_line_in_the_middle_is_skipped():
     run_dir = make_run()
     batch = {"kind": "batch", "epoch": 1, "batch": 1, "step": 1, "loss": 2.0, "seconds": 0.1}
-    (run_dir / "metrics.jsonl").write_text(f'{json.dumps(batch)}\n{{"kind": "ba\n{json.dumps(epoch_record(1))}\n')
+    (run_dir / "metrics.jsonl").write_text(f'{json.dumps(batch)}\n{{"kind": "ba\n{json.dumps(epoch_record(1))}\n',
+                                           encoding="utf-8")
     assert [record["kind"] for record in store.load_metrics(run_dir)] == ["batch", "epoch"]
 
 
 def test_a_run_whose_process_died_reads_as_failed():
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, encoding="utf-8")
     run_dir = make_run(state="running", pid=int(finished.stdout))
     status = store.read_status(run_dir)
     assert status["state"] == "failed"
@@ -94,7 +96,7 @@ def test_history_csv_has_one_row_per_epoch():
 def test_write_json_leaves_no_temporary_files(tmp_path):
     store.write_json(tmp_path / "status.json", {"state": "finished"})
     assert [path.name for path in tmp_path.iterdir()] == ["status.json"]
-    assert json.loads((tmp_path / "status.json").read_text()) == {"state": "finished"}
+    assert json.loads((tmp_path / "status.json").read_text(encoding="utf-8")) == {"state": "finished"}
 
 
 def test_a_queued_run_that_never_got_a_process_stops_blocking_the_queue():
@@ -141,7 +143,7 @@ def test_a_config_that_is_a_folder_and_a_run_folder_that_is_a_file_break_nothing
     odd = make_run(state="finished")
     (odd / "config.json").unlink()
     (odd / "config.json").mkdir()
-    (good.parent / "not-a-run").write_text("a file where a run folder might be")
+    (good.parent / "not-a-run").write_text("a file where a run folder might be", encoding="utf-8")
     listed = store.list_runs(include_unreadable=True)
     assert [run.run_dir for run in listed] == [odd, good] or [run.run_dir for run in listed] == [good, odd]
     assert next(run for run in listed if run.run_dir == odd).state.startswith("unreadable: config.json cannot be read")
@@ -166,7 +168,8 @@ def test_metric_lines_without_the_fields_the_pages_read_are_skipped():
 
 
 def test_reading_a_dead_workers_run_on_a_read_only_store_reports_it_failed_and_writes_nothing():
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, encoding="utf-8")
     run_dir = make_run(state="running", pid=int(finished.stdout))
     before = faults.files_under(run_dir.parent)
     with pytest.MonkeyPatch.context() as patch:
@@ -213,7 +216,7 @@ def test_creating_or_deleting_a_run_on_a_read_only_store_says_so_and_leaves_noth
 
 def test_a_run_store_that_is_a_file_is_named_as_such(tmp_path, monkeypatch):
     monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path / "runs-file"))
-    (tmp_path / "runs-file").write_text("not a folder")
+    (tmp_path / "runs-file").write_text("not a folder", encoding="utf-8")
     with pytest.raises(store.RunError, match="runs-file is a file, not a folder: set LENET_RUNS_DIR to a folder"):
         store.new_run(config.make_config("quick"))
     assert store.list_runs() == []  # the pages still draw, and say why training is unavailable (pages/visitor.py)

@@ -185,7 +185,7 @@ def test_a_model_to_finetune_is_checked_when_the_run_is_submitted(init_model, me
     from lenet.serve import inference
 
     os.mkfifo(tmp_path / "fifo")
-    (tmp_path / "notes.keras").write_text("not a model")
+    (tmp_path / "notes.keras").write_text("not a model", encoding="utf-8")
     path = tmp_path / init_model if init_model != "." else tmp_path
     with pytest.raises(inference.ModelLoadError, match=message):
         worker.start(config.make_config("quick", init_model=str(path)))
@@ -206,7 +206,7 @@ def training_threads_niceness(pid):
 
     values = []
     for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
-        values.append(int(stat.read_text().rsplit(")", 1)[1].split()[16]))
+        values.append(int(stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()[16]))
     return values
 
 

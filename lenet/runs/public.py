@@ -12,13 +12,14 @@ stored, so nothing on disk or on screen lets one visitor act as another.
 """
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import re
 import secrets
 import time
 from pathlib import Path
+
+import filelock
 
 from lenet import config as lenet_config, files
 from lenet.runs import store, worker
@@ -133,11 +134,14 @@ def _megabytes(folder):
 
 @contextlib.contextmanager
 def _start_lock(root):
+    """One start at a time; the lock ends with its holder's process (see store.status_lock)."""
+    lock = filelock.FileLock(root / ".start.lock")
     try:
         root.mkdir(parents=True, exist_ok=True)
-        lock = open(root / ".start.lock", "w")
+        lock.acquire()
     except OSError as error:
         raise store.RunError(f"cannot start a run in {root}: {error.strerror or error}") from None
-    with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
         yield
+    finally:
+        lock.release()

@@ -6,7 +6,6 @@ epoch), summary.json and test_predictions.npy. The folder is the truth: the app 
 
 import contextlib
 import csv
-import fcntl
 import io
 import json
 import re
@@ -16,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import filelock
 import psutil
 
 from lenet import config as lenet_config, files
@@ -89,7 +89,7 @@ def new_run(train_config, run_name=None, runs_root=None, **status):
 
 def run_path(run_id, runs_root=None):
     run_dir = store_root(runs_root) / run_id
-    if not run_id or "/" in run_id or not (run_dir / "config.json").exists():
+    if not run_id or "/" in run_id or "\\" in run_id or run_id in (".", "..") or not (run_dir / "config.json").exists():
         raise RunError(f"no run named {run_id!r} in {run_dir.parent}; `python -m lenet runs` lists them")
     return run_dir
 
@@ -97,18 +97,21 @@ def run_path(run_id, runs_root=None):
 @contextlib.contextmanager
 def status_lock(run_dir, wait_seconds=None):
     """The app, the CLI and the worker all write status.json, so they take turns. TimeoutError (an OSError) after
-    `wait_seconds`, for a caller that must not wait on a holder that may never let go (a SIGSTOPped worker)."""
-    with open(Path(run_dir) / ".status.lock", "w") as lock:
-        deadline = None if wait_seconds is None else time.time() + wait_seconds
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | (fcntl.LOCK_NB if deadline else 0))
-                break
-            except BlockingIOError:
-                if time.time() > deadline:
-                    raise TimeoutError(f"status.json of {Path(run_dir).name} stayed locked") from None
-                time.sleep(0.05)
+    `wait_seconds`, for a caller that must not wait on a holder that may never let go (a SIGSTOPped worker).
+
+    filelock takes the operating system's own lock (flock, or msvcrt's on Windows), which ends with its holder's
+    process, so a killed worker never leaves status.json locked; where neither exists it falls back to a lock file
+    that names its owner's pid, and breaks it once that process is gone.
+    """
+    lock = filelock.FileLock(Path(run_dir) / ".status.lock", timeout=-1 if wait_seconds is None else wait_seconds)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise TimeoutError(f"status.json of {Path(run_dir).name} stayed locked") from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def update_status(run_dir, **fields):

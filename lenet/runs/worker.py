@@ -4,11 +4,11 @@ start() launches `python -m lenet.runs.worker RUN_DIR`, which waits its turn for
 LENET_MAX_WORKERS runs train at once, default 1, the rest queue in the order they were started), trains, and
 records the outcome in status.json. Workers run at the lowest CPU priority, so the app's visitors are served first.
 Stop asks through a file in the run folder, and the app's Stop kills a worker that has not stopped after a grace
-period; kill is SIGKILL, after which the run's last checkpoint is still there (checkpoints are written atomically).
+period; kill is SIGKILL (TerminateProcess on Windows), after which the run's last checkpoint is still there
+(checkpoints are written atomically).
 """
 
 import contextlib
-import fcntl
 import os
 import signal
 import subprocess
@@ -16,6 +16,9 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+import filelock
+import psutil
 
 from lenet import config as lenet_config, files
 from lenet.runs import store
@@ -54,8 +57,7 @@ def start(train_config, run_name=None, runs_root=None, **status):
         with open(run_dir / "worker.log", "ab") as worker_log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "lenet.runs.worker", str(run_dir)], cwd=files.PROJECT_ROOT,
-                stdout=worker_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,  # its own session: a Ctrl-C in the server's terminal does not reach it
+                stdout=worker_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **detached(),
             )
         _record_process(run_dir, process.pid)
     except OSError as error:  # no process could start (disk full, no memory): nothing is left queued
@@ -65,6 +67,28 @@ def start(train_config, run_name=None, runs_root=None, **status):
         raise store.RunError(f"could not start a training process: {error.strerror or error}") from None
     return run_dir
 
+
+def detached(platform=sys.platform):
+    """Popen's arguments that put a worker in its own session (POSIX) or process group (Windows), so a Ctrl-C in
+    the server's terminal does not reach it."""
+    if platform == "win32":
+        return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x200)}
+    return {"start_new_session": True}
+
+
+def lower_priority(process=None, platform=sys.platform):
+    """The lowest CPU priority that still runs: nice 19, or Windows's below-normal class."""
+    process = process or psutil.Process()
+    if platform == "win32":
+        process.nice(getattr(psutil, "BELOW_NORMAL_PRIORITY_CLASS", 0x4000))
+        return
+    process.nice(WORKER_NICENESS)
+    if platform.startswith("linux"):
+        # Linux priorities belong to threads, and a library may have started one on import: lower each thread
+        # there is now. Threads started later (TensorFlow's pools) inherit the priority of the thread that starts them.
+        for thread in process.threads():
+            with contextlib.suppress(psutil.Error):
+                psutil.Process(thread.id).nice(WORKER_NICENESS)
 
 
 def execute(run_dir, log=None):
@@ -91,7 +115,7 @@ def execute(run_dir, log=None):
         store.update_status(run_dir, state="failed", ended=time.time(), error=f"{type(error).__name__}: {error}")
         raise
     finally:
-        slot.close()  # closing the file releases its lock; so does the process dying
+        slot.release()  # so does the process dying: see _take_free_slot
 
 
 def training_digits(train_config, status):
@@ -186,7 +210,7 @@ def _escalate(run_dir, asked):
 
 
 def kill(run_dir, reason=None):
-    """SIGKILL the worker; its last checkpoint stays loadable.
+    """Kill the worker at once (SIGKILL, or TerminateProcess on Windows); its last checkpoint stays loadable.
 
     Without a reason the run then reads as failed (killed or crashed). With one, the kill ends a requested stop:
     the run is recorded as stopped, with the reason and the epochs it completed, before anyone can read it as failed.
@@ -198,7 +222,8 @@ def kill(run_dir, reason=None):
         if reason:
             with contextlib.suppress(OSError):  # readers wait, and then read the stop, not a crash
                 held.enter_context(store.status_lock(run_dir, wait_seconds=2))
-        os.kill(status["pid"], signal.SIGKILL)
+        with contextlib.suppress(psutil.NoSuchProcess):  # it may have ended on its own a moment ago
+            psutil.Process(status["pid"]).kill()
         deadline = time.time() + 10
         while store.process_alive(status["pid"], status.get("pid_started")) and time.time() < deadline:
             time.sleep(0.05)
@@ -252,13 +277,16 @@ def stall_note(run_dir):
 
 
 def _take_free_slot(slots):
+    """A held slot lock, or None when all are taken. The operating system's lock (flock, msvcrt's on Windows) ends
+    with its holder's process, so a killed worker's slot is free at once; filelock's fallback where neither exists
+    breaks a lock whose owner's pid is gone."""
     for index in range(max_workers()):
-        handle = open(slots / f"slot-{index}.lock", "w")
+        slot = filelock.FileLock(slots / f"slot-{index}.lock", timeout=0)
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return handle
-        except BlockingIOError:
-            handle.close()
+            slot.acquire()
+            return slot
+        except filelock.Timeout:
+            continue
     return None
 
 
@@ -270,7 +298,5 @@ def _record_process(run_dir, pid):
 
 
 if __name__ == "__main__":
-    # Before TensorFlow loads: Linux priorities belong to threads, and every thread TensorFlow starts later inherits
-    # this one's. Lowering it afterwards would leave TensorFlow's thread pools at normal priority.
-    os.nice(WORKER_NICENESS)
+    lower_priority()  # before TensorFlow loads and starts its thread pools, which then inherit it
     execute(sys.argv[1], log=lambda line: print(line, flush=True))

@@ -12,5 +12,5 @@ METRICS_FILE = "metrics.jsonl"  # append-only: one JSON record a line
 
 def append_metric(run_dir, record):
     # One write call per line: a crash leaves at most a half line at the end, which readers skip.
-    with open(Path(run_dir) / METRICS_FILE, "a") as handle:
+    with open(Path(run_dir) / METRICS_FILE, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(record) + "\n")

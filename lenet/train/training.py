@@ -6,7 +6,6 @@ The same function serves the CLI's foreground `train` and the app's worker proce
 import contextlib
 import json
 import os
-import resource
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from lenet import files
 from lenet.data import sources
 from lenet.model import builders, card
 from lenet.serve import inference, likeness
-from lenet.train import command, finetune, likeness_fit, metrics, pipeline, run_files, snapshots
+from lenet.train import command, finetune, likeness_fit, memory, metrics, pipeline, run_files, snapshots
 
 # Batches run in calls into TensorFlow of about this many images (64 batches of 128): fewer Python round trips
 # between steps, and on two cores still metrics and a stop check about three times a second.
@@ -222,8 +221,7 @@ def write_summary(run_dir, splits, recorder, started):
         card.write(model_path, classifier.card.replace(test_accuracy=figures["test_accuracy"],
                                                         test_loss=figures["test_loss"], likeness=stats.to_dict()))
     summary["wall_seconds"] = time.time() - started
-    # The process's peak resident memory (Linux reports kilobytes): what a training worker needs.
-    summary["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    summary["peak_memory_mb"] = memory.peak_memory_mb()  # what a training worker needs of its host
     summary["xla"] = bool(recorder.model.jit_compile)  # Keras falls back to no XLA for a layer that cannot compile
     summary["process"] = process_facts()
     files.write_json(run_dir / "summary.json", summary)

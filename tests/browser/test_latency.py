@@ -116,4 +116,4 @@ def test_pen_up_to_prediction_and_cold_start(studio, browser, bare_url):
         "server, timed from `goto` in the test.",
         f"- Misreads in these {STROKES} strokes: {', '.join(misreads) if misreads else 'none'}.",
     ]))
-    assert re.search(r"pen up → Prediction", engine.BENCHMARKS_FILE.read_text())
+    assert re.search(r"pen up → Prediction", engine.BENCHMARKS_FILE.read_text(encoding="utf-8"))

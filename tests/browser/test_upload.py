@@ -51,7 +51,7 @@ def test_an_uploaded_scan_of_a_test_digit_is_read_right(studio, mnist_test_set, 
 
 def test_a_text_file_named_png_gets_a_clear_error(studio, tmp_path):
     path = tmp_path / "notes.png"
-    path.write_text("Shopping list: milk, eggs. Not an image at all.\n")
+    path.write_text("Shopping list: milk, eggs. Not an image at all.\n", encoding="utf-8")
     file_input = choose_upload(studio)
     file_input.set_input_files(str(path))
     error = studio.page.locator('[data-testid="stAlert"]').filter(has_text="That file cannot be used")
