@@ -63,7 +63,7 @@ with model_column:
         if accuracy is None:
             st.caption("No test accuracy is recorded in this model's card.")
         components.describe_model(model_card)
-    st.caption(f"`{plain(Path(state.active_model()).name)}`: every page uses this model; choose another in the sidebar "
+    st.caption(f"`{Path(state.active_model()).name}`: every page uses this model; choose another in the sidebar "
                "or on the Runs page.")
 
 st.subheader("Where to go")

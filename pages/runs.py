@@ -99,7 +99,7 @@ every_run = store.list_runs(include_unreadable=True)  # an unreadable run is lis
 if not every_run:
     st.info("No runs yet. Start one on the Train page, or from a terminal: `python -m lenet train --preset quick`.")
     st.stop()
-st.caption(f"{len(every_run)} runs in {files.runs_dir()}, newest first; runs started from the CLI appear here too. "
+st.caption(f"{len(every_run)} runs in {plain(files.runs_dir())}, newest first; runs started from the CLI appear here too. "
            f"The active model: {loaders.active_model_label()}.")
 # While a run is queued or running, the table re-reads the run store every two seconds.
 live_runs.follow_live(lambda: table(store.list_runs(include_unreadable=True)),

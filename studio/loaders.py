@@ -14,6 +14,7 @@ from lenet.explain import attribution, feature_map
 from lenet.runs import store
 from lenet.serve import inference
 from studio import state
+from studio.escaping import plain
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -78,8 +79,9 @@ def model_choices():
 
 
 def active_model_label():
+    """The active model's label from the chooser, escaped for markdown (a model file's name is outside text)."""
     active = state.active_model()
-    return next((label for label, path in model_choices() if path == active), Path(active).name)
+    return plain(next((label for label, path in model_choices() if path == active), Path(active).name))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
