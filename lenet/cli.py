@@ -28,55 +28,80 @@ def main(argv=None):
 def build_parser():
     parser = argparse.ArgumentParser(prog="python -m lenet", description="LeNet-5 Studio's engine.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    for add_command in COMMANDS:
+        add_command(commands)
+    return parser
 
+
+# One function per command: its parser, its arguments and its handler.
+
+def add_data(commands):
     data_command = commands.add_parser("data", help="fetch and verify a dataset, and say where it came from")
     add_dataset_argument(data_command)
     data_command.set_defaults(handler=command_data)
 
+
+def add_summary(commands):
     summary = commands.add_parser("summary", help="print the layer table of a LeNet-5 variant")
     summary.add_argument("--variant", choices=list(lenet_config.VARIANTS), default="28x28")
     summary.add_argument("--activation", choices=lenet_config.ACTIVATIONS, default="tanh")
     summary.add_argument("--pooling", choices=lenet_config.POOLINGS, default="average")
     summary.set_defaults(handler=command_summary)
 
+
+def add_train(commands):
     train = commands.add_parser("train", help="train a model; every preset setting can be overridden")
     add_train_arguments(train)
     train.add_argument("--run-name", help="a label for the run folder")
     train.add_argument("--background", action="store_true", help="train in a worker process and return at once")
     train.set_defaults(handler=command_train)
 
+
+def add_evaluate(commands):
     evaluate = commands.add_parser("evaluate", help="test accuracy, loss and confusion matrix of a model")
     evaluate.add_argument("--model", help="a .keras file (default: the bundled MNIST model)")
     add_dataset_argument(evaluate, "the test set to score on (default: the model's own dataset)")
     evaluate.set_defaults(handler=command_evaluate)
 
+
+def add_predict(commands):
     predict = commands.add_parser("predict", help="classify image files (PNG, JPEG, BMP, GIF)")
     predict.add_argument("--model", help="a .keras file (default: the bundled MNIST model)")
     predict.add_argument("images", nargs="+")
     predict.set_defaults(handler=command_predict)
 
-    runs_command = commands.add_parser("runs", help="list the runs in the run store")
-    runs_command.set_defaults(handler=command_runs)
 
+def add_runs(commands):
+    commands.add_parser("runs", help="list the runs in the run store").set_defaults(handler=command_runs)
+
+
+def add_stop(commands):
     stop = commands.add_parser(
         "stop", help="stop a run within a second, keeping its last completed epoch (kill it after --timeout)")
     stop.add_argument("run_id")
     stop.add_argument("--timeout", type=float, default=60.0)
     stop.set_defaults(handler=command_stop)
 
+
+def add_bundle(commands):
     bundle = commands.add_parser("bundle", help="make a finished run's model the bundled one of its dataset (models/)")
     bundle.add_argument("run_id")
     bundle.set_defaults(handler=command_bundle)
 
+
+def add_my_digits(commands):
     digits = commands.add_parser("my-digits", help="list, export or import my digits")
     digits.add_argument("action", choices=("list", "export", "import"))
     digits.add_argument("file", nargs="?", help="the .npz to write (export) or read (import)")
     digits.set_defaults(handler=command_my_digits)
 
+
+def add_bench(commands):
     bench_parser = commands.add_parser("bench", help="benchmarks against the tutorial's recipe; writes BENCHMARKS.md")
     bench_parser.add_argument("--full", action="store_true", help="the full presets (minutes), not the short default")
     bench_parser.add_argument("--presets", action="store_true",
-                       help="seed against best, seeds 0, 1 and 2, full runs kept in the run store (tens of minutes)")
+                              help="seed against best, seeds 0, 1 and 2, full runs kept in the run store (tens of "
+                                   "minutes)")
     bench_parser.add_argument("--worker-vs-cli", nargs="?", const="seed", choices=lenet_config.PRESET_NAMES,
                               metavar="PRESET", help="a preset (default seed) trained 3 epochs in process and in a "
                               "worker, as the Train page trains it; run on an idle machine")
@@ -88,7 +113,10 @@ def build_parser():
     add_dataset_argument(bench_parser, "with --presets, only this dataset (default: every dataset); with "
                          "--worker-vs-cli, the dataset to train on")
     bench_parser.set_defaults(handler=command_bench)
-    return parser
+
+
+COMMANDS = (add_data, add_summary, add_train, add_evaluate, add_predict, add_runs, add_stop, add_bundle, add_my_digits,
+            add_bench)  # in the order `python -m lenet --help` lists them
 
 
 def emit(value):

@@ -272,6 +272,56 @@ PRESETS = {
 }
 
 
+# The Train page's form, one widget per setting a learner may change, in the page's order (four columns of three);
+# the page builds every widget from this table, and the ranges and choices come from the constants above.
+@dataclass(frozen=True)
+class SettingWidget:
+    name: str  # the TrainConfig field
+    label: str
+    kind: str  # "select", "number" or "slider"
+    help: str  # "{train_size}" is the chosen dataset's number of training images
+    choices: tuple = ()  # a select's options
+    bounds: tuple = ()  # (low, high) of a number or slider
+    step: float | None = None
+    format: str | None = None  # a number's printf format; None lets Streamlit choose
+
+
+TRAIN_FORM_COLUMNS = 4
+TRAIN_FORM = (
+    SettingWidget("variant", "Variant", "select", " ".join(f"{name}: {text}." for name, text in VARIANTS.items()),
+                  choices=tuple(VARIANTS)),
+    SettingWidget("epochs", "Epochs", "number", "Passes over the {train_size:,} training images.",
+                  bounds=EPOCH_RANGE, step=1),
+    SettingWidget("batch_size", "Batch size", "number",
+                  "Images per gradient step. Larger batches are faster per epoch but take fewer steps.",
+                  bounds=BATCH_SIZE_RANGE, step=32),
+    SettingWidget("learning_rate", "Learning rate", "number",
+                  "Step size of the optimizer; must be above 0 and at most 1.",
+                  bounds=LEARNING_RATE_RANGE, step=0.0005, format="%.4f"),
+    SettingWidget("optimizer", "Optimizer", "select",
+                  "adam: adaptive rates (the tutorial's). sgd: with Nesterov momentum 0.9. rmsprop.", choices=OPTIMIZERS),
+    SettingWidget("schedule", "Schedule", "select",
+                  "How the learning rate changes: constant; onecycle warms up for 15% of the steps, then anneals; "
+                  "cosine anneals from the start.", choices=SCHEDULES),
+    SettingWidget("activation", "Activation", "select", "tanh as in the paper; relu usually learns faster.",
+                  choices=ACTIVATIONS),
+    SettingWidget("pooling", "Pooling", "select",
+                  "The subsampling layers S2 and S4: average as in the paper, or max.", choices=POOLINGS),
+    SettingWidget("seed", "Random seed", "number",
+                  "Fixes the initial weights and the shuffling, so a run can be repeated.", bounds=SEED_RANGE, step=1),
+    SettingWidget("shift_pixels", "Shift (pixels)", "slider",
+                  "Augmentation: move each training image by up to this many pixels. 0 turns it off.",
+                  bounds=SHIFT_RANGE, step=0.5),
+    SettingWidget("rotation_degrees", "Rotation (degrees)", "slider",
+                  "Augmentation: rotate each training image by up to this angle. 0 turns it off.",
+                  bounds=ROTATION_RANGE, step=1.0),
+    SettingWidget("ema_momentum", "Weight averaging", "number",
+                  "Momentum of a moving average of the weights, which validation and the saved model use; it smooths "
+                  "the last epochs. 0 turns it off; 0.999 averages over about the last 1,000 steps.",
+                  bounds=EMA_RANGE, step=0.001, format="%.4f"),
+)
+
+
 def get_preset(name, dataset=datasets.DEFAULT):
     """The preset `name` of a dataset. Unknown names raise ConfigError."""
     _check_choice("dataset", dataset, datasets.DATASETS)

@@ -9,7 +9,8 @@ import streamlit as st
 
 from lenet.data import browse, datasets
 from lenet.serve import inference
-from pages import common
+from studio import loaders, router, state
+from studio.escaping import plain
 
 SPLITS = {"train": ("x_train", "y_train"), "validation": ("x_val", "y_val"), "test": ("x_test", "y_test")}
 PAGE_SIZES = (50, 100, 150, 200)
@@ -19,7 +20,7 @@ RIGHT, WRONG = "#31333f", "#d62728"  # caption colours: the model's mistakes sta
 
 def split_arrays(dataset_name, split):
     images_name, labels_name = SPLITS[split]
-    splits = common.load_splits(dataset_name)
+    splits = loaders.load_splits(dataset_name)
     return getattr(splits, images_name), getattr(splits, labels_name)
 
 
@@ -32,22 +33,22 @@ def class_means(dataset_name, split):
 def predictions(model_path, modified_time, dataset_name, split):
     """The model's class for each image of a split; the key holds the file's time, so a retrained model is re-run."""
     images = split_arrays(dataset_name, split)[0]
-    return common.load_classifier(model_path).probabilities(images).argmax(axis=1).astype(np.uint8)
+    return loaders.load_classifier(model_path).probabilities(images).argmax(axis=1).astype(np.uint8)
 
 
 def active_predictions(dataset, split):
     """The active model's classes for the split, if the toggle asks for them and the model knows this dataset."""
-    knows = common.active_dataset().name == dataset.name
+    knows = loaders.active_dataset().name == dataset.name
     wanted = st.toggle("Show predictions", key="dataset_show_predictions", disabled=not knows,
                        help=f"Put the active model's {dataset.noun} under each image" if knows else
                        f"The active model is not a {dataset.title} model; choose one in the sidebar.")
     if not (wanted and knows):
         return None
-    model_path = Path(common.active_model())
+    model_path = Path(state.active_model())
     try:
         return predictions(str(model_path), model_path.stat().st_mtime, dataset.name, split)
     except (OSError, inference.ModelLoadError) as error:
-        st.warning(f"Cannot classify with the active model: {error}")
+        st.warning(f"Cannot classify with the active model: {plain(error)}")
         return None
 
 
@@ -74,8 +75,9 @@ def image_pages(dataset, images, labels, predicted, indices, page_size, selectio
              alt=f"{len(shown)} {dataset.title} images, row by row, labelled: " + "; ".join(captions))
 
 
+router.require_router()
 st.title("🔢 Dataset")
-st.session_state.setdefault("dataset_name", common.active_dataset().name)  # first visit: the active model's
+st.session_state.setdefault("dataset_name", loaders.active_dataset().name)  # first visit: the active model's
 name = st.segmented_control("Dataset", list(datasets.DATASETS), format_func=lambda key: datasets.get(key).title,
                             key="dataset_name") or datasets.DEFAULT
 dataset = datasets.get(name)

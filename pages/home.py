@@ -8,7 +8,8 @@ from lenet import config as lenet_config
 from lenet.data import datasets
 from lenet.model import builders
 from lenet.serve import inference
-from pages import common
+from studio import components, loaders, router, state
+from studio.escaping import plain
 
 
 @st.cache_data(show_spinner=False)
@@ -30,6 +31,7 @@ def tutorial_text(parameters):
         f"{titles}: the same 28×28 grey images, {mnist.noun}s in one and {datasets.FASHION.noun}s in the other.")
 
 
+router.require_router()
 st.title("✏️ LeNet-5 Studio")
 rows = tutorial_layer_table()
 parameters = sum(row["params"] for row in rows)
@@ -50,23 +52,23 @@ with table_column:
 
 with model_column:
     st.subheader("The model in use")
-    st.markdown(f"**{common.active_model_label()}**")
+    st.markdown(f"**{loaders.active_model_label()}**")
     try:
-        model_card = common.active_card()
+        model_card = loaders.active_card()
     except inference.ModelLoadError as error:
-        st.error(f"Cannot read the active model: {error}")
+        st.error(f"Cannot read the active model: {plain(error)}")
     else:
         accuracy = model_card.test_accuracy
         st.metric(f"Test accuracy on {model_card.dataset_info.title}", f"{accuracy:.2%}" if accuracy is not None else "—")
         if accuracy is None:
             st.caption("No test accuracy is recorded in this model's card.")
-        common.describe_model(model_card)
-    st.caption(f"`{Path(common.active_model()).name}`: every page uses this model; choose another in the sidebar "
+        components.describe_model(model_card)
+    st.caption(f"`{Path(state.active_model()).name}`: every page uses this model; choose another in the sidebar "
                "or on the Runs page.")
 
 st.subheader("Where to go")
 link_columns = st.columns(3)
-for number, page in enumerate(common.PAGES[1:]):
+for number, page in enumerate(router.PAGES[1:]):
     with link_columns[number % 3]:
         st.page_link(page.path, label=page.title, icon=page.icon)
         st.caption(page.purpose)

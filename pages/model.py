@@ -1,17 +1,14 @@
 """Model: the active network layer by layer, as a diagram and a table, with its weights and its convolution filters."""
 
 import numpy as np
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from lenet.data import browse
 from lenet.model import builders
 from lenet.serve import inference
-from pages import common
-
-FILTER_SIZE = 5  # LeNet-5's convolutions are 5×5
+from studio import components, figures, loaders, router
+from studio.escaping import plain
 
 
 def box_label(layer):
@@ -53,35 +50,16 @@ def weight_histograms(model):
     return figure
 
 
-def cell_centres(count):
-    """Where the tick for each 5×5 cell of a mosaic goes (cells are 1 pixel apart)."""
-    return [number * (FILTER_SIZE + 1) + FILTER_SIZE // 2 for number in range(count)]
-
-
-def filter_figure(kernels, row_title, column_title):
-    """Kernels (rows, columns, 5, 5) as one grid, blue negative and red positive, 0 white."""
-    rows, columns = kernels.shape[:2]
-    grid = browse.mosaic(kernels.reshape(-1, FILTER_SIZE, FILTER_SIZE), columns, gap=1, fill=np.nan)
-    limit = float(np.abs(kernels).max()) or 1.0
-    figure = px.imshow(grid, color_continuous_scale="RdBu_r", zmin=-limit, zmax=limit, aspect="equal")
-    numbers = [str(number + 1) for number in range(max(rows, columns))]
-    figure.update_xaxes(tickvals=cell_centres(columns), ticktext=numbers[:columns], title=column_title, showgrid=False)
-    figure.update_yaxes(tickvals=cell_centres(rows), ticktext=numbers[:rows], title=row_title, showgrid=False,
-                        showticklabels=rows > 1)
-    figure.update_layout(height=max(240, 120 + 34 * rows), margin=dict(l=10, r=10, t=10, b=10),
-                         coloraxis_colorbar_title="weight")
-    return figure
-
-
+router.require_router()
 st.title("🧠 Model")
-st.markdown(f"The active model: **{common.active_model_label()}**")
+st.markdown(f"The active model: **{loaders.active_model_label()}**")
 try:
-    classifier = common.load_classifier()
+    classifier = loaders.load_classifier()
 except (OSError, inference.ModelLoadError) as error:
-    st.error(f"Cannot load the active model: {error}")
+    st.error(f"Cannot load the active model: {plain(error)}")
     st.stop()
 model = classifier.model
-common.describe_model(classifier.card)
+components.describe_model(classifier.card)
 
 st.graphviz_chart(diagram(model))
 rows = builders.layer_table(model)
@@ -98,10 +76,10 @@ st.plotly_chart(weight_histograms(model), width="stretch")
 if "C1" in classifier.layer_names:
     st.subheader("C1: six 5×5 filters on the image")
     c1 = classifier.filters("C1")  # (5, 5, 1, 6)
-    st.plotly_chart(filter_figure(c1.transpose(2, 3, 0, 1), "", "C1 filter"), width="stretch")
+    st.plotly_chart(figures.filters_figure(c1), width="stretch")
 if "C3" in classifier.layer_names:
     st.subheader("C3: 16 filters, each 5×5 on all six S2 maps")
     c3 = classifier.filters("C3")  # (5, 5, 6, 16)
-    st.plotly_chart(filter_figure(c3.transpose(2, 3, 0, 1), "S2 map", "C3 filter"), width="stretch")
+    st.plotly_chart(figures.filters_figure(c3, "S2 map", "C3 filter"), width="stretch")
     st.caption("Each column is one C3 filter; each row is the part of it that looks at one S2 map. The 1998 paper "
                "connected each C3 map to only some S2 maps; the tutorial, like this model, connects all of them.")

@@ -12,7 +12,8 @@ from lenet import config as lenet_config
 from lenet.data import my_digits
 from lenet.runs import store
 from lenet.train import finetune
-from pages import common, retraining, visitor
+from studio import components, live_runs, loaders, router, state, visitor
+from studio.escaping import plain
 
 GRID_COLUMNS = 10
 GRID_LIMIT = 100  # newest first; more would make the page slow to draw
@@ -25,7 +26,7 @@ def delete_digit(digit_id):
         my_digits.delete_digit(digit_id, visitor.digits_store())
         st.toast("Digit deleted", icon="🗑️")
     except my_digits.MyDigitsError as error:
-        st.toast(visitor.plain(error), icon="⚠️")
+        st.toast(plain(error), icon="⚠️")
 
 
 def import_digits():
@@ -34,9 +35,9 @@ def import_digits():
         return
     try:
         imported = my_digits.import_npz(upload, visitor.digits_store(), visitor.digits_capacity())
-        st.toast(f"Imported {len(imported)} digits from {visitor.plain(upload.name)}", icon="✅")
+        st.toast(f"Imported {len(imported)} digits from {plain(upload.name)}", icon="✅")
     except my_digits.MyDigitsError as error:
-        st.session_state["import_error"] = f"Import refused, nothing was changed: {visitor.plain(error)}"
+        st.session_state["import_error"] = f"Import refused, nothing was changed: {plain(error)}"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -61,29 +62,23 @@ def show_grid(digits):
                           type="tertiary", icon=":material/delete:")
 
 
-def before_after(run, baseline):
+def my_digits_accuracy(column, baseline, retrained):
+    """Accuracy on my digits before and after: on those held out, or on all of them while too few are held out."""
     images, labels = my_digits.evaluation_arrays(visitor.digits_store())
     held_out = my_digits.split_holdout(my_digits.list_digits(visitor.digits_store()))[1]
-    rows = {"before": baseline, "after": str(run.model_path)}
-    if not Path(baseline).is_file():
-        st.warning(f"The model before retraining ({Path(baseline).name}) is gone; no before and after to compare.")
-        return
-    figures = {name: retraining.accuracies(path, Path(path).stat().st_mtime, images, labels) for name, path in rows.items()}
-    mine, test_set = st.columns(2)
-    if figures["after"][0] is not None:
-        mine.metric(f"My digits ({len(labels)} {'held out' if held_out else 'all, also trained on'})",
-                    f"{figures['after'][0]:.1%}", delta=f"{(figures['after'][0] - figures['before'][0]) * 100:+.1f} points",
-                    delta_description=f"before: {figures['before'][0]:.1%}")
-    dataset = common.run_dataset(run)
-    test_set.metric(f"{dataset.title} test set ({len(common.load_splits(dataset.name).y_test):,})",
-                    f"{figures['after'][1]:.2%}",
-                    delta=f"{(figures['after'][1] - figures['before'][1]) * 100:+.2f} points",
-                    delta_description=f"before: {figures['before'][1]:.2%}")
-    if common.active_model() == str(run.model_path):
-        st.success("The retrained model is the active model.")
-    else:
-        st.button("Accept: make the retrained model active", type="primary", on_click=common.set_active_model,
-                  args=(run.model_path,))
+    before, after = (loaders.accuracies(path, Path(path).stat().st_mtime, images, labels)[0]
+                     for path in (baseline, retrained))
+    if after is not None:
+        which = "held out" if held_out else "all, also trained on"
+        components.accuracy_metric(column, f"My digits ({len(labels)} {which})", before, after, decimals=1)
+
+
+def before_after(run, baseline):
+    dataset = loaders.run_dataset(run)
+    test_label = f"{dataset.title} test set ({len(loaders.load_splits(dataset.name).y_test):,})"
+    components.before_after(baseline, str(run.model_path),
+                            lambda column: my_digits_accuracy(column, baseline, str(run.model_path)), test_label,
+                            "Accept: make the retrained model active", key="retrain_result")
 
 
 def retrain_controls(active, digits, store):
@@ -93,7 +88,7 @@ def retrain_controls(active, digits, store):
         suggested = default_config(mode, active, Path(active).stat().st_mtime, len(digits),
                                    store and str(store)) if digits else None
     except (my_digits.MyDigitsError, lenet_config.ConfigError, OSError) as error:
-        st.error(f"{visitor.plain(error)}. Choose another model in the sidebar.")
+        st.error(f"{plain(error)}. Choose another model in the sidebar.")
         return
     if not suggested:
         return
@@ -102,24 +97,19 @@ def retrain_controls(active, digits, store):
                                         key=f"retrain-epochs-{mode}")
     rate = rate_column.number_input("Learning rate", 1e-6, 1.0, value=suggested.learning_rate, format="%.5f",
                                     step=1e-4, key=f"retrain-rate-{mode}")
-    st.caption(f"From {common.active_model_label()}; {suggested.preset} recipe, {suggested.activation}/"
+    st.caption(f"From {loaders.active_model_label()}; {suggested.preset} recipe, {suggested.activation}/"
                f"{suggested.pooling}; each of my digits is repeated {suggested.my_digits_repeat}× (about "
                f"{lenet_config.MY_DIGITS_SHARE:.0%} of the training data)." + (
                    " A low rate and few epochs keep the MNIST accuracy." if mode == "finetune" else ""))
     followed = st.session_state["retrain_run"]
-    busy = bool(followed) and common.run_is_active(followed)
+    busy = bool(followed) and live_runs.run_is_active(followed)
     if st.button("Start retraining", type="primary", disabled=busy or visitor.active_run() is not None):
-        try:
-            run_dir, refused = visitor.start(finetune.retrain_config(mode, active, epochs, rate, store),
-                                             run_name=f"my-digits-{mode}")
-        except (my_digits.MyDigitsError, lenet_config.ConfigError) as error:
-            run_dir, refused = None, str(error)
+        _, refused = components.start_retraining(mode, epochs, rate)
         if refused:
-            st.error(visitor.plain(refused))
-        else:
-            st.session_state.update(retrain_run=str(run_dir), retrain_baseline=active)
+            st.error(refused)
 
 
+router.require_router()
 st.title("🖐️ My digits")
 digits_store = visitor.digits_store()  # public mode: this visitor's own set; otherwise the shared one (None)
 digits = my_digits.list_digits(digits_store)
@@ -146,12 +136,12 @@ if digits:
     show_grid(digits)
 
 st.header("Retrain with my digits")
-if common.digit_model_required("Retraining with my digits"):
-    retrain_controls(common.active_model(), digits, digits_store)
+if router.digit_model_required("Retraining with my digits"):
+    retrain_controls(state.active_model(), digits, digits_store)
 
 followed = st.session_state["retrain_run"]
 if followed and Path(followed).is_dir():
-    common.follow_live(lambda: retraining.run_progress(followed), lambda: common.run_is_active(followed))
+    live_runs.follow_live(lambda: live_runs.run_progress(followed), lambda: live_runs.run_is_active(followed))
     run = store.load_run(followed)
     if run.state not in store.ACTIVE_STATES and run.model_path:
         before_after(run, st.session_state["retrain_baseline"])

@@ -4,13 +4,13 @@ Garment models (Fashion-MNIST) come here instead of Draw; digit models work too,
 """
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
 from lenet.data import browse
-from lenet.serve import inference, preprocess
-from pages import common, why
+from lenet.serve import inference
+from studio import components, figures, loaders, router, why
+from studio.escaping import plain
 
 PHOTO_SIZE = 280  # a test image becomes a "photo" ten times its size
 SHOWN_WIDTH = 224
@@ -24,7 +24,7 @@ def as_photo(image):
 
 def try_test_image(dataset_name):
     """Show a random test image of the dataset as a photo; a new uploader key drops any uploaded file."""
-    test_labels = common.load_splits(dataset_name).y_test
+    test_labels = loaders.load_splits(dataset_name).y_test
     st.session_state["photo_sample"] = (dataset_name, int(np.random.default_rng().integers(len(test_labels))))
     st.session_state["photo_uploader"] += 1
 
@@ -33,39 +33,29 @@ def chosen_photo(dataset):
     """(image, description) of the uploaded photo or the test image chosen, or (None, None) if there is neither."""
     upload_column, sample_column = st.columns([3, 1], vertical_alignment="bottom")
     upload = upload_column.file_uploader(f"A photo of one {dataset.noun}, on a plain background",
-                                         type=["png", "jpg", "jpeg", "bmp", "gif"],
+                                         type=components.UPLOAD_TYPES,
                                          key=f"photo_upload_{st.session_state['photo_uploader']}")
     sample_column.button("Try a test image", on_click=try_test_image, args=(dataset.name,),
                          help=f"A random {dataset.title} test image, made into a photo again: dark on white, "
                               f"{PHOTO_SIZE}×{PHOTO_SIZE} pixels.")
     if upload is not None:
         st.session_state["photo_sample"] = None
-        try:
-            return preprocess.load_image(upload), upload.name
-        except preprocess.ImageError as error:
-            st.error(f"That file cannot be used: {error}")
-            return None, None
+        image = components.read_upload(upload)
+        return (image, upload.name) if image is not None else (None, None)
     sample = st.session_state["photo_sample"]
     if sample and sample[0] == dataset.name:
-        splits = common.load_splits(dataset.name)
+        splits = loaders.load_splits(dataset.name)
         index = sample[1]
         return as_photo(splits.x_test[index]), f"test image #{index}, labelled {dataset.class_name(splits.y_test[index])}"
     return None, None
 
 
-def probability_bars(prediction, class_names):
-    probabilities, colours = prediction.probabilities, why.bar_colours(prediction, len(class_names))
-    figure = go.Figure(go.Bar(x=probabilities.tolist(), y=list(class_names), orientation="h", marker_color=colours,
-                              hovertemplate="%{y}: %{x:.2%}<extra></extra>"))
-    return figure.update_layout(height=300, margin=dict(l=0, r=0, t=10, b=0), xaxis=dict(range=[0, 1],
-                                title="probability"), yaxis=dict(autorange="reversed", type="category"))
-
-
+router.require_router()
 st.title("📷 Upload a photo")
 try:
-    classifier = common.load_classifier()
+    classifier = loaders.load_classifier()
 except (OSError, inference.ModelLoadError) as error:
-    st.error(f"Cannot load the active model: {error}")
+    st.error(f"Cannot load the active model: {plain(error)}")
     st.stop()
 dataset = classifier.dataset
 st.caption(f"The active model reads {dataset.title} {dataset.noun}s. {dataset.image_note} A photo is prepared the "
@@ -90,4 +80,5 @@ with result_column:
     name, delta = why.answer(classifier, prediction)
     st.metric("Prediction", name, delta=delta, delta_color="off", delta_arrow="off")
     why.likeness_note(classifier, prediction)  # "That doesn't look like a garment", with the bars greyed
-    st.plotly_chart(probability_bars(prediction, classifier.class_names), config={"displayModeBar": False})
+    st.plotly_chart(figures.probability_figure(prediction, classifier.class_names, dataset.noun, horizontal=True,
+                                               height=300), config={"displayModeBar": False})

@@ -8,7 +8,8 @@ import streamlit as st
 
 from lenet import config, files
 from lenet.runs import store
-from pages import common, learning_views, visitor
+from studio import figures, learning_views, live_runs, loaders, router, visitor
+from studio.escaping import plain
 
 
 def augmentation(settings):
@@ -19,7 +20,7 @@ def augmentation(settings):
 
 def table(every_run):
     rows = [{
-        "run": run.run_id, "state": run.state, "dataset": common.run_dataset(run).title,
+        "run": run.run_id, "state": run.state, "dataset": loaders.run_dataset(run).title,
         "preset": run.config.get("preset"),
         "epochs": f"{run.summary.get('epochs_completed', len(store.load_metrics(run.run_dir, kind='epoch')))}"
                   f"/{run.config.get('epochs')}",
@@ -44,7 +45,7 @@ def overlay(chosen):
     """Per-epoch loss and accuracy of the chosen runs: validation solid, training dotted."""
     series = [(run.run_id, store.load_metrics(run.run_dir, kind="epoch")) for run in chosen]
     for column, metric in zip(st.columns(2), ("loss", "accuracy")):
-        figure = common.epoch_figure(metric, series, height=460)
+        figure = figures.epoch_figure(metric, series, height=460)
         figure.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.2, font=dict(size=10)))
         column.plotly_chart(figure, key=f"runs_overlay_{metric}")
 
@@ -55,7 +56,7 @@ def delete(run):
             raise store.RunError(refusal)
         store.delete_run(run.run_id)
     except store.RunError as error:
-        st.error(visitor.plain(error))
+        st.error(plain(error))
         return
     if st.session_state.followed_run and Path(st.session_state.followed_run) == run.run_dir:
         st.session_state.followed_run = None
@@ -66,18 +67,18 @@ def delete(run):
 def manage(run):
     """One run: its outcome and checkpoint, and what can be done with it."""
     if run.problem:
-        st.error(visitor.plain(f"This run cannot be read: {run.problem}. Delete it, or repair the file."))
+        st.error(plain(f"This run cannot be read: {run.problem}. Delete it, or repair the file."))
     elif run.state == "failed":
-        st.error(visitor.plain(run.status.get("error", "The run failed.")))
+        st.error(plain(run.status.get("error", "The run failed.")))
     elif run.status.get("error"):
-        st.info(visitor.plain(run.status["error"]))
+        st.info(plain(run.status["error"]))
     checkpoint = len(store.load_metrics(run.run_dir, kind="epoch"))
     if run.model_path:
         st.caption(f"Checkpoint: the model of epoch {checkpoint} ({run.model_path.stat().st_size // 1024} KB).")
     else:
         st.caption("No checkpoint: no epoch completed.")
     use, model_file, history, _ = st.columns(4)
-    common.activate_control(run.model_path, common.run_dataset(run), use)
+    live_runs.activate_control(run.model_path, loaders.run_dataset(run), use)
     if run.model_path:
         model_file.download_button("Download model.keras", run.model_path.read_bytes(),
                                    file_name=f"{run.run_id}.keras", mime="application/octet-stream")
@@ -92,15 +93,16 @@ def manage(run):
         delete(run)
 
 
+router.require_router()
 st.title("Runs")
 every_run = store.list_runs(include_unreadable=True)  # an unreadable run is listed here, so it can be deleted
 if not every_run:
     st.info("No runs yet. Start one on the Train page, or from a terminal: `python -m lenet train --preset quick`.")
     st.stop()
-st.caption(f"{len(every_run)} runs in {files.runs_dir()}, newest first; runs started from the CLI appear here too. "
-           f"The active model: {common.active_model_label()}.")
+st.caption(f"{len(every_run)} runs in {plain(files.runs_dir())}, newest first; runs started from the CLI appear here too. "
+           f"The active model: {loaders.active_model_label()}.")
 # While a run is queued or running, the table re-reads the run store every two seconds.
-common.follow_live(lambda: table(store.list_runs(include_unreadable=True)),
+live_runs.follow_live(lambda: table(store.list_runs(include_unreadable=True)),
                    lambda: any(run.state in store.ACTIVE_STATES for run in store.list_runs()), every=2.0)
 
 by_id = {run.run_id: run for run in every_run}
@@ -119,5 +121,5 @@ if replayed:
 st.subheader("Manage")
 selected = st.selectbox(
     "Run", list(by_id), key="runs_selected", help="The run whose model to use, download or delete.",
-    format_func=lambda run_id: f"{run_id} · {common.run_dataset(by_id[run_id]).title} · {by_id[run_id].state}")
+    format_func=lambda run_id: f"{run_id} · {loaders.run_dataset(by_id[run_id]).title} · {by_id[run_id].state}")
 manage(by_id[selected])

@@ -7,70 +7,16 @@ The run folder is the truth, not this session: a reload, another tab or a run st
 from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from lenet import config
-from lenet.data import browse, datasets
+from lenet.data import browse
 from lenet.runs import public, store, worker
-from pages import common, learning_views, visitor
+from studio import figures, learning_views, live_runs, loaders, router, train_form, visitor
+from studio.escaping import plain
 
 IMAGES_SHOWN = 40  # test images shown for one cell of the confusion matrix...
 IMAGES_PER_ROW = 10  # ...in rows of ten
-
-
-def apply_preset():
-    """The dataset or the preset changed: every setting takes the value of that dataset's preset."""
-    preset = config.get_preset(st.session_state.train_preset, st.session_state.train_dataset)
-    for name in common.TRAIN_SETTINGS:
-        st.session_state[f"train_{name}"] = getattr(preset, name)
-
-
-def settings():
-    """The settings widgets, each within the engine's limits; returns {setting: value}."""
-    # persist_state="session": Streamlit forgets the value of a widget that a run does not draw, so without it the
-    # settings would fall back to defaults (or to each widget's minimum) after a visit to another page.
-    dataset_column, preset_column = st.columns(2)
-    dataset_column.selectbox("Dataset", list(datasets.DATASETS), format_func=lambda name: datasets.get(name).title,
-                             persist_state="session", key="train_dataset", on_change=apply_preset,
-                             help="What to learn. Choosing a dataset fills in its preset's settings.")
-    preset_column.selectbox("Preset", config.PRESET_NAMES, persist_state="session", key="train_preset",
-                            on_change=apply_preset, help="Fills in every setting for the chosen dataset. " + " ".join(
-                                f"{name}: {text}." for name, text in config.PRESET_DESCRIPTIONS.items()))
-    dataset = datasets.get(st.session_state.train_dataset)
-    st.caption(f"{dataset.title}: {dataset.num_classes} classes ({', '.join(dataset.class_names)}). Trains on the "
-               f"first {dataset.train_size:,} training images and validates on the last {dataset.validation_size:,}.")
-    left, middle, right, last = st.columns(4)
-    left.selectbox("Variant", list(config.VARIANTS), persist_state="session", key="train_variant",
-                   help=" ".join(f"{name}: {text}." for name, text in config.VARIANTS.items()))
-    left.number_input("Epochs", *config.EPOCH_RANGE, step=1, persist_state="session", key="train_epochs",
-                      help=f"Passes over the {dataset.train_size:,} training images.")
-    left.number_input("Batch size", *config.BATCH_SIZE_RANGE, step=32, persist_state="session", key="train_batch_size",
-                      help="Images per gradient step. Larger batches are faster per epoch but take fewer steps.")
-    middle.number_input("Learning rate", *config.LEARNING_RATE_RANGE, step=0.0005, format="%.4f",
-                        persist_state="session", key="train_learning_rate",
-                        help="Step size of the optimizer; must be above 0 and at most 1.")
-    middle.selectbox("Optimizer", config.OPTIMIZERS, persist_state="session", key="train_optimizer",
-                     help="adam: adaptive rates (the tutorial's). sgd: with Nesterov momentum 0.9. rmsprop.")
-    middle.selectbox("Schedule", config.SCHEDULES, persist_state="session", key="train_schedule", help=(
-        "How the learning rate changes: constant; onecycle warms up for 15% of the steps, then anneals; "
-        "cosine anneals from the start."))
-    right.selectbox("Activation", config.ACTIVATIONS, persist_state="session", key="train_activation",
-                    help="tanh as in the paper; relu usually learns faster.")
-    right.selectbox("Pooling", config.POOLINGS, persist_state="session", key="train_pooling",
-                    help="The subsampling layers S2 and S4: average as in the paper, or max.")
-    right.number_input("Random seed", min_value=0, step=1, persist_state="session", key="train_seed",
-                       help="Fixes the initial weights and the shuffling, so a run can be repeated.")
-    last.slider("Shift (pixels)", *config.SHIFT_RANGE, step=0.5, persist_state="session", key="train_shift_pixels",
-                help="Augmentation: move each training image by up to this many pixels. 0 turns it off.")
-    last.slider("Rotation (degrees)", *config.ROTATION_RANGE, step=1.0, persist_state="session",
-                key="train_rotation_degrees",
-                help="Augmentation: rotate each training image by up to this angle. 0 turns it off.")
-    last.number_input("Weight averaging", *config.EMA_RANGE, step=0.001, format="%.4f", persist_state="session",
-                      key="train_ema_momentum", help=(
-        "Momentum of a moving average of the weights, which validation and the saved model use; it smooths the last "
-        "epochs. 0 turns it off; 0.999 averages over about the last 1,000 steps."))
-    return {name: st.session_state[f"train_{name}"] for name in common.TRAIN_SETTINGS}
 
 
 def followed_run(every_run):
@@ -104,8 +50,8 @@ def progress(records, dataset):
 def header(run):
     settings_text = ", ".join(f"{name} {run.config.get(name)}" for name in ("epochs", "batch_size", "learning_rate"))
     variant = config.OLD_VARIANT_NAMES.get(run.config.get("variant"), run.config.get("variant"))
-    st.subheader(f"Run {run.run_id} · {visitor.plain(run.state)}")
-    st.caption(f"{common.run_dataset(run).title}, {run.config.get('preset')} preset: {settings_text}, variant "
+    st.subheader(f"Run {run.run_id} · {plain(run.state)}")
+    st.caption(f"{loaders.run_dataset(run).title}, {run.config.get('preset')} preset: {settings_text}, variant "
                f"{variant}. Every run is listed on the Runs page.")
 
 
@@ -124,35 +70,16 @@ def run_view(run_dir):
         st.info(f"Queued, position {position}: waiting for {', '.join(training) or 'a free training slot'}.")
     records = store.load_metrics(run_dir)
     if run.state == "running":
-        progress(records, common.run_dataset(run))
-        if note := worker.stall_note(run_dir):
+        progress(records, loaders.run_dataset(run))
+        if note := live_runs.stall_note(run_dir):
             st.warning(note)
-    common.stop_button(run, key="train_stop")
-    common.run_curves(records, "train_live")
+    live_runs.stop_button(run, key="train_stop")
+    live_runs.run_curves(records, "train_live")
     learning_views.latest_snapshot(run_dir, "train_live_snapshot")
 
 
 def with_article(name):
     return f"{'an' if name[0].lower() in 'aeiou8' else 'a'} {name}"
-
-
-def confusion_figure(matrix, dataset):
-    matrix, classes = np.array(matrix), list(range(dataset.num_classes))
-    figure = go.Figure(go.Heatmap(z=np.log1p(matrix), x=classes, y=classes, text=matrix, texttemplate="%{text}",
-                                  colorscale="Blues", showscale=False, hoverinfo="skip"))
-    # Plotly reports clicks on points, not on heatmap cells: an invisible marker on every cell takes the clicks.
-    true, predicted = np.divmod(np.arange(len(classes) ** 2), len(classes))
-    names = [[int(count), dataset.class_name(row), dataset.class_name(column)]
-             for count, row, column in zip(matrix.ravel(), true, predicted)]
-    figure.add_scatter(x=predicted, y=true, customdata=names, mode="markers", showlegend=False,
-                       marker=dict(symbol="square", size=28, opacity=0),
-                       hovertemplate=f"true %{{customdata[1]}}, predicted %{{customdata[2]}}: %{{customdata[0]}} "
-                                     f"{dataset.noun}s<extra></extra>")
-    ticks = dict(tickvals=classes, ticktext=list(dataset.class_names), range=[-0.5, len(classes) - 0.5])
-    figure.update_layout(xaxis=dict(title="predicted", **ticks),
-                         yaxis=dict(title="true", **{**ticks, "range": ticks["range"][::-1]}),  # class 0 at the top
-                         height=420, margin=dict(l=10, r=10, t=10, b=10))
-    return figure
 
 
 def cell_images(run, matrix, dataset):
@@ -167,7 +94,7 @@ def cell_images(run, matrix, dataset):
         if points:
             st.session_state[true_key], st.session_state[predicted_key] = int(points[0]["y"]), int(points[0]["x"])
 
-    st.plotly_chart(confusion_figure(matrix, dataset), key=f"train_matrix_{run.run_id}", on_select=clicked,
+    st.plotly_chart(figures.confusion_figure(matrix, dataset), key=f"train_matrix_{run.run_id}", on_select=clicked,
                     selection_mode="points")
     left, right = st.columns(2)
     true = left.selectbox("True class", classes, format_func=dataset.class_name, key=true_key,
@@ -175,7 +102,7 @@ def cell_images(run, matrix, dataset):
     predicted = right.selectbox("Predicted class", classes, format_func=dataset.class_name, key=predicted_key,
                                 index=0 if predicted_key in st.session_state else worst_predicted)
     predictions = np.load(run.run_dir / "test_predictions.npy")
-    splits = common.load_splits(dataset.name)
+    splits = loaders.load_splits(dataset.name)
     found = np.flatnonzero((splits.y_test == true) & (predictions == predicted))
     reading = f"{with_article(dataset.class_name(true))} that the model read as {dataset.class_name(predicted)}"
     st.caption(f"{len(found)} test {dataset.noun}s are {reading}"
@@ -193,30 +120,31 @@ def cell_images(run, matrix, dataset):
 
 def results(run):
     """A run that has ended: its error or stop, its test accuracy, confusion matrix and curves."""
-    dataset = common.run_dataset(run)
+    dataset = loaders.run_dataset(run)
     if run.state == "failed":
-        st.error(visitor.plain(run.status.get("error", "The run failed.")))
+        st.error(plain(run.status.get("error", "The run failed.")))
     if run.state == "stopped":
-        st.warning(visitor.plain(worker.outcome_message(run)))
+        st.warning(plain(live_runs.outcome_message(run)))
     if run.model_path:
         accuracy = run.summary.get("test_accuracy")
         columns = st.columns(4)
         columns[0].metric("Test accuracy", f"{accuracy:.2%}" if accuracy is not None else "not measured")
         columns[1].metric("Epochs completed", run.summary.get("epochs_completed", "?"))
         columns[2].metric("Wall time", f"{run.summary.get('wall_seconds', 0):.0f} s")
-        common.activate_control(run.model_path, dataset, columns[3])
+        live_runs.activate_control(run.model_path, dataset, columns[3])
     if "confusion_matrix" in run.summary and (run.run_dir / "test_predictions.npy").exists():
         matrix = run.summary["confusion_matrix"]
         st.subheader(f"Confusion matrix on the {int(np.sum(matrix)):,} test {dataset.noun}s")
         st.caption(f"Click a cell, or pick a true and a predicted class, to see the test {dataset.noun}s behind it.")
         cell_images(run, matrix, dataset)
-    common.run_curves(store.load_metrics(run.run_dir), f"train_done_{run.run_id}")
+    live_runs.run_curves(store.load_metrics(run.run_dir), f"train_done_{run.run_id}")
     st.subheader("Replay: watch it learn")
     learning_views.replay([run.run_dir], f"train_replay_{run.run_id}")
 
 
+router.require_router()
 st.title("Train")
-overrides = settings()
+overrides = train_form.settings()
 try:
     train_config = config.make_config(st.session_state.train_preset, st.session_state.train_dataset, **overrides)
     problem = None
@@ -228,7 +156,7 @@ mine = visitor.active_run()  # public mode: one run per visitor, so Start waits 
 if st.button("Start", type="primary", disabled=mine is not None, help="Train with these settings in a background process."):
     run_dir, problem = visitor.start(train_config) if not problem else (None, problem)
     if problem:
-        st.error(f"Not started: {problem}")
+        st.error(f"Not started: {plain(problem)}")
     else:
         st.session_state.followed_run = str(run_dir)
         if public.enabled() and mine is None:
@@ -247,4 +175,4 @@ else:
                   args=(every_run[0].run_dir,))
     # Redrawn every second while the run is queued or running (its header too); the page redraws itself with the
     # results at the end.
-    common.follow_live(lambda: run_view(run.run_dir), lambda: common.run_is_active(run.run_dir))
+    live_runs.follow_live(lambda: run_view(run.run_dir), lambda: live_runs.run_is_active(run.run_dir))

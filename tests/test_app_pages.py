@@ -13,7 +13,7 @@ from lenet.data import datasets, sources
 from lenet.model import builders, card
 from lenet.runs import store
 from lenet.serve import inference
-from pages import common
+from studio import router
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -71,7 +71,7 @@ def test_home_shows_the_tutorial_layer_table_and_the_active_model():
     assert any("Total: 44,426 parameters" in markdown.value for markdown in app.markdown)
     assert any("Bundled MNIST model" in markdown.value for markdown in app.markdown)
     links = sorted(link.proto.label for link in app.main.get("page_link"))  # laid out column by column
-    assert links == sorted(page.title for page in common.PAGES[1:])
+    assert links == sorted(page.title for page in router.PAGES[1:])
     bundled = card.read(lenet_config.BUNDLED_MODEL_PATH)
     assert app.metric[0].label == "Test accuracy on MNIST" and app.metric[0].value == f"{bundled.test_accuracy:.2%}"
     assert any(datasets.MNIST.image_note in markdown.value for markdown in app.markdown)

@@ -13,7 +13,7 @@ from lenet import config, files
 from lenet.data import my_digits
 from lenet.runs import store
 from lenet.train import run_files
-from pages import visitor
+from studio.escaping import plain
 from tests import faults
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -81,15 +81,15 @@ def test_the_runs_page_explains_an_unreadable_run_and_can_delete_it():
 def test_stored_error_texts_and_file_names_are_shown_as_plain_text():
     failed = make_run("failed", error=MARKDOWN)
     app = open_page("pages/train.py", followed_run=str(failed))
-    assert app.error[0].value == visitor.plain(MARKDOWN)
+    assert app.error[0].value == plain(MARKDOWN)
     assert r"\[click me\](javascript:alert(1)) \*\*bold\*\* \<b\>tag\</b\> https:\//example.com" == app.error[0].value
     app = open_page("pages/runs.py")
-    assert app.error[0].value == visitor.plain(MARKDOWN)
+    assert app.error[0].value == plain(MARKDOWN)
     my_digits.save_digit(__import__("numpy").zeros((28, 28)), 3)
     app = open_page("pages/my_digits.py")
     app.file_uploader(key="import_file").upload("[evil](javascript:x)**.npz", my_digits.export_npz())
     app.run()
-    assert any(visitor.plain("[evil](javascript:x)**.npz") in toast.value for toast in app.toast)
+    assert any(plain("[evil](javascript:x)**.npz") in toast.value for toast in app.toast)
 
 
 def test_a_stop_in_the_first_epoch_says_that_no_model_was_kept():

@@ -108,7 +108,7 @@ def test_a_fashion_run_is_shown_as_one_and_its_model_is_for_photos(runs_by_state
 def test_a_failed_run_shows_its_error_and_its_checkpoint_can_be_activated(runs_by_state):
     app = select(open_runs_page(), runs_by_state["failed"])
     assert app.error[0].value == KILLED
-    assert app.caption[-1].value.startswith("Checkpoint: the model of epoch 2")
+    assert app.main.caption[-1].value.startswith("Checkpoint: the model of epoch 2")
     button(app, "Use this model for drawing").click().run()
     assert app.session_state["active_model"] == str(runs_by_state["failed"] / store.MODEL_FILE)
 
@@ -117,7 +117,7 @@ def test_a_run_without_a_checkpoint_cannot_be_activated():
     run_dir = fake_run("failed", 0, model=False, error="ValueError: bad data")
     app = open_runs_page()
     assert app.selectbox(key="runs_selected").value == run_dir.name
-    assert app.caption[-1].value == "No checkpoint: no epoch completed."
+    assert app.main.caption[-1].value == "No checkpoint: no epoch completed."
     assert button(app, "Use this model for drawing").disabled
     assert len(app.get("download_button")) == 1  # the history only
 

@@ -22,10 +22,10 @@ def test_the_drawing_lands_among_its_class_with_its_nearest_training_digits(monk
     splits = sources.load(log=lambda line: None)
     image, label = splits.x_test[0], int(splits.y_test[0])  # a 7 the bundled model reads right
     built = []
-    from pages import where_it_lands
-    where_it_lands._drawing_map.clear()  # built once per model file and process: start from none
-    original = where_it_lands.feature_map.build_drawing_map
-    monkeypatch.setattr(where_it_lands.feature_map, "build_drawing_map",
+    from studio import loaders
+    loaders._drawing_map.clear()  # built once per model file and process: start from none
+    original = loaders.feature_map.build_drawing_map
+    monkeypatch.setattr(loaders.feature_map, "build_drawing_map",
                         lambda *arguments, **settings: built.append(1) or original(*arguments, **settings))
     app = draw(open_draw_page(), image)
     assert map_chart(app) is None and not built  # closed: nothing computed

@@ -12,7 +12,7 @@ from lenet import config as lenet_config
 from lenet.data import synthetic
 from lenet.model import builders, card
 from lenet.serve import inference
-from pages import why
+from studio import loaders, why
 from tests.garments import png_bytes as photo_png
 from tests.test_app_draw import open_draw_page, predictions, rerun
 from tests.test_app_photo import open_photo_page
@@ -72,9 +72,9 @@ def test_a_non_digit_drawing_is_not_a_digit_and_can_still_be_taught(drawings):
 def test_the_why_views_compute_only_when_open_and_render_for_a_drawn_digit(drawings, monkeypatch):
     (label, image), _ = drawings
     built = []
-    why._explainer.clear()
-    original = why.explain.Explainer
-    monkeypatch.setattr(why.explain, "Explainer", lambda model: built.append(1) or original(model))
+    loaders._explainer.clear()
+    original = loaders.attribution.Explainer
+    monkeypatch.setattr(loaders.attribution, "Explainer", lambda model: built.append(1) or original(model))
     app = draw_canvas_image(open_draw_page(), image)
     assert predictions(app) == [str(label)]
     assert not built and "Integrated gradients" not in captions(app)  # closed: nothing computed

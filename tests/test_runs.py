@@ -219,7 +219,7 @@ def test_a_run_store_that_is_a_file_is_named_as_such(tmp_path, monkeypatch):
     (tmp_path / "runs-file").write_text("not a folder", encoding="utf-8")
     with pytest.raises(store.RunError, match="runs-file is a file, not a folder: set LENET_RUNS_DIR to a folder"):
         store.new_run(config.make_config("quick"))
-    assert store.list_runs() == []  # the pages still draw, and say why training is unavailable (pages/visitor.py)
+    assert store.list_runs() == []  # the pages still draw, and say why training is unavailable (studio/visitor.py)
 
 
 def test_quiet_seconds_measure_the_time_since_the_last_metric_line():

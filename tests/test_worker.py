@@ -9,6 +9,7 @@ from lenet import config
 from lenet.runs import store, worker
 from lenet.serve import inference
 from lenet.train import finetune, run_files
+from studio import live_runs
 
 pytestmark = pytest.mark.mnist
 DEADLINE_SECONDS = 600  # a guard against hanging, not a timing assertion
@@ -113,7 +114,7 @@ def test_stop_kills_a_paused_worker_after_the_grace_period_and_keeps_the_checkpo
     assert status["state"] == "stopped" and status["error"] == "killed: it did not stop within 1 s of the request"
     run = store.load_run(run_dir)
     assert run.summary == {"stopped": True, "killed": True, "epochs_completed": epochs_done}
-    message = worker.outcome_message(run)
+    message = live_runs.outcome_message(run)
     if epochs_done:
         assert (run_dir / store.MODEL_FILE).read_bytes() == model_bytes
         assert message.startswith("Stopped by request after 2 completed epochs; the model of epoch 2 is kept.")
@@ -137,12 +138,12 @@ def test_a_worker_that_noticed_the_stop_gets_time_to_finish(monkeypatch):
 
 def test_the_stop_messages_say_what_is_kept():
     run_dir = store.new_run(config.make_config("quick"))
-    assert "No epoch has completed yet, so no model will be kept" in worker.stopping_message(run_dir)
+    assert "No epoch has completed yet, so no model will be kept" in live_runs.stopping_message(run_dir)
     run_files.append_metric(run_dir, {"kind": "epoch", "epoch": 1, "loss": 0.5, "accuracy": 0.9, "val_loss": 0.4,
                                  "val_accuracy": 0.9})
-    assert "the model of epoch 1, the last completed one, is kept" in worker.stopping_message(run_dir)
+    assert "the model of epoch 1, the last completed one, is kept" in live_runs.stopping_message(run_dir)
     store.update_status(run_dir, state="stopped", error=worker.STOPPED_BEFORE_START)
-    assert worker.outcome_message(store.load_run(run_dir)) == "Stopped before it started training; no model was kept."
+    assert live_runs.outcome_message(store.load_run(run_dir)) == "Stopped before it started training; no model was kept."
 
 
 def test_a_running_run_without_new_metrics_shows_no_progress():
@@ -152,9 +153,9 @@ def test_a_running_run_without_new_metrics_shows_no_progress():
     store.update_status(run_dir, state="running", started=time.time() - 500, pid=os.getpid(),
                        pid_started=store.process_start_time(os.getpid()))
     run_files.append_metric(run_dir, {"kind": "start", "epochs": 2, "steps_per_epoch": 10, "time": time.time()})
-    assert worker.stall_note(run_dir) is None
+    assert live_runs.stall_note(run_dir) is None
     os.utime(run_dir / "metrics.jsonl", (time.time() - 95, time.time() - 95))
-    assert worker.stall_note(run_dir).startswith("No progress for 95 s")
+    assert live_runs.stall_note(run_dir).startswith("No progress for 95 s")
 
 
 def test_a_queued_worker_runs_at_the_lowest_priority():

@@ -7,7 +7,7 @@ single-user app it always was. On:
 - each visitor has at most MAX_ACTIVE_PER_VISITOR run queued or training, the machine at most MAX_ACTIVE_RUNS;
 - each visitor has their own "my digits", at most MAX_VISITOR_DIGITS;
 - visitors' finished runs beyond MAX_KEPT_RUNS or MAX_KEPT_MB are deleted, oldest first, when a new one starts.
-A visitor is known by a random token that the page keeps in its address (pages/visitor.py); only its hash is
+A visitor is known by a random token that the page keeps in its address (studio/visitor.py); only its hash is
 stored, so nothing on disk or on screen lets one visitor act as another.
 """
 

@@ -245,37 +245,6 @@ def _record_killed_stop(run_dir, reason):
         pass  # a store that cannot be written: the run reads as failed (killed), which is also true
 
 
-def stopping_message(run_dir):
-    """What a stop requested now will keep."""
-    epochs = len(store.load_metrics(run_dir, kind="epoch"))
-    if not epochs:
-        return "Stopping within a second or so. No epoch has completed yet, so no model will be kept."
-    return f"Stopping within a second or so; the model of epoch {epochs}, the last completed one, is kept."
-
-
-def outcome_message(run):
-    """How a stopped run ended, in words that are true of what it kept."""
-    epochs = run.summary.get("epochs_completed", 0)
-    error = run.status.get("error", "")
-    if error == STOPPED_BEFORE_START or "started" not in run.status:
-        return "Stopped before it started training; no model was kept."
-    how = f" It was {error}." if error.startswith("killed") else ""
-    if not epochs or not run.model_path:
-        return f"Stopped by request during the first epoch, so no model was kept.{how}"
-    tested = "" if "test_accuracy" in run.summary else " It was not tested."
-    return (f"Stopped by request after {epochs} completed epoch{'s' if epochs > 1 else ''}; the model of epoch "
-            f"{epochs} is kept.{how}{tested}")
-
-
-def stall_note(run_dir):
-    """A warning when a running run has written nothing for a while, or None."""
-    quiet = store.quiet_seconds(run_dir)
-    if store.read_status(run_dir).get("state") != "running" or quiet < store.STALL_SECONDS:
-        return None
-    return (f"No progress for {quiet:.0f} s: the machine is very busy, or the training process is stuck. Stop ends "
-            f"it; one that does not respond within {STOP_GRACE_SECONDS} s is killed, keeping its last completed epoch.")
-
-
 def _take_free_slot(slots):
     """A held slot lock, or None when all are taken. The operating system's lock (flock, msvcrt's on Windows) ends
     with its holder's process, so a killed worker's slot is free at once; filelock's fallback where neither exists

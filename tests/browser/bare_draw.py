@@ -6,9 +6,9 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from lenet.serve import inference
-from pages import common
+from studio import router
 
-common.keep_keras_state()  # as app.py does, so that the floor pays no cost the app does not
+router.keep_keras_state()  # as app.py does, so that the floor pays no cost the app does not
 
 
 @st.cache_resource

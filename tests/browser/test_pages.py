@@ -32,7 +32,7 @@ def assert_healthy(studio):
 @pytest.mark.first_request
 def test_a_page_opened_by_its_url_as_the_servers_first_request_renders_through_the_router(studio):
     # A folder named pages/ makes Streamlit serve an old-style multipage app until app.py's st.navigation has run
-    # once; pages/common.py switches to the router. Without it, /train would run alone and the sidebar would list
+    # once; studio/router.py switches to the router. Without it, /train would run alone and the sidebar would list
     # raw file names (common, draw, home, …). With LENET_APP_URL the server may have been used already, and this
     # only checks that a direct URL works.
     studio.open("/train")

@@ -157,7 +157,7 @@ def test_the_fashion_pages_say_what_to_install_where_the_debian_package_is_missi
     from streamlit.testing.v1 import AppTest
 
     from lenet.data import sources
-    from pages import common
+    from studio import loaders
 
     real_debian = sources.fetch_from_debian
     monkeypatch.setenv("LENET_CACHE_DIR", str(tmp_path / "cache"))
@@ -168,7 +168,7 @@ def test_the_fashion_pages_say_what_to_install_where_the_debian_package_is_missi
         raise sources.DataError("the download failed: this machine is offline")
 
     monkeypatch.setattr(sources, "fetch_from_keras", offline)
-    common._load_splits.clear()  # another test may have loaded it
+    loaders._load_splits.clear()  # another test may have loaded it
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     app.session_state["dataset_name"] = "fashion"
     app.run()

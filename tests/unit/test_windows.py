@@ -72,10 +72,9 @@ def test_every_module_of_the_engine_and_every_page_loads(tmp_path):
 
         from streamlit.testing.v1 import AppTest
 
-        from pages import common
-        pages = {entry.path for entry in common.PAGES}
-        helpers = sorted(f"pages.{path.stem}" for path in Path("pages").glob("*.py")
-                         if f"pages/{path.name}" not in pages)
+        from studio import router
+        pages = {entry.path for entry in router.PAGES}
+        helpers = sorted(f"studio.{path.stem}" for path in Path("studio").glob("*.py") if path.stem != "__init__")
         for name in helpers:
             importlib.import_module(name)
         app = AppTest.from_file("app.py", default_timeout=300)
@@ -88,7 +87,7 @@ def test_every_module_of_the_engine_and_every_page_loads(tmp_path):
         print(json.dumps({"modules": modules + helpers, "errors": errors}))
     """, tmp_path)
     assert {"lenet.files", "lenet.runs.store", "lenet.runs.worker", "lenet.runs.public", "lenet.train.training",
-            "lenet.cli", "pages.common", "pages.visitor"} <= set(outcome["modules"])
+            "lenet.cli", "studio.router", "studio.visitor"} <= set(outcome["modules"])
     assert len(outcome["errors"]) == 9 and not any(outcome["errors"].values()), outcome["errors"]
     ours = [line for line in stderr.splitlines() if "EncodingWarning" in line and str(ROOT) in line]
     assert not ours  # libraries' own warnings (Keras opens its config without an encoding) are theirs to fix

@@ -1,27 +1,20 @@
 """Who is visiting, and what they may do: the pages' side of public mode (lenet/runs/public.py decides the rules).
 
 In public mode a visitor is a random token kept in the page's address (?visitor=…), so a reload keeps their runs
-and digits theirs; outside it, each browser session is its own visitor and nothing is checked. Also here: text that
-came from outside (file names, stored error messages) is shown as plain text, never as markdown.
+and digits theirs; outside it, each browser session is its own visitor and nothing is checked.
 """
-
-import re
 
 import streamlit as st
 
 from lenet import files
 from lenet.runs import public, store, worker
+from studio.escaping import plain
 
 TOKEN_PARAMETER = "visitor"
-# What starts markdown in Streamlit: links and images ([, ], !), HTML and autolinks (<, >), emphasis (*, _, ~),
-# code (`), tables (|), headings (#), LaTeX ($) and directives like :red[…] (the brackets). Bare web addresses
-# become links too, so "://" and "www." are broken up by escapes that render as nothing.
-MARKDOWN_CHARACTERS = re.compile(r"([\\`*_{}\[\]<>#|~$!])")
-BARE_LINK = re.compile(r"(:)(//)|(www)(\.)", re.IGNORECASE)
 
 
 def setup():
-    """Called by app.py on every run: who this visitor is, and whether the run store can be used at all."""
+    """Called by the router on every run: who this visitor is, and whether the run store can be used at all."""
     if not public.valid_token(st.session_state.get("visitor_token")):
         given = st.query_params.get(TOKEN_PARAMETER)
         st.session_state["visitor_token"] = given if public.valid_token(given) else public.new_token()
@@ -31,19 +24,13 @@ def setup():
     try:
         store.store_root()
     except store.RunError as error:
-        st.error(f"Training is unavailable: {plain(str(error))}")
+        st.error(f"Training is unavailable: {plain(error)}")
     if files.home_note() and not public.enabled():  # a read-only install: say where runs and digits go instead
         st.sidebar.caption(plain(files.home_note()))
 
 
 def owner():
     return public.owner_id(st.session_state["visitor_token"])
-
-
-def plain(text):
-    """`text` with every markdown character escaped, so a name like [x](javascript:…) shows as typed."""
-    escaped = MARKDOWN_CHARACTERS.sub(r"\\\1", str(text))
-    return BARE_LINK.sub(lambda match: "\\".join(part for part in match.groups() if part), escaped)
 
 
 def refusal(run):

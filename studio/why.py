@@ -1,20 +1,16 @@
 """Draw and Upload a photo: the answer with its digit-likeness ("That doesn't look like a digit"), and the "Why this
 digit?" views: the evidence map, "What would make it a k?" and the preprocessing strip.
 
-Not a page: pages/draw.py and pages/photo.py call it. The Why views sit in an expander with one tab per view, and
+pages/draw.py and pages/photo.py call it. The Why views sit in an expander with one tab per view, and
 only the open tab of an open expander computes anything, so a closed expander costs Draw nothing per stroke.
 """
 
-from pathlib import Path
-
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image, ImageDraw
 
-from lenet.explain import attribution
 from lenet.serve import preprocess
-from pages import common
+from studio import loaders
 
 SHOWN = 168  # pixels a side for the 28×28 images: 6 screen pixels to one MNIST pixel
 FOR, AGAINST = np.array([214, 39, 40]), np.array([31, 119, 180])  # red: ink that argued for; blue: against
@@ -48,13 +44,6 @@ def answer(classifier, prediction):
     return name, f"{prediction.probabilities[prediction.label]:.1%} probability"
 
 
-def bar_colours(prediction, count):
-    """The chosen class red and the others grey; all greyed when the model abstains, its would-be answer darker."""
-    if prediction.abstained:
-        return ["#9a9ca6" if index == prediction.label else "#d5d7de" for index in range(count)]
-    return ["#ff4b4b" if index == prediction.label else "#8a8fa3" for index in range(count)]
-
-
 def likeness_note(classifier, prediction):
     """Why the model abstained, that it cannot judge, or (small) how typical the image is."""
     noun, stats = classifier.dataset.noun, classifier.likeness
@@ -74,16 +63,6 @@ def likeness_note(classifier, prediction):
 
 
 # Why this digit?
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _explainer(model_path, modified_time):
-    return attribution.Explainer(common.load_classifier(model_path).model)
-
-
-def explainer(classifier):
-    path = Path(classifier.model_path)
-    return _explainer(str(path), path.stat().st_mtime)
-
 
 def views(classifier, prediction, image):
     """The "Why this digit?" expander; `image` is the drawing or upload before preprocessing."""
@@ -110,7 +89,7 @@ def strip(pictures):
 
 def evidence(classifier, prediction, image):
     label = prediction.label
-    attributions, score = explainer(classifier).evidence(prediction.image, label)
+    attributions, score = loaders.explainer(classifier).evidence(prediction.image, label)
     strip([(enlarged(grey_rgb(prediction.image)), "What the model sees"),
            (enlarged(evidence_rgb(prediction.image, attributions)),
             f"Red: ink that made it a {label}; blue: ink against")])
@@ -123,7 +102,7 @@ def evidence(classifier, prediction, image):
 def counterfactual(classifier, prediction, image):
     others = [int(digit) for digit in np.argsort(-prediction.probabilities) if digit != prediction.label]
     target = st.segmented_control("Make it a", others, default=others[0], key="draw_why_target") or others[0]
-    change = explainer(classifier).counterfactual(prediction.image, target)
+    change = loaders.explainer(classifier).counterfactual(prediction.image, target)
     strip([(enlarged(grey_rgb(prediction.image)), f"Now: {prediction.label}"),
            (enlarged(change_rgb(prediction.image, change)),
             f"Green: add {change.added.sum():.1f}; red: remove {change.removed.sum():.1f} (pixels of ink)"),
@@ -209,13 +188,3 @@ def centred(steps):
     draw.line([middle - 8, middle, middle + 8, middle], fill=(255, 75, 75), width=2)
     draw.line([middle, middle - 8, middle, middle + 8], fill=(255, 75, 75), width=2)
     return picture
-
-
-def probability_figure(prediction, height=220):
-    """Draw's ten bars, greyed when the model abstains."""
-    probabilities = prediction.probabilities
-    bars = go.Figure(go.Bar(x=list(range(len(probabilities))), y=probabilities.tolist(),
-                            marker_color=bar_colours(prediction, len(probabilities)),
-                            hovertemplate="%{x}: %{y:.2%}<extra></extra>"))
-    return bars.update_layout(height=height, margin=dict(l=0, r=0, t=10, b=0), yaxis_range=[0, 1],
-                              xaxis=dict(dtick=1, title="digit"), yaxis_title="probability")

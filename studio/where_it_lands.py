@@ -1,44 +1,21 @@
 """Draw page: "Where your drawing lands", the active model's feature map with the drawing on it as a star.
 
-Not a page: pages/draw.py calls `expander`. The map is built by lenet.explain.feature_map once per model file (a few
-seconds: the features of 52,000 images) and cached here, keyed by the file's path and modification time.
+pages/draw.py calls `expander`. The map is built by lenet.explain.feature_map once per model file (a few seconds: the
+features of 52,000 images) and cached by studio.loaders.drawing_map, keyed by the file's path and modification time.
 """
 
-from pathlib import Path
-
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from lenet.data import browse
-from lenet.explain import feature_map
-from pages import common
-from pages.learning_views import COLOURS
+from studio import figures, loaders
 
 NEIGHBOUR_SCALE = 3
 
 
-@st.cache_resource(max_entries=4, show_spinner="Mapping 52,000 images through the network (once per model)…")
-def _drawing_map(model_path, modified_time):
-    classifier = common.load_classifier(model_path)
-    splits = common.load_splits(classifier.dataset.name)
-    return feature_map.build_drawing_map(classifier.model, splits, num_classes=classifier.dataset.num_classes)
-
-
-def cached_map(model_path):
-    path = Path(model_path)
-    return _drawing_map(str(path), path.stat().st_mtime)
-
-
 def figure(drawing_map, placement, class_names):
-    chart = go.Figure(layout=dict(height=460, margin=dict(l=0, r=0, t=10, b=0), legend=dict(font=dict(size=10)),
-                                  xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x")))
-    for label, name in enumerate(class_names):
-        chosen = drawing_map.labels == label
-        chart.add_scatter(x=drawing_map.positions[chosen, 0], y=drawing_map.positions[chosen, 1], mode="markers",
-                          name=name, customdata=drawing_map.indices[chosen],
-                          marker=dict(size=4, color=COLOURS[label % len(COLOURS)], opacity=0.45),
-                          hovertemplate=f"{name} · test #%{{customdata}}<extra></extra>")
+    chart = figures.class_scatter(drawing_map.positions, drawing_map.labels, drawing_map.indices, class_names,
+                                  height=460, size=4, opacity=0.45)
     x, y = placement.position
     chart.add_scatter(x=[x], y=[y], mode="markers", name="your drawing",
                       marker=dict(symbol="star", size=24, color="#111", line=dict(color="white", width=2)),
@@ -61,7 +38,7 @@ def show(classifier, prediction):
     if prediction is None or prediction.label is None:
         st.caption("Draw something to see where it lands.")
         return
-    drawing_map = cached_map(classifier.model_path)
+    drawing_map = loaders.drawing_map(classifier.model_path)
     placement = drawing_map.place(prediction.image)
     class_names = classifier.class_names
     st.plotly_chart(figure(drawing_map, placement, class_names), key="draw_map_chart",
@@ -69,7 +46,7 @@ def show(classifier, prediction):
     st.caption("2,000 test images placed by the network's 84 F6 features (PCA of their directions); the star is "
                "your drawing. " + verdict(placement, class_names))
     st.markdown(f"**Its {len(placement.neighbours)} nearest training images**, in the network's eyes")
-    splits = common.load_splits(classifier.dataset.name)
+    splits = loaders.load_splits(classifier.dataset.name)
     images = (splits.x_train[placement.neighbours] * 255).astype(np.uint8)
     captions = [f"{class_names[splits.y_train[index]][:9]} #{index}" for index in placement.neighbours]
     picture = browse.labelled_mosaic(images, captions, len(images), scale=NEIGHBOUR_SCALE)

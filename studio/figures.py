@@ -1,0 +1,166 @@
+"""The app's figures, each drawn one way: C1's filters, probability bars, per-epoch curves, feature maps, the
+class-coloured scatter of a feature map and a run's confusion matrix. Pure functions of arrays and records: no
+session state, no widgets.
+"""
+
+import numpy as np
+import plotly.express as px
+import plotly.graph_objects as go
+
+from lenet.data import browse
+
+RUN_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+               "#17becf")
+CLASS_COLOURS = px.colors.qualitative.Plotly  # ten colours, one per class
+CHART_MARGIN = dict(l=10, r=10, t=40, b=10)
+TIGHT_MARGIN = dict(l=0, r=0, t=10, b=0)
+# Filters: red where a weight excites, blue where it inhibits, white at zero, scaled to the largest weight.
+FILTER_SCALE = [[0.0, "rgb(0,0,255)"], [0.5, "rgb(255,255,255)"], [1.0, "rgb(255,0,0)"]]
+FILTER_SIZE = 5  # LeNet-5's convolutions are 5×5
+
+
+# Filters.
+
+def filters_grid(filters):
+    """Keras kernels (5, 5, inputs, count) as one grid: a row per input, a column per filter, NaN between cells."""
+    kernels = np.moveaxis(np.asarray(filters, dtype=float), (2, 3), (0, 1))  # (inputs, count, 5, 5)
+    inputs, count = kernels.shape[:2]
+    return browse.mosaic(kernels.reshape(inputs * count, *kernels.shape[2:]), count, gap=1, fill=np.nan)
+
+
+def filters_limit(grid):
+    return float(np.nanmax(np.abs(grid))) or 1.0
+
+
+def _cell_centres(count):
+    """Where the tick for each 5×5 cell of a grid goes (cells are 1 pixel apart)."""
+    return [number * (FILTER_SIZE + 1) + FILTER_SIZE // 2 for number in range(count)]
+
+
+def filters_figure(filters, row_title="", column_title="C1 filter"):
+    """The grid of filters_grid as a chart whose hover gives each weight."""
+    inputs, count = np.shape(filters)[2:]
+    grid = filters_grid(filters)
+    limit = filters_limit(grid)
+    figure = px.imshow(grid, color_continuous_scale=FILTER_SCALE, zmin=-limit, zmax=limit, aspect="equal")
+    numbers = [str(number + 1) for number in range(max(inputs, count))]
+    figure.update_xaxes(tickvals=_cell_centres(count), ticktext=numbers[:count], title=column_title, showgrid=False)
+    figure.update_yaxes(tickvals=_cell_centres(inputs), ticktext=numbers[:inputs], title=row_title, showgrid=False,
+                        showticklabels=inputs > 1)
+    figure.update_layout(height=max(240, 120 + 34 * inputs), margin=dict(l=10, r=10, t=10, b=10),
+                         coloraxis_colorbar_title="weight")
+    return figure
+
+
+def filters_picture(filters, scale=12, border=4):
+    """The same grid in the same colours as an RGB picture (uint8): what a replay redraws at every tick."""
+    grid = filters_grid(filters)
+    scaled = browse.upscale(grid / filters_limit(grid), scale)
+    red = np.where(scaled < 0, 1 + scaled, 1.0)
+    blue = np.where(scaled > 0, 1 - scaled, 1.0)
+    picture = np.dstack([red, np.minimum(red, blue), blue])
+    picture[np.isnan(scaled)] = 1.0  # the gaps
+    return np.pad((picture * 255).astype("uint8"), ((border, border), (border, border), (0, 0)), constant_values=255)
+
+
+# Probabilities.
+
+def bar_colours(prediction, count):
+    """The chosen class red and the others grey; all greyed when the model abstains, its would-be answer darker."""
+    if prediction.abstained:
+        return ["#9a9ca6" if index == prediction.label else "#d5d7de" for index in range(count)]
+    return ["#ff4b4b" if index == prediction.label else "#8a8fa3" for index in range(count)]
+
+
+def probability_figure(prediction, class_names, noun, horizontal=False, height=220):
+    """A prediction's probability for each class, greyed when the model abstains. Digits stand as columns under
+    the canvas; garments' long names read better as rows (`horizontal`)."""
+    probabilities = prediction.probabilities.tolist()
+    classes = list(class_names) if horizontal else list(range(len(probabilities)))
+    value, category = ("x", "y") if horizontal else ("y", "x")
+    bars = go.Figure(go.Bar(**{value: probabilities, category: classes}, orientation="h" if horizontal else "v",
+                            marker_color=bar_colours(prediction, len(probabilities)),
+                            hovertemplate=f"%{{{category}}}: %{{{value}:.2%}}<extra></extra>"))
+    axes = {f"{value}axis": dict(range=[0, 1], title="probability"),
+            f"{category}axis": dict(type="category", title=None if horizontal else noun,
+                                    autorange="reversed" if horizontal else True)}
+    return bars.update_layout(height=height, margin=TIGHT_MARGIN, **axes)
+
+
+# Training curves.
+
+def epoch_figure(metric, series, height=300):
+    """Per-epoch `metric` of one or more runs, series = [(name, epoch records)]: validation solid, training dotted."""
+    figure = go.Figure(layout=dict(title=metric.capitalize(), xaxis_title="epoch", height=height, xaxis_dtick=1,
+                                   margin=CHART_MARGIN))
+    for index, (name, epochs) in enumerate(series):
+        colour, x = RUN_COLOURS[index % len(RUN_COLOURS)], [record["epoch"] for record in epochs]
+        for prefix, kind, dash in (("val_", "val" if name else "validation", None), ("", "train", "dot")):
+            figure.add_scatter(x=x, y=[record[prefix + metric] for record in epochs], name=f"{name} {kind}".strip(),
+                               line=dict(color=colour, dash=dash))
+    return figure
+
+
+def batch_loss_figure(batches, steps_per_epoch):
+    """Training loss per batch, on an axis of epochs."""
+    figure = go.Figure(layout=dict(title="Training loss per batch", xaxis_title="epoch", height=300,
+                                   margin=CHART_MARGIN, showlegend=False))
+    figure.add_scatter(x=[record["step"] / steps_per_epoch for record in batches],
+                       y=[record["loss"] for record in batches], mode="lines")
+    return figure
+
+
+# Inside the network.
+
+def pixels_figure(digit_image, size=200):
+    """A 28×28 image, each pixel a square with its value on hover."""
+    figure = px.imshow(digit_image, color_continuous_scale="gray", zmin=0, zmax=1)
+    figure.update_traces(xgap=1, ygap=1, hovertemplate="row %{y}, column %{x}: %{z:.2f}<extra></extra>")
+    figure.update_layout(width=size, height=size, margin=dict(l=0, r=0, t=0, b=0), coloraxis_showscale=False,
+                         plot_bgcolor="#555")  # the colour of the gaps between pixels
+    return figure.update_xaxes(visible=False).update_yaxes(visible=False)
+
+
+def maps_figure(maps, wrap=8):
+    """One small grey panel per channel of a layer's (height, width, channels) output."""
+    figure = px.imshow(np.moveaxis(maps, -1, 0), facet_col=0, facet_col_wrap=wrap, color_continuous_scale="gray",
+                       facet_col_spacing=0.01, facet_row_spacing=0.12)
+    figure.for_each_annotation(lambda note: note.update(text=f"#{int(note.text.split('=')[1]) + 1}"))
+    rows = -(-maps.shape[-1] // wrap)
+    figure.update_layout(height=30 + 110 * rows, margin=dict(l=0, r=0, t=20, b=0), coloraxis_showscale=False)
+    return figure.update_xaxes(visible=False).update_yaxes(visible=False)
+
+
+def class_scatter(positions, labels, indices, class_names, height, size, opacity):
+    """Points of a feature map coloured by class; hover says the class and the test image's number."""
+    figure = go.Figure(layout=dict(height=height, margin=TIGHT_MARGIN, legend=dict(font=dict(size=10)),
+                                   xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x")))
+    for label, name in enumerate(class_names):
+        chosen = labels == label
+        figure.add_scatter(x=positions[chosen, 0], y=positions[chosen, 1], mode="markers", name=name,
+                           customdata=indices[chosen],
+                           marker=dict(size=size, color=CLASS_COLOURS[label % len(CLASS_COLOURS)], opacity=opacity),
+                           hovertemplate=f"{name} · test #%{{customdata}}<extra></extra>")
+    return figure
+
+
+# A run's results.
+
+def confusion_figure(matrix, dataset):
+    """A run's confusion matrix on the test set, each cell clickable (the Train page shows the images behind it)."""
+    matrix, classes = np.array(matrix), list(range(dataset.num_classes))
+    figure = go.Figure(go.Heatmap(z=np.log1p(matrix), x=classes, y=classes, text=matrix, texttemplate="%{text}",
+                                  colorscale="Blues", showscale=False, hoverinfo="skip"))
+    # Plotly reports clicks on points, not on heatmap cells: an invisible marker on every cell takes the clicks.
+    true, predicted = np.divmod(np.arange(len(classes) ** 2), len(classes))
+    names = [[int(count), dataset.class_name(row), dataset.class_name(column)]
+             for count, row, column in zip(matrix.ravel(), true, predicted)]
+    figure.add_scatter(x=predicted, y=true, customdata=names, mode="markers", showlegend=False,
+                       marker=dict(symbol="square", size=28, opacity=0),
+                       hovertemplate=f"true %{{customdata[1]}}, predicted %{{customdata[2]}}: %{{customdata[0]}} "
+                                     f"{dataset.noun}s<extra></extra>")
+    ticks = dict(tickvals=classes, ticktext=list(dataset.class_names), range=[-0.5, len(classes) - 0.5])
+    figure.update_layout(xaxis=dict(title="predicted", **ticks),
+                         yaxis=dict(title="true", **{**ticks, "range": ticks["range"][::-1]}),  # class 0 at the top
+                         height=420, margin=dict(l=10, r=10, t=10, b=10))
+    return figure

@@ -1,0 +1,46 @@
+"""A class arrives at once: on a server that has just started, 8 visitors open the 8 pages within the same seconds,
+one of them reloading Draw at once. Every page renders through the router, with no error box and no traceback.
+
+Streamlit serves a folder named pages/ as an old-style multipage app until st.navigation has run once, so on a fresh
+server a page's URL runs that page alone; studio.router.require_router sends each such run through the router.
+This test starts its own server even when LENET_APP_URL names one: only a fresh server shows the race.
+"""
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import streamlit_server
+
+ARRIVAL_TIMEOUT_MS = 240_000  # 8 first runs at once on a busy 2-core machine, each loading TensorFlow's models
+PAGES = {  # URL path: the page's heading
+    "/": "LeNet-5 Studio", "/draw": "Draw a digit", "/photo": "Upload a photo", "/train": "Train",
+    "/dataset": "Dataset", "/my_digits": "My digits", "/model": "Model", "/runs": "Runs",
+}
+ERROR_BOXES = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+IDLE = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
+
+
+def test_eight_visitors_opening_every_page_of_a_fresh_server_at_once_see_no_error(browser, tmp_path):
+    log = tmp_path / "streamlit.log"
+    with streamlit_server("app.py", log, LENET_RUNS_DIR=str(tmp_path / "runs"),
+                          LENET_MY_DIGITS_DIR=str(tmp_path / "my_digits")) as url:
+        contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in PAGES]
+        try:
+            pages = [context.new_page() for context in contexts]
+            for page, path in zip(pages, PAGES):  # "commit": on to the next visitor as soon as this one is answered
+                page.goto(url + path, wait_until="commit")
+            pages[list(PAGES).index("/draw")].reload(wait_until="commit")
+            for page, (path, heading) in zip(pages, PAGES.items()):
+                page.locator(IDLE).wait_for(timeout=ARRIVAL_TIMEOUT_MS)
+                expect(page.locator("h1").first).to_contain_text(heading, timeout=ARRIVAL_TIMEOUT_MS)
+                errors = page.locator(ERROR_BOXES).all_inner_texts()
+                assert not errors, f"{path} shows an error: {errors}"
+                # Through the router: its sidebar lists the 8 pages by title, not the files of pages/.
+                expect(page.locator('[data-testid="stSidebarNav"] a')).to_have_count(len(PAGES))
+                assert re.search(re.escape(path) + "$", page.url), (path, page.url)
+        finally:
+            for context in contexts:
+                context.close()
+    text = log.read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in text and "KeyError" not in text, text[-4000:]
