@@ -1,18 +1,9 @@
-"""The Draw page through app.py with AppTest.
+"""The Draw page through app.py with AppTest (the canvas is faked as tests/app/conftest.py explains)."""
 
-The canvas is faked through its session-state value: streamlit-drawable-canvas 0.13 is a Components v2 widget whose
-state under its key ("canvas-<version>") is {"drawing": {"raw": <fabric json>, "data": <PNG data URL>}}, which is
-what the browser sends after each stroke.
-"""
-
-import base64
-import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from lenet import config as lenet_config
@@ -20,43 +11,7 @@ from lenet.data import my_digits, sources
 from lenet.model import builders, card
 from lenet.runs import store
 from lenet.serve import inference
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-CANVAS_SIZE = 280
-
-
-def open_draw_page():
-    app = rerun(AppTest.from_file(APP, default_timeout=60))  # app.py first: it initialises the session state
-    app.switch_page("pages/draw.py")
-    return rerun(app)
-
-
-def rerun(app):
-    app.run()
-    assert not app.exception, [error.value for error in app.exception]
-    return app
-
-
-def png_bytes(digit_image):
-    """A digit as the canvas draws it: 280×280 RGBA, white ink on an opaque black background (28×28 is enlarged)."""
-    grey = Image.fromarray(np.uint8(digit_image * 255)).resize((CANVAS_SIZE, CANVAS_SIZE), Image.Resampling.BILINEAR)
-    grey = np.asarray(grey)
-    rgba = np.dstack([grey, grey, grey, np.full_like(grey, 255)])
-    buffer = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def draw(app, digit_image):
-    """What the browser does after a stroke: the canvas widget's state becomes the drawing and its PNG."""
-    key = f"canvas-{app.session_state['canvas_version']}"
-    url = "data:image/png;base64," + base64.b64encode(png_bytes(digit_image)).decode()
-    app.session_state[key] = {"drawing": {"raw": {"objects": [{"type": "Path", "path": []}]}, "data": url}}
-    return rerun(app)
-
-
-def predictions(app):
-    return [metric.value for metric in app.metric if metric.label == "Prediction"]
+from tests.app.conftest import APP, CANVAS_SIZE, canvas_png, draw, open_draw_page, predictions, rerun
 
 
 def bar_probabilities(app):
@@ -172,7 +127,7 @@ def test_an_upload_is_classified_and_a_bad_one_shows_an_error(digits):
     rerun(app)
     assert any("cannot be used" in error.value and "broken.png" in error.value for error in app.error)
     assert predictions(app) == []
-    app.file_uploader[0].set_value(("digit.png", png_bytes(image), "image/png"))
+    app.file_uploader[0].set_value(("digit.png", canvas_png(image), "image/png"))
     rerun(app)
     assert not app.error and predictions(app) == [str(label)]
 

@@ -12,7 +12,7 @@ from lenet.data import my_digits, sources
 from lenet.model import card
 from lenet.runs import store, worker
 from lenet.train import finetune
-from tests.test_app_draw import draw, open_draw_page, predictions, rerun
+from tests.app.conftest import draw, open_draw_page, predictions, rerun
 
 pytestmark = pytest.mark.mnist
 

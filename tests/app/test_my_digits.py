@@ -7,32 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lenet import config as lenet_config
 from lenet.data import my_digits
 from lenet.model import builders, card
 from lenet.runs import store, worker
 from lenet.train import finetune, run_files
+from tests.app.conftest import open_page, plotly_array, rerun
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/my_digits.py"
 LABELS = [7, 7, 1, 3]
 PREDICTIONS = [7, 1, 1, 8]
-
-
-def open_page(**state):
-    app = AppTest.from_file(APP, default_timeout=60)
-    for name, value in state.items():
-        app.session_state[name] = value
-    rerun(app)  # app.py first: it initialises the session state
-    app.switch_page("pages/my_digits.py")
-    return rerun(app)
-
-
-def rerun(app):
-    app.run()
-    assert not app.exception, [error.value for error in app.exception]
-    return app
 
 
 @pytest.fixture
@@ -43,16 +28,11 @@ def saved():
 
 
 def counts_chart(app):
-    bars = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
-    y = bars["y"]
-    if isinstance(y, dict):  # plotly sends numpy arrays as base64
-        import base64
-        return np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
-    return list(y)
+    return plotly_array(json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]["y"]).tolist()
 
 
 def test_the_grid_and_counts_show_every_digit(saved):
-    app = open_page()
+    app = open_page(PAGE)
     assert any("**4 digits**" in markdown.value for markdown in app.markdown)
     assert counts_chart(app) == np.bincount(LABELS, minlength=10).tolist()
     captions = [image.proto.imgs[0].caption for image in app.image]
@@ -61,7 +41,7 @@ def test_the_grid_and_counts_show_every_digit(saved):
 
 
 def test_delete_removes_one_digit(saved):
-    app = open_page()
+    app = open_page(PAGE)
     app.button(key=f"delete-{saved[1]}").click()
     rerun(app)
     assert [digit.digit_id for digit in my_digits.list_digits()] == [saved[0], *saved[2:]]
@@ -69,7 +49,7 @@ def test_delete_removes_one_digit(saved):
 
 
 def test_a_malformed_import_is_refused_and_the_set_is_untouched(saved):
-    app = open_page()
+    app = open_page(PAGE)
     buffer = io.BytesIO()
     np.savez(buffer, images=np.zeros((2, 32, 32), "uint8"), labels=np.array([1, 2]))
     app.file_uploader(key="import_file").upload("wrong.npz", buffer.getvalue())
@@ -84,7 +64,7 @@ def test_a_malformed_import_is_refused_and_the_set_is_untouched(saved):
 
 def test_an_export_imports_once(saved, tmp_path):
     exported = my_digits.export_npz()
-    app = open_page()
+    app = open_page(PAGE)
     app.file_uploader(key="import_file").set_value(("mine.npz", exported, "application/octet-stream"))
     rerun(app)
     assert len(my_digits.list_digits()) == 8
@@ -94,14 +74,14 @@ def test_an_export_imports_once(saved, tmp_path):
 
 
 def test_without_digits_the_page_says_how_to_get_some():
-    app = open_page()
+    app = open_page(PAGE)
     assert any("No digits yet" in info.value for info in app.info)
     assert app.get("download_button")[0].proto.disabled
     assert not [button for button in app.button if button.label == "Start retraining"]
 
 
 def test_start_retraining_starts_a_finetune_run_of_the_active_model(saved):
-    app = open_page()
+    app = open_page(PAGE)
     assert app.radio(key="retrain_mode").value == "finetune"
     next(button for button in app.button if button.label == "Start retraining").click()
     rerun(app)
@@ -122,7 +102,7 @@ def test_retraining_needs_a_digit_model_and_says_so(saved, tmp_path):
     path = tmp_path / "fashion.keras"
     fashion = lenet_config.make_config("quick", "fashion")
     card.save_model(builders.build_model(fashion.model_config()), path, card.for_config(fashion))
-    app = open_page(active_model=str(path))
+    app = open_page(PAGE, active_model=str(path))
     assert any("works with digit models" in info.value and "Fashion-MNIST" in info.value for info in app.info)
     assert not [button for button in app.button if button.label == "Start retraining"]
     assert any("**4 digits**" in markdown.value for markdown in app.markdown)  # the digits themselves stay
@@ -134,7 +114,7 @@ def test_a_finished_run_shows_before_and_after_and_accept_activates_it(saved):
     store.update_status(run_dir, state="finished")
     run_files.append_metric(run_dir, {"kind": "epoch", "epoch": 1, "val_accuracy": 0.98, "loss": 0.1, "accuracy": 0.97,
                                  "val_loss": 0.08})
-    app = open_page(retrain_run=str(run_dir), retrain_baseline=str(lenet_config.BUNDLED_MODEL_PATH))
+    app = open_page(PAGE, retrain_run=str(run_dir), retrain_baseline=str(lenet_config.BUNDLED_MODEL_PATH))
     metrics = {metric.label: metric for metric in app.metric}
     mnist = metrics["MNIST test set (10,000)"]
     assert float(mnist.value.rstrip("%")) > 90 and mnist.delta == "+0.00 points"

@@ -1,12 +1,9 @@
 """The Home, Dataset and Model pages, driven headlessly through app.py with Streamlit's AppTest."""
 
-import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lenet import config as lenet_config
 from lenet.data import datasets, sources
@@ -14,33 +11,12 @@ from lenet.model import builders, card
 from lenet.runs import store
 from lenet.serve import inference
 from pages import common
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-def open_page(page, active_model=None):
-    app = AppTest.from_file(APP, default_timeout=60)
-    if active_model:
-        app.session_state["active_model"] = str(active_model)
-    rerun(app)  # app.py first: it initialises the session state, then the page can be switched to
-    app.switch_page(page)
-    return rerun(app)
-
-
-def rerun(app):
-    app.run()
-    assert not app.exception, [error.value for error in app.exception]
-    return app
+from tests.app.conftest import open_page, plotly_array as plotly_values, rerun
 
 
 def plotly_array(chart, trace, field):
-    """A numeric field of a plotly chart's trace; plotly sends numpy arrays as base64 ("bdata")."""
-    value = json.loads(chart.proto.spec)["data"][trace][field]
-    if isinstance(value, dict):
-        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        shape = [int(size) for size in str(value.get("shape", len(array))).split(",")]
-        return array.reshape(shape)
-    return np.array(value, dtype=float)
+    """A numeric field of a plotly chart's trace."""
+    return plotly_values(json.loads(chart.proto.spec)["data"][trace][field])
 
 
 def fake_run(runs_root, model, summary, dataset="mnist"):
@@ -80,7 +56,7 @@ def test_home_shows_the_tutorial_layer_table_and_the_active_model():
 def test_home_describes_a_fashion_model_from_its_card(isolated_stores):
     model = builders.build_model(lenet_config.ModelConfig())
     run_dir = fake_run(isolated_stores / "runs", model, {"test_accuracy": 0.8563}, dataset="fashion")
-    app = open_page("pages/home.py", active_model=run_dir / store.MODEL_FILE)
+    app = open_page("pages/home.py", active_model=str(run_dir / store.MODEL_FILE))
     assert app.metric[0].label == "Test accuracy on Fashion-MNIST" and app.metric[0].value == "85.63%"
     texts = [element.value for element in (*app.main.markdown, *app.main.caption)]
     assert any("Trained on Fashion-MNIST (garments), quick preset, 85.63% on the test set" in text for text in texts)
@@ -92,7 +68,7 @@ def test_home_describes_a_fashion_model_from_its_card(isolated_stores):
 def test_home_says_when_a_model_has_no_card(tmp_path):
     path = tmp_path / "from-elsewhere.keras"
     builders.build_model(lenet_config.ModelConfig()).save(path)  # a plain Keras file: no model card inside
-    app = open_page("pages/home.py", active_model=path)
+    app = open_page("pages/home.py", active_model=str(path))
     assert any("no model card" in warning.value and "MNIST digit model" in warning.value for warning in app.warning)
     assert app.metric[0].value == "—"
 
@@ -100,7 +76,7 @@ def test_home_says_when_a_model_has_no_card(tmp_path):
 def test_home_shows_a_run_models_test_accuracy(isolated_stores):
     model = inference.load_model(lenet_config.BUNDLED_MODEL_PATH)
     run_dir = fake_run(isolated_stores / "runs", model, {"test_accuracy": 0.9871})
-    app = open_page("pages/home.py", active_model=run_dir / store.MODEL_FILE)
+    app = open_page("pages/home.py", active_model=str(run_dir / store.MODEL_FILE))
     assert any(f"Run {run_dir.name}" in markdown.value for markdown in app.markdown)
     assert app.metric[0].value == "98.71%"
 
@@ -108,7 +84,7 @@ def test_home_shows_a_run_models_test_accuracy(isolated_stores):
 def test_home_copes_with_a_run_without_a_summary(isolated_stores):
     model = inference.load_model(lenet_config.BUNDLED_MODEL_PATH)
     run_dir = fake_run(isolated_stores / "runs", model, summary=None)
-    app = open_page("pages/home.py", active_model=run_dir / store.MODEL_FILE)
+    app = open_page("pages/home.py", active_model=str(run_dir / store.MODEL_FILE))
     assert app.metric[0].value == "—"
     assert any("No test accuracy is recorded" in caption.value for caption in app.caption)
 
@@ -231,7 +207,7 @@ def test_dataset_browses_fashion_mnist_by_class_name(fashion_splits):
 @pytest.mark.fashion
 def test_dataset_shows_a_fashion_models_predictions_by_class_name(fashion_splits, isolated_stores):
     model_path = fashion_model(isolated_stores / "runs")
-    app = open_page("pages/dataset.py", active_model=model_path)
+    app = open_page("pages/dataset.py", active_model=str(model_path))
     assert app.segmented_control(key="dataset_name").value == "fashion"  # the active model's dataset comes first
     app.toggle(key="dataset_show_predictions").set_value(True)
     rerun(app)
@@ -261,7 +237,7 @@ def test_model_page_describes_the_active_model_and_its_filters():
 def test_model_page_follows_the_active_model(isolated_stores):
     paper_model = builders.build_model(lenet_config.ModelConfig(variant="32x32"))
     run_dir = fake_run(isolated_stores / "runs", paper_model, {"test_accuracy": 0.5})
-    app = open_page("pages/model.py", active_model=run_dir / store.MODEL_FILE)
+    app = open_page("pages/model.py", active_model=str(run_dir / store.MODEL_FILE))
     assert app.dataframe[0].value["layer"].tolist()[0] == "PAD"
     assert any("Total: 61,706 parameters" in markdown.value for markdown in app.markdown)
     assert "PAD" in app.get("graphviz_chart")[0].proto.spec
@@ -270,7 +246,7 @@ def test_model_page_follows_the_active_model(isolated_stores):
 
 
 def test_model_page_describes_a_fashion_models_dataset(isolated_stores):
-    app = open_page("pages/model.py", active_model=fashion_model(isolated_stores / "runs"))
+    app = open_page("pages/model.py", active_model=str(fashion_model(isolated_stores / "runs")))
     assert any(markdown.value == f"**Fashion-MNIST**: {datasets.FASHION.image_note}" for markdown in app.markdown)
     assert any(caption.value.endswith("Sneaker, Bag, Ankle boot") for caption in app.caption)
 

@@ -2,35 +2,17 @@
 Fashion-MNIST was made, and names its class; a digit model works too; a bad file gets a clear error."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from lenet import config as lenet_config
 from lenet.data import datasets
 from lenet.model import builders, card
 from lenet.serve import inference, preprocess
-from tests.garments import garment_photo, png_bytes
+from tests.app.conftest import open_page, png_of, rerun
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-
-
-def open_photo_page(active_model=None):
-    app = AppTest.from_file(APP, default_timeout=60)
-    if active_model:
-        app.session_state["active_model"] = str(active_model)
-    rerun(app)  # app.py first: it initialises the session state
-    app.switch_page("pages/photo.py")
-    return rerun(app)
-
-
-def rerun(app):
-    app.run()
-    assert not app.exception, [error.value for error in app.exception]
-    return app
+PAGE = "pages/photo.py"
 
 
 def prediction(app):
@@ -46,8 +28,8 @@ def fashion_model(tmp_path):
     return path
 
 
-def test_a_garment_photo_is_classified_by_class_name(fashion_model):
-    app = open_photo_page(fashion_model)
+def test_a_garment_photo_is_classified_by_class_name(fashion_model, garment_photo, png_bytes):
+    app = open_page(PAGE, active_model=str(fashion_model))
     assert datasets.FASHION.image_note in app.caption[0].value
     assert app.info[0].value.startswith("Upload a photo of one garment") and prediction(app) is None
     photo = garment_photo("Trouser")
@@ -62,15 +44,15 @@ def test_a_garment_photo_is_classified_by_class_name(fashion_model):
 
 
 def test_a_file_that_is_not_an_image_gets_a_clear_error(fashion_model):
-    app = open_photo_page(fashion_model)
+    app = open_page(PAGE, active_model=str(fashion_model))
     app.file_uploader[0].upload("notes.png", b"Shopping list: milk, eggs.", "image/png")
     rerun(app)
     assert any("That file cannot be used" in error.value and "notes.png" in error.value for error in app.error)
     assert prediction(app) is None
 
 
-def test_a_blank_photo_finds_no_garment(fashion_model):
-    app = open_photo_page(fashion_model)
+def test_a_blank_photo_finds_no_garment(fashion_model, garment_photo, png_bytes):
+    app = open_page(PAGE, active_model=str(fashion_model))
     app.file_uploader[0].upload("white.png", png_bytes(garment_photo("Trouser").point(lambda value: 250)), "image/png")
     rerun(app)
     assert any(info.value.startswith("No garment found") for info in app.info) and prediction(app) is None
@@ -78,7 +60,7 @@ def test_a_blank_photo_finds_no_garment(fashion_model):
 
 @pytest.mark.fashion
 def test_a_test_image_made_into_a_photo_is_classified(fashion_model):
-    app = open_photo_page(fashion_model)
+    app = open_page(PAGE, active_model=str(fashion_model))
     next(button for button in app.button if button.label == "Try a test image").click()
     rerun(app)
     caption = app.image[0].proto.imgs[0].caption
@@ -87,10 +69,10 @@ def test_a_test_image_made_into_a_photo_is_classified(fashion_model):
 
 
 def test_a_digit_model_reads_a_photo_as_a_digit_and_points_to_draw():
-    app = open_photo_page()  # the bundled MNIST model
+    app = open_page(PAGE)  # the bundled MNIST model
     assert [link.proto.page for link in app.main.get("page_link")] == ["draw"]
     digit = np.full((200, 200), 255, np.uint8)
     digit[40:160, 90:110] = 20  # a dark 1 on white paper
-    app.file_uploader[0].upload("one.png", png_bytes(Image.fromarray(digit)), "image/png")
+    app.file_uploader[0].upload("one.png", png_of(digit), "image/png")
     rerun(app)
     assert prediction(app) == "1"

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lenet import config
 from lenet.data import my_digits
 from lenet.runs import public, store, worker
+from tests.app.conftest import open_page
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 ALICE, BOB = "alice-token-0123456789", "bob-token-0123456789"
 
 
@@ -26,14 +25,7 @@ def public_mode(monkeypatch):
 
 def visit(page, token=None):
     """A visitor's new session (a first visit, or a reload of an address holding `token`) on `page`."""
-    app = AppTest.from_file(APP, default_timeout=60)
-    if token:
-        app.query_params["visitor"] = token
-    app.run()
-    app.switch_page(page)
-    app.run()
-    assert not app.exception, [error.message for error in app.exception]
-    return app
+    return open_page(page, {"visitor": token} if token else None)
 
 
 @pytest.fixture

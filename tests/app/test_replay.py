@@ -1,20 +1,16 @@
 """Replaying a run's snapshots on the Train and Runs pages, through AppTest, over runs written straight into the tmp
 run store with generated snapshots (no training, so it is quick)."""
 
-import base64
 import json
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-from streamlit.testing.v1 import AppTest
 
 from lenet import config
 from lenet.model import builders
 from lenet.runs import store
 from lenet.train import run_files, snapshots
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+from tests.app.conftest import open_page, plotly_array
 
 
 def finished_run(epochs, activation="relu"):
@@ -36,13 +32,6 @@ def finished_run(epochs, activation="relu"):
     return run_dir
 
 
-def open_page(page):
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()  # AppTest needs one run of the router before it can switch pages
-    app.switch_page(page)
-    return app.run()
-
-
 def shown_epochs(app):
     """The epochs the replay says it shows, from its captions ("Epoch 2 of 3")."""
     return [caption.value.split()[1] for caption in app.caption if caption.value.startswith("Epoch ")]
@@ -53,13 +42,6 @@ def map_positions(app):
     maps = [chart for chart in charts if chart["data"] and chart["data"][0].get("hovertemplate", "").endswith(
         "test #%{customdata}<extra></extra>")]
     return [plotly_array(chart["data"][0]["x"]) for chart in maps]
-
-
-def plotly_array(values):
-    """Plotly sends numpy arrays as {"dtype": "f4", "bdata": base64}, and lists as lists."""
-    if isinstance(values, dict):
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
-    return np.array(values)
 
 
 def filters_alt(app):

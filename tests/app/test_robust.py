@@ -4,7 +4,6 @@ a stalled run, a double click on Start, hidden tracebacks and the upload cap. Ap
 import os
 import time
 import tomllib
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -14,24 +13,12 @@ from lenet.data import my_digits
 from lenet.runs import store
 from lenet.train import run_files
 from pages import visitor
-from tests import faults
+from tests.app.conftest import APP, open_page
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = ("pages/home.py", "pages/draw.py", "pages/train.py", "pages/runs.py", "pages/model.py", "pages/my_digits.py",
          "pages/dataset.py")
 MARKDOWN = "[click me](javascript:alert(1)) **bold** <b>tag</b> https://example.com"
 EPOCH = {"kind": "epoch", "loss": 0.5, "accuracy": 0.9, "val_loss": 0.4, "val_accuracy": 0.9}
-
-
-def open_page(page, **state):
-    app = AppTest.from_file(APP, default_timeout=60)
-    for name, value in state.items():
-        app.session_state[name] = value
-    app.run()
-    app.switch_page(page)
-    app.run()
-    assert not app.exception, [error.message for error in app.exception]
-    return app
 
 
 def make_run(state="finished", epochs=0, **status):
@@ -110,14 +97,13 @@ def test_a_stalled_run_shows_how_long_it_has_made_no_progress():
     assert any(warning.startswith("No progress for 120 s") for warning in texts(app, "warning"))
 
 
-def test_a_read_only_store_gives_messages_on_start_and_delete_not_tracebacks():
+def test_a_read_only_store_gives_messages_on_start_and_delete_not_tracebacks(refuse_writes):
     done = make_run("finished")
     app = open_page("pages/runs.py")
     app.checkbox(key=f"runs_confirm_{done.name}").check().run()
     train = open_page("pages/train.py")
     train.selectbox(key="train_preset").set_value("quick").run()
-    with pytest.MonkeyPatch.context() as patch:
-        faults.refuse_writes(patch, files.runs_dir())
+    with refuse_writes(files.runs_dir()):
         next(button for button in app.button if button.label == "Delete run").click().run()
         assert "could not delete run" in app.error[0].value and "Read\\-only" not in app.error[0].value
         assert "Read-only file system" in app.error[0].value

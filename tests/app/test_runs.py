@@ -4,16 +4,14 @@ import json
 import os
 import shutil
 import time
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lenet import config
 from lenet.runs import store
 from lenet.train import run_files
+from tests.app.conftest import open_page
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 KILLED = "The training process (pid 4242) ended without finishing: it was killed or crashed."
 
 
@@ -46,13 +44,6 @@ def runs_by_state():
     }
 
 
-def open_runs_page():
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()  # AppTest needs one run of the router before it can switch pages
-    app.switch_page("pages/runs.py")
-    return app.run()
-
-
 def select(app, run_dir):
     return app.selectbox(key="runs_selected").set_value(run_dir.name).run()
 
@@ -62,7 +53,7 @@ def button(app, label):
 
 
 def test_the_table_lists_every_run_with_its_settings_and_outcome(runs_by_state):
-    app = open_runs_page()
+    app = open_page("pages/runs.py")
     assert not app.exception
     table = app.dataframe[0].value.set_index("run")
     assert set(table.index) == {path.name for path in runs_by_state.values()}
@@ -75,7 +66,7 @@ def test_the_table_lists_every_run_with_its_settings_and_outcome(runs_by_state):
 
 
 def test_the_overlay_draws_the_curves_of_the_chosen_runs(runs_by_state):
-    app = open_runs_page()
+    app = open_page("pages/runs.py")
     app.multiselect(key="runs_compare").set_value([runs_by_state["finished"].name, runs_by_state["failed"].name]).run()
     charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
     assert len(charts) == 2
@@ -88,7 +79,7 @@ def test_the_overlay_draws_the_curves_of_the_chosen_runs(runs_by_state):
 
 
 def test_a_run_can_be_activated_and_downloaded(runs_by_state):
-    app = select(open_runs_page(), runs_by_state["finished"])
+    app = select(open_page("pages/runs.py"), runs_by_state["finished"])
     assert len(app.get("download_button")) == 2  # model.keras and the history CSV
     button(app, "Use this model for drawing").click().run()
     assert app.session_state["active_model"] == str(runs_by_state["finished"] / store.MODEL_FILE)
@@ -97,7 +88,7 @@ def test_a_run_can_be_activated_and_downloaded(runs_by_state):
 
 def test_a_fashion_run_is_shown_as_one_and_its_model_is_for_photos(runs_by_state):
     fashion = fake_run("finished", 1, dataset="fashion")
-    app = open_runs_page()
+    app = open_page("pages/runs.py")
     assert app.dataframe[0].value.set_index("run").loc[fashion.name, "dataset"] == "Fashion-MNIST"
     assert app.selectbox(key="runs_selected").value == fashion.name  # the newest run
     button(app, "Use this model for photos").click().run()
@@ -106,7 +97,7 @@ def test_a_fashion_run_is_shown_as_one_and_its_model_is_for_photos(runs_by_state
 
 
 def test_a_failed_run_shows_its_error_and_its_checkpoint_can_be_activated(runs_by_state):
-    app = select(open_runs_page(), runs_by_state["failed"])
+    app = select(open_page("pages/runs.py"), runs_by_state["failed"])
     assert app.error[0].value == KILLED
     assert app.caption[-1].value.startswith("Checkpoint: the model of epoch 2")
     button(app, "Use this model for drawing").click().run()
@@ -115,7 +106,7 @@ def test_a_failed_run_shows_its_error_and_its_checkpoint_can_be_activated(runs_b
 
 def test_a_run_without_a_checkpoint_cannot_be_activated():
     run_dir = fake_run("failed", 0, model=False, error="ValueError: bad data")
-    app = open_runs_page()
+    app = open_page("pages/runs.py")
     assert app.selectbox(key="runs_selected").value == run_dir.name
     assert app.caption[-1].value == "No checkpoint: no epoch completed."
     assert button(app, "Use this model for drawing").disabled
@@ -123,7 +114,7 @@ def test_a_run_without_a_checkpoint_cannot_be_activated():
 
 
 def test_delete_needs_confirmation_and_resets_the_active_model(runs_by_state):
-    app = select(open_runs_page(), runs_by_state["finished"])
+    app = select(open_page("pages/runs.py"), runs_by_state["finished"])
     button(app, "Use this model for drawing").click().run()
     assert button(app, "Delete run").disabled
     app.checkbox(key=f"runs_confirm_{runs_by_state['finished'].name}").check().run()
@@ -134,7 +125,7 @@ def test_delete_needs_confirmation_and_resets_the_active_model(runs_by_state):
 
 
 def test_an_active_run_is_not_deleted(runs_by_state):
-    app = select(open_runs_page(), runs_by_state["running"])
+    app = select(open_page("pages/runs.py"), runs_by_state["running"])
     app.checkbox(key=f"runs_confirm_{runs_by_state['running'].name}").check().run()
     button(app, "Delete run").click().run()
     assert "stop it before deleting it" in app.error[0].value
@@ -142,5 +133,5 @@ def test_an_active_run_is_not_deleted(runs_by_state):
 
 
 def test_an_empty_store_says_how_to_start_a_run():
-    app = open_runs_page()
+    app = open_page("pages/runs.py")
     assert "No runs yet" in app.info[0].value and not app.dataframe

@@ -1,4 +1,7 @@
-"""The Train page through AppTest: its controls, presets, a refused setting, a real quick run to the end, the queue and Stop."""
+"""The Train page through AppTest: its controls, presets, a refused setting, a real quick run to the end, the queue and Stop.
+
+The runs train in real worker processes, on tiny real splits (tests/tiny_data.py): the page reads what they write.
+"""
 
 import json
 import re
@@ -7,23 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lenet import config, files
 from lenet.data import datasets, sources
 from lenet.runs import store
 from pages import common
+from tests.app.conftest import open_page
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/train.py"
 DEADLINE_SECONDS = 300  # a guard against hanging, not a timing assertion
-
-
-def open_train_page():
-    """A new browser session (as after a reload) on the Train page."""
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()  # AppTest needs one run of the router before it can switch pages
-    app.switch_page("pages/train.py")
-    return app.run()
 
 
 def wait_until(condition, what):
@@ -53,7 +48,7 @@ def charts(app):
 
 
 def test_controls_have_the_engine_limits_and_tooltips():
-    app = open_train_page()
+    app = open_page(PAGE)
     assert not app.exception
     widgets = {widget.key: widget for kind in ("selectbox", "number_input", "slider") for widget in app.main.get(kind)}
     assert set(widgets) == {
@@ -70,7 +65,7 @@ def test_controls_have_the_engine_limits_and_tooltips():
 
 
 def test_changing_the_preset_fills_in_every_setting():
-    app = open_train_page()
+    app = open_page(PAGE)
     app.number_input(key="train_epochs").set_value(3).run()
     for preset_name in config.PRESET_NAMES:
         preset = config.get_preset(preset_name)
@@ -82,7 +77,7 @@ def test_changing_the_preset_fills_in_every_setting():
 
 
 def test_changing_the_dataset_fills_in_its_presets_settings():
-    app = open_train_page()
+    app = open_page(PAGE)
     app.selectbox(key="train_preset").set_value("best").run()
     app.selectbox(key="train_dataset").set_value("fashion").run()
     fashion_best = config.get_preset("best", "fashion")
@@ -96,14 +91,14 @@ def test_changing_the_dataset_fills_in_its_presets_settings():
 
 
 def test_an_out_of_range_setting_shows_an_error_and_starts_nothing():
-    app = choose_settings(open_train_page(), "quick", learning_rate=0.0)
+    app = choose_settings(open_page(PAGE), "quick", learning_rate=0.0)
     app.button[0].click().run()  # Start
     assert "learning_rate" in app.error[0].value and app.error[0].value.startswith("Not started")
     assert store.list_runs() == [] and app.session_state["followed_run"] is None
 
 
 def test_weight_averaging_too_long_for_the_run_is_warned_about_before_start():
-    app = choose_settings(open_train_page(), "best")
+    app = choose_settings(open_page(PAGE), "best")
     assert not app.warning
     app = choose_settings(app, "best", epochs=2)
     assert len(app.warning) == 1 and "Weight averaging 0.999" in app.warning[0].value
@@ -112,8 +107,8 @@ def test_weight_averaging_too_long_for_the_run_is_warned_about_before_start():
 
 
 @pytest.mark.mnist
-def test_a_quick_run_trains_to_the_end_and_its_model_can_be_used():
-    app = choose_settings(open_train_page(), "quick", epochs=1, batch_size=512)
+def test_a_quick_run_trains_to_the_end_and_its_model_can_be_used(tiny_worker):
+    app = choose_settings(open_page(PAGE), "quick", epochs=1, batch_size=512)
     app.button[0].click().run()  # Start
     assert not app.exception
     run_dir = Path(app.session_state["followed_run"])
@@ -153,8 +148,8 @@ def test_a_quick_run_trains_to_the_end_and_its_model_can_be_used():
 
 
 @pytest.mark.fashion
-def test_a_quick_fashion_run_shows_class_names_in_its_confusion_matrix():
-    app = choose_settings(open_train_page(), "quick", "fashion", epochs=1, batch_size=512)
+def test_a_quick_fashion_run_shows_class_names_in_its_confusion_matrix(tiny_worker):
+    app = choose_settings(open_page(PAGE), "quick", "fashion", epochs=1, batch_size=512)
     app.button[0].click().run()  # Start
     run_dir = Path(app.session_state["followed_run"])
     assert store.read_json(run_dir / "config.json")["dataset"] == "fashion"
@@ -184,8 +179,9 @@ def test_a_quick_fashion_run_shows_class_names_in_its_confusion_matrix():
 
 
 @pytest.mark.mnist
-def test_queue_reload_and_stop_keep_the_last_completed_epoch():
-    app = choose_settings(open_train_page(), "quick", epochs=5, batch_size=512)
+def test_queue_reload_and_stop_keep_the_last_completed_epoch(tiny_worker):
+    # Tiny epochs take a second or two: enough of them that the run is still training when Stop is pressed.
+    app = choose_settings(open_page(PAGE), "quick", epochs=60, batch_size=512)
     app.button[0].click().run()  # Start: this run takes the training slot
     first = Path(app.session_state["followed_run"])
     wait_until(lambda: state(first) == "running", "the first run to start")
@@ -200,13 +196,13 @@ def test_queue_reload_and_stop_keep_the_last_completed_epoch():
 
     # A new session (a reload) finds the run still training, and its Stop button ends it after an epoch.
     wait_until(lambda: store.load_metrics(first, kind="epoch"), "the first epoch")
-    reloaded = open_train_page()
+    reloaded = open_page(PAGE)
     assert reloaded.subheader[0].value == f"Run {first.name} · running"
     reloaded.button(key="train_stop").click().run()
     wait_until(lambda: state(first) not in store.ACTIVE_STATES, "the stop")
     assert state(first) == "stopped"
     summary = store.read_json(first / "summary.json")
-    assert summary["stopped"] and 1 <= summary["epochs_completed"] < 5
+    assert summary["stopped"] and 1 <= summary["epochs_completed"] < 60
     assert (first / store.MODEL_FILE).exists()
     reloaded.run()
     assert reloaded.warning[0].value.startswith(f"Stopped by request after {summary['epochs_completed']} completed")

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from lenet.data import sources
-from tests.test_app_draw import draw, open_draw_page, rerun
+from tests.app.conftest import draw, open_draw_page, rerun
 
 pytestmark = pytest.mark.mnist
 

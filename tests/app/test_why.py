@@ -1,37 +1,17 @@
 """Draw's "That doesn't look like a digit" state and its "Why this digit?" views, through app.py with AppTest: the
 views compute nothing while closed, and render for a drawn digit and for an upload; the photo page abstains too."""
 
-import base64
-import io
-
 import numpy as np
 import pytest
-from PIL import Image
 
 from lenet import config as lenet_config
 from lenet.data import synthetic
 from lenet.model import builders, card
 from lenet.serve import inference
 from pages import why
-from tests.garments import png_bytes as photo_png
-from tests.test_app_draw import open_draw_page, predictions, rerun
-from tests.test_app_photo import open_photo_page
+from tests.app.conftest import open_draw_page, open_page, png_of, predictions, rerun, send_drawing
 
 pytestmark = pytest.mark.mnist
-
-
-def png_of(rgba):
-    buffer = io.BytesIO()
-    Image.fromarray(rgba).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def draw_canvas_image(app, rgba):
-    """A 280×280 RGBA drawing sent as the canvas sends it (see tests/test_app_draw.draw)."""
-    key = f"canvas-{app.session_state['canvas_version']}"
-    url = "data:image/png;base64," + base64.b64encode(png_of(rgba)).decode()
-    app.session_state[key] = {"drawing": {"raw": {"objects": [{"type": "Path", "path": []}]}, "data": url}}
-    return rerun(app)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +40,7 @@ def open_why(app, tab=None):
 
 def test_a_non_digit_drawing_is_not_a_digit_and_can_still_be_taught(drawings):
     _, other = drawings
-    app = draw_canvas_image(open_draw_page(), other)
+    app = send_drawing(open_draw_page(), png_of(other))
     assert predictions(app) == ["Not a digit"]
     warning = app.warning[0].value
     assert "That doesn't look like a digit" in warning and "of 100" in warning
@@ -73,9 +53,9 @@ def test_the_why_views_compute_only_when_open_and_render_for_a_drawn_digit(drawi
     (label, image), _ = drawings
     built = []
     why._explainer.clear()
-    original = why.explain.Explainer
-    monkeypatch.setattr(why.explain, "Explainer", lambda model: built.append(1) or original(model))
-    app = draw_canvas_image(open_draw_page(), image)
+    original = why.attribution.Explainer
+    monkeypatch.setattr(why.attribution, "Explainer", lambda model: built.append(1) or original(model))
+    app = send_drawing(open_draw_page(), png_of(image))
     assert predictions(app) == [str(label)]
     assert not built and "Integrated gradients" not in captions(app)  # closed: nothing computed
 
@@ -109,7 +89,7 @@ def test_the_why_views_render_for_an_upload(drawings):
 
 def test_the_photo_page_says_an_upload_does_not_look_like_a_digit(drawings):
     _, other = drawings
-    app = open_photo_page()  # the bundled MNIST model
+    app = open_page("pages/photo.py")  # the bundled MNIST model
     app.file_uploader[0].upload("smiley.png", png_of(other), "image/png")
     rerun(app)
     assert next(metric.value for metric in app.metric if metric.label == "Prediction") == "Not a digit"
@@ -123,7 +103,7 @@ def test_a_model_without_likeness_statistics_still_classifies_and_says_it_cannot
     card.save_model(builders.build_model(quick.model_config()), path, card.for_config(quick))  # no likeness in card
     app = open_draw_page()
     app.session_state["active_model"] = str(path)
-    app = draw_canvas_image(rerun(app), image)
+    app = send_drawing(rerun(app), png_of(image))
     assert predictions(app) and predictions(app)[0] in [str(digit) for digit in range(10)]
     assert "cannot judge whether this looks like a digit" in captions(app)
 
@@ -132,9 +112,9 @@ def test_the_photo_page_of_a_garment_model_without_statistics_cannot_judge(tmp_p
     path = tmp_path / "fashion.keras"
     fashion = lenet_config.make_config("quick", "fashion")
     card.save_model(builders.build_model(fashion.model_config()), path, card.for_config(fashion))
-    app = open_photo_page(path)
+    app = open_page("pages/photo.py", active_model=str(path))
     photo = np.full((200, 200), 255, np.uint8)
     photo[30:170, 60:140] = 40  # a dark block on white: a garment-ish shape
-    app.file_uploader[0].upload("block.png", photo_png(Image.fromarray(photo)), "image/png")
+    app.file_uploader[0].upload("block.png", png_of(photo), "image/png")
     rerun(app)
     assert "cannot judge whether this looks like a garment" in captions(app)

@@ -1,23 +1,44 @@
-"""The command line as a user runs it: a subprocess per command, JSON last."""
+"""The command line as a user runs it: `cli.main(argv)` in this process for each command, JSON last; a real
+`python -m lenet` process for the smoke tests (the exit code, and a FIFO that must not block the process)."""
 
 import json
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from lenet import config, files
+from lenet import cli, config, files
 from lenet.model import card
 from lenet.train import command
 
 
-def run_cli(*arguments):
+def run_in_a_process(*arguments):
     return subprocess.run([sys.executable, "-m", "lenet", *arguments], capture_output=True, text=True,
                           cwd=files.PROJECT_ROOT, timeout=600)
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """`python -m lenet ARGUMENTS` in this process: its exit code, stdout and stderr, as subprocess.run gives them."""
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+
+    def run(*arguments):
+        try:
+            returncode = cli.main(list(arguments))
+        except SystemExit as exit:  # argparse refuses its arguments this way
+            returncode = exit.code
+        output, errors = capsys.readouterr()
+        return SimpleNamespace(returncode=returncode, stdout=output, stderr=errors)
+
+    yield run
+    for number, handler in handlers.items():  # a foreground `train` takes SIGINT and SIGTERM to mean "stop soon"
+        signal.signal(number, handler)
 
 
 def last_json(output):
@@ -25,14 +46,23 @@ def last_json(output):
 
 
 @pytest.mark.parametrize("variant, params", [("28x28", 44_426), ("32x32", 61_706)])
-def test_summary_prints_a_layer_table_and_the_parameter_count(variant, params):
+def test_summary_prints_a_layer_table_and_the_parameter_count(variant, params, run_cli):
     result = run_cli("summary", "--variant", variant)
     assert result.returncode == 0, result.stderr
     assert "C1" in result.stdout and "OUTPUT" in result.stdout
     assert last_json(result.stdout) == {"params": params}
 
 
-def test_out_of_range_settings_are_refused_before_training():
+def test_python_m_lenet_runs_a_command_and_exits_with_its_code():
+    result = run_in_a_process("summary", "--variant", "28x28")
+    assert result.returncode == 0, result.stderr
+    assert "C1" in result.stdout and last_json(result.stdout) == {"params": 44_426}
+    refused = run_in_a_process("train", "--preset", "quick", "--epochs", "500")
+    assert refused.returncode == 2 and "epochs must be from 1 to 200, got 500" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_out_of_range_settings_are_refused_before_training(run_cli):
     result = run_cli("train", "--preset", "quick", "--epochs", "500")
     assert result.returncode == 2
     assert "epochs must be from 1 to 200, got 500" in result.stderr
@@ -40,7 +70,7 @@ def test_out_of_range_settings_are_refused_before_training():
 
 
 @pytest.mark.mnist
-def test_predict_classifies_good_files_and_reports_bad_ones(tmp_path):
+def test_predict_classifies_good_files_and_reports_bad_ones(tmp_path, run_cli):
     from lenet.data import sources
 
     digit = sources.load(log=lambda line: None).x_test[0]  # a 7
@@ -58,8 +88,9 @@ def test_predict_classifies_good_files_and_reports_bad_ones(tmp_path):
 
 
 @pytest.mark.mnist
-def test_foreground_training_prints_the_result_last(tmp_path):
-    result = run_cli("train", "--preset", "quick", "--epochs", "1", "--batch-size", "1024", "--run-name", "cli-check")
+def test_foreground_training_prints_the_result_last(tmp_path, run_cli, tiny_training):
+    # One epoch of small batches over the tiny splits trains about as far as one of big batches over all of MNIST.
+    result = run_cli("train", "--preset", "quick", "--epochs", "1", "--batch-size", "64", "--run-name", "cli-check")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "epoch 1/1" in result.stdout
     outcome = last_json(result.stdout)
@@ -76,7 +107,7 @@ def test_foreground_training_prints_the_result_last(tmp_path):
 
 
 @pytest.mark.mnist
-def test_predict_says_not_a_digit_with_the_probabilities_and_the_score(tmp_path):
+def test_predict_says_not_a_digit_with_the_probabilities_and_the_score(tmp_path, run_cli):
     from lenet.data import synthetic
 
     drawings = synthetic.non_digits(40, seed=11)
@@ -92,7 +123,7 @@ def test_predict_says_not_a_digit_with_the_probabilities_and_the_score(tmp_path)
 
 
 @pytest.mark.mnist
-def test_evaluate_reports_the_abstentions_and_the_accuracy_on_the_rest():
+def test_evaluate_reports_the_abstentions_and_the_accuracy_on_the_rest(run_cli):
     outcome = last_json(run_cli("evaluate").stdout)
     assert outcome["dataset"] == "mnist" and outcome["model_card"]
     assert 0 < outcome["abstained"] <= 0.01
@@ -121,7 +152,7 @@ def test_a_true_or_false_setting_reads_the_word(word, value):
     assert cli.build_parser().parse_args(["train", "--flip-horizontal", word]).flip_horizontal is value
 
 
-def test_a_true_or_false_setting_refuses_other_words():
+def test_a_true_or_false_setting_refuses_other_words(run_cli):
     result = run_cli("train", "--preset", "quick", "--batch-norm", "maybe")
     assert result.returncode == 2 and "expected true or false, got 'maybe'" in result.stderr
 
@@ -132,33 +163,43 @@ def runs_folder_entries():
     return sorted(path.name for path in files.runs_dir().iterdir()) if files.runs_dir().is_dir() else []
 
 
-def test_a_seed_out_of_range_is_refused_with_its_range():
+def test_a_seed_out_of_range_is_refused_with_its_range(run_cli):
     result = run_cli("train", "--preset", "quick", "--seed", "99999999999999999999", "--background")
     assert result.returncode == 2
     assert "seed must be from 0 to 4294967295, got 99999999999999999999" in result.stderr
     assert runs_folder_entries() == []
 
 
-def test_finetuning_a_missing_model_is_refused_before_anything_is_queued():
+def test_finetuning_a_missing_model_is_refused_before_anything_is_queued(run_cli):
     result = run_cli("train", "--preset", "quick", "--finetune", "missing.keras", "--background")
     assert result.returncode == 2, result.stdout
     assert "missing.keras, is not a file" in result.stderr and "Traceback" not in result.stderr
     assert runs_folder_entries() == []
 
 
-def test_predict_refuses_a_fifo_instead_of_waiting_for_a_writer(tmp_path):
+def test_predict_refuses_a_fifo_instead_of_waiting_for_a_writer(tmp_path, run_cli):
     import os
+    import threading
 
     os.mkfifo(tmp_path / "digit.png")
-    result = subprocess.run([sys.executable, "-m", "lenet", "predict", str(tmp_path / "digit.png")],
-                            capture_output=True, text=True, cwd=files.PROJECT_ROOT, timeout=300)
+    results = []
+    # In a thread with a deadline: a predict that opened the FIFO would wait for a writer for ever.
+    predicting = threading.Thread(target=lambda: results.append(run_cli("predict", str(tmp_path / "digit.png"))),
+                                  daemon=True)
+    predicting.start()
+    predicting.join(timeout=120)
+    if predicting.is_alive():
+        with open(tmp_path / "digit.png", "wb"):  # a writer at last: the blocked read ends, and so does the thread
+            pass
+        pytest.fail("predict waited for a writer on the FIFO instead of refusing it")
+    result = results[0]
     assert result.returncode == 1
     assert last_json(result.stdout)["error"] == "digit.png is a pipe; give a regular file"
     result = run_cli("predict", "--model", str(tmp_path / "digit.png"), str(tmp_path / "digit.png"))
     assert result.returncode == 2 and "is not a regular file" in result.stderr
 
 
-def test_runs_lists_an_unreadable_run_and_the_good_ones():
+def test_runs_lists_an_unreadable_run_and_the_good_ones(run_cli):
     from lenet.runs import store
 
     good = store.new_run(config.make_config("quick"))
@@ -171,7 +212,7 @@ def test_runs_lists_an_unreadable_run_and_the_good_ones():
     assert listed == {good.name: "finished", damaged.name: "unreadable: status.json is not UTF-8 text"}
 
 
-def test_a_runs_dir_that_is_a_file_is_named_as_such(tmp_path, monkeypatch):
+def test_a_runs_dir_that_is_a_file_is_named_as_such(tmp_path, monkeypatch, run_cli):
     (tmp_path / "runs-file").write_text("oops")
     monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path / "runs-file"))
     for arguments in (["runs"], ["train", "--preset", "quick", "--background"], ["stop", "some-run"]):

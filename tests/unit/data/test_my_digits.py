@@ -306,12 +306,9 @@ def test_imports_and_saves_respect_a_capacity_and_the_free_space(monkeypatch):
     assert my_digits.count_digits() == 8
 
 
-def test_a_read_only_store_refuses_a_save_and_an_import_with_a_message():
-    from tests import faults
-
+def test_a_read_only_store_refuses_a_save_and_an_import_with_a_message(refuse_writes):
     kept = save_some([1])
-    with pytest.MonkeyPatch.context() as patch:
-        faults.refuse_writes(patch, my_digits.store_path())
+    with refuse_writes(my_digits.store_path()):
         with pytest.raises(my_digits.MyDigitsError, match="could not save the digit: Read-only file system"):
             my_digits.save_digit(digit(2), 2)
         with pytest.raises(my_digits.MyDigitsError, match="Read-only file system.*nothing was imported"):

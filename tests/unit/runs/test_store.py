@@ -7,7 +7,6 @@ import pytest
 from lenet import config
 from lenet.runs import store
 from lenet.train import run_files
-from tests import faults
 
 
 def make_run(**status):
@@ -165,16 +164,16 @@ def test_metric_lines_without_the_fields_the_pages_read_are_skipped():
     assert store.history_csv(run_dir).splitlines()[1].startswith("1,0.5,0.9,0.4,0.91")
 
 
-def test_reading_a_dead_workers_run_on_a_read_only_store_reports_it_failed_and_writes_nothing():
+def test_reading_a_dead_workers_run_on_a_read_only_store_reports_it_failed_and_writes_nothing(refuse_writes,
+                                                                                                files_under):
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     run_dir = make_run(state="running", pid=int(finished.stdout))
-    before = faults.files_under(run_dir.parent)
-    with pytest.MonkeyPatch.context() as patch:
-        faults.refuse_writes(patch, run_dir.parent)
+    before = files_under(run_dir.parent)
+    with refuse_writes(run_dir.parent):
         status = store.read_status(run_dir)
         assert status["state"] == "failed" and "ended without finishing" in status["error"]
         assert [run.state for run in store.list_runs()] == ["failed"]
-    assert faults.files_under(run_dir.parent) == before  # nothing written, no temporary file
+    assert files_under(run_dir.parent) == before  # nothing written, no temporary file
     assert store.read_json(run_dir / "status.json")["state"] == "running"  # saved as failed only where a write works
     assert store.read_status(run_dir)["state"] == "failed"
     assert store.read_json(run_dir / "status.json")["state"] == "failed"
@@ -199,16 +198,15 @@ def test_a_failed_write_leaves_no_temporary_file_and_the_old_content(tmp_path):
     assert store.read_json(target) == {"state": "queued"}
 
 
-def test_creating_or_deleting_a_run_on_a_read_only_store_says_so_and_leaves_nothing():
+def test_creating_or_deleting_a_run_on_a_read_only_store_says_so_and_leaves_nothing(refuse_writes, files_under):
     done = make_run(state="finished")
-    before = faults.files_under(done.parent)
-    with pytest.MonkeyPatch.context() as patch:
-        faults.refuse_writes(patch, done.parent)
+    before = files_under(done.parent)
+    with refuse_writes(done.parent):
         with pytest.raises(store.RunError, match="cannot create a run in .*Read-only file system"):
             store.new_run(config.make_config("quick"))
         with pytest.raises(store.RunError, match="could not delete run .*Read-only file system"):
             store.delete_run(done.name)
-    assert faults.files_under(done.parent) == before
+    assert files_under(done.parent) == before
 
 
 def test_a_run_store_that_is_a_file_is_named_as_such(tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""A short real training run through the worker process: queue, stream metrics, stop, kill. Uses real MNIST."""
+"""Real training runs through the worker process (on tiny real splits): queue, stream metrics, stop, kill."""
 
 import time
 
@@ -27,9 +27,9 @@ def epochs_logged(run_dir):
     return len(store.load_metrics(run_dir, kind="epoch"))
 
 
-def test_queue_stream_stop_and_kill(monkeypatch):
+def test_queue_stream_stop_and_kill(monkeypatch, tiny_worker):
     monkeypatch.setenv("LENET_MAX_WORKERS", "1")
-    small = dict(epochs=6, batch_size=512)
+    small = dict(epochs=30, batch_size=32)  # a tiny epoch of small batches: a trained model, far from the last epoch
     first = worker.start(config.make_config("quick", **small), run_name="first")
     second = worker.start(config.make_config("quick", **small), run_name="second")
 
@@ -44,7 +44,7 @@ def test_queue_stream_stop_and_kill(monkeypatch):
     status = worker.stop(first, timeout=120)
     assert status["state"] == "stopped"
     summary = store.read_json(first / "summary.json")
-    assert summary["stopped"] and summary["epochs_completed"] == epochs_logged(first) < 6
+    assert summary["stopped"] and summary["epochs_completed"] == epochs_logged(first) < 30
     assert summary["test_accuracy"] > 0.9
     first_epoch = store.load_metrics(first, kind="epoch")[0]
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"} <= set(first_epoch)
@@ -210,11 +210,12 @@ def training_threads_niceness(pid):
     return values
 
 
-def test_a_training_worker_paused_with_sigstop_is_stopped_and_killed_keeping_its_epoch(monkeypatch):
+def test_a_training_worker_paused_with_sigstop_is_stopped_and_killed_keeping_its_epoch(monkeypatch, tiny_worker):
     import signal
 
     monkeypatch.setenv("LENET_MAX_WORKERS", "1")
-    run_dir = worker.start(config.make_config("quick", epochs=20, batch_size=512))
+    monkeypatch.setattr(worker, "STOP_GRACE_SECONDS", 1)  # the escalation, not the wait, is what is tested
+    run_dir = worker.start(config.make_config("quick", epochs=100, batch_size=512))
     wait_until(lambda: epochs_logged(run_dir) >= 1, "the first epoch")
     pid = store.read_status(run_dir)["pid"]
     threads = training_threads_niceness(pid)

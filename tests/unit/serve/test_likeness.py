@@ -3,7 +3,9 @@ import json
 import numpy as np
 import pytest
 
+from lenet import config
 from lenet.data import sources, synthetic
+from lenet.model import card
 from lenet.serve import inference, likeness, preprocess
 from lenet.train import likeness_fit
 
@@ -60,14 +62,15 @@ def test_wrong_statistics_and_features_are_refused_with_a_reason(small_stats):
         likeness.fit(features(100, 0), features(100, 1), features(50, 2, outliers=True), keep_share=1.0)
 
 
-# With the bundled model and real MNIST.
+# With the bundled model, the likeness statistics its card holds (fitted by lenet.train.likeness_fit when it was
+# trained), and real MNIST.
 
 @pytest.fixture(scope="module")
 def bundled():
     splits = sources.load(log=lambda line: None)
     classifier = inference.Classifier()
-    stats = likeness_fit.fit_for_model(classifier.model, splits.x_train, splits.x_val)
-    return classifier, likeness.LikenessStats.from_dict(json.loads(stats.to_json())), splits
+    assert classifier.likeness == likeness.LikenessStats.from_dict(card.read(config.BUNDLED_MODEL_PATH).likeness)
+    return classifier, classifier.likeness, splits
 
 
 def judge(bundled, drawings):

@@ -7,11 +7,11 @@ from PIL import Image
 
 from lenet.data import sources
 from lenet.serve import photo
-from tests.garments import GARMENTS, garment_photo
+from tests.conftest import GARMENTS
 
 
 @pytest.mark.parametrize("name", list(GARMENTS))
-def test_a_garment_photo_becomes_a_light_garment_filling_a_black_frame(name):
+def test_a_garment_photo_becomes_a_light_garment_filling_a_black_frame(name, garment_photo):
     image = photo.to_fashion_image(np.asarray(garment_photo(name)))
     assert image.shape == (28, 28) and image.dtype == np.float32
     ink = image > 0.1

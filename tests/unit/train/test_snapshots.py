@@ -1,5 +1,5 @@
 """Training snapshots: what each file holds, how big a run's snapshots get, and reading them when files are missing
-or torn. One test trains for real (marker mnist) to check that the CLI's and the worker's path writes them."""
+or torn. One test trains for real (on tiny real splits) to check that the CLI's and the worker's path writes them."""
 
 from types import SimpleNamespace
 
@@ -105,8 +105,8 @@ def test_readers_skip_missing_and_torn_files(tmp_path, splits):
 
 
 @pytest.mark.mnist
-def test_training_writes_a_snapshot_per_epoch_with_my_digits_in_the_panel():
-    train_config = config.make_config("quick", epochs=2, batch_size=1024, my_digits=True, my_digits_repeat=2)
+def test_training_writes_a_snapshot_per_epoch_with_my_digits_in_the_panel(tiny_training):
+    train_config = config.make_config("quick", epochs=2, batch_size=64, my_digits=True, my_digits_repeat=2)
     run_dir = store.new_run(train_config)
     summary = training.train(train_config, run_dir, extra_training=my_digits(3))
     assert summary["epochs_completed"] == 2
