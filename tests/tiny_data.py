@@ -21,7 +21,8 @@ _tiny = {}  # dataset name -> its tiny splits, made once per process
 
 
 def tiny_splits(dataset_name=datasets.DEFAULT):
-    """The dataset's tutorial splits cut to TRAIN_SIZE training and VALIDATION_SIZE validation images (read-only views)."""
+    """The dataset's tutorial splits cut to TRAIN_SIZE training and VALIDATION_SIZE validation images (read-only
+    views); the test set whole."""
     if dataset_name not in _tiny:
         full = _real_load(dataset_name, log=lambda line: None)
         _tiny[dataset_name] = dataclasses.replace(

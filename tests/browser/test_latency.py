@@ -77,7 +77,8 @@ def write_table(browser, latencies, floor, cold_title, cold_done, misreads):
     draw_p50, floor_p50 = np.median(latencies), np.median(floor)
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     engine.replace_section("browser", "\n".join([
-        f"Measured {datetime.now():%Y-%m-%d %H:%M} by `tests/browser/test_latency.py` in headless Chromium "
+        f"Measured {datetime.now():%Y-%m-%d %H:%M} by "
+        "`LENET_LATENCY_BENCH=write python -m pytest tests/browser/test_latency.py` in headless Chromium "
         f"{browser.version} (Debian's `/usr/bin/chromium`, driven by Playwright) against `streamlit run app.py` on "
         f"this machine: {engine.cpu_description()}, load average {load} at the end (the browser, the app and the test share these cores).",
         "",

@@ -244,7 +244,7 @@ def test_large_files_are_refused_before_reading(tmp_path, monkeypatch):
 
 @pytest.mark.mnist
 def test_real_mnist_digits_survive_enlarging_and_preprocessing():
-    path = files.data_cache_dir() / "t10k-images-idx3-ubyte"
+    path = files.data_cache_dir("mnist") / "t10k-images-idx3-ubyte"
     if not path.exists():
         pytest.skip(f"no MNIST cache at {path}")
     digits = np.frombuffer(path.read_bytes()[16:], np.uint8).reshape(-1, 28, 28)[:50]
