@@ -132,10 +132,11 @@ def test_train_follow_replay_stop_and_draw_with_the_new_model(studio):
     studio.page.get_by_role("button", name="Use this model for drawing").click()
     expect(studio.page.get_by_text("Draw uses this model.")).to_be_visible(timeout=60_000)
 
-    # A second run, stopped on request.
+    # A second run, stopped on request once it trains (stopped while queued, it would say it never started).
     second_run, state = start_run(studio)
     assert second_run != first_run and state in ("queued", "running")
     expect(studio.page.get_by_text("Not started")).to_have_count(0)
+    wait_for_state(studio, second_run, ["running"], START_SECONDS)
     # The run's Stop button, by its key: while a script runs, Streamlit's own toolbar shows a "Stop" button too.
     studio.page.locator(".st-key-train_stop").get_by_role("button", name="Stop").click(timeout=60_000)
     wait_for_state(studio, second_run, ["stopped"], START_SECONDS)
