@@ -22,6 +22,19 @@ def isolated_stores(tmp_path, monkeypatch):
     return tmp_path
 
 
+WAIT_SECONDS = 600  # a guard against hanging, not a timing assertion
+
+
+def wait_until(condition, what):
+    """Poll `condition` until it holds; fail, naming `what` was awaited, if it never does."""
+    deadline = time.time() + WAIT_SECONDS
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
 # Training on tiny real splits (tests/tiny_data.py).
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ The runs train in real worker processes, on tiny real splits (tests/tiny_data.py
 import json
 import re
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,18 +16,9 @@ from lenet.data import datasets, sources
 from lenet.runs import store, worker
 from pages import common
 from tests.app.conftest import open_page
+from tests.conftest import wait_until
 
 PAGE = "pages/train.py"
-DEADLINE_SECONDS = 300  # a guard against hanging, not a timing assertion
-
-
-def wait_until(condition, what):
-    deadline = time.time() + DEADLINE_SECONDS
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def state(run_dir):

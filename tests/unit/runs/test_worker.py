@@ -9,18 +9,9 @@ from lenet import config
 from lenet.runs import store, worker
 from lenet.serve import inference
 from lenet.train import finetune, run_files
+from tests.conftest import wait_until
 
 pytestmark = pytest.mark.mnist
-DEADLINE_SECONDS = 600  # a guard against hanging, not a timing assertion
-
-
-def wait_until(condition, what):
-    deadline = time.time() + DEADLINE_SECONDS
-    while time.time() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"gave up waiting for {what}")
 
 
 def epochs_logged(run_dir):
