@@ -35,13 +35,7 @@ def wait_until(condition, what):
     raise AssertionError(f"gave up waiting for {what}")
 
 
-# Training on tiny real splits (tests/tiny_data.py).
-
-@pytest.fixture(scope="session")
-def tiny_splits():
-    """tiny_data.tiny_splits: (dataset name) -> a few thousand real training images, the whole test set."""
-    return tiny_data.tiny_splits
-
+# Training on tiny real splits (tests/tiny_data.py, which cuts them once per process).
 
 class TinyWorkerProcesses:
     """The subprocess module as lenet.runs.worker sees it under tiny_worker: the worker it starts is tests.tiny_data."""
