@@ -69,6 +69,11 @@ def draw(app, digit_image):
     return send_drawing(app, canvas_png(digit_image))
 
 
+def button(app, label):
+    """The button labelled `label`."""
+    return next(widget for widget in app.button if widget.label == label)
+
+
 def predictions(app):
     return [metric.value for metric in app.metric if metric.label == "Prediction"]
 

@@ -13,7 +13,7 @@ import pytest
 from lenet import config
 from lenet.data import my_digits
 from lenet.runs import public, store, worker
-from tests.app.conftest import open_page
+from tests.app.conftest import button, open_page
 
 ALICE, BOB = "alice-token-0123456789", "bob-token-0123456789"
 
@@ -46,10 +46,6 @@ def owned_run(token, state="finished", pid=None):
         store.update_status(run_dir, state=state)
     time.sleep(0.01)
     return run_dir
-
-
-def button(app, label):
-    return next(widget for widget in app.button if widget.label == label)
 
 
 def test_a_first_visit_gets_a_token_in_its_address_and_a_reload_keeps_it():

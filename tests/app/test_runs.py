@@ -10,7 +10,7 @@ import pytest
 from lenet import config
 from lenet.runs import store
 from lenet.train import run_files
-from tests.app.conftest import open_page
+from tests.app.conftest import button, open_page
 
 KILLED = "The training process (pid 4242) ended without finishing: it was killed or crashed."
 
@@ -46,10 +46,6 @@ def runs_by_state():
 
 def select(app, run_dir):
     return app.selectbox(key="runs_selected").set_value(run_dir.name).run()
-
-
-def button(app, label):
-    return next(widget for widget in app.button if widget.label == label)
 
 
 def test_the_table_lists_every_run_with_its_settings_and_outcome(runs_by_state):
