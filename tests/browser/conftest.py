@@ -16,9 +16,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+from playwright.sync_api import expect
 
-from lenet import files
+from lenet import config, files
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -150,6 +152,8 @@ DIGIT_STROKES = {
     4: [[(0.45, 0.0), (0.0, 0.62), (1.0, 0.62)], [(0.72, 0.25), (0.7, 1.0)]],
     7: [[(0.0, 0.06), (0.5, 0.02), (1.0, 0.0), (0.7, 0.45), (0.42, 1.0)]],
 }
+SMILEY = [arc(0.5, 0.5, 0.5, 0.5, 0, 360, 32), arc(0.5, 0.55, 0.28, 0.22, 20, 160, 12),
+          [(0.32, 0.3), (0.34, 0.36)], [(0.66, 0.3), (0.68, 0.36)]]  # not a digit, drawn as a person would
 
 
 # The drawing canvas lives in the component's shadow root. After Clear (a new canvas key) Streamlit mounts a new canvas
@@ -313,3 +317,91 @@ class Studio:
 @pytest.fixture
 def studio(page):
     return Studio(page)
+
+
+# The Train page: settings, Start, and the run it shows. Training in the browser tests is real (the app's own worker
+# on the full dataset), so waits are generous deadlines: on CI's 2 slow cores an epoch takes 10–40 s, plus a few
+# seconds to start TensorFlow.
+
+RUN_HEADER = re.compile(r"^Run (\S+) · (queued|running|finished|stopped|failed)$")
+START_SECONDS, RUN_SECONDS = 300, 600  # deadlines, not expectations
+QUICK_SETTINGS = {"Epochs": "2", "Batch size": "512"}  # the quick preset with a big batch, to keep the runs short
+
+
+def run_header(studio):
+    """(run id, state) of the run the page shows."""
+    header = studio.page.locator("h3").filter(has_text=RUN_HEADER)
+    expect(header).to_have_count(1, timeout=60_000)
+    return RUN_HEADER.match(header.inner_text().strip()).groups()
+
+
+def fill_settings(studio, settings):
+    """Type each {label: value} into the Train page's number fields, one rerun at a time."""
+    for label, value in settings.items():
+        field = studio.page.get_by_label(label, exact=True)
+        field.fill(value)
+        field.press("Enter")
+        expect(field).to_have_value(value)
+        studio.wait_idle()
+
+
+def choose_quick_settings(studio):
+    studio.page.get_by_role("combobox", name="Preset").click()
+    studio.page.get_by_role("option", name="quick", exact=True).click()
+    quick = config.get_preset("quick")
+    expect(studio.page.get_by_label("Batch size", exact=True)).to_have_value(str(quick.batch_size), timeout=60_000)
+    expect(studio.page.get_by_label("Weight averaging", exact=True)).to_have_value(f"{quick.ema_momentum:.4f}")
+    fill_settings(studio, QUICK_SETTINGS)
+
+
+def start_run(studio):
+    """Press Start; returns (run id, state) of the new run once the page shows it."""
+    header = studio.page.locator("h3").filter(has_text=RUN_HEADER)
+    before = RUN_HEADER.match(header.inner_text().strip()).group(1) if header.count() else None
+    studio.page.get_by_role("button", name="Start", exact=True).click()
+    expect(header.filter(has_not_text=f"Run {before} ")).to_have_count(1, timeout=60_000)
+    return run_header(studio)
+
+
+def wait_for_state(studio, run_id, states, seconds):
+    expect(studio.page.locator("h3").filter(has_text=re.compile(rf"^Run {re.escape(run_id)} · ({'|'.join(states)})$"))
+           ).to_have_count(1, timeout=seconds * 1000)
+
+
+# Pen up → Prediction, measured in the page's own clock (test_latency.py, test_load.py).
+
+# One-stroke digits in a few places, so that pen-up is the end of the drawing.
+DRAWINGS = [(0, (60, 40, 160, 210)), (1, (110, 45, 45, 200)), (7, (50, 45, 170, 210)), (3, (135, 100, 120, 165)),
+            (2, (40, 60, 150, 180))]
+# When the pen was last lifted, and when a Prediction metric was first in the page.
+TIMING_JS = """() => {
+    window.penTiming = {up: null, shown: null};
+    if (window.penTimingInstalled) return;
+    window.penTimingInstalled = true;
+    document.addEventListener('pointerup', () => { window.penTiming.up = performance.now(); }, true);
+    new MutationObserver(() => {
+        if (window.penTiming.shown === null && document.querySelector('[data-testid="stMetricValue"]'))
+            window.penTiming.shown = performance.now();
+    }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def pen_up_to_prediction(studio, strokes, first=0, timeout=LOAD_TIMEOUT_MS):
+    """Draw `strokes` one-stroke digits on a cleared canvas; (latencies in ms, readings) measured in the page."""
+    latencies, readings = [], []
+    for stroke in range(first, first + strokes):
+        digit, place = DRAWINGS[stroke % len(DRAWINGS)]
+        studio.clear()
+        studio.page.evaluate(TIMING_JS)
+        studio.draw_digit(digit, place)
+        studio.page.wait_for_function("() => window.penTiming.shown !== null", timeout=timeout)
+        timing = studio.page.evaluate("window.penTiming")
+        latencies.append(timing["shown"] - timing["up"])
+        studio.wait_idle(timeout=timeout)  # one stroke, one update: the first Prediction is the final one
+        readings.append(studio.prediction().inner_text())
+    return latencies, readings
+
+
+def table_row(what, samples_ms):
+    p50, p95 = np.percentile(samples_ms, [50, 95])
+    return f"| {what} | {len(samples_ms)} | {p50:.0f} ms | {p95:.0f} ms | {max(samples_ms):.0f} ms |"

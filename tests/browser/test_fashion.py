@@ -1,7 +1,7 @@
 """Fashion-MNIST end to end in the real app: train the quick preset on it, read class names in the confusion matrix,
 then classify a photo of a garment with the new model on the Upload a photo page; Draw says it is for digits.
 
-Training is real (one epoch of 50,000 images), so waits are generous deadlines, as in test_train.py.
+Training is real (one epoch of 50,000 images), so waits are generous deadlines (conftest.py).
 """
 
 import re
@@ -9,8 +9,7 @@ import re
 from playwright.sync_api import expect
 
 from lenet.data import datasets
-from tests.browser.test_train import RUN_SECONDS, fill_settings, start_run, wait_for_state
-from tests.garments import garment_photo
+from tests.browser.conftest import RUN_SECONDS, fill_settings, start_run, wait_for_state
 
 CLASS_NAMES = datasets.FASHION.class_names
 SETTINGS = {"Epochs": "1", "Batch size": "512"}  # the quick preset, shorter still
@@ -22,7 +21,7 @@ def choose(studio, box, option):
     studio.wait_idle()
 
 
-def test_train_fashion_read_class_names_and_classify_a_garment_photo(studio, tmp_path):
+def test_train_fashion_read_class_names_and_classify_a_garment_photo(studio, tmp_path, garment_photo):
     studio.open("/train")
     choose(studio, "Dataset", "Fashion-MNIST")
     expect(studio.page.get_by_text("Fashion-MNIST: 10 classes (T-shirt/top, Trouser")).to_be_visible()

@@ -19,8 +19,7 @@ from playwright.sync_api import sync_playwright
 from lenet import config
 from lenet.bench import engine
 from lenet.runs import store, worker
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, LOAD_TIMEOUT_MS, Studio
-from tests.browser.test_latency import DRAWINGS, TIMING_JS, table_row
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, LOAD_TIMEOUT_MS, Studio, pen_up_to_prediction, table_row
 
 pytestmark = pytest.mark.load
 FULL = os.environ.get("LENET_LOAD_TEST") == "full"
@@ -29,20 +28,9 @@ VISITORS = 3
 TRAINING_START_SECONDS = 300  # a deadline for TensorFlow to start and the first batches to log
 
 
-def pen_up_to_prediction(studio, strokes, first=0):
-    """Draw `strokes` one-stroke digits on a cleared canvas; (latencies in ms, readings) measured in the page."""
-    latencies, readings = [], []
-    for stroke in range(first, first + strokes):
-        digit, place = DRAWINGS[stroke % len(DRAWINGS)]
-        studio.clear()
-        studio.page.evaluate(TIMING_JS)
-        studio.draw_digit(digit, place)
-        studio.page.wait_for_function("() => window.penTiming.shown !== null", timeout=3 * LOAD_TIMEOUT_MS)
-        timing = studio.page.evaluate("window.penTiming")
-        latencies.append(timing["shown"] - timing["up"])
-        studio.wait_idle(timeout=3 * LOAD_TIMEOUT_MS)
-        readings.append(studio.prediction().inner_text())
-    return latencies, readings
+def pen_up_under_load(studio, strokes, first=0):
+    """conftest.pen_up_to_prediction with deadlines for a machine that is also training."""
+    return pen_up_to_prediction(studio, strokes, first, timeout=3 * LOAD_TIMEOUT_MS)
 
 
 def drawing_visitor(address, strokes, first, results, ready, go):
@@ -58,7 +46,7 @@ def drawing_visitor(address, strokes, first, results, ready, go):
             studio.open("/draw")
             ready.wait()  # every visitor has the Draw page open: now they all draw at once
             go.wait()
-            latencies, readings = pen_up_to_prediction(studio, strokes, first)
+            latencies, readings = pen_up_under_load(studio, strokes, first)
             results.append({"latencies": latencies, "readings": readings, "errors": studio.console_errors(),
                             "exceptions": studio.exceptions().count()})
             browser.close()
@@ -77,7 +65,7 @@ def three_visitors_at_once(studio, strokes):
     try:
         ready.wait(timeout=3 * LOAD_TIMEOUT_MS / 1000)
         go.wait(timeout=60)
-        latencies, readings = pen_up_to_prediction(studio, strokes)
+        latencies, readings = pen_up_under_load(studio, strokes)
         results.append({"latencies": latencies, "readings": readings, "errors": studio.console_errors(),
                         "exceptions": studio.exceptions().count()})
     except threading.BrokenBarrierError:
@@ -101,10 +89,10 @@ def start_training():
 
 def test_drawing_while_a_run_trains(studio, browser):
     studio.open("/draw")
-    idle, idle_readings = pen_up_to_prediction(studio, STROKES)
+    idle, idle_readings = pen_up_under_load(studio, STROKES)
     run_dir = start_training()
     try:
-        training, training_readings = pen_up_to_prediction(studio, STROKES)
+        training, training_readings = pen_up_under_load(studio, STROKES)
         crowd = three_visitors_at_once(studio, STROKES)
         still_training = store.read_status(run_dir)["state"] == "running"
     finally:

@@ -11,11 +11,10 @@ from playwright.sync_api import expect
 
 from lenet import config
 from lenet.runs import store, worker
-from tests.browser.conftest import LOAD_TIMEOUT_MS, Studio, streamlit_server
+from tests.browser.conftest import LOAD_TIMEOUT_MS, RUN_HEADER, Studio, streamlit_server
 
 MARKDOWN_ERROR = "[click me](javascript:alert(1)) **bold** <b>tag</b>"
 WAIT = LOAD_TIMEOUT_MS  # deadlines for a busy machine, not expectations
-RUN_HEADER = re.compile(r"^Run (\S+) · (queued|running|finished|stopped|failed)$")  # as in test_train.py
 
 
 @pytest.fixture(scope="module")

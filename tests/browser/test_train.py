@@ -1,8 +1,8 @@
-"""The Train page with a real training run: it trains in the background while the page follows it live, keeps
-running while the visitor is elsewhere, can be stopped, and its model can then classify drawings.
+"""The Train page with a real training run: it trains in the background while the page follows it live (progress,
+the per-batch loss and the snapshot of each finished epoch), keeps running while the visitor is elsewhere, replays
+its epochs once finished, can be stopped, and its model can then classify drawings.
 
-Training here is real (the quick preset, 2 epochs of 50,000 images), so waits are generous deadlines: on CI's
-2 slow cores an epoch takes 10–40 s, plus a few seconds to start TensorFlow.
+Training here is real (the quick preset, 2 epochs of 50,000 images), so waits are generous deadlines.
 """
 
 import re
@@ -11,9 +11,12 @@ import time
 from playwright.sync_api import expect
 
 from lenet import config
+from tests.browser.conftest import (QUICK_SETTINGS, RUN_SECONDS, START_SECONDS, choose_quick_settings, run_header,
+                                    start_run, wait_for_state)
 
-RUN_HEADER = re.compile(r"^Run (\S+) · (queued|running|finished|stopped|failed)$")
 PROGRESS = re.compile(r"Epoch (\d+)/(\d+) · batch (\d+)/(\d+)")
+LIVE_CAPTION = re.compile(r"^Epoch (\d+) snapshot")
+REPLAY_CAPTION = re.compile(r"^Epoch (\d+) of (\d+)$")
 # Points in the per-batch loss chart. Streamlit draws a Plotly chart only once it is in view, so this first scrolls
 # the live view's last chart (the per-batch one) into view. All in one call: the live view re-renders every second
 # (at the end of an epoch it replaces its charts), so an element found in one call may be gone by the next.
@@ -24,38 +27,6 @@ BATCH_POINTS_JS = """() => {
         .find(plot => plot.layout?.title?.text?.includes('Training loss per batch'));  // the theme wraps it in <b>
     return chart ? chart.data[0].x.length : 0;
 }"""
-START_SECONDS, RUN_SECONDS = 300, 600  # deadlines, not expectations
-
-
-def run_header(studio):
-    """(run id, state) of the run the page shows."""
-    header = studio.page.locator("h3").filter(has_text=RUN_HEADER)
-    expect(header).to_have_count(1, timeout=60_000)
-    return RUN_HEADER.match(header.inner_text().strip()).groups()
-
-
-def fill_settings(studio, settings):
-    """Type each {label: value} into the Train page's number fields, one rerun at a time."""
-    for label, value in settings.items():
-        field = studio.page.get_by_label(label, exact=True)
-        field.fill(value)
-        field.press("Enter")
-        expect(field).to_have_value(value)
-        studio.wait_idle()
-
-
-def start_run(studio):
-    """Press Start; returns (run id, state) of the new run once the page shows it."""
-    header = studio.page.locator("h3").filter(has_text=RUN_HEADER)
-    before = RUN_HEADER.match(header.inner_text().strip()).group(1) if header.count() else None
-    studio.page.get_by_role("button", name="Start", exact=True).click()
-    expect(header.filter(has_not_text=f"Run {before} ")).to_have_count(1, timeout=60_000)
-    return run_header(studio)
-
-
-def wait_for_state(studio, run_id, states, seconds):
-    expect(studio.page.locator("h3").filter(has_text=re.compile(rf"^Run {re.escape(run_id)} · ({'|'.join(states)})$"))
-           ).to_have_count(1, timeout=seconds * 1000)
 
 
 def progress_step(studio):
@@ -77,41 +48,76 @@ def wait_until(condition, seconds, message):
         time.sleep(1)
 
 
-SETTINGS = {"Epochs": "2", "Batch size": "512"}  # the quick preset with a big batch, to keep the runs short
+def captions(studio, pattern):
+    """The numbers in the page's captions that match `pattern`, read in one call (the live view re-renders)."""
+    texts = studio.page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+    return [int(match.group(1)) for match in (pattern.match(text.strip()) for text in texts) if match]
 
 
-def choose_quick_settings(studio):
-    studio.page.get_by_role("combobox", name="Preset").click()
-    studio.page.get_by_role("option", name="quick", exact=True).click()
-    quick = config.get_preset("quick")
-    expect(studio.page.get_by_label("Batch size", exact=True)).to_have_value(str(quick.batch_size), timeout=60_000)
-    expect(studio.page.get_by_label("Weight averaging", exact=True)).to_have_value(f"{quick.ema_momentum:.4f}")
-    fill_settings(studio, SETTINGS)
+def run_state(studio, run_id):
+    header = studio.page.locator("h3").filter(has_text=re.compile(rf"^Run {re.escape(run_id)} · "))
+    return header.inner_text().rsplit("· ", 1)[1] if header.count() else None
 
 
 def expect_quick_settings(studio):
     expect(studio.page.get_by_role("combobox", name="Preset")).to_have_value("quick")
-    for label, value in SETTINGS.items():
+    for label, value in QUICK_SETTINGS.items():
         expect(studio.page.get_by_label(label, exact=True)).to_have_value(value)
     learning_rate = f"{config.get_preset('quick').learning_rate:.4f}"
     expect(studio.page.get_by_label("Learning rate", exact=True)).to_have_value(learning_rate)
 
 
-def test_train_follow_stop_and_draw_with_the_new_model(studio):
-    studio.open("/train")
-    choose_quick_settings(studio)
-    first_run, state = start_run(studio)
-    assert "quick" in first_run and state in ("queued", "running")
-    # On a shared app the page may still hold the last run's caption, with the same settings, as it redraws.
-    expect(studio.page.get_by_text("quick preset: epochs 2, batch_size 512, learning_rate 0.003").first).to_be_visible()
-
-    # Live: the progress bar and the per-batch loss chart advance while it trains.
+def expect_live_progress(studio):
+    """The progress bar and the per-batch loss chart advance while it trains."""
     step = progress_step(studio)
     wait_until(lambda: batch_chart_points(studio) > 0, RUN_SECONDS, "the per-batch chart never appeared")
     points = batch_chart_points(studio)
     wait_until(lambda: progress_step(studio) > step, RUN_SECONDS, f"the progress stayed at batch {step}")
     wait_until(lambda: batch_chart_points(studio) > points, RUN_SECONDS,
                f"the per-batch chart stayed at {points} points")
+
+
+def expect_live_snapshot(studio, run_id):
+    """A snapshot of a finished epoch shows while the run is still training (epoch 0 is the untrained network)."""
+    seen_live = set()
+    deadline = time.time() + RUN_SECONDS
+    while not (seen_live - {0}) and time.time() < deadline:
+        if run_state(studio, run_id) == "running":
+            seen_live.update(captions(studio, LIVE_CAPTION))
+        time.sleep(0.5)
+    assert seen_live - {0}, f"no trained epoch's snapshot showed while the run trained (saw {seen_live})"
+    expect(studio.page.get_by_role("img", name=re.compile(r"^C1 filters at epoch"))).to_have_count(1)
+    expect(studio.page.get_by_text(re.compile(r"^The panel: \d+ of 16 right$"))).to_have_count(1)
+
+
+def expect_replay_plays_every_epoch(studio):
+    """Finished: the replay starts at the last epoch; Play steps through every epoch and stops at the end."""
+    studio.wait_idle()
+    assert captions(studio, REPLAY_CAPTION) == [2]
+    studio.page.get_by_role("button", name=re.compile("Play")).click()
+    expect(studio.page.get_by_role("button", name=re.compile("Pause"))).to_have_count(1, timeout=60_000)
+    shown = []
+    deadline = time.time() + 180  # three epochs at 0.8 s a tick, on a machine that may be very busy
+    while time.time() < deadline:
+        now = captions(studio, REPLAY_CAPTION)
+        if now and (not shown or shown[-1] != now[0]):
+            shown.append(now[0])
+        if 0 in shown and shown[-1] == 2 and studio.page.get_by_role("button", name=re.compile("Play")).count():
+            break
+        time.sleep(0.1)
+    assert 0 in shown and shown[shown.index(0):] == [0, 1, 2], f"the replay showed epochs {shown}"
+    expect(studio.page.get_by_role("img", name="C1 filters at epoch 2")).to_have_count(1)
+
+
+def test_train_follow_replay_stop_and_draw_with_the_new_model(studio):
+    studio.open("/train")
+    choose_quick_settings(studio)
+    first_run, state = start_run(studio)
+    assert "quick" in first_run and state in ("queued", "running")
+    # On a shared app the page may still hold the last run's caption, with the same settings, as it redraws.
+    expect(studio.page.get_by_text("quick preset: epochs 2, batch_size 512, learning_rate 0.003").first).to_be_visible()
+    expect_live_progress(studio)
+    expect_live_snapshot(studio, first_run)
 
     # Away and back: the run goes on without the page, and the page finds it again, settings and all.
     studio.go("Home")
@@ -120,15 +126,17 @@ def test_train_follow_stop_and_draw_with_the_new_model(studio):
     run_id, state = run_header(studio)
     assert (run_id, state in ("running", "finished")) == (first_run, True)
     wait_for_state(studio, first_run, ["finished"], RUN_SECONDS)
+    expect_replay_plays_every_epoch(studio)
     expect(studio.page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")).to_contain_text("%")
     expect(studio.page.locator('[data-testid="stMetric"]').filter(has_text="Epochs completed")).to_contain_text("2")
     studio.page.get_by_role("button", name="Use this model for drawing").click()
     expect(studio.page.get_by_text("Draw uses this model.")).to_be_visible(timeout=60_000)
 
-    # A second run, stopped on request.
+    # A second run, stopped on request once it trains (stopped while queued, it would say it never started).
     second_run, state = start_run(studio)
     assert second_run != first_run and state in ("queued", "running")
     expect(studio.page.get_by_text("Not started")).to_have_count(0)
+    wait_for_state(studio, second_run, ["running"], START_SECONDS)
     # The run's Stop button, by its key: while a script runs, Streamlit's own toolbar shows a "Stop" button too.
     studio.page.locator(".st-key-train_stop").get_by_role("button", name="Stop").click(timeout=60_000)
     wait_for_state(studio, second_run, ["stopped"], START_SECONDS)

@@ -1,0 +1,87 @@
+"""AppTest helpers shared by the page tests: open a page as a new visitor would, rerun it, draw on the Draw page's
+canvas, and read metrics and chart numbers.
+
+The canvas is faked through its session-state value: streamlit-drawable-canvas 0.13 is a Components v2 widget whose
+state under its key ("canvas-<version>") is {"drawing": {"raw": <fabric json>, "data": <PNG data URL>}}, which is
+what the browser sends after each stroke.
+"""
+
+import base64
+import io
+
+import numpy as np
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from lenet import files
+
+APP = str(files.PROJECT_ROOT / "app.py")
+CANVAS_SIZE = 280
+
+
+def open_page(page, query_params=None, **state):
+    """A new visitor's session (a first visit, or a reload of an address with `query_params`) on `page`, with
+    `state` set in the session first. Any exception fails the test."""
+    app = AppTest.from_file(APP, default_timeout=60)
+    for name, value in (query_params or {}).items():
+        app.query_params[name] = value
+    for name, value in state.items():
+        app.session_state[name] = value
+    rerun(app)  # app.py first: it initialises the session state, then the page can be switched to
+    app.switch_page(page)
+    return rerun(app)
+
+
+def rerun(app):
+    app.run()
+    assert not app.exception, [error.value for error in app.exception]
+    return app
+
+
+def open_draw_page(**state):
+    return open_page("pages/draw.py", **state)
+
+
+def canvas_png(digit_image):
+    """A digit as the canvas draws it: 280×280 RGBA, white ink on an opaque black background (28×28 is enlarged)."""
+    grey = Image.fromarray(np.uint8(digit_image * 255)).resize((CANVAS_SIZE, CANVAS_SIZE), Image.Resampling.BILINEAR)
+    grey = np.asarray(grey)
+    return png_of(np.dstack([grey, grey, grey, np.full_like(grey, 255)]))
+
+
+def png_of(array):
+    """An image array (greyscale, RGB or RGBA uint8) as PNG bytes."""
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def send_drawing(app, png):
+    """What the browser does after a stroke: the canvas widget's state becomes the drawing and its PNG."""
+    key = f"canvas-{app.session_state['canvas_version']}"
+    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    app.session_state[key] = {"drawing": {"raw": {"objects": [{"type": "Path", "path": []}]}, "data": url}}
+    return rerun(app)
+
+
+def draw(app, digit_image):
+    """Draw a 28×28 digit image (floats in [0, 1]) on the canvas."""
+    return send_drawing(app, canvas_png(digit_image))
+
+
+def button(app, label):
+    """The button labelled `label`."""
+    return next(widget for widget in app.button if widget.label == label)
+
+
+def predictions(app):
+    return [metric.value for metric in app.metric if metric.label == "Prediction"]
+
+
+def plotly_array(value):
+    """A numeric field of a plotly trace: plotly sends numpy arrays as {"dtype", "bdata" (base64), "shape"}."""
+    if isinstance(value, dict):
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = [int(size) for size in str(value.get("shape", len(array))).split(",")]
+        return array.reshape(shape)
+    return np.array(value, dtype=float)

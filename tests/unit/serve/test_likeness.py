@@ -1,0 +1,119 @@
+import json
+
+import numpy as np
+import pytest
+
+from lenet import config
+from lenet.data import sources, synthetic
+from lenet.model import card
+from lenet.serve import inference, likeness, preprocess
+from lenet.train import likeness_fit
+
+
+def features(rows, seed, outliers=False):
+    """S4- and F5-like activations: digits in ten tight clusters, outliers spread in directions no digit takes."""
+    rng = np.random.default_rng(seed)
+    if outliers:
+        return {"S4": rng.normal(0, 1, (rows, 4, 4, 2)), "F5": rng.normal(0, 1, (rows, 12)) - 0.5}
+    labels = np.arange(rows) % 10
+    directions = np.eye(12)[labels] + 0.3
+    return {"S4": np.abs(directions[:, :8]).reshape(rows, 2, 2, 2).repeat(2, 1).repeat(2, 2)
+            + rng.normal(0, 0.05, (rows, 4, 4, 2)), "F5": directions + rng.normal(0, 0.05, (rows, 12))}
+
+
+@pytest.fixture(scope="module")
+def small_stats():
+    return likeness.fit(features(2000, 0), features(1000, 1), features(500, 2, outliers=True))
+
+
+def test_cluster_members_are_like_and_outliers_are_not(small_stats):
+    like = likeness.is_like(small_stats, likeness.score(small_stats, features(500, 3)))
+    assert like.mean() >= 0.98
+    unlike = ~likeness.is_like(small_stats, likeness.score(small_stats, features(200, 4, outliers=True)))
+    assert unlike.mean() >= 0.95
+
+
+def test_the_threshold_keeps_the_chosen_share_of_validation_digits():
+    validation = features(1000, 1)
+    stats = likeness.fit(features(2000, 0), validation, features(500, 2, outliers=True), keep_share=0.9)
+    assert stats.threshold == pytest.approx(10.0)
+    assert likeness.is_like(stats, likeness.score(stats, validation)).mean() == pytest.approx(0.9, abs=0.003)
+
+
+def test_statistics_round_trip_through_json_exactly(small_stats):
+    stored = json.loads(small_stats.to_json())
+    restored = likeness.LikenessStats.from_dict(stored)
+    assert restored == small_stats and restored.to_dict() == small_stats.to_dict()
+    assert stored["layers"] == ["S4", "F5"]
+    test = features(20, 5)
+    assert np.array_equal(likeness.score(restored, test), likeness.score(small_stats, test))
+
+
+def test_wrong_statistics_and_features_are_refused_with_a_reason(small_stats):
+    with pytest.raises(likeness.LikenessError, match="method 'negative-class-detector' version 2"):
+        likeness.LikenessStats.from_dict({"method": "cosine-mahalanobis", "version": 1})
+    with pytest.raises(likeness.LikenessError, match="activations of layers \\['S4', 'F5'\\]"):
+        likeness.score(small_stats, {"F5": np.ones((2, 12))})
+    with pytest.raises(likeness.LikenessError, match="for 44 S4 \\+ F5 activations per drawing"):
+        likeness.score(small_stats, {"S4": np.ones((2, 32)), "F5": np.ones((2, 5))})
+    with pytest.raises(likeness.LikenessError, match="one row per drawing"):
+        likeness.score(small_stats, {"S4": np.ones(32), "F5": np.ones(12)})
+    with pytest.raises(likeness.LikenessError, match="keep_share"):
+        likeness.fit(features(100, 0), features(100, 1), features(50, 2, outliers=True), keep_share=1.0)
+
+
+# With the bundled model, the likeness statistics its card holds (fitted by lenet.train.likeness_fit when it was
+# trained), and real MNIST.
+
+@pytest.fixture(scope="module")
+def bundled():
+    splits = sources.load(log=lambda line: None)
+    classifier = inference.Classifier()
+    assert classifier.likeness == likeness.LikenessStats.from_dict(card.read(config.BUNDLED_MODEL_PATH).likeness)
+    return classifier, classifier.likeness, splits
+
+
+def judge(bundled, drawings):
+    """(model's digit, digit-like?) for each canvas drawing, or (None, False) where no ink was found."""
+    classifier, stats, _ = bundled
+    digit_images = [preprocess.to_mnist_digit(image) for image in drawings]
+    found = [index for index, image in enumerate(digit_images) if image is not None]
+    images = np.stack([digit_images[index] for index in found])
+    like = likeness.is_like(stats, likeness.score(stats, likeness_fit.layer_features(classifier.model, images)))
+    results = [(None, False)] * len(drawings)
+    for index, digit, is_digit in zip(found, classifier.probabilities(images).argmax(axis=1), like):
+        results[index] = (int(digit), bool(is_digit))
+    return results
+
+
+@pytest.mark.mnist
+def test_mnist_test_digits_are_digit_like_and_the_rest_are_read_as_well(bundled):
+    classifier, stats, splits = bundled
+    features = likeness_fit.layer_features(classifier.model, splits.x_test)
+    like = likeness.is_like(stats, likeness.score(stats, features))
+    right = classifier.probabilities(splits.x_test).argmax(axis=1) == splits.y_test
+    assert 1 - like.mean() <= 0.01
+    assert right[like].mean() >= right.mean()
+
+
+@pytest.mark.mnist
+def test_stroke_digits_are_read_right_counting_abstentions_as_errors(bundled):
+    drawings = synthetic.stroke_digits(500, seed=0)
+    judged = judge(bundled, [image for _, image in drawings])
+    right = sum(digit == label and is_digit for (label, _), (digit, is_digit) in zip(drawings, judged))
+    assert right >= 0.98 * len(drawings)
+
+
+@pytest.mark.mnist
+def test_generated_non_digits_are_abstained_on(bundled):
+    # The detector never saw these drawings: lenet.serve.outlier_bank draws its own, with other designs and seeds.
+    judged = judge(bundled, [image for _, image in synthetic.non_digits(seed=2)])
+    assert sum(not is_digit for _, is_digit in judged) >= 0.9 * len(judged)
+
+
+@pytest.mark.mnist
+def test_digits_redrawn_as_by_other_writers_are_still_read(bundled):
+    splits = bundled[2]
+    drawings = synthetic.redrawn_digits(splits.x_test[:300], seed=1)
+    judged = judge(bundled, drawings)
+    assert sum(is_digit for _, is_digit in judged) >= 0.96 * len(drawings)
