@@ -1,4 +1,7 @@
-"""Retraining with "my digits": the model learns a style MNIST lacks and keeps its MNIST accuracy. Real MNIST."""
+"""Retraining with "my digits": the model learns a style MNIST lacks and keeps its MNIST accuracy.
+
+The suite's one training on all of MNIST (an accuracy within 0.3 points needs the real data); every other test that
+trains uses the tiny real splits of tests/tiny_data.py."""
 
 import numpy as np
 import pytest
