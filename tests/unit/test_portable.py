@@ -158,6 +158,7 @@ def test_the_fashion_pages_say_what_to_install_where_the_debian_package_is_missi
 
     from lenet.data import sources
     from studio import loaders
+    from studio.escaping import plain
 
     real_debian = sources.fetch_from_debian
     monkeypatch.setenv("LENET_CACHE_DIR", str(tmp_path / "cache"))
@@ -176,7 +177,8 @@ def test_the_fashion_pages_say_what_to_install_where_the_debian_package_is_missi
     app.run()
     assert not app.exception, [error.value for error in app.exception]
     said = " ".join(error.value for error in app.error)
-    assert "sudo apt-get install -y dataset-fashion-mnist" in said and "LENET_DATA_DIR" in said
+    # Shown as plain text: markdown's characters come escaped, and render as typed.
+    assert plain("sudo apt-get install -y dataset-fashion-mnist") in said and plain("LENET_DATA_DIR") in said
     app.switch_page("pages/home.py")  # the rest of the app still works
     app.run()
     assert not app.exception and not app.error

@@ -219,7 +219,7 @@ def test_visitors_giving_from_ten_processes_at_once_keep_every_digit_and_the_sha
         class_set.set_nickname(owner, f"process {number}")
     givers = [(ALICE, seed, 60) for seed in range(5)] + [(owner, 10 + n, 20) for n, owner in enumerate(others)]
     processes = [subprocess.Popen([sys.executable, "-c", GIVER, owner, str(seed), str(count)], stdout=subprocess.PIPE,
-                                  cwd=files.PROJECT_ROOT, text=True) for owner, seed, count in givers]
+                                  cwd=files.PROJECT_ROOT, text=True, encoding="utf-8") for owner, seed, count in givers]
     refused = [int(process.communicate(timeout=300)[0]) for process in processes]
     assert [process.returncode for process in processes] == [0] * 10
     assert class_set.count(ALICE) == len(class_set.digits(owner=ALICE)) == 200 and sum(refused[:5]) == 100
