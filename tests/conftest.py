@@ -8,6 +8,7 @@ import io
 import os
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
@@ -197,3 +198,21 @@ def garment_photo():
 def png_bytes():
     """(PIL picture) -> its PNG file's bytes."""
     return _png_bytes
+
+
+# One Chromium for the whole session, shared by the browser tests and the unit tests that visit a server: Playwright's
+# synchronous API runs one event loop per thread, so a second sync_playwright() in the same session would refuse.
+@pytest.fixture(scope="session")
+def browser():
+    from lenet.bench.visitors import CHROMIUM, CHROMIUM_FLAGS
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is missing; `apt-get install -y chromium` to run the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()

@@ -22,9 +22,6 @@ from playwright.sync_api import expect
 
 from lenet import config, files
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SERVER_START_SECONDS = 120
 LOAD_TIMEOUT_MS = 90_000  # a page's first run may load TensorFlow, MNIST or a model on a busy 2-core machine
 # Known-benign console errors: when a visitor's first request is a page's URL (/train), Streamlit's frontend first
@@ -91,20 +88,6 @@ def app_url(tmp_path_factory):
     with streamlit_server("app.py", scratch / "streamlit.log", LENET_RUNS_DIR=str(scratch / "runs"),
                           LENET_MY_DIGITS_DIR=str(scratch / "my_digits")) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
-        pytest.skip(f"{CHROMIUM} is missing; `apt-get install -y chromium` to run the browser tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -18,8 +18,9 @@ from playwright.sync_api import sync_playwright
 
 from lenet import config
 from lenet.bench import engine
+from lenet.bench.visitors import CHROMIUM, CHROMIUM_FLAGS
 from lenet.runs import store, worker
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, LOAD_TIMEOUT_MS, Studio, pen_up_to_prediction, table_row
+from tests.browser.conftest import LOAD_TIMEOUT_MS, Studio, pen_up_to_prediction, table_row
 
 pytestmark = pytest.mark.load
 FULL = os.environ.get("LENET_LOAD_TEST") == "full"

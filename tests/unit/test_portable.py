@@ -139,15 +139,14 @@ def test_a_cli_command_prints_no_tensorflow_notices():
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Chromium")
-def test_the_app_server_prints_no_tensorflow_notices(tmp_path):
+def test_the_app_server_prints_no_tensorflow_notices(tmp_path, browser):
     from lenet.bench import memory, visitors
 
     log = tmp_path / "server.log"
     with memory.serve_app("app.py", log, LENET_RUNS_DIR=str(tmp_path / "runs")) as (address, _):
-        with visitors.browser() as chromium:
-            page = visitors.visit(chromium, address, "/draw")  # Draw loads TensorFlow and the model
-            visitors.draw(page)
+        page = visitors.visit(browser, address, "/draw")  # Draw loads TensorFlow and the model
+        visitors.draw(page)
+        page.context.close()
         time.sleep(1)
     said = log.read_text(encoding="utf-8", errors="replace")
     assert "You can now view your Streamlit app" in said and not NOTICES.findall(said), said

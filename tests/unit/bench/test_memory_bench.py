@@ -1,7 +1,6 @@
 """The memory bench's measuring code, on small processes: sampling, a worker's peaks, the server, the table."""
 
 import os
-import shutil
 import subprocess
 import sys
 
@@ -86,14 +85,13 @@ def test_the_memory_table_is_written_into_its_own_section(tmp_path):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not shutil.which(visitors.CHROMIUM), reason="needs Chromium")
-def test_a_served_app_is_measured_with_a_visitor(tmp_path):
+def test_a_served_app_is_measured_with_a_visitor(tmp_path, browser):
     script = tmp_path / "tiny.py"
     script.write_text("import streamlit as st\nst.write('a tiny app')\n", encoding="utf-8")
     with memory.serve_app(script) as (address, server):
         idle = memory.rss_mb([server.pid])
-        with visitors.browser() as chromium:
-            page = visitors.visit(chromium, address, "/")
-            assert page.get_by_text("a tiny app").is_visible()
+        page = visitors.visit(browser, address, "/")
+        assert page.get_by_text("a tiny app").is_visible()
+        page.context.close()
         assert idle > 20 and memory.rss_mb([server.pid]) > 20
     assert server.poll() is not None  # stopped when the block ended
