@@ -170,4 +170,9 @@ def memory_lines(results):
 def write_memory_section(results, path=None):
     from lenet.bench import engine
 
-    engine.replace_section("memory", memory_lines(results), path or engine.BENCHMARKS_FILE, heading="## Memory")
+    total = results["together"]["total_peak_mb"]
+    engine.replace_section("memory", "\n".join([
+        f"Measured {time.strftime('%Y-%m-%d %H:%M')} with `python -m lenet bench --memory` on "
+        f"{engine.machine_description()}. The total while 3 visitors draw and a run trains: **{total:.0f} MB** "
+        "(goal ≤ 2.0 GB, 2,048 MB in this table's units of 2^20 bytes).", "", memory_lines(results)]),
+        path or engine.BENCHMARKS_FILE, heading="## Memory")

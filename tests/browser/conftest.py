@@ -8,9 +8,6 @@ import contextlib
 import math
 import os
 import re
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -21,6 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lenet import config, files
+from lenet.bench import memory
 
 SERVER_START_SECONDS = 120
 LOAD_TIMEOUT_MS = 90_000  # a page's first run may load TensorFlow, MNIST or a model on a busy 2-core machine
@@ -57,24 +55,13 @@ def wait_for_health(url, deadline_seconds=SERVER_START_SECONDS):
 
 @contextlib.contextmanager
 def streamlit_server(script, log_path, **environment):
-    """Serve `script` (a path from the project root) with `streamlit run` on a free port; yields its address."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=files.PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(files.PROJECT_ROOT), **environment},
-        stdout=open(log_path, "wb"), stderr=subprocess.STDOUT)
-    try:
-        wait_for_health(f"http://127.0.0.1:{port}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    """Serve `script` (a path from the project root) with `streamlit run` on a free port; yields its address.
+
+    The bench's own server (lenet.bench.memory.serve_app); PYTHONPATH lets a script beside the tests (bare_draw.py)
+    import the project's packages.
+    """
+    with memory.serve_app(script, log_path, PYTHONPATH=str(files.PROJECT_ROOT), **environment) as (address, _):
+        yield address
 
 
 @pytest.fixture(scope="session")
