@@ -77,9 +77,7 @@ def run_and_write(path=engine.BENCHMARKS_FILE):
 
 
 def _digit_features(model, splits):
-    sample = np.random.default_rng(0).choice(len(splits.x_train), min(len(splits.x_train), likeness.DIGIT_SAMPLE),
-                                             replace=False)
-    return {"train": likeness_fit.layer_features(model, splits.x_train[np.sort(sample)]),
+    return {"train": likeness_fit.layer_features(model, likeness_fit.training_sample(splits.x_train)),
             "validation": likeness_fit.layer_features(model, splits.x_val),
             "test": likeness_fit.layer_features(model, splits.x_test)}
 

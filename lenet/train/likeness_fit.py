@@ -28,9 +28,14 @@ def fit_for_model(model, train_images, validation_images, keep_share=likeness.KE
 
     Only a sample of the training digits is read: the detectors learn from likeness.DIGIT_SAMPLE of them.
     """
-    sample = np.random.default_rng(0).choice(len(train_images), min(len(train_images), likeness.DIGIT_SAMPLE),
-                                             replace=False)
     _, outliers = outlier_bank.bank()
-    return likeness.fit(layer_features(model, np.asarray(train_images)[np.sort(sample)]),
+    return likeness.fit(layer_features(model, training_sample(train_images)),
                         layer_features(model, validation_images), layer_features(model, outliers),
                         keep_share=keep_share)
+
+
+def training_sample(train_images):
+    """The training digits the detectors learn from: likeness.DIGIT_SAMPLE of them, the same ones every time."""
+    sample = np.random.default_rng(0).choice(len(train_images), min(len(train_images), likeness.DIGIT_SAMPLE),
+                                             replace=False)
+    return np.asarray(train_images)[np.sort(sample)]
