@@ -1,4 +1,5 @@
-"""Where files live, and files that readers never see half-written: every write goes to a temporary file beside the target, then a rename.
+"""Where files live, and files that readers never see half-written: every write goes to a temporary file beside the
+target, then a rename.
 
 One helper for the whole engine: the run store, the data cache, model files and "my digits" all write through it,
 so a crash, a full disk or a read-only folder leaves either the old file or the new one, and no temporary file.
