@@ -1,7 +1,8 @@
 """The Draw page's pieces: the canvas or an upload, the answer with "Teach it: that's a …", and the layers.
 
-The choices (what to prompt, what the layers' captions say, the raw drawing kept with a saved digit) are pure
-functions; the page script only puts the pieces in their columns.
+The canvas and its answer are one fragment (`canvas_and_answer`), so that a stroke reruns them alone: not the title,
+the sidebar's model chooser or the views below. The choices (what to prompt, what the layers' captions say, the raw
+drawing kept with a saved digit) are pure functions; the page script only puts the pieces in their places.
 """
 
 import numpy as np
@@ -9,13 +10,14 @@ import streamlit as st
 from PIL import Image
 
 from lenet.data import my_digits
-from studio import components, draw_retrain, figures, visitor, why
+from studio import components, draw_retrain, figures, visitor, where_it_lands, why
 from studio.escaping import plain
 
 CANVAS_SIZE = 280  # ten canvas pixels to one MNIST pixel
 RAW_SIZE = 140  # the raw drawing is kept with each saved digit at this size, grey
 SOURCES = ["Draw", "Upload a photo"]
 CHART_CONFIG = {"displayModeBar": False}
+LAYERS_KEY = "draw_layers"  # the layers expander's state: True while open
 
 
 # Pure choices.
@@ -46,6 +48,43 @@ def maps_caption(name, maps):
 def filters_caption(filters):
     return (f"**C1's learned filters**: {filters.shape[-1]} kernels of {filters.shape[0]}×{filters.shape[1]} "
             "(red excites, blue inhibits)")
+
+
+# The canvas and its answer: one fragment.
+
+def page_follows_drawing():
+    """Whether a part of the page below the fragment shows the drawing: an open expander, or a retraining (its
+    before → after reads the drawing)."""
+    open_views = (why.EXPANDER_KEY, where_it_lands.EXPANDER_KEY, LAYERS_KEY)
+    return any(st.session_state.get(key) for key in open_views) or st.session_state["draw_retrain"] is not None
+
+
+def canvas_and_answer(classifier):
+    """The canvas (or an upload) and its answer, side by side; returns (image, prediction) for the parts below.
+
+    Runs on whole-page runs only (a stroke reruns the fragment inside it), so what changes only between them is
+    read here: the count of saved digits (which saving a digit keeps up to date) is not read from disk per stroke."""
+    st.session_state.update(draw_whole_page=True, my_digits_count=my_digits.count_digits(visitor.digits_store()))
+    _canvas_and_answer(classifier)
+    return st.session_state["draw_reading"]
+
+
+@st.fragment
+def _canvas_and_answer(classifier):
+    # The parts below keep what they showed while this reruns alone: right while they are closed, the usual case and
+    # the one a stroke must be quick in. While one of them shows the drawing, a change here (a stroke, Clear, a saved
+    # digit, a retraining started) reruns the whole page instead, so that it follows: an open view costs a stroke
+    # what it cost before, a closed one nothing, and the views keep their place in the page. The flag is set by
+    # canvas_and_answer, so it is there only when the whole page is running already.
+    if not st.session_state.pop("draw_whole_page", False) and page_follows_drawing():
+        st.rerun()
+    left, right = st.columns([1, 1.4], gap="large")
+    with left:
+        image, source = input_column()
+    prediction = classifier.classify(image) if image is not None else None
+    st.session_state["draw_reading"] = (image, prediction)  # for the parts below, on whole-page runs
+    with right:
+        answer_column(classifier, prediction, image, source)
 
 
 # The left column: the input.
@@ -83,7 +122,7 @@ def input_column():
     else:
         upload = st.file_uploader("A photo or scan of one digit", type=components.UPLOAD_TYPES)
         image = components.read_upload(upload) if upload else None
-    saved = my_digits.count_digits(visitor.digits_store())
+    saved = st.session_state["my_digits_count"]
     st.caption(f"My digits: {saved} saved")
     draw_retrain.panel(saved)
     return image, source
@@ -99,25 +138,28 @@ def save_digit(label, prediction, raw_image):
     except my_digits.MyDigitsError as error:  # the set is full, or the disk is
         st.toast(f"Not saved: {plain(error)}", icon="⚠️")
         return
-    st.toast(f"Saved as a {label}. My digits: {my_digits.count_digits(store)} saved", icon="✅")
+    st.session_state["my_digits_count"] = my_digits.count_digits(store)
+    st.toast(f"Saved as a {label}. My digits: {st.session_state['my_digits_count']} saved", icon="✅")
     clear_canvas()  # ready for the next one
 
 
 def answer_column(classifier, prediction, image, source):
+    """The Prediction, its bars and how digit-like the drawing is, what the model sees, and "Teach it"."""
     if prediction is None or prediction.label is None:
         st.info(prompt(image, source))
         return
-    number, chart = st.columns([1, 3])
     value, delta = why.answer(classifier, prediction)
-    # On a phone the columns stack and the answer would sit below the canvas: why.PHONE_CSS pins it in view.
-    number.container(key="draw_answer").metric("Prediction", value, delta=delta, delta_color="off", delta_arrow="off")
-    chart.plotly_chart(figures.probability_figure(prediction, classifier.class_names, classifier.dataset.noun),
-                       config=CHART_CONFIG)
+    # A row of its own, so that "Not a digit" and "100.0% probability" are never cut off. On a phone the columns
+    # stack and the answer would sit below the canvas: why.PHONE_CSS pins it in view.
+    st.container(key="draw_answer").metric("Prediction", value, delta=delta, delta_color="off", delta_arrow="off")
+    st.html(figures.probability_bars(prediction, classifier.class_names, classifier.dataset.noun))
     why.likeness_note(classifier, prediction)
+    # Another way to answer (class mode's Challenge, a module of its own) adds its one call here.
     sees, teach = st.columns([1, 1.3])
     with sees:
         st.markdown("**What the model sees** (28×28)")
-        st.plotly_chart(figures.pixels_figure(prediction.image), config=CHART_CONFIG, width="content")
+        st.image(figures.pixels_picture(prediction.image), output_format="PNG",
+                 alt="the drawing as the model sees it: 28×28 grey pixels")
     with teach:
         teach_buttons(prediction, image)
 
@@ -125,8 +167,9 @@ def answer_column(classifier, prediction, image, source):
 def teach_buttons(prediction, image):
     st.markdown("**Teach it:** that's a …")
     for row in (range(5), range(5, 10)):
-        for column, label in zip(st.columns(5), row):
-            column.button(str(label), key=f"label-{label}", on_click=save_digit, args=(label, prediction, image),
+        with st.container(horizontal=True, gap="small"):  # one row: lighter to redraw per stroke than 5 columns
+            for label in row:
+                st.button(str(label), key=f"label-{label}", on_click=save_digit, args=(label, prediction, image),
                           width="stretch")
     if not prediction.abstained:
         st.button(f"Right, save as a {prediction.label}", key="save-correct", type="primary", on_click=save_digit,
@@ -139,7 +182,7 @@ def teach_buttons(prediction, image):
 def layers_expander(classifier, prediction):
     """The feature maps of C1, S2, C3 and S4 for the drawing, and C1's filters; computed only while open."""
     layers = st.expander("Inside the network: feature maps of C1, S2, C3 and S4, and C1's filters", on_change="rerun",
-                         key="draw_layers")
+                         key=LAYERS_KEY)
     if not layers.open:
         return
     with layers:
