@@ -21,7 +21,7 @@ except inference.ModelLoadError as error:
 image, prediction = drawing.canvas_and_answer(classifier)  # a fragment: a stroke reruns it alone
 
 # Below: what the fragment last read, each computed only while open. They stand still while it reruns alone; while
-# one of them shows the drawing, the fragment reruns the whole page instead (drawing.page_follows_drawing).
+# one of them shows the drawing, the fragment reruns the whole page instead (drawing.page_must_rerun).
 draw_retrain.progress_and_result(image)
 why.views(classifier, prediction, image)
 where_it_lands.expander(classifier, prediction)

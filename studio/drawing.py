@@ -52,35 +52,44 @@ def filters_caption(filters):
 
 # The canvas and its answer: one fragment.
 
-def page_follows_drawing():
-    """Whether a part of the page below the fragment shows the drawing: an open expander, or a retraining (its
-    before → after reads the drawing)."""
+def page_must_rerun():
+    """Whether a change inside the fragment must rerun the whole page: a part below shows the drawing (an open
+    expander, or a retraining, whose before → after reads it), or a digit was just saved (its toast, and the count
+    beside the canvas)."""
     open_views = (why.EXPANDER_KEY, where_it_lands.EXPANDER_KEY, LAYERS_KEY)
-    return any(st.session_state.get(key) for key in open_views) or st.session_state["draw_retrain"] is not None
+    return (any(st.session_state.get(key) for key in open_views) or st.session_state["draw_retrain"] is not None
+            or "draw_toast" in st.session_state)
 
 
 def canvas_and_answer(classifier):
-    """The canvas (or an upload) and its answer, side by side; returns (image, prediction) for the parts below.
+    """The input and its answer, side by side; returns (image, prediction) for the parts below.
 
-    Runs on whole-page runs only (a stroke reruns the fragment inside it), so what changes only between them is
-    read here: the count of saved digits (which saving a digit keeps up to date) is not read from disk per stroke."""
-    st.session_state.update(draw_whole_page=True, my_digits_count=my_digits.count_digits(visitor.digits_store()))
-    _canvas_and_answer(classifier)
+    Only the canvas (or the upload) and the answer are the fragment that a stroke reruns. The widgets around the
+    canvas, which no stroke changes, are drawn here into the same column, on whole-page runs only: using one of them
+    (the source, the pen, Clear, Retrain) reruns the page, and a stroke does not redraw them."""
+    st.session_state["draw_whole_page"] = True  # read by the fragment: the whole page is running
+    if toast := st.session_state.pop("draw_toast", None):  # a digit saved, or why not
+        st.toast(toast[0], icon=toast[1])
+    left, right = st.columns([1, 1.4], gap="large")
+    with left:
+        source = st.radio("Input", SOURCES, horizontal=True, label_visibility="collapsed")
+        stroke_width = st.slider("Stroke width", 8, 40, 20) if source == "Draw" else None
+    _canvas_and_answer(classifier, left, right, source, stroke_width)
+    with left:
+        below_the_input(source)
     return st.session_state["draw_reading"]
 
 
 @st.fragment
-def _canvas_and_answer(classifier):
+def _canvas_and_answer(classifier, left, right, source, stroke_width):
     # The parts below keep what they showed while this reruns alone: right while they are closed, the usual case and
-    # the one a stroke must be quick in. While one of them shows the drawing, a change here (a stroke, Clear, a saved
-    # digit, a retraining started) reruns the whole page instead, so that it follows: an open view costs a stroke
-    # what it cost before, a closed one nothing, and the views keep their place in the page. The flag is set by
-    # canvas_and_answer, so it is there only when the whole page is running already.
-    if not st.session_state.pop("draw_whole_page", False) and page_follows_drawing():
+    # the one a stroke must be quick in. While one of them shows the drawing, a change here (a stroke, an upload, a
+    # saved digit) reruns the whole page instead, so that it follows: an open view costs a stroke what it cost
+    # before, a closed one nothing, and the views keep their place in the page.
+    if not st.session_state.pop("draw_whole_page", False) and page_must_rerun():
         st.rerun()
-    left, right = st.columns([1, 1.4], gap="large")
     with left:
-        image, source = input_column()
+        image = canvas_image(stroke_width) if source == "Draw" else uploaded_image()
     prediction = classifier.classify(image) if image is not None else None
     st.session_state["draw_reading"] = (image, prediction)  # for the parts below, on whole-page runs
     with right:
@@ -112,34 +121,34 @@ def canvas_image(stroke_width):
     return st.session_state["drawing_image"]
 
 
-def input_column():
-    """The canvas (or an upload), the count of saved digits and "Retrain with my N digits"; returns (image, source)."""
-    source = st.radio("Input", SOURCES, horizontal=True, label_visibility="collapsed")
+def uploaded_image():
+    upload = st.file_uploader("A photo or scan of one digit", type=components.UPLOAD_TYPES)
+    return components.read_upload(upload) if upload else None
+
+
+def below_the_input(source):
+    """Clear, the count of saved digits and "Retrain with my N digits"."""
     if source == "Draw":
-        image = canvas_image(st.slider("Stroke width", 8, 40, 20))
         st.button("Clear", on_click=clear_canvas, icon=":material/ink_eraser:")
         st.caption("Draw one digit, large and centred, white on black. Undo is in the canvas's toolbar.")
-    else:
-        upload = st.file_uploader("A photo or scan of one digit", type=components.UPLOAD_TYPES)
-        image = components.read_upload(upload) if upload else None
-    saved = st.session_state["my_digits_count"]
+    saved = my_digits.count_digits(visitor.digits_store())
     st.caption(f"My digits: {saved} saved")
     draw_retrain.panel(saved)
-    return image, source
 
 
 # The right column: the answer, and teaching.
 
 def save_digit(label, prediction, raw_image):
+    """A Teach button's callback. What it says is kept for the whole-page run that follows (see
+    page_must_rerun): a callback inside a fragment may not draw, and the count beside the canvas lies outside it."""
     store = visitor.digits_store()  # public mode: this visitor's own set
     try:
         my_digits.save_digit(prediction.image, label, prediction.label, raw_drawing=raw_drawing(raw_image),
                              store_dir=store, capacity=visitor.digits_capacity())
     except my_digits.MyDigitsError as error:  # the set is full, or the disk is
-        st.toast(f"Not saved: {plain(error)}", icon="⚠️")
+        st.session_state["draw_toast"] = (f"Not saved: {plain(error)}", "⚠️")
         return
-    st.session_state["my_digits_count"] = my_digits.count_digits(store)
-    st.toast(f"Saved as a {label}. My digits: {st.session_state['my_digits_count']} saved", icon="✅")
+    st.session_state["draw_toast"] = (f"Saved as a {label}. My digits: {my_digits.count_digits(store)} saved", "✅")
     clear_canvas()  # ready for the next one
 
 

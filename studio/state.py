@@ -20,7 +20,6 @@ SESSION_DEFAULTS = {
     "canvas_initial": None,  # the drawing the mounted canvas started from; fixed while it is mounted, so undo works
     "drawing_image": None,  # the canvas image (RGBA) of "drawing", classified again after a page switch
     "draw_reading": (None, None),  # (image, prediction) Draw's canvas fragment last read, for the views below it
-    "my_digits_count": 0,  # Draw's count of saved digits, read on each whole-page run and when one is saved
     "retrain_run": None,  # the run the My digits page started and follows
     "retrain_baseline": None,  # the active model when that run started: the "before" in before/after
     "draw_retrain": None,  # Draw's "Retrain with my N digits": {"run", "baseline", "switched"} (studio/draw_retrain.py)
