@@ -18,13 +18,10 @@ except inference.ModelLoadError as error:
     st.error(plain(error))
     st.stop()
 
-left, right = st.columns([1, 1.4], gap="large")
-with left:
-    image, source = drawing.input_column()
-prediction = classifier.classify(image) if image is not None else None
-with right:
-    drawing.answer_column(classifier, prediction, image, source)
+image, prediction = drawing.canvas_and_answer(classifier)  # a fragment: a stroke reruns it alone
 
+# Below: what the fragment last read, each computed only while open. They stand still while it reruns alone; while
+# one of them shows the drawing, the fragment reruns the whole page instead (drawing.page_must_rerun).
 draw_retrain.progress_and_result(image)
 why.views(classifier, prediction, image)
 where_it_lands.expander(classifier, prediction)

@@ -80,5 +80,4 @@ with result_column:
     name, delta = why.answer(classifier, prediction)
     st.metric("Prediction", name, delta=delta, delta_color="off", delta_arrow="off")
     why.likeness_note(classifier, prediction)  # "That doesn't look like a garment", with the bars greyed
-    st.plotly_chart(figures.probability_figure(prediction, classifier.class_names, dataset.noun, horizontal=True,
-                                               height=300), config={"displayModeBar": False})
+    st.html(figures.probability_bars(prediction, classifier.class_names, dataset.noun, horizontal=True))

@@ -1,7 +1,8 @@
 """The Draw page's pieces: the canvas or an upload, the answer with "Teach it: that's a …", and the layers.
 
-The choices (what to prompt, what the layers' captions say, the raw drawing kept with a saved digit) are pure
-functions; the page script only puts the pieces in their columns.
+The canvas and its answer are one fragment (`canvas_and_answer`), so that a stroke reruns them alone: not the title,
+the sidebar's model chooser, the widgets around the canvas or the views below. The choices (what to prompt, what the layers' captions say, the raw
+drawing kept with a saved digit) are pure functions; the page script only puts the pieces in their places.
 """
 
 import numpy as np
@@ -9,13 +10,14 @@ import streamlit as st
 from PIL import Image
 
 from lenet.data import my_digits
-from studio import components, draw_retrain, figures, visitor, why
+from studio import components, draw_retrain, figures, visitor, where_it_lands, why
 from studio.escaping import plain
 
 CANVAS_SIZE = 280  # ten canvas pixels to one MNIST pixel
 RAW_SIZE = 140  # the raw drawing is kept with each saved digit at this size, grey
 SOURCES = ["Draw", "Upload a photo"]
 CHART_CONFIG = {"displayModeBar": False}
+LAYERS_KEY = "draw_layers"  # the layers expander's state: True while open
 
 
 # Pure choices.
@@ -48,6 +50,52 @@ def filters_caption(filters):
             "(red excites, blue inhibits)")
 
 
+# The canvas and its answer: one fragment.
+
+def page_must_rerun():
+    """Whether a change inside the fragment must rerun the whole page: a part below shows the drawing (an open
+    expander, or a retraining, whose before → after reads it), or a digit was just saved (its toast, and the count
+    beside the canvas)."""
+    open_views = (why.EXPANDER_KEY, where_it_lands.EXPANDER_KEY, LAYERS_KEY)
+    return (any(st.session_state.get(key) for key in open_views) or st.session_state["draw_retrain"] is not None
+            or "draw_toast" in st.session_state)
+
+
+def canvas_and_answer(classifier):
+    """The input and its answer, side by side; returns (image, prediction) for the parts below.
+
+    Only the canvas (or the upload) and the answer are the fragment that a stroke reruns. The widgets around the
+    canvas, which no stroke changes, are drawn here into the same column, on whole-page runs only: using one of them
+    (the source, the pen, Clear, Retrain) reruns the page, and a stroke does not redraw them."""
+    st.session_state["draw_whole_page"] = True  # read by the fragment: the whole page is running
+    if toast := st.session_state.pop("draw_toast", None):  # a digit saved, or why not
+        st.toast(toast[0], icon=toast[1])
+    left, right = st.columns([1, 1.4], gap="large")
+    with left:
+        source = st.radio("Input", SOURCES, horizontal=True, label_visibility="collapsed")
+        stroke_width = st.slider("Stroke width", 8, 40, 20) if source == "Draw" else None
+    _canvas_and_answer(classifier, left, right, source, stroke_width)
+    with left:
+        below_the_input(source)
+    return st.session_state["draw_reading"]
+
+
+@st.fragment
+def _canvas_and_answer(classifier, left, right, source, stroke_width):
+    # The parts below keep what they showed while this reruns alone: right while they are closed, the usual case and
+    # the one a stroke must be quick in. While one of them shows the drawing, a change here (a stroke, an upload, a
+    # saved digit) reruns the whole page instead, so that it follows: an open view costs a stroke what it cost
+    # before, a closed one nothing, and the views keep their place in the page.
+    if not st.session_state.pop("draw_whole_page", False) and page_must_rerun():
+        st.rerun()
+    with left:
+        image = canvas_image(stroke_width) if source == "Draw" else uploaded_image()
+    prediction = classifier.classify(image) if image is not None else None
+    st.session_state["draw_reading"] = (image, prediction)  # for the parts below, on whole-page runs
+    with right:
+        answer_column(classifier, prediction, image, source)
+
+
 # The left column: the input.
 
 def clear_canvas():
@@ -73,51 +121,54 @@ def canvas_image(stroke_width):
     return st.session_state["drawing_image"]
 
 
-def input_column():
-    """The canvas (or an upload), the count of saved digits and "Retrain with my N digits"; returns (image, source)."""
-    source = st.radio("Input", SOURCES, horizontal=True, label_visibility="collapsed")
+def uploaded_image():
+    upload = st.file_uploader("A photo or scan of one digit", type=components.UPLOAD_TYPES)
+    return components.read_upload(upload) if upload else None
+
+
+def below_the_input(source):
+    """Clear, the count of saved digits and "Retrain with my N digits"."""
     if source == "Draw":
-        image = canvas_image(st.slider("Stroke width", 8, 40, 20))
         st.button("Clear", on_click=clear_canvas, icon=":material/ink_eraser:")
         st.caption("Draw one digit, large and centred, white on black. Undo is in the canvas's toolbar.")
-    else:
-        upload = st.file_uploader("A photo or scan of one digit", type=components.UPLOAD_TYPES)
-        image = components.read_upload(upload) if upload else None
     saved = my_digits.count_digits(visitor.digits_store())
     st.caption(f"My digits: {saved} saved")
     draw_retrain.panel(saved)
-    return image, source
 
 
 # The right column: the answer, and teaching.
 
 def save_digit(label, prediction, raw_image):
+    """A Teach button's callback. What it says is kept for the whole-page run that follows (see
+    page_must_rerun): a callback inside a fragment may not draw, and the count beside the canvas lies outside it."""
     store = visitor.digits_store()  # public mode: this visitor's own set
     try:
         my_digits.save_digit(prediction.image, label, prediction.label, raw_drawing=raw_drawing(raw_image),
                              store_dir=store, capacity=visitor.digits_capacity())
     except my_digits.MyDigitsError as error:  # the set is full, or the disk is
-        st.toast(f"Not saved: {plain(error)}", icon="⚠️")
+        st.session_state["draw_toast"] = (f"Not saved: {plain(error)}", "⚠️")
         return
-    st.toast(f"Saved as a {label}. My digits: {my_digits.count_digits(store)} saved", icon="✅")
+    st.session_state["draw_toast"] = (f"Saved as a {label}. My digits: {my_digits.count_digits(store)} saved", "✅")
     clear_canvas()  # ready for the next one
 
 
 def answer_column(classifier, prediction, image, source):
+    """The Prediction, its bars and how digit-like the drawing is, what the model sees, and "Teach it"."""
     if prediction is None or prediction.label is None:
         st.info(prompt(image, source))
         return
-    number, chart = st.columns([1, 3])
     value, delta = why.answer(classifier, prediction)
-    # On a phone the columns stack and the answer would sit below the canvas: why.PHONE_CSS pins it in view.
-    number.container(key="draw_answer").metric("Prediction", value, delta=delta, delta_color="off", delta_arrow="off")
-    chart.plotly_chart(figures.probability_figure(prediction, classifier.class_names, classifier.dataset.noun),
-                       config=CHART_CONFIG)
+    # A row of its own, so that "Not a digit" and "100.0% probability" are never cut off. On a phone the columns
+    # stack and the answer would sit below the canvas: why.PHONE_CSS pins it in view.
+    st.container(key="draw_answer").metric("Prediction", value, delta=delta, delta_color="off", delta_arrow="off")
+    st.html(figures.probability_bars(prediction, classifier.class_names, classifier.dataset.noun))
     why.likeness_note(classifier, prediction)
+    # Another way to answer (class mode's Challenge, a module of its own) adds its one call here.
     sees, teach = st.columns([1, 1.3])
     with sees:
         st.markdown("**What the model sees** (28×28)")
-        st.plotly_chart(figures.pixels_figure(prediction.image), config=CHART_CONFIG, width="content")
+        st.image(figures.pixels_picture(prediction.image), output_format="PNG",
+                 alt="the drawing as the model sees it: 28×28 grey pixels")
     with teach:
         teach_buttons(prediction, image)
 
@@ -125,8 +176,9 @@ def answer_column(classifier, prediction, image, source):
 def teach_buttons(prediction, image):
     st.markdown("**Teach it:** that's a …")
     for row in (range(5), range(5, 10)):
-        for column, label in zip(st.columns(5), row):
-            column.button(str(label), key=f"label-{label}", on_click=save_digit, args=(label, prediction, image),
+        with st.container(horizontal=True, gap="small"):  # one row: lighter to redraw per stroke than 5 columns
+            for label in row:
+                st.button(str(label), key=f"label-{label}", on_click=save_digit, args=(label, prediction, image),
                           width="stretch")
     if not prediction.abstained:
         st.button(f"Right, save as a {prediction.label}", key="save-correct", type="primary", on_click=save_digit,
@@ -139,7 +191,7 @@ def teach_buttons(prediction, image):
 def layers_expander(classifier, prediction):
     """The feature maps of C1, S2, C3 and S4 for the drawing, and C1's filters; computed only while open."""
     layers = st.expander("Inside the network: feature maps of C1, S2, C3 and S4, and C1's filters", on_change="rerun",
-                         key="draw_layers")
+                         key=LAYERS_KEY)
     if not layers.open:
         return
     with layers:

@@ -3,6 +3,8 @@ class-coloured scatter of a feature map and a run's confusion matrix. Pure funct
 session state, no widgets.
 """
 
+import html
+
 import numpy as np
 import plotly.express as px
 import plotly.graph_objects as go
@@ -17,6 +19,9 @@ TIGHT_MARGIN = dict(l=0, r=0, t=10, b=0)
 # Filters: red where a weight excites, blue where it inhibits, white at zero, scaled to the largest weight.
 FILTER_SCALE = [[0.0, "rgb(0,0,255)"], [0.5, "rgb(255,255,255)"], [1.0, "rgb(255,0,0)"]]
 FILTER_SIZE = 5  # LeNet-5's convolutions are 5×5
+BAR_LENGTH_PX = 120  # a probability of 1 as a column's height
+BAR_TRACK = "rgba(128, 128, 128, 0.12)"  # the empty part of each bar, faint in either theme
+PIXEL_GAP = 85  # the grey of the lines between the 28×28 view's pixels
 
 
 # Filters.
@@ -72,19 +77,35 @@ def bar_colours(prediction, count):
     return ["#ff4b4b" if index == prediction.label else "#8a8fa3" for index in range(count)]
 
 
-def probability_figure(prediction, class_names, noun, horizontal=False, height=220):
-    """A prediction's probability for each class, greyed when the model abstains. Digits stand as columns under
-    the canvas; garments' long names read better as rows (`horizontal`)."""
-    probabilities = prediction.probabilities.tolist()
-    classes = list(class_names) if horizontal else list(range(len(probabilities)))
-    value, category = ("x", "y") if horizontal else ("y", "x")
-    bars = go.Figure(go.Bar(**{value: probabilities, category: classes}, orientation="h" if horizontal else "v",
-                            marker_color=bar_colours(prediction, len(probabilities)),
-                            hovertemplate=f"%{{{category}}}: %{{{value}:.2%}}<extra></extra>"))
-    axes = {f"{value}axis": dict(range=[0, 1], title="probability"),
-            f"{category}axis": dict(type="category", title=None if horizontal else noun,
-                                    autorange="reversed" if horizontal else True)}
-    return bars.update_layout(height=height, margin=TIGHT_MARGIN, **axes)
+def probability_bars(prediction, class_names, noun, horizontal=False):
+    """A prediction's probability for each class as HTML bars, greyed when the model abstains; each bar's exact
+    value is in its title (shown on hover) and its data-probability. Digits stand as columns under the canvas;
+    garments' long names read better as rows (`horizontal`).
+
+    HTML rather than a chart: Draw redraws these on every stroke, and a Plotly figure costs the browser as much as
+    the rest of the answer together."""
+    names = [html.escape(str(name)) for name in class_names]
+    probabilities = [float(probability) for probability in prediction.probabilities]
+    bars = "".join((_row_bar if horizontal else _column_bar)(name, probability, colour) for name, probability, colour
+                   in zip(names, probabilities, bar_colours(prediction, len(names))))
+    said = ", ".join(f"{name} {probability:.0%}" for name, probability in zip(names, probabilities))
+    layout = "display:grid;gap:3px" if horizontal else "display:flex;gap:4px;align-items:flex-end"
+    return (f'<div role="img" aria-label="probability of each {html.escape(noun)}: {said}" '
+            f'style="{layout};font-size:0.8rem;line-height:1.2">{bars}</div>')
+
+
+def _column_bar(name, probability, colour):
+    return (f'<div title="{name}: {probability:.2%}" data-probability="{probability!r}" style="flex:1;'
+            f'text-align:center"><div style="height:{BAR_LENGTH_PX}px;display:flex;align-items:flex-end;'
+            f'background:{BAR_TRACK}"><div style="width:100%;height:{probability:.2%};background:{colour}"></div>'
+            f"</div>{name}</div>")
+
+
+def _row_bar(name, probability, colour):
+    return (f'<div title="{name}: {probability:.2%}" data-probability="{probability!r}" style="display:grid;'
+            f'grid-template-columns:7.5em 1fr 3.5em;gap:6px;align-items:center"><span style="text-align:right">'
+            f'{name}</span><div style="height:1em;background:{BAR_TRACK}"><div style="height:100%;'
+            f'width:{probability:.2%};background:{colour}"></div></div><span>{probability:.0%}</span></div>')
 
 
 # Training curves.
@@ -112,13 +133,15 @@ def batch_loss_figure(batches, steps_per_epoch):
 
 # Inside the network.
 
-def pixels_figure(digit_image, size=200):
-    """A 28×28 image, each pixel a square with its value on hover."""
-    figure = px.imshow(digit_image, color_continuous_scale="gray", zmin=0, zmax=1)
-    figure.update_traces(xgap=1, ygap=1, hovertemplate="row %{y}, column %{x}: %{z:.2f}<extra></extra>")
-    figure.update_layout(width=size, height=size, margin=dict(l=0, r=0, t=0, b=0), coloraxis_showscale=False,
-                         plot_bgcolor="#555")  # the colour of the gaps between pixels
-    return figure.update_xaxes(visible=False).update_yaxes(visible=False)
+def pixels_picture(digit_image, cell=7):
+    """A 28×28 image as an RGB picture: each pixel a grey square of `cell` - 1 screen pixels, a grey line between
+    them, so its pixels can be counted. A picture, not a chart: Draw redraws it on every stroke."""
+    grey = np.uint8(np.clip(np.asarray(digit_image), 0, 1) * 255)
+    height, width = grey.shape
+    cells = np.full((height, cell, width, cell), PIXEL_GAP, np.uint8)  # each pixel's cell: its line, then its square
+    cells[:, 1:, :, 1:] = grey[:, None, :, None]
+    picture = np.pad(cells.reshape(height * cell, width * cell), ((0, 1), (0, 1)), constant_values=PIXEL_GAP)
+    return np.repeat(picture[..., None], 3, axis=2)
 
 
 def maps_figure(maps, wrap=8):

@@ -19,6 +19,7 @@ SESSION_DEFAULTS = {
     "canvas_version": 0,  # bumped by Clear: a new canvas key starts an empty canvas
     "canvas_initial": None,  # the drawing the mounted canvas started from; fixed while it is mounted, so undo works
     "drawing_image": None,  # the canvas image (RGBA) of "drawing", classified again after a page switch
+    "draw_reading": (None, None),  # (image, prediction) Draw's canvas fragment last read, for the views below it
     "retrain_run": None,  # the run the My digits page started and follows
     "retrain_baseline": None,  # the active model when that run started: the "before" in before/after
     "draw_retrain": None,  # Draw's "Retrain with my N digits": {"run", "baseline", "switched"} (studio/draw_retrain.py)

@@ -11,6 +11,7 @@ from lenet.data import browse
 from studio import figures, loaders
 
 NEIGHBOUR_SCALE = 3
+EXPANDER_KEY = "draw_where"  # the expander's state: True while open
 
 
 def figure(drawing_map, placement, class_names):
@@ -57,7 +58,7 @@ def show(classifier, prediction):
 def expander(classifier, prediction):
     """The expander; the map is built and the drawing placed only while it is open."""
     section = st.expander("Where your drawing lands: the network's map of what it has learned", on_change="rerun",
-                          key="draw_where")
+                          key=EXPANDER_KEY)
     if section.open:
         with section:
             show(classifier, prediction)

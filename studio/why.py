@@ -30,6 +30,7 @@ PHONE_CSS = """<style>
   [data-testid="stMainBlockContainer"] { padding-bottom: 8rem; }
 }
 </style>"""
+EXPANDER_KEY = "draw_why"  # the expander's state: True while open
 TABS = ["Evidence", "What would make it a …?", "Preprocessing, step by step"]
 
 
@@ -67,7 +68,7 @@ def likeness_note(classifier, prediction):
 def views(classifier, prediction, image):
     """The "Why this digit?" expander; `image` is the drawing or upload before preprocessing."""
     section = st.expander("Why this digit? The evidence, what would change the answer, and the preprocessing",
-                          on_change="rerun", key="draw_why")
+                          on_change="rerun", key=EXPANDER_KEY)
     if not section.open:
         return
     with section:

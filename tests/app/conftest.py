@@ -7,7 +7,9 @@ what the browser sends after each stroke.
 """
 
 import base64
+import html
 import io
+import re
 
 import numpy as np
 from PIL import Image
@@ -85,3 +87,13 @@ def plotly_array(value):
         shape = [int(size) for size in str(value.get("shape", len(array))).split(",")]
         return array.reshape(shape)
     return np.array(value, dtype=float)
+
+
+BAR = re.compile(r'title="([^"]*): [^"]*" data-probability="([^"]*)"')
+
+
+def probability_bars(app):
+    """(class names, probabilities) of the page's probability bars (studio.figures.probability_bars)."""
+    body = next(element.proto.body for element in app.get("html") if "data-probability" in element.proto.body)
+    bars = BAR.findall(body)
+    return [html.unescape(name) for name, _ in bars], np.array([float(value) for _, value in bars])

@@ -1,7 +1,5 @@
 """The Draw page through app.py with AppTest (the canvas is faked as tests/app/conftest.py explains)."""
 
-import json
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,14 +9,14 @@ from lenet.data import my_digits, sources
 from lenet.model import builders, card
 from lenet.runs import store
 from lenet.serve import inference
-from tests.app.conftest import APP, CANVAS_SIZE, canvas_png, draw, open_draw_page, predictions, rerun
+from tests.app.conftest import APP, CANVAS_SIZE, canvas_png, draw, open_draw_page, predictions, probability_bars, rerun
 
 
 def bar_probabilities(app):
-    """The ten probabilities of the page's bar chart, its first plotly chart."""
-    bars = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
-    assert bars["type"] == "bar" and bars["x"] == list(range(10))
-    return np.array(bars["y"], dtype=float)
+    """The ten probabilities of the page's bars, one per digit."""
+    names, probabilities = probability_bars(app)
+    assert names == [str(digit) for digit in range(10)]
+    return probabilities
 
 
 @pytest.fixture(scope="module")

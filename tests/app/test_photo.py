@@ -1,8 +1,6 @@
 """The Upload a photo page through app.py with AppTest: a garment model classifies a photo prepared the way
 Fashion-MNIST was made, and names its class; a digit model works too; a bad file gets a clear error."""
 
-import json
-
 import numpy as np
 import pytest
 
@@ -10,7 +8,7 @@ from lenet import config as lenet_config
 from lenet.data import datasets
 from lenet.model import builders, card
 from lenet.serve import inference, preprocess
-from tests.app.conftest import open_page, png_of, rerun
+from tests.app.conftest import open_page, png_of, probability_bars, rerun
 
 PAGE = "pages/photo.py"
 
@@ -37,9 +35,9 @@ def test_a_garment_photo_is_classified_by_class_name(fashion_model, garment_phot
     rerun(app)
     expected = inference.Classifier(fashion_model).classify(preprocess.load_image(png_bytes(photo)))
     assert prediction(app) == datasets.FASHION.class_names[expected.label]
-    bars = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
-    assert bars["y"] == list(datasets.FASHION.class_names)
-    assert np.allclose(bars["x"], expected.probabilities, atol=1e-5)
+    names, probabilities = probability_bars(app)
+    assert names == list(datasets.FASHION.class_names)
+    assert np.allclose(probabilities, expected.probabilities, atol=1e-5)
     assert [image.proto.imgs[0].caption for image in app.image] == ["trousers.png", "What the model sees (28×28)"]
 
 

@@ -19,8 +19,10 @@ from playwright.sync_api import expect
 
 from lenet import config, files
 from lenet.bench import memory
+from lenet.runs import store, worker
 
 SERVER_START_SECONDS = 120
+TRAINING_START_SECONDS = 300  # a deadline for TensorFlow to start in a worker and its first batches to log
 LOAD_TIMEOUT_MS = 90_000  # a page's first run may load TensorFlow, MNIST or a model on a busy 2-core machine
 # Known-benign console errors: when a visitor's first request is a page's URL (/train), Streamlit's frontend first
 # probes /train/_stcore/health and /train/_stcore/host-config as if the app lived under /train, gets 404 and falls
@@ -120,10 +122,19 @@ DIGIT_STROKES = {
     2: [arc(0.48, 0.3, 0.42, 0.3, -165, 15, 16) + [(0.6, 0.62), (0.02, 1.0), (0.55, 0.97), (1.0, 0.98)]],
     3: [arc(0.48, 0.26, 0.42, 0.26, -150, 95, 16) + arc(0.46, 0.74, 0.48, 0.26, -85, 150, 16)],
     4: [[(0.45, 0.0), (0.0, 0.62), (1.0, 0.62)], [(0.72, 0.25), (0.7, 1.0)]],
+    5: [[(0.9, 0.02), (0.2, 0.02), (0.16, 0.45)] + arc(0.45, 0.7, 0.45, 0.3, -130, 150, 16)],  # the bar, then the belly
+    6: [[(0.75, 0.0), (0.4, 0.15), (0.18, 0.4)] + arc(0.5, 0.72, 0.4, 0.28, 180, -180, 24)],  # down, then the loop
     7: [[(0.0, 0.06), (0.5, 0.02), (1.0, 0.0), (0.7, 0.45), (0.42, 1.0)]],
+    8: [[(0.5 + 0.4 * math.sin(2 * t), 0.5 - 0.5 * math.cos(t)) for t in (math.pi * i / 16 for i in range(33))]],
+    9: [arc(0.45, 0.3, 0.4, 0.28, 10, -360, 24) + [(0.82, 0.6), (0.75, 1.0)]],  # the loop, then the tail
 }
+# Not digits, drawn as a person would: a smiley, an ∩ (the bundled model once read it as a 7) and a ∿ wave (as 5, 2
+# or 1), each with the box it is drawn in.
 SMILEY = [arc(0.5, 0.5, 0.5, 0.5, 0, 360, 32), arc(0.5, 0.55, 0.28, 0.22, 20, 160, 12),
-          [(0.32, 0.3), (0.34, 0.36)], [(0.66, 0.3), (0.68, 0.36)]]  # not a digit, drawn as a person would
+          [(0.32, 0.3), (0.34, 0.36)], [(0.66, 0.3), (0.68, 0.36)]]
+NOT_DIGITS = [("a smiley", SMILEY, (40, 40, 200, 200)), ("an ∩", [arc(0.5, 1.0, 0.5, 1.0, 180, 360)], (50, 60, 180, 170)),
+              ("a ∿ wave", [[(i / 30, 0.5 - 0.5 * math.sin(2 * math.pi * i / 30)) for i in range(31)]],
+               (30, 100, 220, 90))]
 
 
 # The drawing canvas lives in the component's shadow root. After Clear (a new canvas key) Streamlit mounts a new canvas
@@ -164,6 +175,11 @@ CANVAS_INK_JS = """canvas => {
     for (let i = 0; i < pixels.length; i += 4) bright += pixels[i] > 128;
     return bright;
 }"""
+# The parts of an element whose text does not fit in them (cut off, or ended with "…"), by their layout, not pixels.
+CUT_OFF_JS = """element => [element, ...element.querySelectorAll('*')]
+    .filter(node => node.clientWidth > 0 && node.scrollWidth > node.clientWidth)
+    .map(node => `${node.getAttribute('data-testid') || node.tagName} "${node.textContent}": ` +
+                 `${node.scrollWidth} px of text in ${node.clientWidth} px`)"""
 
 
 class Studio:
@@ -257,6 +273,10 @@ class Studio:
     def prediction(self):
         return self.page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").locator(
             '[data-testid="stMetricValue"]')
+
+    def answer_cut_off(self):
+        """The parts of the Prediction metric (its value and the chip below it) that are cut off: [] if none."""
+        return self.page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").evaluate(CUT_OFF_JS)
 
     def settled_prediction(self, timeout_seconds=90):
         """The Prediction once it has appeared and stopped changing (each stroke can trigger its own rerun).
@@ -370,6 +390,22 @@ def pen_up_to_prediction(studio, strokes, first=0, timeout=LOAD_TIMEOUT_MS):
         studio.wait_idle(timeout=timeout)  # one stroke, one update: the first Prediction is the final one
         readings.append(studio.prediction().inner_text())
     return latencies, readings
+
+
+def pen_up_under_load(studio, strokes, first=0):
+    """pen_up_to_prediction with deadlines for a machine that is also training."""
+    return pen_up_to_prediction(studio, strokes, first, timeout=3 * LOAD_TIMEOUT_MS)
+
+
+def start_training():
+    """A real run in a real worker (lowest priority), long enough to outlast the measurements; waits for batches."""
+    run_dir = worker.start(config.make_config("best", epochs=100), run_name="load-test")
+    deadline = time.time() + TRAINING_START_SECONDS
+    while not store.load_metrics(run_dir, kind="batch"):
+        assert store.read_status(run_dir)["state"] in store.ACTIVE_STATES, store.read_status(run_dir)
+        assert time.time() < deadline, "the run never started training"
+        time.sleep(1)
+    return run_dir
 
 
 def table_row(what, samples_ms):

@@ -1,22 +1,31 @@
-"""The Draw page with a real mouse: a smiley is "not a digit" and teaching stays possible; digits drawn at different
-sizes and places are read right; the drawing survives a trip to another page; Clear empties the canvas."""
+"""The Draw page with a real mouse: a smiley, an ∩ and a wave are "not a digit", teaching stays possible and the
+answer is never cut off; every digit, drawn at different sizes and places, is read right; Undo takes a stroke
+back; "That's a …" saves a digit; the drawing survives a trip to another page; Clear empties the canvas."""
+
+import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SMILEY
+from tests.browser.conftest import NOT_DIGITS
 
 # Where each digit goes on the 280×280 canvas: (left, top, width, height) in canvas pixels.
 PLACES = [
     (0, (60, 40, 160, 210), "large, centred"),
     (1, (110, 45, 45, 200), "tall and narrow, centred"),
+    (2, (40, 60, 150, 180), "medium, left of centre"),
     (3, (135, 100, 120, 165), "medium, lower right"),
     (4, (20, 40, 140, 170), "medium, upper left"),
+    (5, (70, 50, 150, 200), "large, centred"),
+    (6, (90, 120, 110, 150), "medium, low"),
     (7, (10, 190, 60, 80), "small, in the bottom-left corner"),
+    (8, (80, 40, 120, 210), "large, centred"),
+    (9, (60, 50, 140, 200), "large, centred"),
 ]
 NOT_A_DIGIT = "That doesn't look like a digit."
+MY_DIGITS = re.compile(r"^My digits: (\d+) saved$")  # the caption, not the toast
 
 
-def test_draw_read_keep_and_clear(studio):
+def test_not_digits_are_said_so_and_every_digit_is_read(studio):
     studio.open("/draw")
     expect(studio.canvas()).to_have_count(1)
     box = studio.canvas().bounding_box()
@@ -24,12 +33,17 @@ def test_draw_read_keep_and_clear(studio):
     # The pen: 20 px on the 280 px canvas is 2 px at MNIST's 28×28, about the width of MNIST's strokes.
     expect(studio.page.get_by_role("slider", name="Stroke width")).to_have_value("20")
 
-    studio.draw(SMILEY, (40, 40, 200, 200))
-    assert studio.settled_prediction() == "Not a digit"
-    expect(studio.page.get_by_text(NOT_A_DIGIT)).to_be_visible()
-    expect(studio.page.get_by_role("button", name="7", exact=True)).to_be_visible()  # teaching stays possible
-
     misreads = []
+    for name, strokes, place in NOT_DIGITS:
+        studio.clear()
+        studio.draw(strokes, place)
+        read = studio.settled_prediction()
+        if read != "Not a digit":
+            misreads.append(f"{name} was read as {read}")
+            continue
+        expect(studio.page.get_by_text(NOT_A_DIGIT)).to_be_visible()
+        expect(studio.page.get_by_role("button", name="7", exact=True)).to_be_visible()  # teaching stays possible
+        assert studio.answer_cut_off() == []  # "Not a digit" and its likeness, whole
     for digit, place, where in PLACES:
         studio.clear()
         studio.draw_digit(digit, place)
@@ -37,11 +51,40 @@ def test_draw_read_keep_and_clear(studio):
         if read != str(digit):
             misreads.append(f"{digit} drawn {where} was read as {read}")
         expect(studio.page.get_by_text("What the model sees")).to_be_visible()
-        expect(studio.page.get_by_text(NOT_A_DIGIT)).to_have_count(0)
     assert not misreads, "; ".join(misreads)
+    assert studio.answer_cut_off() == []  # the digit and its "…% probability"
+    expect(studio.exceptions()).to_have_count(0)
+    studio.expect_no_console_errors()
 
-    # The last drawing, a 7, survives a trip to another page: the canvas itself shows it again, not only the
-    # prediction kept in the session.
+
+def saved_digits(studio):
+    caption = studio.page.get_by_text(MY_DIGITS)
+    return int(MY_DIGITS.search(caption.inner_text()).group(1))
+
+
+def test_undo_teach_keep_and_clear(studio):
+    studio.open("/draw")
+    studio.draw_digit(1, (110, 45, 45, 200))
+    assert studio.settled_prediction() == "1"
+    ink = studio.canvas_ink()
+    studio.draw([[(0.5, 0.0), (0.0, 0.5), (0.5, 1.0), (1.0, 0.5), (0.5, 0.0)]], (60, 60, 160, 170))  # a loop around it
+    assert studio.settled_prediction() != "1"
+    studio.page.get_by_role("button", name="Undo").click()  # in the canvas's toolbar
+    expect(studio.prediction()).to_have_text("1")
+    assert studio.canvas_ink() == ink
+
+    saved = saved_digits(studio)
+    studio.page.get_by_role("button", name="4", exact=True).click()  # "That's a 4": a wrong answer taught
+    expect(studio.page.get_by_text("Saved as a 4")).to_be_visible()
+    expect(studio.page.get_by_text(f"My digits: {saved + 1} saved", exact=True)).to_be_visible()
+    expect(studio.prediction()).to_have_count(0)  # the canvas is cleared for the next digit
+    studio.wait_idle()
+    assert studio.canvas_ink() == 0
+
+    # A drawing survives a trip to another page: the canvas itself shows it again, not only the prediction kept in
+    # the session.
+    studio.draw_digit(7, (50, 45, 170, 210))
+    assert studio.settled_prediction() == "7"
     studio.go("Home")
     expect(studio.heading()).to_contain_text("LeNet-5 Studio")
     studio.go("Draw")
@@ -55,3 +98,21 @@ def test_draw_read_keep_and_clear(studio):
     assert studio.canvas_ink() == 0
     expect(studio.exceptions()).to_have_count(0)
     studio.expect_no_console_errors()
+
+
+def test_an_open_view_follows_each_stroke(studio):
+    """The views below the canvas stand still while a stroke reruns only the canvas and its answer; an open one
+    follows the drawing all the same."""
+    studio.open("/draw")
+    studio.draw_digit(7, (50, 45, 170, 210))
+    assert studio.settled_prediction() == "7"
+    studio.page.get_by_text("Inside the network").click()
+    studio.wait_idle()
+    expect(studio.page.get_by_text("C1's learned filters")).to_be_visible()
+    studio.clear()
+    expect(studio.page.get_by_text("Draw a digit to see its feature maps.")).to_be_visible()
+    studio.draw_digit(1, (110, 45, 45, 200))
+    assert studio.settled_prediction() == "1"
+    expect(studio.page.get_by_text("6 maps of 24×24")).to_be_visible()
+    expect(studio.exceptions()).to_have_count(0)
+

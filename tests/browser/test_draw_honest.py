@@ -1,5 +1,6 @@
 """Draw is honest about what it reads on a phone too (390×844, touch): a smiley is "not a digit", a digit is read,
-and the answer stays in view while drawing, on a bar the page's colour in either theme. (With a mouse: test_draw.py.)"""
+and the answer stays in view while drawing, whole (never cut off), on a bar the page's colour in either theme. (With
+a mouse: test_draw.py.)"""
 
 import pytest
 from playwright.sync_api import expect
@@ -49,11 +50,13 @@ def test_on_a_phone_the_answer_stays_in_view_while_drawing(browser, app_url, col
         touch_draw(page, SMILEY, (40, 40, 200, 200))
         assert studio.settled_prediction() == "Not a digit"
         assert in_view(page, studio.prediction()), "the answer is out of sight on a phone"
+        assert studio.answer_cut_off() == []  # "Not a digit" and its likeness, whole
         studio.clear()
         touch_draw(page, DIGIT_STROKES[7], (50, 45, 170, 210))
         assert studio.settled_prediction() == "7"
         canvas = page.locator("canvas.upper-canvas")
         assert in_view(page, studio.prediction()) and in_view(page, canvas)  # the canvas and the answer, together
+        assert studio.answer_cut_off() == []  # "7" and its "…% probability"
         bar, background = page.evaluate(BAR_AND_PAGE_COLOURS_JS)
         assert bar == background, f"in the {color_scheme} theme the pinned answer is {bar} on a page of {background}"
         expect(studio.exceptions()).to_have_count(0)

@@ -9,29 +9,21 @@ and writes the table into BENCHMARKS.md; timings are recorded, never asserted (t
 import os
 import re
 import threading
-import time
 from datetime import datetime
 
 import numpy as np
 import pytest
 from playwright.sync_api import sync_playwright
 
-from lenet import config
 from lenet.bench import engine
 from lenet.bench.visitors import CHROMIUM, CHROMIUM_FLAGS
 from lenet.runs import store, worker
-from tests.browser.conftest import LOAD_TIMEOUT_MS, Studio, pen_up_to_prediction, table_row
+from tests.browser.conftest import LOAD_TIMEOUT_MS, Studio, pen_up_under_load, start_training, table_row
 
 pytestmark = pytest.mark.load
 FULL = os.environ.get("LENET_LOAD_TEST") == "full"
 STROKES = 20 if FULL else 3  # per visitor and phase
 VISITORS = 3
-TRAINING_START_SECONDS = 300  # a deadline for TensorFlow to start and the first batches to log
-
-
-def pen_up_under_load(studio, strokes, first=0):
-    """conftest.pen_up_to_prediction with deadlines for a machine that is also training."""
-    return pen_up_to_prediction(studio, strokes, first, timeout=3 * LOAD_TIMEOUT_MS)
 
 
 def drawing_visitor(address, strokes, first, results, ready, go):
@@ -75,17 +67,6 @@ def three_visitors_at_once(studio, strokes):
         for thread in others:
             thread.join(timeout=30 * 60)
     return results
-
-
-def start_training():
-    """A real run in a real worker (lowest priority), long enough to outlast the measurements; waits for batches."""
-    run_dir = worker.start(config.make_config("best", epochs=100), run_name="load-test")
-    deadline = time.time() + TRAINING_START_SECONDS
-    while not store.load_metrics(run_dir, kind="batch"):
-        assert store.read_status(run_dir)["state"] in store.ACTIVE_STATES, store.read_status(run_dir)
-        assert time.time() < deadline, "the run never started training"
-        time.sleep(1)
-    return run_dir
 
 
 def test_drawing_while_a_run_trains(studio, browser):

@@ -1,7 +1,8 @@
-"""studio.figures without a UI: C1's filters drawn one way (one grid, one colour rule, as a chart or a picture), and
-the probability bars one way."""
+"""studio.figures without a UI: C1's filters drawn one way (one grid, one colour rule, as a chart or a picture), the
+probability bars one way, and the 28×28 view's pixels."""
 
 import json
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -51,15 +52,23 @@ def prediction(label, probabilities, abstained=False):
     return SimpleNamespace(label=label, probabilities=np.array(probabilities), abstained=abstained)
 
 
+def bars_of(markup):
+    """(title, data-probability, colour) of each bar in probability_bars' HTML."""
+    return re.findall(r'title="([^"]*)" data-probability="([^"]*)".*?background:(#\w+)', markup)
+
+
 def test_probability_bars_stand_as_columns_for_digits_and_lie_as_rows_for_long_names():
     guess = prediction(2, [0.1, 0.2, 0.7])
-    columns = json.loads(figures.probability_figure(guess, ["0", "1", "2"], "digit").to_json())
-    assert columns["data"][0]["x"] == [0, 1, 2] and columns["data"][0]["y"] == [0.1, 0.2, 0.7]
-    assert columns["layout"]["yaxis"]["range"] == [0, 1] and columns["layout"]["xaxis"]["title"]["text"] == "digit"
-    rows = json.loads(figures.probability_figure(guess, ["Coat", "Bag", "Shirt"], "garment", horizontal=True).to_json())
-    assert rows["data"][0]["orientation"] == "h" and rows["data"][0]["y"] == ["Coat", "Bag", "Shirt"]
-    assert rows["layout"]["xaxis"]["range"] == [0, 1]
-    assert columns["data"][0]["marker"]["color"] == rows["data"][0]["marker"]["color"] == figures.bar_colours(guess, 3)
+    columns = figures.probability_bars(guess, ["0", "1", "2"], "digit")
+    assert [(title, float(value)) for title, value, _ in bars_of(columns)] == [
+        ("0: 10.00%", 0.1), ("1: 20.00%", 0.2), ("2: 70.00%", 0.7)]
+    assert "height:70.00%" in columns and "display:flex" in columns
+    assert 'aria-label="probability of each digit: 0 10%, 1 20%, 2 70%"' in columns
+    rows = figures.probability_bars(guess, ["Coat", "Bag", "T-shirt/top & <b>"], "garment", horizontal=True)
+    assert [title for title, _, _ in bars_of(rows)][2] == "T-shirt/top &amp; &lt;b&gt;: 70.00%"  # names as text
+    assert "width:70.00%" in rows and "<b>" not in rows
+    assert [colour for _, _, colour in bars_of(columns)] == [colour for _, _, colour in bars_of(rows)] \
+        == figures.bar_colours(guess, 3)
 
 
 def test_the_bars_grey_out_when_the_model_abstains_keeping_its_would_be_answer_darker():
@@ -74,3 +83,14 @@ def test_the_epoch_figure_draws_validation_solid_and_training_dotted_per_run():
     assert [trace.name for trace in traces] == ["a val", "a train", "b val", "b train"]
     assert traces[0].line.dash is None and traces[1].line.dash == "dot"
     assert traces[0].line.color == traces[1].line.color != traces[2].line.color
+
+
+def test_the_pixel_picture_shows_each_pixel_as_a_square_with_lines_between():
+    image = np.zeros((28, 28), "float32")
+    image[0, 0], image[27, 27] = 1.0, 0.5
+    picture = figures.pixels_picture(image, cell=7)
+    assert picture.shape == (197, 197, 3) and picture.dtype == np.uint8
+    assert (picture[1:7, 1:7] == 255).all() and (picture[-7:-1, -7:-1] == 127).all()
+    lines = picture[::7, :, 0], picture[:, ::7, 0]  # every 7th row and column is a line, the edges included
+    assert all((line == figures.PIXEL_GAP).all() for line in lines)
+    assert (picture[8:14, 8:14] == 0).all()  # no ink
