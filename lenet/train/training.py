@@ -60,9 +60,11 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
     if train_config.augments and train_config.undistorted_epochs:
         distorting = tf.Variable(True, trainable=False)
         callbacks.append(StopDistorting(distorting, train_config.epochs - train_config.undistorted_epochs))
+    batches = pipeline.training_dataset(train_images, train_labels, train_config, distorting)
+    del train_images  # the dataset holds its own copy
     model.fit(
-        pipeline.training_dataset(train_images, train_labels, train_config, distorting),
-        validation_data=pipeline.evaluation_dataset(splits.x_val, splits.y_val),
+        batches,
+        validation_data=pipeline.evaluation_dataset(pipeline.as_pixels(splits.x_val), splits.y_val),
         epochs=train_config.epochs, callbacks=callbacks, verbose=0, shuffle=False,  # the dataset shuffles
     )
     return write_summary(run_dir, splits, recorder, started)
@@ -129,9 +131,14 @@ def starting_model(train_config):
 
 
 def _mix(images, labels, extra, repeat):
+    """The training images as uint8 pixels where they can be (pipeline.as_pixels), with `extra` mixed in."""
+    images = pipeline.as_pixels(images)
     if extra is None or len(extra[0]) == 0:
         return images, labels
-    extra_images = np.repeat(np.asarray(extra[0], dtype="float32"), repeat, axis=0)
+    extra_images = pipeline.as_pixels(extra[0])
+    if extra_images.dtype != images.dtype:  # one of them is not on the pixel grid: both as floats in [0, 1]
+        images, extra_images = pipeline.unit_floats(images), pipeline.unit_floats(extra_images)
+    extra_images = np.repeat(extra_images, repeat, axis=0)
     extra_labels = np.repeat(np.asarray(extra[1]).astype(labels.dtype), repeat, axis=0)
     return np.concatenate([images, extra_images]), np.concatenate([labels, extra_labels])
 

@@ -30,7 +30,15 @@ def test_my_digits_are_mixed_in_repeated():
     images, labels = np.zeros((10, 28, 28), "float32"), np.zeros(10, "int32")
     extra = (np.ones((2, 28, 28), "float32"), np.array([7, 1]))
     mixed_images, mixed_labels = training._mix(images, labels, extra, repeat=5)
-    assert len(mixed_images) == 20 and (mixed_labels == 7).sum() == 5 and mixed_images.sum() == 10 * 28 * 28
+    assert len(mixed_images) == 20 and (mixed_labels == 7).sum() == 5
+    assert mixed_images.dtype == np.uint8 and pipeline.unit_floats(mixed_images).sum() == 10 * 28 * 28
+
+
+def test_my_digits_off_the_pixel_grid_mix_in_as_floats():
+    images, labels = np.zeros((10, 28, 28), "float32"), np.zeros(10, "int32")
+    extra = (np.full((2, 28, 28), 0.5, "float32"), np.array([7, 1]))
+    mixed_images, _ = training._mix(images, labels, extra, repeat=5)
+    assert mixed_images.dtype == np.float32 and mixed_images.sum() == 0.5 * 10 * 28 * 28
 
 
 def test_augmentation_moves_ink_but_keeps_it():
