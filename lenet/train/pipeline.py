@@ -114,6 +114,8 @@ def _without_autotuner(dataset):
 
 def random_distortion(images, config, generator):
     """Every augmentation the config asks for, applied to a batch with one interpolation per image."""
+    if config.stroke_width > 0:  # first, on the pixel grid, as a wider or narrower pen would have drawn the image
+        images = random_stroke_width(images, generator, config.stroke_width)
     distorted = _move_pixels(images, config, generator)
     if config.erase_probability > 0:
         distorted = random_erasing(distorted, generator, config.erase_probability)
@@ -138,6 +140,22 @@ def random_flip(images, generator):
     """Mirror a random half of the images left to right."""
     mirrored = generator.uniform([tf.shape(images)[0]]) < 0.5
     return tf.where(mirrored[:, None, None, None], tf.reverse(images, axis=[2]), images)
+
+
+def random_stroke_width(images, generator, max_pixels):
+    """Thicken or thin each image's strokes by a random amount of up to max_pixels (at most 1) on each side.
+
+    Grey-scale dilation (a 3×3 maximum) grows a stroke by a pixel on each side and erosion (a 3×3 minimum)
+    shrinks it by one; a fraction of the step is blended in for less. Each image is then scaled so that its
+    brightest pixel is as bright as before: Draw's preprocessing brightens a thin pen's faded strokes the same way
+    (lenet.serve.preprocess), and erosion alone would leave a thin MNIST stroke grey.
+    """
+    change = generator.uniform([tf.shape(images)[0]], -max_pixels, max_pixels)[:, None, None, None]
+    thicker = tf.nn.max_pool2d(images, 3, 1, "SAME")
+    thinner = -tf.nn.max_pool2d(-images, 3, 1, "SAME")  # the window skips the padding, so no border erodes
+    changed = images + tf.abs(change) * (tf.where(change > 0, thicker, thinner) - images)
+    brightest = tf.reduce_max(images, axis=[1, 2, 3], keepdims=True)
+    return changed * tf.math.divide_no_nan(brightest, tf.reduce_max(changed, axis=[1, 2, 3], keepdims=True))
 
 
 def random_erasing(images, generator, probability):

@@ -180,3 +180,32 @@ def test_evaluation_batches_of_pixels_are_the_float_images():
     floats /= 255.0
     batches = [images.numpy() for images, _ in pipeline.evaluation_dataset(pixels, np.arange(30) % 10)]
     assert np.array_equal(np.concatenate(batches)[..., 0], floats)
+
+
+def test_stroke_width_thickens_or_thins_each_image_evenly_and_keeps_its_brightest_pixel():
+    images = _bar_images(64, columns=slice(12, 16))  # 4 pixels wide and 20 tall
+    changed = _distort(images, stroke_width=1.0)
+    ink = changed.sum(axis=(1, 2)) / images[0].sum()
+    assert (ink > 1.1).sum() >= 16 and (ink < 0.9).sum() >= 16  # about half thicker, half thinner
+    # At most a pixel on each side: from 2 × 18 pixels of ink to 6 × 22, against the bar's 4 × 20.
+    assert 2 * 18 / 80 - 1e-4 <= ink.min() and ink.max() <= 6 * 22 / 80 + 1e-4
+    assert np.allclose(changed.max(axis=(1, 2)), 1.0)
+    centre_x = changed.sum(axis=1) @ np.arange(28) / changed.sum(axis=(1, 2))
+    assert np.allclose(centre_x, 13.5, atol=1e-3)  # grown or shrunk alike on both sides
+
+
+def test_a_stroke_too_thin_to_erode_is_kept_as_it_is_when_thinned():
+    # Erosion wipes out a one-pixel stroke; brightening what is left back to full ink restores it, as Draw's
+    # preprocessing brightens a thin pen's strokes, rather than training on a faded grey digit.
+    images = _bar_images(32, columns=slice(13, 14))
+    changed = _distort(images, stroke_width=0.5)
+    kept = np.array([np.allclose(out, image, atol=1e-5) for out, image in zip(changed, images)])
+    thicker = changed.sum(axis=(1, 2)) > 1.05 * images[0].sum()
+    assert (kept | thicker).all() and kept.sum() >= 8 and thicker.sum() >= 8
+
+
+def test_stroke_width_runs_inside_the_training_pipeline():
+    images = _bar_images(8)
+    dataset = pipeline.training_dataset(images, np.arange(8), config.make_config("seed", batch_size=8, stroke_width=1.0))
+    batch = next(iter(dataset))[0].numpy()[..., 0]
+    assert batch.shape == (8, 28, 28) and not np.allclose(batch, images)
