@@ -131,7 +131,7 @@ class TrainConfig:
     # Stroke width: a pen of another width. Each image's strokes grow or shrink by a random amount of up to this many
     # pixels on each side (grey-scale dilation or erosion with a 3×3 square, blended in by that fraction); thinned
     # ink is brightened back as Draw's preprocessing brightens a thin pen's strokes. Draw's round pen may be thinner
-    # or thicker than the strokes MNIST's writers made (thin-pen 6s were the bundled model's misreadings). 0 turns it off.
+    # or thicker than the strokes MNIST's writers made (thin-pen 6s were the bundled model's misreadings). 0: off.
     stroke_width: float = 0.0
     # End on the real images: the last this many epochs train with every distortion off, so that a small network
     # spends its final, low-rate steps fitting digits as they are written rather than as distorted (about 0.05

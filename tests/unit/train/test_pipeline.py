@@ -206,6 +206,7 @@ def test_a_stroke_too_thin_to_erode_is_kept_as_it_is_when_thinned():
 
 def test_stroke_width_runs_inside_the_training_pipeline():
     images = _bar_images(8)
-    dataset = pipeline.training_dataset(images, np.arange(8), config.make_config("seed", batch_size=8, stroke_width=1.0))
+    train_config = config.make_config("seed", batch_size=8, stroke_width=1.0)
+    dataset = pipeline.training_dataset(images, np.arange(8), train_config)
     batch = next(iter(dataset))[0].numpy()[..., 0]
     assert batch.shape == (8, 28, 28) and not np.allclose(batch, images)
