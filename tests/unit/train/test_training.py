@@ -3,6 +3,7 @@ import numpy as np
 import tensorflow as tf
 
 from lenet import config
+from lenet.data import sources
 from lenet.train import metrics, pipeline, training
 
 
@@ -132,3 +133,13 @@ def test_checkpoints_hold_the_weights_without_the_optimizer_state(tmp_path):
     with h5py.File(tmp_path / "model.weights.h5") as weights:
         assert "optimizer" not in weights and "layers" in weights
     assert (tmp_path / store.MODEL_FILE).stat().st_size < 400_000
+
+
+def test_training_holds_the_splits_as_pixels_and_lets_the_loaders_floats_go():
+    floats = sources.load("mnist", log=lambda line: None)
+    pixels = training.pixel_splits("mnist", log=lambda line: None)
+    for name in ("x_train", "x_val", "x_test"):
+        assert getattr(pixels, name).dtype == np.uint8
+        assert np.array_equal(pipeline.unit_floats(getattr(pixels, name)[::7]), getattr(floats, name)[::7])
+    assert np.array_equal(pixels.y_train, floats.y_train) and np.array_equal(pixels.y_test, floats.y_test)
+    assert sources.load("mnist", log=lambda line: None) is not floats  # let go, so loaded afresh
