@@ -37,7 +37,7 @@ SHEAR_RANGE = (0.0, 45.0)  # degrees
 ELASTIC_ALPHA_RANGE = (0.0, 100.0)  # Simard et al. 2003 used 34 on MNIST
 ELASTIC_SIGMA_RANGE = (1.0, 10.0)  # pixels; Simard et al. 2003 used 4
 ERASE_RANGE = (0.0, 1.0)  # a probability
-STROKE_WIDTH_RANGE = (0.0, 1.0)  # pixels on each side of a stroke: one step of a 3×3 dilation or erosion
+STROKE_WIDTH_RANGE = (0.0, 1.0)  # pixels of a stroke's width: one step of a 2×2 dilation or erosion
 LABEL_SMOOTHING_RANGE = (0.0, 0.5)
 EMA_RANGE = (0.0, 0.9999)
 EMA_FIRST_WEIGHTS_LIMIT = 0.05  # warn when the saved average still holds more of the first weights than this
@@ -129,9 +129,9 @@ class TrainConfig:
     # so the network cannot lean on any one part of a garment. 0 turns it off.
     erase_probability: float = 0.0
     # Stroke width: a pen of another width. Each image's strokes grow or shrink by a random amount of up to this many
-    # pixels on each side (grey-scale dilation or erosion with a 3×3 square, blended in by that fraction); thinned
-    # ink is brightened back as Draw's preprocessing brightens a thin pen's strokes. Draw's round pen may be thinner
-    # or thicker than the strokes MNIST's writers made (thin-pen 6s were the bundled model's misreadings). 0: off.
+    # pixels of width (grey-scale dilation or erosion with a 2×2 square, blended in by that fraction); thinned ink
+    # is brightened back as Draw's preprocessing brightens a thin pen's strokes. Draw's round pen may be thinner or
+    # thicker than the strokes MNIST's writers made (thin-pen 6s were the bundled model's misreadings). 0: off.
     stroke_width: float = 0.0
     # End on the real images: the last this many epochs train with every distortion off, so that a small network
     # spends its final, low-rate steps fitting digits as they are written rather than as distorted (about 0.05
@@ -323,8 +323,8 @@ TRAIN_FORM = (
                   "Augmentation: rotate each training image by up to this angle. 0 turns it off.",
                   bounds=ROTATION_RANGE, step=1.0),
     SettingWidget("stroke_width", "Stroke width (pixels)", "slider",
-                  "Augmentation: make each training image's strokes thicker or thinner by up to this many pixels on "
-                  "each side, as a wider or narrower pen would draw them. 0 turns it off.",
+                  "Augmentation: make each training image's strokes thicker or thinner by up to this many pixels, "
+                  "as a wider or narrower pen would draw them. 0 turns it off.",
                   bounds=STROKE_WIDTH_RANGE, step=0.25),
     SettingWidget("ema_momentum", "Weight averaging", "number",
                   "Momentum of a moving average of the weights, which validation and the saved model use; it smooths "

@@ -143,17 +143,23 @@ def random_flip(images, generator):
 
 
 def random_stroke_width(images, generator, max_pixels):
-    """Thicken or thin each image's strokes by a random amount of up to max_pixels (at most 1) on each side.
+    """Thicken or thin each image's strokes by a random amount of up to max_pixels (at most 1) of width.
 
-    Grey-scale dilation (a 3×3 maximum) grows a stroke by a pixel on each side and erosion (a 3×3 minimum)
-    shrinks it by one; a fraction of the step is blended in for less. Each image is then scaled so that its
-    brightest pixel is as bright as before: Draw's preprocessing brightens a thin pen's faded strokes the same way
-    (lenet.serve.preprocess), and erosion alone would leave a thin MNIST stroke grey.
+    Grey-scale dilation (a 2×2 maximum) widens a stroke by a pixel and erosion (a 2×2 minimum) narrows it by one, so
+    a 2-pixel MNIST stroke becomes the 1-pixel line of a thin pen; a fraction of the step is blended in for less.
+    A 2×2 window has no centre: half the images, chosen at random, take it towards the other corner, so strokes
+    do not drift one way. Each image is then scaled so that its brightest pixel is as bright as before, as Draw's
+    preprocessing brightens a thin pen's faded strokes (lenet.serve.preprocess); a stroke too thin to erode is
+    thereby kept as it was rather than faded to grey.
     """
-    change = generator.uniform([tf.shape(images)[0]], -max_pixels, max_pixels)[:, None, None, None]
-    thicker = tf.nn.max_pool2d(images, 3, 1, "SAME")
-    thinner = -tf.nn.max_pool2d(-images, 3, 1, "SAME")  # the window skips the padding, so no border erodes
-    changed = images + tf.abs(change) * (tf.where(change > 0, thicker, thinner) - images)
+    count = tf.shape(images)[0]
+    change = generator.uniform([count], -max_pixels, max_pixels)[:, None, None, None]
+    turned = (generator.uniform([count]) < 0.5)[:, None, None, None]
+    images_turned = tf.where(turned, tf.reverse(images, axis=[1, 2]), images)
+    thicker = tf.nn.max_pool2d(images_turned, 2, 1, "SAME")
+    thinner = -tf.nn.max_pool2d(-images_turned, 2, 1, "SAME")  # the window skips the padding: no border erodes
+    changed = images_turned + tf.abs(change) * (tf.where(change > 0, thicker, thinner) - images_turned)
+    changed = tf.where(turned, tf.reverse(changed, axis=[1, 2]), changed)
     brightest = tf.reduce_max(images, axis=[1, 2, 3], keepdims=True)
     return changed * tf.math.divide_no_nan(brightest, tf.reduce_max(changed, axis=[1, 2, 3], keepdims=True))
 

@@ -182,16 +182,17 @@ def test_evaluation_batches_of_pixels_are_the_float_images():
     assert np.array_equal(np.concatenate(batches)[..., 0], floats)
 
 
-def test_stroke_width_thickens_or_thins_each_image_evenly_and_keeps_its_brightest_pixel():
+def test_stroke_width_thickens_or_thins_each_image_by_up_to_a_pixel_and_keeps_its_brightest_pixel():
     images = _bar_images(64, columns=slice(12, 16))  # 4 pixels wide and 20 tall
     changed = _distort(images, stroke_width=1.0)
     ink = changed.sum(axis=(1, 2)) / images[0].sum()
     assert (ink > 1.1).sum() >= 16 and (ink < 0.9).sum() >= 16  # about half thicker, half thinner
-    # At most a pixel on each side: from 2 × 18 pixels of ink to 6 × 22, against the bar's 4 × 20.
-    assert 2 * 18 / 80 - 1e-4 <= ink.min() and ink.max() <= 6 * 22 / 80 + 1e-4
+    # At most a pixel of width and of height: from 3 × 19 pixels of ink to 5 × 21, against the bar's 4 × 20.
+    assert 3 * 19 / 80 - 1e-4 <= ink.min() and ink.max() <= 5 * 21 / 80 + 1e-4
     assert np.allclose(changed.max(axis=(1, 2)), 1.0)
     centre_x = changed.sum(axis=1) @ np.arange(28) / changed.sum(axis=(1, 2))
-    assert np.allclose(centre_x, 13.5, atol=1e-3)  # grown or shrunk alike on both sides
+    assert np.abs(centre_x - 13.5).max() <= 0.5 + 1e-4
+    assert (centre_x < 13.4).sum() >= 8 and (centre_x > 13.6).sum() >= 8  # the window's corner drawn at random
 
 
 def test_a_stroke_too_thin_to_erode_is_kept_as_it_is_when_thinned():
