@@ -62,7 +62,7 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
         distorting = tf.Variable(True, trainable=False)
         callbacks.append(StopDistorting(distorting, train_config.epochs - train_config.undistorted_epochs))
     batches = pipeline.training_dataset(train_images, train_labels, train_config, distorting)
-    del train_images  # the dataset holds its own copy
+    del train_images  # the dataset holds its own copy (with my digits mixed in, this one was a copy of its own too)
     model.fit(
         batches,
         validation_data=pipeline.evaluation_dataset(splits.x_val, splits.y_val),
