@@ -8,13 +8,15 @@ import keras
 import numpy as np
 
 from lenet.serve import likeness, outlier_bank
+from lenet.train import pipeline
 
 BATCH_SIZE = 1000
 
 
 def layer_features(model, digit_images, layers=likeness.LAYERS):
-    """{layer: activations} for (N, 28, 28) digit images in [0, 1], as lenet.serve.likeness.score takes them."""
-    images = np.asarray(digit_images, np.float32).reshape(-1, 28, 28, 1)
+    """{layer: activations} for (N, 28, 28) digit images in [0, 1] or as uint8 pixels (lenet.train.pipeline), as
+    lenet.serve.likeness.score takes them."""
+    images = np.asarray(pipeline.unit_floats(np.asarray(digit_images)), np.float32).reshape(-1, 28, 28, 1)
     reader = keras.Model(model.inputs[0], [model.get_layer(layer).output for layer in layers])
     outputs = [[] for _ in layers]
     for start in range(0, len(images), BATCH_SIZE):

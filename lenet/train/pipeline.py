@@ -10,37 +10,72 @@ ERASE_AREA = (0.02, 0.4)
 ERASE_ASPECT = 0.3
 SHUFFLE_BUFFER = 60_000  # the whole training set, so every epoch is a full reshuffle
 EVAL_BATCH_SIZE = 1000
+PIXEL_CHUNK = 4096  # images checked at a time by as_pixels
 
 
 def training_dataset(images, labels, config, distorting=None):
     """Shuffled, batched and, when the config asks, randomly distorted training batches.
 
+    images are uint8 pixels (as_pixels), which become [0, 1] floats a batch at a time, or floats in [0, 1].
     distorting is an optional boolean tf.Variable: while it is False, batches pass undistorted (the config's
     undistorted_epochs; training.StopDistorting sets it at each epoch's start).
     """
-    dataset = tf.data.Dataset.from_tensor_slices((_with_channel(images), labels.astype("int32")))
-    dataset = dataset.shuffle(min(len(images), SHUFFLE_BUFFER), seed=config.seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(config.batch_size)
-    if config.augments:
-        # Each batch draws its distortions from a seed of its own, taken from a seeded stream that starts afresh
-        # every epoch: new distortions each epoch, and the same ones in every run with this seed. One shared
-        # tf.random.Generator was drawn from in whatever order the map's threads asked, so two runs of one seed
-        # distorted different images and ended up to 0.07 points apart; seeded random ops inside map() would
-        # instead replay the same draws every epoch.
-        batch_seeds = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
+    count = len(images)
+    images, labels = tf.constant(_with_channel(images)), tf.constant(np.asarray(labels).astype("int32"))
+    # The shuffle buffer holds the images' indices, not the images: a buffer of the whole training set would
+    # otherwise be one more copy of it (157 MB of floats for MNIST). Shuffling does not look at what it shuffles,
+    # so the indices come in the order the images themselves came in before.
+    order = tf.data.Dataset.range(count).shuffle(min(count, SHUFFLE_BUFFER), seed=config.seed,
+                                                 reshuffle_each_iteration=True)
+    dataset = order.batch(config.batch_size)
+    # Each batch draws its distortions from a seed of its own, taken from a seeded stream that starts afresh every
+    # epoch: new distortions each epoch, and the same ones in every run with this seed. One shared
+    # tf.random.Generator was drawn from in whatever order the map's threads asked, so two runs of one seed
+    # distorted different images and ended up to 0.07 points apart; seeded random ops inside map() would instead
+    # replay the same draws every epoch.
+    batch_seeds = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
 
-        def distort(batch, batch_seed):
-            batch_images, batch_labels = batch
+    def make_batch(indices, batch_seed):
+        batch_images, batch_labels = _unit_floats(tf.gather(images, indices)), tf.gather(labels, indices)
+        if not config.augments:
+            return batch_images, batch_labels
 
-            def distorted():
-                return random_distortion(batch_images, config, SeededDraws(batch_seed))
+        def distorted():
+            return random_distortion(batch_images, config, SeededDraws(batch_seed))
 
-            if distorting is None:
-                return distorted(), batch_labels
-            return tf.cond(distorting, distorted, lambda: batch_images), batch_labels
+        if distorting is None:
+            return distorted(), batch_labels
+        return tf.cond(distorting, distorted, lambda: batch_images), batch_labels
 
-        dataset = tf.data.Dataset.zip(dataset, batch_seeds).map(distort, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = tf.data.Dataset.zip(dataset, batch_seeds).map(make_batch, num_parallel_calls=tf.data.AUTOTUNE)
     return _without_autotuner(dataset.prefetch(tf.data.AUTOTUNE))
+
+
+def as_pixels(images):
+    """The images as uint8 pixels when they are floats on the 1/255 grid (every dataset's and my digits' are),
+    else as float32, unchanged. Pixels take a quarter of the memory in tf.data, and _unit_floats turns them back
+    into exactly the floats they were. Checked a chunk at a time, so no full-size temporary is made.
+    """
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        return images
+    pixels = np.empty(images.shape, np.uint8)
+    for start in range(0, len(images), PIXEL_CHUNK):
+        chunk = np.asarray(images[start : start + PIXEL_CHUNK], np.float32)
+        pixels[start : start + PIXEL_CHUNK] = np.clip(np.rint(chunk * 255), 0, 255)
+        if not np.array_equal(unit_floats(pixels[start : start + PIXEL_CHUNK]), chunk):
+            return np.asarray(images, np.float32)  # not pixels divided by 255: kept as they are
+    return pixels
+
+
+def unit_floats(images):
+    """A NumPy array of uint8 pixels as floats in [0, 1], divided as lenet.data.sources divides them; floats pass."""
+    return images.astype(np.float32) / np.float32(255) if images.dtype == np.uint8 else images
+
+
+def _unit_floats(images):
+    """unit_floats inside tf.data, a batch at a time: the same float32 division, so bit for bit the same numbers."""
+    return tf.cast(images, tf.float32) / 255.0 if images.dtype == tf.uint8 else images
 
 
 class SeededDraws:
@@ -59,8 +94,10 @@ class SeededDraws:
 
 
 def evaluation_dataset(images, labels):
-    dataset = tf.data.Dataset.from_tensor_slices((_with_channel(images), labels.astype("int32")))
-    return _without_autotuner(dataset.batch(EVAL_BATCH_SIZE).prefetch(tf.data.AUTOTUNE))
+    """Batches of the images in order, unshuffled; uint8 pixels become [0, 1] floats a batch at a time."""
+    dataset = tf.data.Dataset.from_tensor_slices((_with_channel(images), labels.astype("int32"))).batch(EVAL_BATCH_SIZE)
+    dataset = dataset.map(lambda batch_images, batch_labels: (_unit_floats(batch_images), batch_labels))
+    return _without_autotuner(dataset.prefetch(tf.data.AUTOTUNE))
 
 
 def _without_autotuner(dataset):
@@ -77,6 +114,8 @@ def _without_autotuner(dataset):
 
 def random_distortion(images, config, generator):
     """Every augmentation the config asks for, applied to a batch with one interpolation per image."""
+    if config.stroke_width > 0:  # first, on the pixel grid, as a wider or narrower pen would have drawn the image
+        images = random_stroke_width(images, generator, config.stroke_width)
     distorted = _move_pixels(images, config, generator)
     if config.erase_probability > 0:
         distorted = random_erasing(distorted, generator, config.erase_probability)
@@ -101,6 +140,28 @@ def random_flip(images, generator):
     """Mirror a random half of the images left to right."""
     mirrored = generator.uniform([tf.shape(images)[0]]) < 0.5
     return tf.where(mirrored[:, None, None, None], tf.reverse(images, axis=[2]), images)
+
+
+def random_stroke_width(images, generator, max_pixels):
+    """Thicken or thin each image's strokes by a random amount of up to max_pixels (at most 1) of width.
+
+    Grey-scale dilation (a 2×2 maximum) widens a stroke by a pixel and erosion (a 2×2 minimum) narrows it by one, so
+    a 2-pixel MNIST stroke becomes the 1-pixel line of a thin pen; a fraction of the step is blended in for less.
+    A 2×2 window has no centre: half the images, chosen at random, take it towards the other corner, so strokes
+    do not drift one way. Each image is then scaled so that its brightest pixel is as bright as before, as Draw's
+    preprocessing brightens a thin pen's faded strokes (lenet.serve.preprocess); a stroke too thin to erode is
+    thereby kept as it was rather than faded to grey.
+    """
+    count = tf.shape(images)[0]
+    change = generator.uniform([count], -max_pixels, max_pixels)[:, None, None, None]
+    turned = (generator.uniform([count]) < 0.5)[:, None, None, None]
+    images_turned = tf.where(turned, tf.reverse(images, axis=[1, 2]), images)
+    thicker = tf.nn.max_pool2d(images_turned, 2, 1, "SAME")
+    thinner = -tf.nn.max_pool2d(-images_turned, 2, 1, "SAME")  # the window skips the padding: no border erodes
+    changed = images_turned + tf.abs(change) * (tf.where(change > 0, thicker, thinner) - images_turned)
+    changed = tf.where(turned, tf.reverse(changed, axis=[1, 2]), changed)
+    brightest = tf.reduce_max(images, axis=[1, 2, 3], keepdims=True)
+    return changed * tf.math.divide_no_nan(brightest, tf.reduce_max(changed, axis=[1, 2, 3], keepdims=True))
 
 
 def random_erasing(images, generator, probability):
@@ -225,5 +286,6 @@ def steps_per_epoch(sample_count, batch_size):
 
 
 def _with_channel(images):
-    images = np.asarray(images, dtype="float32")
+    images = np.asarray(images)
+    images = images if images.dtype == np.uint8 else images.astype(np.float32, copy=False)
     return images[..., None] if images.ndim == 3 else images

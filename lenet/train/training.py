@@ -4,6 +4,7 @@ The same function serves the CLI's foreground `train` and the app's worker proce
 """
 
 import contextlib
+import dataclasses
 import json
 import os
 import time
@@ -40,7 +41,7 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
     run_dir = Path(run_dir)
     started = time.time()
     keras.utils.set_random_seed(train_config.seed)
-    splits = sources.load(train_config.dataset, log=log or (lambda line: None))
+    splits = pixel_splits(train_config.dataset, log or (lambda line: None))
     train_images, train_labels = _mix(splits.x_train, splits.y_train, extra_training, train_config.my_digits_repeat)
     steps = pipeline.steps_per_epoch(len(train_images), train_config.batch_size)
     model = starting_model(train_config)
@@ -52,7 +53,7 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
         # Only each step is compiled, not the loop over a call's steps, so Stop is still checked between calls.
         jit_compile=train_config.jit_compile,
     )
-    writer = snapshots.SnapshotWriter(run_dir, splits, extra_training) if with_snapshots else None
+    writer = snapshots.SnapshotWriter(run_dir, _with_float_test(splits), extra_training) if with_snapshots else None
     recorder = RunRecorder(run_dir, train_config, steps, should_stop or (lambda: False), log, writer)
     # With a weight average, validation and checkpoints use the averaged weights, which generalise better.
     callbacks = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True), recorder] if train_config.ema_momentum else [recorder]
@@ -60,8 +61,10 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
     if train_config.augments and train_config.undistorted_epochs:
         distorting = tf.Variable(True, trainable=False)
         callbacks.append(StopDistorting(distorting, train_config.epochs - train_config.undistorted_epochs))
+    batches = pipeline.training_dataset(train_images, train_labels, train_config, distorting)
+    del train_images  # the dataset holds its own copy (with my digits mixed in, this one was a copy of its own too)
     model.fit(
-        pipeline.training_dataset(train_images, train_labels, train_config, distorting),
+        batches,
         validation_data=pipeline.evaluation_dataset(splits.x_val, splits.y_val),
         epochs=train_config.epochs, callbacks=callbacks, verbose=0, shuffle=False,  # the dataset shuffles
     )
@@ -122,6 +125,23 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
         return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
+def pixel_splits(dataset_name, log):
+    """The dataset's splits with their images as uint8 pixels (pipeline.as_pixels), and the loader's floats let go.
+
+    A worker holds the pixels alone: a quarter of the floats' memory, and pipeline.unit_floats makes any of the
+    floats again, bit for bit, where a part of training reads floats.
+    """
+    splits = sources.load(dataset_name, log=log)
+    pixels = dataclasses.replace(splits, x_train=pipeline.as_pixels(splits.x_train),
+                                 x_val=pipeline.as_pixels(splits.x_val), x_test=pipeline.as_pixels(splits.x_test))
+    sources.forget(dataset_name)
+    return pixels
+
+
+def _with_float_test(splits):
+    return dataclasses.replace(splits, x_test=pipeline.unit_floats(splits.x_test))
+
+
 def starting_model(train_config):
     """A fresh network, or the model to fine-tune, which must know the same dataset (its card says which)."""
     model = finetune.load_init_model(train_config)
@@ -129,9 +149,14 @@ def starting_model(train_config):
 
 
 def _mix(images, labels, extra, repeat):
+    """The training images as uint8 pixels where they can be (pipeline.as_pixels), with `extra` mixed in."""
+    images = pipeline.as_pixels(images)
     if extra is None or len(extra[0]) == 0:
         return images, labels
-    extra_images = np.repeat(np.asarray(extra[0], dtype="float32"), repeat, axis=0)
+    extra_images = pipeline.as_pixels(extra[0])
+    if extra_images.dtype != images.dtype:  # one of them is not on the pixel grid: both as floats in [0, 1]
+        images, extra_images = pipeline.unit_floats(images), pipeline.unit_floats(extra_images)
+    extra_images = np.repeat(extra_images, repeat, axis=0)
     extra_labels = np.repeat(np.asarray(extra[1]).astype(labels.dtype), repeat, axis=0)
     return np.concatenate([images, extra_images]), np.concatenate([labels, extra_labels])
 
@@ -209,6 +234,7 @@ def write_summary(run_dir, splits, recorder, started):
     model_path = run_dir / run_files.MODEL_FILE
     if model_path.exists():
         classifier = inference.Classifier(model_path)
+        splits = _with_float_test(splits)
         probabilities = classifier.probabilities(splits.x_test)
         predictions = probabilities.argmax(axis=1)
         with files.atomic_path(run_dir / "test_predictions.npy") as temporary:

@@ -37,6 +37,8 @@ def test_overrides_replace_only_what_is_given():
     ("label_smoothing", 0.6, "label_smoothing must be from 0 to 0.5"),
     ("flip_horizontal", "yes", "flip_horizontal must be true or false"),
     ("erase_probability", 1.5, "erase_probability must be from 0 to 1"),
+    ("stroke_width", 1.5, "stroke_width must be from 0 to 1"),
+    ("stroke_width", "thick", "stroke_width must be from 0 to 1"),
     ("undistorted_epochs", -1, "undistorted_epochs must be from 0 to 200"),
     ("undistorted_epochs", 1.5, "undistorted_epochs must be a whole number from 0 to 200"),
 ])
@@ -48,7 +50,7 @@ def test_out_of_range_settings_are_refused_with_their_range(setting, value, word
 
 @pytest.mark.parametrize("setting, value", [
     ("shift_pixels", 1.0), ("rotation_degrees", 5.0), ("scale_fraction", 0.1), ("shear_degrees", 10.0),
-    ("flip_horizontal", True), ("elastic_alpha", 34.0), ("erase_probability", 0.5),
+    ("flip_horizontal", True), ("elastic_alpha", 34.0), ("erase_probability", 0.5), ("stroke_width", 0.5),
 ])
 def test_any_augmentation_counts_as_augmenting(setting, value):
     assert config.make_config("seed", **{setting: value}).augments

@@ -131,3 +131,83 @@ def test_training_and_evaluation_pipelines_run_without_the_autotuner():
     for train_config in (config.make_config("seed"), config.make_config("best", "fashion")):
         assert pipeline.training_dataset(images, labels, train_config).options().autotune.enabled is False
     assert pipeline.evaluation_dataset(images, labels).options().autotune.enabled is False
+
+
+def _float_path_epochs(images, labels, train_config, epochs=2):
+    """Training batches as the pipeline made them before it kept pixels (commit 861b95c): the float images
+    themselves shuffled, batched and distorted."""
+    dataset = tf.data.Dataset.from_tensor_slices((images[..., None], labels.astype("int32")))
+    dataset = dataset.shuffle(len(images), seed=train_config.seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(train_config.batch_size)
+    if train_config.augments:
+        seeds = tf.data.Dataset.random(seed=train_config.seed, rerandomize_each_iteration=True)
+        dataset = tf.data.Dataset.zip(dataset, seeds).map(lambda batch, seed: (
+            pipeline.random_distortion(batch[0], train_config, pipeline.SeededDraws(seed)), batch[1]))
+    return [[(images.numpy(), labels.numpy()) for images, labels in dataset] for _ in range(epochs)]
+
+
+@pytest.mark.parametrize("preset", ["seed", "best"])
+def test_pixels_give_the_batches_that_the_float_images_gave(preset):
+    pixels = np.random.default_rng(0).integers(0, 256, (40, 28, 28), dtype=np.uint8)
+    floats = pixels.astype(np.float32)
+    floats /= 255.0  # as lenet.data.sources makes the splits
+    labels = np.arange(40) % 10
+    train_config = config.make_config(preset, batch_size=16, seed=3)
+    kept = pipeline.as_pixels(floats)
+    assert kept.dtype == np.uint8 and np.array_equal(kept, pixels)
+    dataset = pipeline.training_dataset(kept, labels, train_config)
+    got = [[(images.numpy(), labels.numpy()) for images, labels in dataset] for _ in range(2)]
+    expected = _float_path_epochs(floats, labels, train_config)
+    assert [len(epoch) for epoch in got] == [len(epoch) for epoch in expected] == [3, 3]
+    for got_epoch, expected_epoch in zip(got, expected):
+        for (got_images, got_labels), (expected_images, expected_labels) in zip(got_epoch, expected_epoch):
+            assert got_images.dtype == np.float32 and np.array_equal(got_images, expected_images)
+            assert np.array_equal(got_labels, expected_labels)
+    assert not np.array_equal(got[0][0][1], got[1][0][1])  # each epoch is shuffled anew
+
+
+def test_images_off_the_pixel_grid_stay_floats():
+    pixels = np.arange(256, dtype=np.uint8).reshape(1, 16, 16)
+    assert np.array_equal(pipeline.as_pixels(pipeline.unit_floats(pixels)), pixels)  # every value comes back
+    halves = np.full((2, 28, 28), 0.5, "float32")
+    assert pipeline.as_pixels(halves).dtype == np.float32 and np.array_equal(pipeline.as_pixels(halves), halves)
+    assert pipeline.as_pixels(-pipeline.unit_floats(pixels)).dtype == np.float32  # no wrapping round
+
+
+def test_evaluation_batches_of_pixels_are_the_float_images():
+    pixels = np.random.default_rng(1).integers(0, 256, (30, 28, 28), dtype=np.uint8)
+    floats = pixels.astype(np.float32)
+    floats /= 255.0
+    batches = [images.numpy() for images, _ in pipeline.evaluation_dataset(pixels, np.arange(30) % 10)]
+    assert np.array_equal(np.concatenate(batches)[..., 0], floats)
+
+
+def test_stroke_width_thickens_or_thins_each_image_by_up_to_a_pixel_and_keeps_its_brightest_pixel():
+    images = _bar_images(64, columns=slice(12, 16))  # 4 pixels wide and 20 tall
+    changed = _distort(images, stroke_width=1.0)
+    ink = changed.sum(axis=(1, 2)) / images[0].sum()
+    assert (ink > 1.1).sum() >= 16 and (ink < 0.9).sum() >= 16  # about half thicker, half thinner
+    # At most a pixel of width and of height: from 3 × 19 pixels of ink to 5 × 21, against the bar's 4 × 20.
+    assert 3 * 19 / 80 - 1e-4 <= ink.min() and ink.max() <= 5 * 21 / 80 + 1e-4
+    assert np.allclose(changed.max(axis=(1, 2)), 1.0)
+    centre_x = changed.sum(axis=1) @ np.arange(28) / changed.sum(axis=(1, 2))
+    assert np.abs(centre_x - 13.5).max() <= 0.5 + 1e-4
+    assert (centre_x < 13.4).sum() >= 8 and (centre_x > 13.6).sum() >= 8  # the window's corner drawn at random
+
+
+def test_a_stroke_too_thin_to_erode_is_kept_as_it_is_when_thinned():
+    # Erosion wipes out a one-pixel stroke; brightening what is left back to full ink restores it, as Draw's
+    # preprocessing brightens a thin pen's strokes, rather than training on a faded grey digit.
+    images = _bar_images(32, columns=slice(13, 14))
+    changed = _distort(images, stroke_width=0.5)
+    kept = np.array([np.allclose(out, image, atol=1e-5) for out, image in zip(changed, images)])
+    thicker = changed.sum(axis=(1, 2)) > 1.05 * images[0].sum()
+    assert (kept | thicker).all() and kept.sum() >= 8 and thicker.sum() >= 8
+
+
+def test_stroke_width_runs_inside_the_training_pipeline():
+    images = _bar_images(8)
+    train_config = config.make_config("seed", batch_size=8, stroke_width=1.0)
+    dataset = pipeline.training_dataset(images, np.arange(8), train_config)
+    batch = next(iter(dataset))[0].numpy()[..., 0]
+    assert batch.shape == (8, 28, 28) and not np.allclose(batch, images)

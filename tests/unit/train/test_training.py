@@ -3,6 +3,7 @@ import numpy as np
 import tensorflow as tf
 
 from lenet import config
+from lenet.data import sources
 from lenet.train import metrics, pipeline, training
 
 
@@ -30,7 +31,15 @@ def test_my_digits_are_mixed_in_repeated():
     images, labels = np.zeros((10, 28, 28), "float32"), np.zeros(10, "int32")
     extra = (np.ones((2, 28, 28), "float32"), np.array([7, 1]))
     mixed_images, mixed_labels = training._mix(images, labels, extra, repeat=5)
-    assert len(mixed_images) == 20 and (mixed_labels == 7).sum() == 5 and mixed_images.sum() == 10 * 28 * 28
+    assert len(mixed_images) == 20 and (mixed_labels == 7).sum() == 5
+    assert mixed_images.dtype == np.uint8 and pipeline.unit_floats(mixed_images).sum() == 10 * 28 * 28
+
+
+def test_my_digits_off_the_pixel_grid_mix_in_as_floats():
+    images, labels = np.zeros((10, 28, 28), "float32"), np.zeros(10, "int32")
+    extra = (np.full((2, 28, 28), 0.5, "float32"), np.array([7, 1]))
+    mixed_images, _ = training._mix(images, labels, extra, repeat=5)
+    assert mixed_images.dtype == np.float32 and mixed_images.sum() == 0.5 * 10 * 28 * 28
 
 
 def test_augmentation_moves_ink_but_keeps_it():
@@ -124,3 +133,13 @@ def test_checkpoints_hold_the_weights_without_the_optimizer_state(tmp_path):
     with h5py.File(tmp_path / "model.weights.h5") as weights:
         assert "optimizer" not in weights and "layers" in weights
     assert (tmp_path / store.MODEL_FILE).stat().st_size < 400_000
+
+
+def test_training_holds_the_splits_as_pixels_and_lets_the_loaders_floats_go():
+    floats = sources.load("mnist", log=lambda line: None)
+    pixels = training.pixel_splits("mnist", log=lambda line: None)
+    for name in ("x_train", "x_val", "x_test"):
+        assert getattr(pixels, name).dtype == np.uint8
+        assert np.array_equal(pipeline.unit_floats(getattr(pixels, name)[::7]), getattr(floats, name)[::7])
+    assert np.array_equal(pixels.y_train, floats.y_train) and np.array_equal(pixels.y_test, floats.y_test)
+    assert sources.load("mnist", log=lambda line: None) is not floats  # let go, so loaded afresh
