@@ -9,7 +9,7 @@ import streamlit as st
 from PIL import Image
 
 from lenet.data import my_digits
-from studio import components, draw_retrain, figures, visitor, why
+from studio import challenge, components, draw_retrain, figures, visitor, why
 from studio.escaping import plain
 
 CANVAS_SIZE = 280  # ten canvas pixels to one MNIST pixel
@@ -120,6 +120,7 @@ def answer_column(classifier, prediction, image, source):
         st.plotly_chart(figures.pixels_figure(prediction.image), config=CHART_CONFIG, width="content")
     with teach:
         teach_buttons(prediction, image)
+    challenge.panel(prediction, image)  # class mode's Challenge (studio/challenge.py); nothing outside public mode
 
 
 def teach_buttons(prediction, image):
