@@ -49,8 +49,21 @@ def save_my_digits(token, count, seed=0):
                              store_dir=public.digits_store(owner(token)))
 
 
+def act(widget):
+    """Run the app after a widget's change (a click, a value); any exception fails the test."""
+    app = widget.run()
+    assert not app.exception, [error.value for error in app.exception]
+    return app
+
+
 def titles(app):
     return [title.value for title in app.title]
+
+
+def shown_text(app):
+    """Every text element's value on the page, joined."""
+    return " ".join(str(element.value) for kind in ("markdown", "caption", "text", "info", "error", "success",
+                                                     "warning") for element in getattr(app, kind))
 
 
 def test_the_host_link_opens_the_class_page_and_the_token_leaves_the_address():
@@ -58,7 +71,7 @@ def test_the_host_link_opens_the_class_page_and_the_token_leaves_the_address():
     assert titles(app) == ["🧑‍🏫 Class"] and "host" not in app.query_params
     assert app.session_state["class_host"] is True
     assert any(widget.label == "Retrain the class model" for widget in app.button)
-    assert not any(HOST_TOKEN in element.value for element in app.markdown + app.caption)
+    assert HOST_TOKEN not in shown_text(app)
 
 
 def test_the_host_link_is_printed_once_per_server_and_shown_to_nobody(capsys):
@@ -69,9 +82,7 @@ def test_the_host_link_is_printed_once_per_server_and_shown_to_nobody(capsys):
     printed = capsys.readouterr().err
     assert printed.count(f"/class?host={HOST_TOKEN}") == 1
     for app in pages:
-        shown = [element.value for kind in ("markdown", "caption", "text", "info", "error", "success", "warning")
-                 for element in getattr(app, kind)]
-        assert not any(HOST_TOKEN in str(value) for value in shown) and HOST_TOKEN not in str(dict(app.query_params))
+        assert HOST_TOKEN not in shown_text(app) and HOST_TOKEN not in str(dict(app.query_params))
 
 
 @pytest.mark.parametrize("query", [{}, {"host": "wrong-token-0123456789abcdef"}, {"host": HOST_TOKEN[:-1] + "x"},
@@ -112,13 +123,13 @@ def test_a_nickname_is_plain_text_and_a_visitor_gives_all_and_takes_one_back():
     save_my_digits(ALICE, 3)
     app = visit(MY_DIGITS)
     app.text_input(key="class_nickname").input(MARKDOWN_NAME)
-    rerun(button(app, "Save nickname").click())
+    act(button(app, "Save nickname").click())
     assert ClassSet().nickname(owner(ALICE)) == MARKDOWN_NAME
-    shown = " ".join(element.value for element in app.markdown + app.success)
+    shown = shown_text(app)
     assert r"\[x\](javascript:1) \*\*b\*\*" in shown and MARKDOWN_NAME not in shown
-    rerun(button(app, "Give all my 3 digits").click())
+    act(button(app, "Give all my 3 digits").click())
     assert ClassSet().count(owner(ALICE)) == 3
-    rerun(next(widget for widget in app.button if widget.label == "Take back").click())
+    act(next(widget for widget in app.button if widget.label == "Take back").click())
     assert ClassSet().count(owner(ALICE)) == 2
 
 
@@ -131,7 +142,7 @@ def test_a_visitor_sees_and_takes_back_only_their_own_digits():
     app = visit(MY_DIGITS, BOB)
     backs = [widget for widget in app.button if widget.label == "Take back"]
     assert len(backs) == 2 and all(owner(BOB) in widget.key for widget in backs)
-    rerun(button(app, "Take back all I gave").click())
+    act(button(app, "Take back all I gave").click())
     assert ClassSet().count(owner(BOB)) == 0 and ClassSet().count(owner(ALICE)) == 2
 
 
@@ -140,13 +151,13 @@ def test_the_caps_hold_through_the_page(monkeypatch):
     save_my_digits(ALICE, 3)
     ClassSet().set_nickname(owner(ALICE), "Alice")
     app = visit(MY_DIGITS)
-    rerun(button(app, "Give all my 3 digits").click())
+    act(button(app, "Give all my 3 digits").click())
     assert ClassSet().count() == 0 and "at most 2 digits" in app.error[0].value
     monkeypatch.setattr(class_rules, "MAX_CLASS_DIGITS", 1)
     first, second = [widget.key for widget in app.button if widget.key and widget.key.startswith("give-")][:2]
-    rerun(app.button(key=first).click())
+    act(app.button(key=first).click())
     assert ClassSet().count() == 1
-    rerun(app.button(key=second).click())
+    act(app.button(key=second).click())
     assert ClassSet().count() == 1 and "class set is full" in app.error[0].value
 
 
@@ -155,17 +166,17 @@ def test_a_drawing_that_fools_the_class_model_goes_to_review_and_the_host_accept
     splits = tiny_splits()
     seven = splits.x_test[np.flatnonzero(splits.y_test == 7)[0]]
     app = draw(visit(DRAW), seven)
-    rerun(app.toggle(key="challenge_on").set_value(True))
-    rerun(app.button_group(key="challenge_label").set_value(3))
-    rerun(button(app, "Challenge").click())
+    act(app.toggle(key="challenge_on").set_value(True))
+    act(app.button_group(key="challenge_label").set_value(3))
+    act(button(app, "Challenge").click())
     assert any("You fooled the class model" in warning.value for warning in app.warning)
     assert [digit.label for digit in ClassSet().digits("fooling")] == [3]
-    rerun(app.button_group(key="challenge_label").set_value(7))
-    rerun(button(app, "Challenge").click())
+    act(app.button_group(key="challenge_label").set_value(7))
+    act(button(app, "Challenge").click())
     assert any("not fooled" in info.value for info in app.info) and len(ClassSet().digits()) == 1
     desk = host()
     assert MARKDOWN_NAME in [element.value for element in desk.text]  # st.text: the nickname as typed
-    rerun(button(desk, "Accept").click())
+    act(button(desk, "Accept").click())
     assert len(ClassSet().digits("accepted")) == 1
     boards = visit(RUNS, BOB)
     assert boards.dataframe[0].value.to_dict("records") == [{"nickname": MARKDOWN_NAME, "fooling digits": 1}]
@@ -176,7 +187,7 @@ def test_the_host_removes_any_digit():
     ClassSet().give(owner(ALICE), tiny_splits().x_test[0], int(tiny_splits().y_test[0]))
     app = host()
     app.button_group(key="class_review_label").set_value(int(tiny_splits().y_test[0]))
-    rerun(button(rerun(app), "Remove").click())
+    act(button(rerun(app), "Remove").click())
     assert ClassSet().count() == 0
 
 
@@ -187,7 +198,7 @@ def test_the_class_model_is_every_visitors_model_until_they_choose_another(tmp_p
     rerun(before)
     assert before.session_state["active_model"] == str(accepted.path)
     assert before.selectbox(key="model_chooser").value == str(accepted.path)
-    rerun(before.selectbox(key="model_chooser").set_value(str(config.BUNDLED_MODEL_PATH)))
+    act(before.selectbox(key="model_chooser").set_value(str(config.BUNDLED_MODEL_PATH)))
     class_models.ClassModels().accept(accepted.path)  # v2: this visitor chose the bundled model and keeps it
     assert rerun(before).session_state["active_model"] == str(config.BUNDLED_MODEL_PATH)
     assert visit("pages/home.py", BOB).session_state["active_model"].endswith("v2.keras")
@@ -201,7 +212,7 @@ def test_the_host_retrains_sees_before_and_after_accepts_and_rolls_back(tiny_wor
     ClassSet().give_many(owner(trainer), splits.x_test[:20], splits.y_test[:20].tolist())
     app = host()
     app.number_input(key="class_retrain_epochs").set_value(1)
-    rerun(button(rerun(app), "Retrain the class model").click())
+    act(button(rerun(app), "Retrain the class model").click())
     run_dir = app.session_state["class_retrain"]["run"]
     wait_until(lambda: store.read_status(run_dir).get("state") not in store.ACTIVE_STATES, "the class retrain")
     assert store.read_status(run_dir)["state"] == "finished"
@@ -209,8 +220,8 @@ def test_the_host_retrains_sees_before_and_after_accepts_and_rolls_back(tiny_wor
     labels = [metric.label for metric in app.metric]
     assert any(label.startswith("MNIST test set") for label in labels)
     assert any(label.startswith("Held-out visitors' digits (none yet)") for label in labels)
-    rerun(button(app, "Accept: make it the class model").click())
+    act(button(app, "Accept: make it the class model").click())
     assert class_models.ClassModels().current().version == 1
     class_models.ClassModels().accept(config.BUNDLED_MODEL_PATH)  # v2, then back to v1 from the page
-    rerun(button(rerun(app), "Roll back to v1").click())
+    act(button(rerun(app), "Roll back to v1").click())
     assert class_models.ClassModels().current().version == 1
