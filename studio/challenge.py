@@ -6,6 +6,9 @@ One call from Draw's answer column, `panel`. Its buttons act in callbacks, so it
 is redrawn alone in a fragment: nothing here reruns the whole app.
 """
 
+import hashlib
+
+import numpy as np
 import streamlit as st
 
 from lenet import config as lenet_config
@@ -14,7 +17,7 @@ from lenet.runs.class_set import ClassSet, ClassSetError
 from studio import class_mode, loaders, visitor
 from studio.escaping import plain
 
-VERDICT = "challenge_verdict"  # (fooled, message, 28×28 image or None), shown until the next challenge
+VERDICT = "challenge_verdict"  # (drawing's key, fooled, message, 28×28 image or None): shown while that drawing is
 MY_DIGITS_PAGE = "pages/my_digits.py"
 
 
@@ -23,11 +26,16 @@ def class_classifier():
     return loaders.load_classifier(class_mode.class_model() or lenet_config.BUNDLED_MODEL_PATH)
 
 
+def drawing_key(digit_image):
+    """Which drawing a verdict is for: a hash of the 28×28 digit the model read."""
+    return hashlib.sha256(np.ascontiguousarray(digit_image, dtype=np.float32).tobytes()).hexdigest()
+
+
 def judge(image):
     """The Challenge button's callback: read `image` with the class model, and give a fooling digit to the class."""
     stated = st.session_state.get("challenge_label")
     if stated is None:
-        st.session_state[VERDICT] = (False, "Say which digit you drew first.", None)
+        st.session_state[VERDICT] = (None, False, "Say which digit you drew first.", None)
         return
     prediction = class_classifier().classify(image)
     verdict = class_boards.judge_challenge(prediction, int(stated))
@@ -39,7 +47,8 @@ def judge(image):
             message += " It goes to the class set as a fooling digit, for the host to review."
         except ClassSetError as error:
             message += f" It could not go to the class set: {plain(error)}"
-    st.session_state[VERDICT] = (verdict.fooled, message, prediction.image if verdict.fooled else None)
+    st.session_state[VERDICT] = (drawing_key(prediction.image), verdict.fooled, message,
+                                 prediction.image if verdict.fooled else None)
 
 
 def panel(prediction, image):
@@ -55,8 +64,9 @@ def panel(prediction, image):
         return
     st.pills("It's a …", list(range(10)), key="challenge_label")
     st.button("Challenge", key="challenge_go", on_click=judge, args=(image,), icon=":material/sports_kabaddi:")
-    if verdict := st.session_state.get(VERDICT):
-        fooled, message, fooling_image = verdict
+    verdict = st.session_state.get(VERDICT)
+    if verdict and verdict[0] in (None, drawing_key(prediction.image)):  # not a verdict on an earlier drawing
+        _, fooled, message, fooling_image = verdict
         (st.warning if fooled else st.info)(message)
         if fooling_image is not None:
             st.image(fooling_image, caption="Fooling digit", width=84, clamp=True)

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from lenet.runs import class_rules, public, store, worker
 from tests.browser.conftest import LOAD_TIMEOUT_MS, streamlit_server
-from tests.browser.test_public import visitor
+from tests.browser.test_public import go, visitor
 
 HOST_TOKEN = "browser-host-token-0123456789abcdef"
 WAIT = LOAD_TIMEOUT_MS
@@ -78,11 +78,11 @@ def test_two_visitors_and_the_host_teach_and_retrain_the_class_model(browser, cl
         assert ada.settled_prediction() == "7"
         ada.page.locator(".st-key-label-7").get_by_role("button", name="7", exact=True).click()
         expect(ada.page.get_by_text("My digits: 1 saved", exact=True)).to_be_visible(timeout=WAIT)
-        ada.go("My digits")
+        go(ada, "My digits")
         ada.page.get_by_role("button", name="Give all my 1 digits").click()
         expect(ada.page.get_by_text(re.compile("^Given to the class: 1 digit"))).to_be_visible(timeout=WAIT)
         pick_nickname(bo, "Bo")
-        bo.go("Draw")
+        go(bo, "Draw")
         bo.draw_digit(7, SEVEN_BOX)
         bo.settled_prediction()
         bo.page.get_by_text("Challenge the class model").click()
@@ -92,7 +92,8 @@ def test_two_visitors_and_the_host_teach_and_retrain_the_class_model(browser, cl
         expect(bo.page.get_by_text(re.compile("^You fooled the class model"))).to_be_visible(timeout=WAIT)
 
         # The host accepts Bo's fooling digit, retrains for one epoch and accepts the new class model.
-        host.go("Class")
+        go(host, "Home")
+        go(host, "Class")
         host.page.get_by_role("button", name=re.compile(r"Accept$")).click()  # the only fooling digit
         expect(host.page.get_by_text("Fooling digits to review (0)")).to_be_visible(timeout=WAIT)
         expect(host.page.locator('[data-testid="stDataFrame"]').first).to_be_visible(timeout=WAIT)  # Bo's board row
