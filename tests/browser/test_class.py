@@ -1,12 +1,13 @@
 """Class mode in a real browser, one journey: the host and two visitors. The Class page is nowhere for a visitor,
 by the navigation or by its URL; the visitors give digits and one fools the class model; the host accepts the
 fooling digit, retrains (one epoch: a real fine-tune on MNIST in the app's worker) and accepts; the visitor's Draw
-then answers with the new class model.
+then answers with the new class model, which reads the fooling drawing as the class taught it.
 
 This module starts its own app server in public mode with a known host token (the session's server runs without).
 """
 
 import re
+import tempfile
 
 import pytest
 from playwright.sync_api import expect
@@ -19,6 +20,7 @@ HOST_TOKEN = "browser-host-token-0123456789abcdef"
 WAIT = LOAD_TIMEOUT_MS
 RETRAIN_MS = 1_500_000  # a nice'd worker starts TensorFlow and fine-tunes an epoch of MNIST: a deadline
 SEVEN_BOX = (50, 45, 170, 210)
+PAGE_NOT_FOUND = "The page that you have requested does not seem to exist."
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +88,7 @@ def test_two_visitors_and_the_host_teach_and_retrain_the_class_model(browser, cl
         bo.draw_digit(7, SEVEN_BOX)
         bo.settled_prediction()
         bo.page.get_by_text("Challenge the class model").click()
-        bo.page.locator(".st-key-challenge_label").get_by_role("button", name="1", exact=True).click()
+        bo.page.get_by_role("radiogroup", name="It's a …").get_by_role("radio", name="1", exact=True).click()
         bo.wait_idle()
         bo.page.locator(".st-key-challenge_go").get_by_role("button").click()
         expect(bo.page.get_by_text(re.compile("^You fooled the class model"))).to_be_visible(timeout=WAIT)
@@ -108,15 +110,26 @@ def test_two_visitors_and_the_host_teach_and_retrain_the_class_model(browser, cl
         accept.click()
         expect(host.page.get_by_text("Accepted: this is a class model version.")).to_be_visible(timeout=WAIT)
 
-        # Ada, who chose no model, now reads her drawings with class model v1.
+        # Ada, who chose no model, now reads her drawings with class model v1. The host accepted Bo's drawing as a
+        # 1, and a retrain repeats two class digits hundreds of times (My digits' share of the training data), so
+        # the class model now reads that very drawing as Bo said it was: Draw answers with the new model.
         ada.open(f"/draw?visitor={ada.token}")
-        expect(ada.page.locator('[data-testid="stSidebar"]').get_by_text(re.compile(r"^Class model v1 "))
-               ).to_be_visible(timeout=WAIT)
+        expect(ada.page.get_by_role("combobox", name="Active model")).to_have_value(
+            re.compile(r"^Class model v1 \(the class model"), timeout=WAIT)
         ada.draw_digit(7, SEVEN_BOX)
-        assert ada.settled_prediction() == "7"
+        assert ada.settled_prediction() == "1"
+        # Ada's three visits to /class were each told the page does not exist (Streamlit's own words); no other error.
+        not_found = [error for error in ada.console_errors() if error.startswith(PAGE_NOT_FOUND)]
+        assert len(not_found) == 3 and len(ada.console_errors()) == 3, ada.console_errors()
         for studio in (host, ada, bo):
             expect(studio.exceptions()).to_have_count(0, timeout=WAIT)
+        for studio in (host, bo):
             studio.expect_no_console_errors()
+    except Exception:
+        for number, context in enumerate(contexts):  # what each of the three saw, for the failure's report
+            for page in context.pages:
+                page.screenshot(path=f"{tempfile.gettempdir()}/lenet-class-journey-{number}.png", full_page=True)
+        raise
     finally:
         for context in contexts:
             context.close()
