@@ -46,8 +46,9 @@ PAGES = (
     PageEntry("pages/runs.py", "Runs", "📈", "compare training runs and choose the model the app uses."),
 )
 # Class mode's page: in the navigation only for the session that opened the host link (studio/class_mode.py), so a
-# visitor's address for it, /class, finds no page.
-CLASS_PAGE = PageEntry("pages/class_page.py", "Class", "🧑‍🏫", "host the class: review its digits, retrain the class "
+# visitor's address for it, /class, finds no page. Its file is named for its address: on a fresh server Streamlit
+# looks a first request up among pages/' files, and would tell even the host "page not found" for any other name.
+CLASS_PAGE = PageEntry("pages/class.py", "Class", "🧑‍🏫", "host the class: review its digits, retrain the class "
                        "model and roll it back.")
 
 

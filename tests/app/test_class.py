@@ -17,7 +17,7 @@ from tests.tiny_data import tiny_splits
 
 HOST_TOKEN = "host-token-for-tests-0123456789abcdef"
 ALICE, BOB = "alice-token-0123456789", "bob-token-0123456789"
-CLASS_PAGE, MY_DIGITS, DRAW, RUNS = "pages/class_page.py", "pages/my_digits.py", "pages/draw.py", "pages/runs.py"
+CLASS_PAGE, MY_DIGITS, DRAW, RUNS = "pages/class.py", "pages/my_digits.py", "pages/draw.py", "pages/runs.py"
 MARKDOWN_NAME = "[x](javascript:1) **b**"
 HOST_BUTTONS = ("Retrain the class model", "Accept", "Remove", "Accept: make it the class model")
 
