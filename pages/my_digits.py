@@ -12,7 +12,7 @@ from lenet import config as lenet_config
 from lenet.data import my_digits
 from lenet.runs import store
 from lenet.train import finetune
-from studio import components, live_runs, loaders, router, state, visitor
+from studio import class_give, components, live_runs, loaders, router, state, visitor
 from studio.escaping import plain
 
 GRID_COLUMNS = 10
@@ -60,6 +60,7 @@ def show_grid(digits):
             column.image(enlarged(digit.image), caption=f"{digit.label}{reading}")
             column.button("Delete", key=f"delete-{digit.digit_id}", on_click=delete_digit, args=(digit.digit_id,),
                           type="tertiary", icon=":material/delete:")
+            class_give.give_button(column, digit)
 
 
 def my_digits_accuracy(column, baseline, retrained):
@@ -134,6 +135,7 @@ with files:
         st.session_state["import_error"] = None
 if digits:
     show_grid(digits)
+class_give.panel(digits)  # class mode: nickname, give to the class, take back (public mode only)
 
 st.header("Retrain with my digits")
 if router.digit_model_required("Retraining with my digits"):

@@ -8,7 +8,7 @@ import streamlit as st
 
 from lenet import config, files
 from lenet.runs import store
-from studio import figures, learning_views, live_runs, loaders, router, visitor
+from studio import class_views, figures, learning_views, live_runs, loaders, router, visitor
 from studio.escaping import plain
 
 
@@ -95,6 +95,7 @@ def manage(run):
 
 router.require_router()
 st.title("Runs")
+class_views.boards()  # class mode's boards (public mode only): who fooled the class model, and the best runs
 every_run = store.list_runs(include_unreadable=True)  # an unreadable run is listed here, so it can be deleted
 if not every_run:
     st.info("No runs yet. Start one on the Train page, or from a terminal: `python -m lenet train --preset quick`.")

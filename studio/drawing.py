@@ -10,7 +10,7 @@ import streamlit as st
 from PIL import Image
 
 from lenet.data import my_digits
-from studio import components, draw_retrain, figures, visitor, where_it_lands, why
+from studio import challenge, components, draw_retrain, figures, visitor, where_it_lands, why
 from studio.escaping import plain
 
 CANVAS_SIZE = 280  # ten canvas pixels to one MNIST pixel
@@ -163,7 +163,6 @@ def answer_column(classifier, prediction, image, source):
     st.container(key="draw_answer").metric("Prediction", value, delta=delta, delta_color="off", delta_arrow="off")
     st.html(figures.probability_bars(prediction, classifier.class_names, classifier.dataset.noun))
     why.likeness_note(classifier, prediction)
-    # Another way to answer (class mode's Challenge, a module of its own) adds its one call here.
     sees, teach = st.columns([1, 1.3])
     with sees:
         st.markdown("**What the model sees** (28×28)")
@@ -171,6 +170,7 @@ def answer_column(classifier, prediction, image, source):
                  alt="the drawing as the model sees it: 28×28 grey pixels")
     with teach:
         teach_buttons(prediction, image)
+    challenge.panel(prediction, image)  # class mode's Challenge (studio/challenge.py); nothing outside public mode
 
 
 def teach_buttons(prediction, image):

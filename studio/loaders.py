@@ -11,9 +11,9 @@ import streamlit as st
 from lenet import config as lenet_config
 from lenet.data import datasets, sources
 from lenet.explain import attribution, feature_map
-from lenet.runs import store
+from lenet.runs import class_models, store
 from lenet.serve import inference
-from studio import state
+from studio import class_mode, state
 from studio.escaping import plain
 
 
@@ -79,11 +79,26 @@ def model_choices():
             accuracy = read_card(path).test_accuracy
             figure = f", test {accuracy:.2%}" if accuracy is not None else ""
             choices.append((f"Bundled {datasets.get(name).title} model (best preset{figure})", str(path)))
+    choices += class_model_choices()
     for run in store.list_runs():
         if run.model_path:
             accuracy = run.summary.get("test_accuracy")
             figure = f", test {accuracy:.2%}" if accuracy is not None else ""
             choices.append((f"Run {run.run_id} ({run_dataset(run).title}, {run.state}{figure})", str(run.model_path)))
+    return choices
+
+
+def class_model_choices():
+    """(label, path) of every accepted class model, newest first (class mode only)."""
+    if not class_mode.enabled():
+        return []
+    models = class_models.ClassModels()
+    current = models.current()
+    choices = []
+    for model in reversed(models.versions()):
+        figure = f", test {model.test_accuracy:.2%}" if model.test_accuracy is not None else ""
+        which = "the class model" if current and model.version == current.version else "earlier"
+        choices.append((f"Class model v{model.version} ({which}{figure})", str(model.path)))
     return choices
 
 

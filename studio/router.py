@@ -15,8 +15,9 @@ from pathlib import Path
 import keras
 import streamlit as st
 
+from lenet.runs import class_host
 from lenet.serve import inference
-from studio import loaders, state, visitor
+from studio import class_mode, loaders, state, visitor
 from studio.escaping import plain
 
 _routed = threading.local()  # set while the router runs a page: a page's script runs in its session's thread
@@ -44,6 +45,20 @@ PAGES = (
     PageEntry("pages/model.py", "Model", "🧠", "the active network layer by layer: its weights and filters."),
     PageEntry("pages/runs.py", "Runs", "📈", "compare training runs and choose the model the app uses."),
 )
+# Class mode's page: in the navigation only for the session that opened the host link (studio/class_mode.py), so a
+# visitor's address for it, /class, finds no page. Its file is named for its address: on a fresh server Streamlit
+# looks a first request up among pages/' files, and would tell even the host "page not found" for any other name.
+CLASS_PAGE = PageEntry("pages/class.py", "Class", "🧑‍🏫", "host the class: review its digits, retrain the class "
+                       "model and roll it back.")
+
+
+def pages():
+    """This session's pages: the Class page too for the host."""
+    entries = [st.Page(page.path, title=page.title, icon=page.icon, default=page is PAGES[0]) for page in PAGES]
+    if class_mode.is_host():
+        entries.append(st.Page(CLASS_PAGE.path, title=CLASS_PAGE.title, icon=CLASS_PAGE.icon,
+                               url_path=class_host.CLASS_PAGE))
+    return entries
 
 
 def run():
@@ -52,8 +67,8 @@ def run():
     keep_keras_state()  # Streamlit would reset Keras after every rerun, at a cost of about 0.35 s each
     state.ensure()
     visitor.setup()  # who is visiting (public mode), and whether the run store is usable
-    navigation = st.navigation({"LeNet-5 Studio": [
-        st.Page(page.path, title=page.title, icon=page.icon, default=page is PAGES[0]) for page in PAGES]})
+    class_mode.check_host()  # class mode: whether this session is the host's (before the navigation lists its page)
+    navigation = st.navigation({"LeNet-5 Studio": pages()})
     with st.sidebar:
         model_chooser()
     _routed.active = True

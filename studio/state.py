@@ -10,11 +10,14 @@ import streamlit as st
 
 from lenet import config as lenet_config
 from lenet.data import datasets
+from studio import class_mode
 from studio.escaping import plain
 
 TRAIN_DEFAULT_PRESET = "best"
 SESSION_DEFAULTS = {
     "active_model": str(lenet_config.BUNDLED_MODEL_PATH),  # every page's model; read and written only below
+    "model_chosen": False,
+    "class_host": False,  # class mode: True once this session presented the host token (studio/class_mode.py)  # whether this visitor chose a model; until then class mode's class model is theirs
     "drawing": None,  # the canvas's json_data, passed back as initial_drawing after a page switch
     "canvas_version": 0,  # bumped by Clear: a new canvas key starts an empty canvas
     "canvas_initial": None,  # the drawing the mounted canvas started from; fixed while it is mounted, so undo works
@@ -44,8 +47,12 @@ def ensure():
 
 
 def active_model():
-    """The active model's path. If its file is gone (its run was deleted), the bundled model takes over, once."""
-    path = st.session_state.get("active_model") or str(lenet_config.BUNDLED_MODEL_PATH)
+    """The active model's path. If its file is gone (its run was deleted), the bundled model takes over, once.
+
+    A visitor who has not chosen a model has the class model (class mode: the host's accepted model), when there is
+    one, and follows it when the host accepts another or rolls back."""
+    class_model = None if st.session_state.get("model_chosen") else class_mode.class_model()
+    path = str(class_model or st.session_state.get("active_model") or lenet_config.BUNDLED_MODEL_PATH)
     if not Path(path).is_file():
         st.warning(f"The active model {plain(Path(path).name)} is gone (its run was deleted?); using the bundled model.")
         path = str(lenet_config.BUNDLED_MODEL_PATH)
@@ -54,4 +61,4 @@ def active_model():
 
 
 def set_active_model(model_path):
-    st.session_state["active_model"] = str(model_path)
+    st.session_state.update(active_model=str(model_path), model_chosen=True)

@@ -16,12 +16,15 @@ import numpy as np
 from lenet import config as lenet_config, files
 from lenet.data import datasets
 from lenet.model import card
+from lenet.runs import store
 from lenet.runs.class_set import ClassSet, ClassSetError
 from lenet.train import finetune
 
 MODELS_FOLDER = "models"
 INDEX_FILE = "index.json"
 TRAINING_DIGITS_STATUS = "training_digits"  # status.json's field naming a retrain's frozen digits; the worker reads it
+FROZEN_FOLDER = "frozen"
+KEEP_FROZEN = 3  # the worker reads its frozen digits once, as it starts: a few spare copies are plenty to look into
 
 
 @dataclass(frozen=True)
@@ -111,9 +114,25 @@ def retrain_config(model_path=None, epochs=None, learning_rate=None, folder=None
                             "the model): ask the class to give some first")
     model_path = model_path or current_class_model(folder) or lenet_config.BUNDLED_MODEL_PATH
     train_config = finetune.retrain_config("finetune", model_path, epochs, learning_rate, digit_count=len(digits))
-    frozen = class_set.folder / "frozen" / f"{time.strftime('%Y%m%d-%H%M%S')}-{len(digits)}.npz"
+    frozen = class_set.folder / FROZEN_FOLDER / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}-" \
+        f"{len(digits)}.npz"
     files.write_atomic(frozen, class_set.export_npz(digits))
+    prune_frozen(class_set.folder, keep={frozen})
     return train_config, {TRAINING_DIGITS_STATUS: str(frozen)}
+
+
+def prune_frozen(folder=None, keep=(), runs_root=None):
+    """Delete retrains' frozen digits beyond the newest KEEP_FROZEN, except `keep` and those a queued or running
+    retrain still names (a queued one has not read its own yet). Returns the deleted paths."""
+    frozen_folder = ClassSet(folder).folder / FROZEN_FOLDER
+    active = {Path(run.status[TRAINING_DIGITS_STATUS]) for run in store.list_runs(runs_root)
+              if run.state in store.ACTIVE_STATES and run.status.get(TRAINING_DIGITS_STATUS)}
+    newest_first = sorted(frozen_folder.glob("*.npz"), key=lambda path: (path.stat().st_mtime, path.name),
+                          reverse=True)
+    deleted = [path for path in newest_first[KEEP_FROZEN:] if path not in set(keep) | active]
+    for path in deleted:
+        path.unlink(missing_ok=True)
+    return deleted
 
 
 @dataclass(frozen=True)

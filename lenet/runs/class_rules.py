@@ -5,6 +5,7 @@ visitors are held out, what a digit's id looks like, and the one lock every chan
 import contextlib
 import hashlib
 import re
+import threading
 import unicodedata
 
 import filelock
@@ -57,21 +58,35 @@ def same_name(nickname):
     return unicodedata.normalize("NFKC", nickname).casefold()
 
 
+_held = threading.local()  # {folder: depth} of the class locks this thread holds
+
+
 @contextlib.contextmanager
 def locked(folder):
     """Hold the class's one lock (a filelock.FileLock in `folder`) while a change is checked and made.
 
     It is a lock on an open file, which the system releases when a process dies, so a killed server never leaves
-    the class locked."""
+    the class locked. It is re-entrant in one thread: a change made while the lock is held (a model accepted inside
+    `with class_set.lock():`) would otherwise wait on its own thread's lock until LOCK_SECONDS ran out."""
     folder.mkdir(parents=True, exist_ok=True)
+    key, depths = str(folder.resolve()), _held.__dict__.setdefault("depths", {})
+    if depths.get(key):
+        depths[key] += 1
+        try:
+            yield
+        finally:
+            depths[key] -= 1
+        return
     lock = filelock.FileLock(folder / "lock", timeout=LOCK_SECONDS)
     try:
         lock.acquire()
     except filelock.Timeout:
         raise ClassSetError("the class set is busy; try again in a moment") from None
+    depths[key] = 1
     try:
         yield
     finally:
+        depths[key] = 0
         lock.release()
 
 

@@ -109,6 +109,18 @@ def test_a_retrain_run_keeps_its_frozen_digits_in_its_status(tmp_path):
     assert not store.load_run(run_dir).problem
 
 
+def test_old_frozen_digits_are_pruned_but_never_those_a_waiting_retrain_needs(tmp_path):
+    class_set = ClassSet()
+    class_set.give(visitor(class_set, "trainer", False), images(1)[0], 3)
+    base = tiny_model(tmp_path / "base.keras")
+    train_config, waiting = class_models.retrain_config(model_path=base)
+    store.new_run(train_config, **waiting)  # queued, with no worker yet: its digits are still to be read
+    made = [class_models.retrain_config(model_path=base)[1]["training_digits"]
+            for _ in range(class_models.KEEP_FROZEN + 2)]
+    kept = sorted((class_set.folder / class_models.FROZEN_FOLDER).glob("*.npz"))
+    assert sorted(map(str, kept)) == sorted([waiting["training_digits"], *made[-class_models.KEEP_FROZEN:]])
+
+
 def test_before_and_after_on_held_out_fooling_and_test_digits(tmp_path):
     class_set = ClassSet()
     held, trainer = visitor(class_set, "held", True), visitor(class_set, "trainer", False)

@@ -173,6 +173,24 @@ def test_the_export_is_a_my_digits_export(class_set, tmp_path):
     assert sorted(digit.label for digit in my_digits.list_digits(tmp_path / "elsewhere")) == [1, 2, 3]
 
 
+def test_the_lock_can_be_taken_again_in_one_thread_but_still_excludes_others(class_set):
+    entered = threading.Event()
+
+    def other_thread():
+        with class_set.lock():
+            entered.set()
+
+    with class_set.lock():
+        class_set.give(ALICE, images(1)[0], 1)  # give takes the lock again inside: it must not wait on itself
+        with class_set.lock():
+            pass
+        other = threading.Thread(target=other_thread)
+        other.start()
+        assert not entered.wait(0.5)  # another thread waits while this one holds the lock
+    other.join()
+    assert entered.is_set() and class_set.count() == 1
+
+
 def test_ten_visitors_giving_from_threads_at_once_keep_every_digit_and_the_caps(monkeypatch):
     class_set = ClassSet()
     owners = [public.owner_id(f"thread-visitor-{number}") for number in range(10)]

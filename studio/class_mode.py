@@ -1,0 +1,69 @@
+"""Class mode's side of the session (lenet/runs/class_*.py decide the rules): who is the host, the host link printed
+once, and the class model as every visitor's model until they choose another. Only in public mode; outside it
+every function here says "no" and changes nothing.
+
+The host presents the token once, in the link's ?host=…; the router checks it (in constant time, class_host.is_host),
+keeps "is host" in this session's state and drops the token from the address at once, so it is neither in the
+browser's later addresses nor in a link the host copies. A wrong token is dropped the same way, and says nothing.
+"""
+
+import sys
+
+import streamlit as st
+
+from lenet.runs import class_host, class_models, public
+
+HOST_PARAMETER = "host"
+HOST_STATE = "class_host"  # True once this session presented the host token
+
+
+def enabled():
+    return public.enabled()
+
+
+def check_host():
+    """The router's call on every run, before the navigation: take a ?host= token from the address, if any."""
+    if not enabled():
+        st.session_state[HOST_STATE] = False
+        return
+    announce(_base_url())
+    candidate = st.query_params.get(HOST_PARAMETER)
+    if candidate is None:
+        return
+    del st.query_params[HOST_PARAMETER]  # never left in the address, right or wrong
+    try:
+        if class_host.is_host(candidate):
+            st.session_state[HOST_STATE] = True
+    except (ValueError, OSError):  # an unusable LENET_HOST_TOKEN or run store: nobody is the host (see announce)
+        pass
+
+
+def is_host():
+    return enabled() and st.session_state.get(HOST_STATE) is True
+
+
+def require_host():
+    """The Class page's first check after the router's: a session that is not the host's sees nothing of it."""
+    if not is_host():
+        st.error("This page is for the class's host.")
+        st.stop()
+
+
+def _base_url():
+    address = st.get_option("browser.serverAddress") or "localhost"
+    return f"http://{address}:{st.get_option('browser.serverPort') or st.get_option('server.port')}"
+
+
+@st.cache_resource(show_spinner=False)
+def announce(base_url):
+    """Print the host link to the server's terminal, once per server process (a cached resource runs once)."""
+    try:
+        print(class_host.host_notice(base_url), file=sys.stderr, flush=True)
+    except (ValueError, OSError) as error:  # LENET_HOST_TOKEN or the run store is unusable: say why (never the
+        print(f"Class mode has no host: {error}", file=sys.stderr, flush=True)  # token) and host nobody
+    return True
+
+
+def class_model():
+    """The current class model's path, or None: then the bundled model is every visitor's default."""
+    return class_models.current_class_model() if enabled() else None
