@@ -13,7 +13,8 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, DIGIT_STROKES, streamlit_server  # noqa: E402
+from lenet.bench.visitors import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+from tests.browser.conftest import DIGIT_STROKES, streamlit_server  # noqa: E402
 from tests.browser.test_draw_honest import PHONE, touch_draw  # noqa: E402
 
 PAGES = {"home": "Home", "draw": "Draw", "photo": "Upload a photo", "train": "Train", "dataset": "Dataset",
