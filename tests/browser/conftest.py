@@ -38,10 +38,15 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "first_request: must be the first request the app server sees; runs first")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks added here
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+        if "app_url" in item.fixturenames:
+            # The session's one app server: pytest-xdist (pytest.ini) runs the tests that visit it in one worker, one
+            # after another in this order, as they would run without it; tests with servers of their own run beside.
+            item.add_marker(pytest.mark.xdist_group("app_server"))
     # Streamlit's pages/ quirk shows only on a server's very first request, so that test goes before all others.
     items.sort(key=lambda item: item.get_closest_marker("first_request") is None)
 
