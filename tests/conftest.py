@@ -6,7 +6,6 @@ import contextlib
 import errno
 import io
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -38,23 +37,13 @@ def wait_until(condition, what):
 
 # Training on tiny real splits (tests/tiny_data.py, which cuts them once per process).
 
-class TinyWorkerProcesses:
-    """The subprocess module as lenet.runs.worker sees it under tiny_worker: the worker it starts is tests.tiny_data."""
-
-    DEVNULL, STDOUT = subprocess.DEVNULL, subprocess.STDOUT
-
-    @staticmethod
-    def Popen(command, **options):
-        assert command[1:3] == ["-m", "lenet.runs.worker"], f"not the worker's command: {command}"
-        return subprocess.Popen([command[0], "-m", "tests.tiny_data", *command[3:]], **options)
-
-
 @pytest.fixture
 def tiny_worker(monkeypatch):
-    """Workers started by lenet.runs.worker.start train on the tiny splits; nothing else about them changes."""
+    """Workers started by lenet.runs.worker.start are tests.tiny_data (the worker's test seam): they train on the tiny
+    splits, and nothing else about them changes."""
     from lenet.runs import worker
 
-    monkeypatch.setattr(worker, "subprocess", TinyWorkerProcesses)
+    monkeypatch.setenv(worker.WORKER_MODULE_VARIABLE, tiny_data.__name__)
 
 
 @pytest.fixture

@@ -5,7 +5,9 @@ The test set stays whole: classifying 10,000 images takes about a second, and a 
 confusion matrix then line up with what the pages read from the full dataset.
 
 Run as `python -m tests.tiny_data RUN_DIR`, this is lenet's own training worker (lenet.runs.worker's main, unchanged)
-training on these splits: tests start it in place of `python -m lenet.runs.worker` (tests/conftest.py, tiny_worker).
+training on these splits. lenet.runs.worker.start runs it in place of itself where LENET_WORKER_MODULE names it: the
+tiny_worker fixture (tests/conftest.py) sets that for a test, and the app server the browser tests use is started
+with it (.ci/run, tests/browser/conftest.py).
 """
 
 import dataclasses

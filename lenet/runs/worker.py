@@ -6,6 +6,10 @@ records the outcome in status.json. Workers run at the lowest CPU priority, so t
 Stop asks through a file in the run folder, and the app's Stop kills a worker that has not stopped after a grace
 period; kill is SIGKILL (TerminateProcess on Windows), after which the run's last checkpoint is still there
 (checkpoints are written atomically).
+
+A test seam: LENET_WORKER_MODULE names the module that `python -m` runs as the worker (default lenet.runs.worker).
+The tests name tests.tiny_data, which is this worker training on tiny real splits, so that an app server started for
+the browser tests trains in seconds.
 """
 
 import contextlib
@@ -25,6 +29,7 @@ from lenet.runs import store
 from lenet.train import finetune
 
 MAX_WORKERS_VARIABLE = "LENET_MAX_WORKERS"
+WORKER_MODULE_VARIABLE = "LENET_WORKER_MODULE"  # the test seam in this module's docstring
 POLL_SECONDS = 0.5
 WORKER_NICENESS = 19  # the lowest priority: on a shared machine a visitor's drawing is served before training
 MIN_FREE_MB = 100  # a run writes a few MB at most; below this the disk is as good as full
@@ -53,10 +58,11 @@ def start(train_config, run_name=None, runs_root=None, **status):
     except files.StorageError as error:
         raise store.RunError(str(error)) from None
     run_dir = store.new_run(train_config, run_name, root, **status)
+    module = os.environ.get(WORKER_MODULE_VARIABLE, "lenet.runs.worker")
     try:
         with open(run_dir / "worker.log", "ab") as worker_log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "lenet.runs.worker", str(run_dir)], cwd=files.PROJECT_ROOT,
+                [sys.executable, "-m", module, str(run_dir)], cwd=files.PROJECT_ROOT,
                 stdout=worker_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **detached(),
             )
         _record_process(run_dir, process.pid)

@@ -1,7 +1,9 @@
 """Browser fixtures: the app served by `streamlit run`, driven by Playwright in Debian's Chromium.
 
 .ci/run starts the app and sets LENET_APP_URL; without it, the session starts its own server on a free port and
-stops it at the end, pass or fail. Never `playwright install`: the browser is /usr/bin/chromium.
+stops it at the end, pass or fail. Either server's training workers train on the tiny real splits of
+tests/tiny_data.py (LENET_WORKER_MODULE), so a run takes seconds; the tests here follow, stop and use runs, and none
+is about accuracy. Never `playwright install`: the browser is /usr/bin/chromium.
 """
 
 import contextlib
@@ -20,6 +22,7 @@ from playwright.sync_api import expect
 from lenet import config, files
 from lenet.bench import memory
 from lenet.runs import store, worker
+from tests import tiny_data
 
 SERVER_START_SECONDS = 120
 TRAINING_START_SECONDS = 300  # a deadline for TensorFlow to start in a worker and its first batches to log
@@ -35,10 +38,15 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "first_request: must be the first request the app server sees; runs first")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks added here
 def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+        if "app_url" in item.fixturenames:
+            # The session's one app server: pytest-xdist (pytest.ini) runs the tests that visit it in one worker, one
+            # after another in this order, as they would run without it; tests with servers of their own run beside.
+            item.add_marker(pytest.mark.xdist_group("app_server"))
     # Streamlit's pages/ quirk shows only on a server's very first request, so that test goes before all others.
     items.sort(key=lambda item: item.get_closest_marker("first_request") is None)
 
@@ -75,7 +83,8 @@ def app_url(tmp_path_factory):
         return
     scratch = tmp_path_factory.mktemp("app")  # pytest keeps the last three sessions' folders and removes older ones
     with streamlit_server("app.py", scratch / "streamlit.log", LENET_RUNS_DIR=str(scratch / "runs"),
-                          LENET_MY_DIGITS_DIR=str(scratch / "my_digits")) as url:
+                          LENET_MY_DIGITS_DIR=str(scratch / "my_digits"),
+                          **{worker.WORKER_MODULE_VARIABLE: tiny_data.__name__}) as url:  # as .ci/run's server
         yield url
 
 
@@ -310,12 +319,14 @@ def studio(page):
 
 
 # The Train page: settings, Start, and the run it shows. Training in the browser tests is real (the app's own worker
-# on the full dataset), so waits are generous deadlines: on CI's 2 slow cores an epoch takes 10–40 s, plus a few
-# seconds to start TensorFlow.
+# on the tiny splits), so waits are generous deadlines: on CI's 2 busy cores starting TensorFlow takes seconds.
 
 RUN_HEADER = re.compile(r"^Run (\S+) · (queued|running|finished|stopped|failed)$")
 START_SECONDS, RUN_SECONDS = 300, 600  # deadlines, not expectations
-QUICK_SETTINGS = {"Epochs": "2", "Batch size": "512"}  # the quick preset with a big batch, to keep the runs short
+# The quick preset with a big batch. A tiny epoch is one call into TensorFlow, so the page sees one progress step per
+# epoch: enough epochs that a run is seen advancing, and showing a finished epoch, while it still trains.
+QUICK_EPOCHS = 5
+QUICK_SETTINGS = {"Epochs": str(QUICK_EPOCHS), "Batch size": "512"}
 
 
 def run_header(studio):

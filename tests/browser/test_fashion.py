@@ -1,7 +1,7 @@
 """Fashion-MNIST end to end in the real app: train the quick preset on it, read class names in the confusion matrix,
 then classify a photo of a garment with the new model on the Upload a photo page; Draw says it is for digits.
 
-Training is real (one epoch of 50,000 images), so waits are generous deadlines (conftest.py).
+Training is real (one epoch of the tiny splits), so waits are generous deadlines (conftest.py).
 """
 
 import re

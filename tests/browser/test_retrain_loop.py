@@ -1,7 +1,7 @@
 """The loop users come for, on the Draw page in Chromium: draw, teach "that's a …" (the digit is saved and listed on
 the My digits page), press "Retrain with my N digits", and see the drawing read by the retrained model, then switch
 back. The time from the click to the new answer on screen is printed, not asserted: it is a real fine-tune in a
-worker process (two epochs of MNIST with the digit mixed in)."""
+worker process (two epochs of the tiny MNIST splits with the digit mixed in)."""
 
 import re
 import time

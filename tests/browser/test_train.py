@@ -2,7 +2,7 @@
 the per-batch loss and the snapshot of each finished epoch), keeps running while the visitor is elsewhere, replays
 its epochs once finished, can be stopped, and its model can then classify drawings.
 
-Training here is real (the quick preset, 2 epochs of 50,000 images), so waits are generous deadlines.
+Training here is real (the quick preset, a few epochs of the tiny splits), so waits are generous deadlines.
 """
 
 import re
@@ -11,8 +11,8 @@ import time
 from playwright.sync_api import expect
 
 from lenet import config
-from tests.browser.conftest import (QUICK_SETTINGS, RUN_SECONDS, START_SECONDS, choose_quick_settings, run_header,
-                                    start_run, wait_for_state)
+from tests.browser.conftest import (QUICK_EPOCHS, QUICK_SETTINGS, RUN_SECONDS, START_SECONDS, choose_quick_settings,
+                                    fill_settings, run_header, start_run, wait_for_state)
 
 PROGRESS = re.compile(r"Epoch (\d+)/(\d+) · batch (\d+)/(\d+)")
 LIVE_CAPTION = re.compile(r"^Epoch (\d+) snapshot")
@@ -93,20 +93,21 @@ def expect_live_snapshot(studio, run_id):
 def expect_replay_plays_every_epoch(studio):
     """Finished: the replay starts at the last epoch; Play steps through every epoch and stops at the end."""
     studio.wait_idle()
-    assert captions(studio, REPLAY_CAPTION) == [2]
+    assert captions(studio, REPLAY_CAPTION) == [QUICK_EPOCHS]
     studio.page.get_by_role("button", name=re.compile("Play")).click()
     expect(studio.page.get_by_role("button", name=re.compile("Pause"))).to_have_count(1, timeout=60_000)
     shown = []
-    deadline = time.time() + 180  # three epochs at 0.8 s a tick, on a machine that may be very busy
+    deadline = time.time() + 180  # a few epochs at 0.8 s a tick, on a machine that may be very busy
     while time.time() < deadline:
         now = captions(studio, REPLAY_CAPTION)
         if now and (not shown or shown[-1] != now[0]):
             shown.append(now[0])
-        if 0 in shown and shown[-1] == 2 and studio.page.get_by_role("button", name=re.compile("Play")).count():
+        played_to_the_end = 0 in shown and shown[-1] == QUICK_EPOCHS
+        if played_to_the_end and studio.page.get_by_role("button", name=re.compile("Play")).count():
             break
         time.sleep(0.1)
-    assert 0 in shown and shown[shown.index(0):] == [0, 1, 2], f"the replay showed epochs {shown}"
-    expect(studio.page.get_by_role("img", name="C1 filters at epoch 2")).to_have_count(1)
+    assert 0 in shown and shown[shown.index(0):] == list(range(QUICK_EPOCHS + 1)), f"the replay showed epochs {shown}"
+    expect(studio.page.get_by_role("img", name=f"C1 filters at epoch {QUICK_EPOCHS}")).to_have_count(1)
 
 
 def test_train_follow_replay_stop_and_draw_with_the_new_model(studio):
@@ -115,7 +116,8 @@ def test_train_follow_replay_stop_and_draw_with_the_new_model(studio):
     first_run, state = start_run(studio)
     assert "quick" in first_run and state in ("queued", "running")
     # On a shared app the page may still hold the last run's caption, with the same settings, as it redraws.
-    expect(studio.page.get_by_text("quick preset: epochs 2, batch_size 512, learning_rate 0.003").first).to_be_visible()
+    expect(studio.page.get_by_text(f"quick preset: epochs {QUICK_EPOCHS}, batch_size 512, learning_rate 0.003").first
+           ).to_be_visible()
     expect_live_progress(studio)
     expect_live_snapshot(studio, first_run)
 
@@ -128,11 +130,14 @@ def test_train_follow_replay_stop_and_draw_with_the_new_model(studio):
     wait_for_state(studio, first_run, ["finished"], RUN_SECONDS)
     expect_replay_plays_every_epoch(studio)
     expect(studio.page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")).to_contain_text("%")
-    expect(studio.page.locator('[data-testid="stMetric"]').filter(has_text="Epochs completed")).to_contain_text("2")
+    expect(studio.page.locator('[data-testid="stMetric"]').filter(has_text="Epochs completed")).to_contain_text(
+        str(QUICK_EPOCHS))
     studio.page.get_by_role("button", name="Use this model for drawing").click()
     expect(studio.page.get_by_text("Draw uses this model.")).to_be_visible(timeout=60_000)
 
-    # A second run, stopped on request once it trains (stopped while queued, it would say it never started).
+    # A second run, stopped on request once it trains (stopped while queued, it would say it never started); tiny
+    # epochs take a second or two, so enough of them that it still trains when Stop is pressed.
+    fill_settings(studio, {"Epochs": "60"})
     second_run, state = start_run(studio)
     assert second_run != first_run and state in ("queued", "running")
     expect(studio.page.get_by_text("Not started")).to_have_count(0)

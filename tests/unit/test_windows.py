@@ -15,8 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from lenet.runs import worker
+from tests import tiny_data
+
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_SECONDS = 900  # a guard against hanging, not a timing assertion
+TINY_WORKERS = {worker.WORKER_MODULE_VARIABLE: tiny_data.__name__}  # workers that train on the tiny splits
 
 
 def run_simulated(code, tmp_path, **environment):
@@ -106,7 +110,7 @@ def test_training_through_the_worker_stops_kills_and_reads_back(tmp_path):
                 assert time.time() < deadline, "gave up waiting"
                 time.sleep(0.2)
 
-        small = config.make_config("quick", epochs=3, batch_size=512)
+        small = config.make_config("quick", epochs=10, batch_size=512)  # tiny epochs: still training at the stop
         first, second = worker.start(small, run_name="first"), worker.start(small, run_name="second")
         wait_until(lambda: store.load_metrics(first, kind="epoch"))
         stopped = worker.stop(first, timeout=300)
@@ -121,13 +125,13 @@ def test_training_through_the_worker_stops_kills_and_reads_back(tmp_path):
                           "pids": [store.read_status(path)["pid"] for path in (first, second, third)],
                           "summary": store.load_run(first).summary, "csv": store.history_csv(first),
                           "worker_log": (first / "worker.log").read_text(encoding="utf-8", errors="replace")}))
-    """, tmp_path, LENET_MAX_WORKERS="1")
+    """, tmp_path, LENET_MAX_WORKERS="1", **TINY_WORKERS)
     assert outcome["stopped"]["state"] == "stopped" and "killed" not in outcome["stopped"].get("error", "")
     assert outcome["killed"]["state"] == "failed" and "killed" in outcome["killed"]["error"]
     assert sorted(outcome["runs"].values()) == ["failed", "stopped", "stopped"]
     assert set(outcome["pids"]) <= pids  # every worker ran under the simulation too
     summary = outcome["summary"]
-    assert summary["stopped"] and 1 <= summary["epochs_completed"] < 3 and summary["peak_memory_mb"] > 100
+    assert summary["stopped"] and 1 <= summary["epochs_completed"] < 10 and summary["peak_memory_mb"] > 100
     assert outcome["csv"].splitlines()[0].startswith("epoch,loss,accuracy")
     assert "oneDNN" not in outcome["worker_log"] and "cuda drivers" not in outcome["worker_log"]  # a quiet worker
 

@@ -1,5 +1,6 @@
 """Real training runs through the worker process (on tiny real splits): queue, stream metrics, stop, kill."""
 
+import math
 import time
 
 import numpy as np
@@ -10,6 +11,7 @@ from lenet.runs import store, worker
 from lenet.serve import inference
 from lenet.train import finetune, run_files
 from studio import live_runs
+from tests import tiny_data
 from tests.conftest import wait_until
 
 pytestmark = pytest.mark.mnist
@@ -28,6 +30,9 @@ def test_queue_stream_stop_and_kill(monkeypatch, tiny_worker):
     # One slot: the second run waits in the queue while the first trains and streams metrics.
     wait_until(lambda: store.read_status(first)["state"] == "running", "the first run to start")
     wait_until(lambda: store.load_metrics(first, kind="batch"), "per-batch metrics")
+    # LENET_WORKER_MODULE (tiny_worker) started tests.tiny_data: its epochs are the tiny splits'.
+    tiny_steps = math.ceil(tiny_data.TRAIN_SIZE / small["batch_size"])
+    assert store.load_metrics(first, kind="start")[0]["steps_per_epoch"] == tiny_steps
     assert store.read_status(second)["state"] == "queued"
     assert [run.run_dir for run in worker.queue()] == [second]
 
