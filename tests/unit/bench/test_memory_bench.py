@@ -7,7 +7,7 @@ import sys
 import psutil
 import pytest
 
-from lenet import config
+from lenet import config, files
 from lenet.bench import memory, visitors
 from lenet.runs import worker
 from lenet.train import memory as train_memory
@@ -64,8 +64,22 @@ def test_the_peak_of_a_process_is_at_least_what_it_holds_now(monkeypatch):
             return WindowsInfo()
 
     assert train_memory.peak_memory_mb(WindowsProcess()) == 300  # Windows: the peak working set
+    monkeypatch.setattr(train_memory, "_linux_high_water_mb", lambda pid: None)  # as on macOS: ru_maxrss
+    assert train_memory.peak_memory_mb() >= psutil.Process().memory_info().rss / 2**20 * 0.99
     monkeypatch.setattr(train_memory, "resource", None)
     assert train_memory.peak_memory_mb() > 0  # neither: the resident memory now
+
+
+REPORT_PEAK = "from lenet.train import memory; print(memory.peak_memory_mb())"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux carries ru_maxrss from parent to child")
+def test_a_small_child_of_a_large_process_reports_its_own_peak_not_its_parents():
+    held = bytearray(300 * 2**20)  # the parent is now at least 300 MB larger than the child will be
+    child = subprocess.run([sys.executable, "-c", REPORT_PEAK], capture_output=True, text=True, encoding="utf-8",
+                           check=True, cwd=files.PROJECT_ROOT)
+    parent_mb = psutil.Process().memory_info().rss / 2**20
+    assert len(held) and float(child.stdout) < parent_mb - 250
 
 
 RESULTS = {"server_1_visitors_mb": 812.4, "server_3_visitors_mb": 960.0,
