@@ -1,8 +1,9 @@
 """The Draw page's pieces: the canvas or an upload, the answer with "Teach it: that's a …", and the layers.
 
 The canvas and its answer are one fragment (`canvas_and_answer`), so that a stroke reruns them alone: not the title,
-the sidebar's model chooser, the widgets around the canvas or the views below. The choices (what to prompt, what the layers' captions say, the raw
-drawing kept with a saved digit) are pure functions; the page script only puts the pieces in their places.
+the sidebar's model chooser, the widgets around the canvas or the views below. The choices (what to prompt, what the
+layers' captions say, the raw drawing kept with a saved digit) are pure functions; the page script only puts the
+pieces in their places.
 """
 
 import numpy as np

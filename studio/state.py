@@ -16,8 +16,8 @@ from studio.escaping import plain
 TRAIN_DEFAULT_PRESET = "best"
 SESSION_DEFAULTS = {
     "active_model": str(lenet_config.BUNDLED_MODEL_PATH),  # every page's model; read and written only below
-    "model_chosen": False,
-    "class_host": False,  # class mode: True once this session presented the host token (studio/class_mode.py)  # whether this visitor chose a model; until then class mode's class model is theirs
+    "model_chosen": False,  # whether this visitor chose a model; until then class mode's class model is theirs
+    "class_host": False,  # class mode: True once this session presented the host token (studio/class_mode.py)
     "drawing": None,  # the canvas's json_data, passed back as initial_drawing after a page switch
     "canvas_version": 0,  # bumped by Clear: a new canvas key starts an empty canvas
     "canvas_initial": None,  # the drawing the mounted canvas started from; fixed while it is mounted, so undo works

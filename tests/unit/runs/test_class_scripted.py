@@ -121,7 +121,7 @@ def test_a_class_teaches_the_class_model_its_handwriting_and_mnist_stays(tmp_pat
           f"{len(held_labels)} held out from {HELD_OUT}")
     for name in before:
         print(f"  {name}: {before[name]:.2%} -> {after[name]:.2%} ({(after[name] - before[name]) * 100:+.2f} points)")
-    print(f"  wall time (this machine, beside whatever else it runs): class retrain {class_run.summary['wall_seconds']:.0f} s, "
-          f"My digits retrain of the same size {my_run.summary['wall_seconds']:.0f} s")
+    print(f"  wall time (this machine, beside whatever else it runs): class retrain "
+          f"{class_run.summary['wall_seconds']:.0f} s, My digits retrain of the same size {my_run.summary['wall_seconds']:.0f} s")
     assert after["held out"] >= before["held out"] + 0.05 or after["held out"] >= 0.98
     assert after["MNIST test"] >= before["MNIST test"] - 0.002
