@@ -3,10 +3,8 @@
 from functools import partial
 from pathlib import Path
 
-import numpy as np
 import plotly.express as px
 import streamlit as st
-from PIL import Image
 
 from lenet import config as lenet_config
 from lenet.data import my_digits
@@ -15,7 +13,6 @@ from lenet.train import finetune
 from studio import class_give, components, live_runs, loaders, router, state, visitor
 from studio.escaping import plain
 
-GRID_COLUMNS = 10
 GRID_LIMIT = 100  # newest first; more would make the page slow to draw
 MODES = {"finetune": "Fine-tune the active model on my digits mixed with MNIST",
          "scratch": "Train from scratch with my digits added to MNIST"}
@@ -45,22 +42,22 @@ def default_config(mode, model_path, modified_time, digit_count, store):
     return finetune.retrain_config(mode, model_path, store_dir=store)
 
 
-def enlarged(image):
-    return Image.fromarray(np.uint8(np.clip(image, 0, 1) * 255)).resize((84, 84), Image.Resampling.NEAREST)
-
-
 def show_grid(digits):
     shown = st.pills("Show", ["all", *range(10)], default="all", key="grid_class") or "all"
     chosen = [d for d in reversed(digits) if shown == "all" or d.label == shown]
     if len(chosen) > GRID_LIMIT:
         st.caption(f"The newest {GRID_LIMIT} of {len(chosen)}")
-    for start in range(0, min(len(chosen), GRID_LIMIT), GRID_COLUMNS):
-        for column, digit in zip(st.columns(GRID_COLUMNS), chosen[start:start + GRID_COLUMNS]):
-            reading = "" if digit.prediction in (-1, digit.label) else f" (read as {digit.prediction})"
-            column.image(enlarged(digit.image), caption=f"{digit.label}{reading}")
-            column.button("Delete", key=f"delete-{digit.digit_id}", on_click=delete_digit, args=(digit.digit_id,),
-                          type="tertiary", icon=":material/delete:")
-            class_give.give_button(column, digit)
+    components.digit_grid(chosen[:GRID_LIMIT], digit_caption, digit_buttons)
+
+
+def digit_caption(digit):
+    return f"{digit.label}" + ("" if digit.prediction in (-1, digit.label) else f" (read as {digit.prediction})")
+
+
+def digit_buttons(column, digit):
+    column.button("Delete", key=f"delete-{digit.digit_id}", on_click=delete_digit, args=(digit.digit_id,),
+                  type="tertiary", icon=":material/delete:")
+    class_give.give_button(column, digit)
 
 
 def my_digits_accuracy(column, baseline, retrained):

@@ -9,11 +9,10 @@ import streamlit as st
 
 from lenet.runs import class_rules
 from lenet.runs.class_set import ClassSet, ClassSetError
-from studio import class_mode, class_views, visitor
+from studio import class_mode, components, visitor
 from studio.escaping import plain
 
 MESSAGE = "class_give_message"  # (kind, text) shown once: "error" or "success"
-GRID_COLUMNS = 10
 
 
 def _say(kind, text):
@@ -91,9 +90,11 @@ def panel(digits):
 
 def given_grid(given):
     """What this visitor gave (fooling digits too), newest first, each with Take back."""
-    for start in range(0, len(given), GRID_COLUMNS):
-        for column, digit in zip(st.columns(GRID_COLUMNS), list(reversed(given))[start:start + GRID_COLUMNS]):
-            kind = {"fooling": " (fooled it, in review)", "accepted": " (fooled it)"}.get(digit.kind, "")
-            column.image(class_views.picture(digit.image), caption=f"{digit.label}{kind}")
-            column.button("Take back", key=f"take-back-{digit.digit_id}", on_click=take_back, args=([digit.digit_id],),
-                          type="tertiary", icon=":material/undo:")
+    def caption(digit):
+        return f"{digit.label}" + {"fooling": " (fooled it, in review)", "accepted": " (fooled it)"}.get(digit.kind, "")
+
+    def below(column, digit):
+        column.button("Take back", key=f"take-back-{digit.digit_id}", on_click=take_back, args=([digit.digit_id],),
+                      type="tertiary", icon=":material/undo:")
+
+    components.digit_grid(list(reversed(given)), caption, below)

@@ -7,23 +7,15 @@ earlier may be pressed later.
 
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
-from PIL import Image
 
 from lenet.runs import class_boards, class_models
 from lenet.runs.class_set import ClassSet, ClassSetError
-from studio import class_mode
+from studio import class_mode, components
 from studio.escaping import plain
 
-GRID_COLUMNS = 10
 GRID_LIMIT = 50  # per label, newest first: a full class set has about 500 a label, too many to draw at once
 MESSAGE = "class_review_message"
-
-
-def picture(image):
-    """A 28×28 digit enlarged three times, sharp, for the grids."""
-    return Image.fromarray(np.uint8(np.clip(image, 0, 1) * 255)).resize((84, 84), Image.Resampling.NEAREST)
 
 
 def boards():
@@ -81,16 +73,18 @@ def review():
 
 
 def grid(digits, names, accept=False):
-    for start in range(0, len(digits), GRID_COLUMNS):
-        for column, digit in zip(st.columns(GRID_COLUMNS), digits[start:start + GRID_COLUMNS]):
-            reading = "" if digit.prediction in (-1, digit.label) else f", read as {digit.prediction}"
-            column.image(picture(digit.image), caption=f"{digit.label}{reading}")
-            column.text(names.get(digit.owner, class_boards.NO_NICKNAME))  # st.text: a nickname is never markup
-            if accept:
-                column.button("Accept", key=f"accept-{digit.digit_id}", type="tertiary", icon=":material/check:",
-                              on_click=_host_only, args=(ClassSet().accept_fooling, digit.digit_id))
-            column.button("Remove", key=f"remove-{digit.digit_id}", type="tertiary", icon=":material/delete:",
-                          on_click=_host_only, args=(ClassSet().review_remove, digit.digit_id))
+    def caption(digit):
+        return f"{digit.label}" + ("" if digit.prediction in (-1, digit.label) else f", read as {digit.prediction}")
+
+    def below(column, digit):
+        column.text(names.get(digit.owner, class_boards.NO_NICKNAME))  # st.text: a nickname is never markup
+        if accept:
+            column.button("Accept", key=f"accept-{digit.digit_id}", type="tertiary", icon=":material/check:",
+                          on_click=_host_only, args=(ClassSet().accept_fooling, digit.digit_id))
+        column.button("Remove", key=f"remove-{digit.digit_id}", type="tertiary", icon=":material/delete:",
+                      on_click=_host_only, args=(ClassSet().review_remove, digit.digit_id))
+
+    components.digit_grid(digits, caption, below)
 
 
 def downloads():

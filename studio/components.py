@@ -1,10 +1,13 @@
 """UI pieces several pages show, each written once: a model's description, an upload read or refused, retraining
-started or refused, and before → after of a retrained model. Every text from a file or an error is escaped.
+started or refused, before → after of a retrained model, and a grid of 28×28 digits. Every text from a file or an
+error is escaped.
 """
 
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
+from PIL import Image
 
 from lenet import config as lenet_config
 from lenet.data import my_digits
@@ -14,6 +17,7 @@ from studio import loaders, state, visitor
 from studio.escaping import plain
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "gif"]
+DIGIT_GRID_COLUMNS = 10
 
 
 def describe_model(model_card):
@@ -83,3 +87,17 @@ def reading(prediction):
     if prediction.label is None:
         return "nothing"
     return "not a digit" if prediction.abstained else f"{prediction.label} ({prediction.probabilities.max():.0%})"
+
+
+def digit_picture(image):
+    """A 28×28 digit enlarged three times, sharp, for the grids."""
+    return Image.fromarray(np.uint8(np.clip(image, 0, 1) * 255)).resize((84, 84), Image.Resampling.NEAREST)
+
+
+def digit_grid(digits, caption, below):
+    """Digits in rows of DIGIT_GRID_COLUMNS: each one's picture captioned caption(digit), then below(column, digit)
+    draws its buttons (My digits' own grid, the class set's review and what a visitor gave to the class)."""
+    for start in range(0, len(digits), DIGIT_GRID_COLUMNS):
+        for column, digit in zip(st.columns(DIGIT_GRID_COLUMNS), digits[start:start + DIGIT_GRID_COLUMNS]):
+            column.image(digit_picture(digit.image), caption=caption(digit))
+            below(column, digit)
