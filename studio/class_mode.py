@@ -1,5 +1,5 @@
 """Class mode's side of the session (lenet/runs/class_*.py decide the rules): who is the host, the host link printed
-once, and the class model as every visitor's model until they choose another. Only in public mode; outside it
+once as the server starts (studio/server_start.py), and the class model as every visitor's model until they choose another. Only in public mode; outside it
 every function here says "no" and changes nothing.
 
 The host presents the token once, in the link's ?host=…; the router checks it (in constant time, class_host.is_host),
@@ -26,7 +26,6 @@ def check_host():
     if not enabled():
         st.session_state[HOST_STATE] = False
         return
-    announce(_base_url())
     candidate = st.query_params.get(HOST_PARAMETER)
     if candidate is None:
         return
@@ -49,19 +48,18 @@ def require_host():
         st.stop()
 
 
-def _base_url():
+def base_url():
+    """The app's address as a visitor on this machine opens it."""
     address = st.get_option("browser.serverAddress") or "localhost"
     return f"http://{address}:{st.get_option('browser.serverPort') or st.get_option('server.port')}"
 
 
-@st.cache_resource(show_spinner=False)
-def announce(base_url):
-    """Print the host link to the server's terminal, once per server process (a cached resource runs once)."""
+def announce(address):
+    """Print the host link to the server's terminal: once, as the server starts (studio/server_start.py)."""
     try:
-        print(class_host.host_notice(base_url), file=sys.stderr, flush=True)
+        print(class_host.host_notice(address), file=sys.stderr, flush=True)
     except (ValueError, OSError) as error:  # LENET_HOST_TOKEN or the run store is unusable: say why (never the
         print(f"Class mode has no host: {error}", file=sys.stderr, flush=True)  # token) and host nobody
-    return True
 
 
 def class_model():

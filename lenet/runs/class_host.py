@@ -42,7 +42,7 @@ def host_token(folder=None):
 def _server_token(class_set):
     """The token this server made, or a new one if there is none or the server that made it has ended."""
     path = class_set.folder / TOKEN_FILE
-    with class_set.lock():  # two first visits at once make one token, not two
+    with class_set.lock():  # two servers starting at once on one run store make one token, not two
         kept = files.read_json(path, default={}) or {}
         if isinstance(kept, dict) and isinstance(kept.get("token"), str) and TOKEN_PATTERN.fullmatch(kept["token"]) \
                 and store.process_alive(kept.get("pid", -1), kept.get("pid_started")):
