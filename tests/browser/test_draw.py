@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import NOT_DIGITS
+from tests.browser.conftest import LOAD_TIMEOUT_MS, NOT_DIGITS
 
 # Where each digit goes on the 280×280 canvas: (left, top, width, height) in canvas pixels.
 PLACES = [
@@ -107,12 +107,12 @@ def test_an_open_view_follows_each_stroke(studio):
     studio.draw_digit(7, (50, 45, 170, 210))
     assert studio.settled_prediction() == "7"
     studio.page.get_by_text("Inside the network").click()
-    studio.wait_idle()
-    expect(studio.page.get_by_text("C1's learned filters")).to_be_visible()
+    # The click's rerun may not have begun when wait_idle looks, and drawing the filters takes a busy machine seconds.
+    expect(studio.page.get_by_text("C1's learned filters")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     studio.clear()
-    expect(studio.page.get_by_text("Draw a digit to see its feature maps.")).to_be_visible()
+    expect(studio.page.get_by_text("Draw a digit to see its feature maps.")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     studio.draw_digit(1, (110, 45, 45, 200))
     assert studio.settled_prediction() == "1"
-    expect(studio.page.get_by_text("6 maps of 24×24")).to_be_visible()
+    expect(studio.page.get_by_text("6 maps of 24×24")).to_be_visible(timeout=LOAD_TIMEOUT_MS)
     expect(studio.exceptions()).to_have_count(0)
 
