@@ -55,14 +55,21 @@ def header(run):
                f"{variant}. Every run is listed on the Runs page.")
 
 
-def run_view(run_dir):
-    """The run, header included: its results once it has ended; until then its queue position or progress, Stop,
-    live curves and the latest snapshot."""
+def ended_view(run_dir):
+    """A run that has ended, header included: its results. Drawn by the whole page, never by the live fragment."""
     run = store.load_run(run_dir)
     header(run)
+    results(run)
+
+
+def live_view(run_dir):
+    """A queued or running run, header included: its queue position or progress, Stop, live curves and the latest
+    snapshot. One that has ended since follow_live looked reruns the whole page, which draws ended_view instead
+    (its buttons must not live in the fragment: see live_runs.follow_live)."""
+    run = store.load_run(run_dir)
     if run.state not in store.ACTIVE_STATES:
-        results(run)
-        return
+        st.rerun()
+    header(run)
     if run.state == "queued":
         waiting = [queued.run_id for queued in worker.queue()]
         position = waiting.index(run.run_id) + 1 if run.run_id in waiting else "?"
@@ -175,4 +182,5 @@ else:
                   args=(every_run[0].run_dir,))
     # Redrawn every second while the run is queued or running (its header too); the page redraws itself with the
     # results at the end.
-    live_runs.follow_live(lambda: run_view(run.run_dir), lambda: live_runs.run_is_active(run.run_dir))
+    live_runs.follow_live(lambda: live_view(run.run_dir), lambda: live_runs.run_is_active(run.run_dir),
+                          ended=lambda: ended_view(run.run_dir))

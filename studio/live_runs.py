@@ -12,13 +12,19 @@ from studio import figures, state, visitor
 from studio.escaping import plain
 
 
-def follow_live(render, is_active, every=1.0):
+def follow_live(render, is_active, every=1.0, ended=None):
     """Draw `render()`; while `is_active()`, redraw only it every `every` seconds (a fragment), and when it stops
-    being active, rerun the whole page once so that the results replace the live view."""
+    being active, rerun the whole page once, which draws `ended()` (default: `render()`) in place of the live view.
+
+    Draw what has widgets of its own (results, "use this model") in `ended`, and have `render` call st.rerun() where
+    it finds the run already ended: a widget drawn inside the fragment sends its click as a rerun of that fragment,
+    and a click that lands just as the whole page reruns finds the fragment gone, so its callback runs but nothing
+    is redrawn: the visitor's click looks lost.
+    """
     if is_active():
         st.fragment(run_every=every)(_live_fragment)(render, is_active)
     else:
-        render()
+        (ended or render)()
 
 
 def _live_fragment(render, is_active):

@@ -369,7 +369,7 @@ def wait_for_state(studio, run_id, states, seconds):
            ).to_have_count(1, timeout=seconds * 1000)
 
 
-# Pen up → Prediction, measured in the page's own clock (test_latency.py, test_load.py).
+# Pen up → Prediction, measured in the page's own clock (test_latency.py).
 
 # One-stroke digits in a few places, so that pen-up is the end of the drawing.
 DRAWINGS = [(0, (60, 40, 160, 210)), (1, (110, 45, 45, 200)), (7, (50, 45, 170, 210)), (3, (135, 100, 120, 165)),

@@ -1,7 +1,8 @@
 """Public mode in a real browser: a second visitor can neither stop nor delete the first visitor's run, nor see
 their digits; the first keeps their run across a reload; stored text with markdown in it shows as typed.
 
-This module starts its own app server with LENET_PUBLIC=1 (the session's server runs without it).
+This module starts its own app server with LENET_PUBLIC=1 (the session's server runs without it); its workers train
+on the tiny real splits (tests/tiny_data.py), as the session's do: nothing here is about accuracy.
 """
 
 import re
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 
 from lenet import config
 from lenet.runs import store, worker
+from tests import tiny_data
 from tests.browser.conftest import LOAD_TIMEOUT_MS, RUN_HEADER, Studio, streamlit_server
 
 MARKDOWN_ERROR = "[click me](javascript:alert(1)) **bold** <b>tag</b>"
@@ -22,7 +24,8 @@ def public_server(tmp_path_factory):
     """(address, run store) of an app server in public mode with stores of its own, stopped at the end."""
     scratch = tmp_path_factory.mktemp("public-app")
     with streamlit_server("app.py", scratch / "streamlit.log", LENET_PUBLIC="1", LENET_RUNS_DIR=str(scratch / "runs"),
-                          LENET_MY_DIGITS_DIR=str(scratch / "my_digits")) as url:
+                          LENET_MY_DIGITS_DIR=str(scratch / "my_digits"),
+                          **{worker.WORKER_MODULE_VARIABLE: tiny_data.__name__}) as url:
         try:
             yield url, scratch / "runs"
         finally:
@@ -54,14 +57,15 @@ def go(studio, title):
 
 
 def start_quick_run(studio):
-    """The quick preset with a big batch and 30 epochs (still training while the other visitor looks); its run id."""
+    """The quick preset with a big batch and the most epochs (tiny ones: still training while the other visitor
+    looks and until Stop); its run id."""
     studio.page.get_by_role("combobox", name="Preset").click()
     studio.page.get_by_role("option", name="quick", exact=True).click()
     quick = config.get_preset("quick")  # the preset's own values first, then ours over them
     expect(studio.page.get_by_label("Batch size", exact=True)).to_have_value(str(quick.batch_size), timeout=60_000)
     expect(studio.page.get_by_label("Epochs", exact=True)).to_have_value(str(quick.epochs), timeout=WAIT)
     studio.wait_idle()
-    for label, value in (("Epochs", "30"), ("Batch size", "512")):
+    for label, value in (("Epochs", str(config.EPOCH_RANGE[1])), ("Batch size", "512")):
         field = studio.page.get_by_label(label, exact=True)
         field.fill(value)
         field.press("Enter")

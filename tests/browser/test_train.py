@@ -90,18 +90,31 @@ def expect_live_snapshot(studio, run_id):
     expect(studio.page.get_by_text(re.compile(r"^The panel: \d+ of 16 right$"))).to_have_count(1)
 
 
+# Every replay caption the page shows, in order, recorded by the page itself: a test that polls from outside can miss
+# an epoch shown for one 0.8 s tick when the machine is busy.
+RECORD_REPLAY_JS = """pattern => {
+    window.replayShown = [];
+    new MutationObserver(() => {
+        for (const caption of document.querySelectorAll('[data-testid="stCaptionContainer"]')) {
+            const match = caption.innerText.trim().match(new RegExp(pattern));
+            const epoch = match && Number(match[1]);
+            if (match && window.replayShown.at(-1) !== epoch) window.replayShown.push(epoch);
+        }
+    }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
 def expect_replay_plays_every_epoch(studio):
     """Finished: the replay starts at the last epoch; Play steps through every epoch and stops at the end."""
     studio.wait_idle()
     assert captions(studio, REPLAY_CAPTION) == [QUICK_EPOCHS]
+    studio.page.evaluate(RECORD_REPLAY_JS, REPLAY_CAPTION.pattern)
     studio.page.get_by_role("button", name=re.compile("Play")).click()
     expect(studio.page.get_by_role("button", name=re.compile("Pause"))).to_have_count(1, timeout=60_000)
     shown = []
     deadline = time.time() + 180  # a few epochs at 0.8 s a tick, on a machine that may be very busy
     while time.time() < deadline:
-        now = captions(studio, REPLAY_CAPTION)
-        if now and (not shown or shown[-1] != now[0]):
-            shown.append(now[0])
+        shown = studio.page.evaluate("window.replayShown")
         played_to_the_end = 0 in shown and shown[-1] == QUICK_EPOCHS
         if played_to_the_end and studio.page.get_by_role("button", name=re.compile("Play")).count():
             break

@@ -7,10 +7,12 @@ with a broad pen and stand apart with a fine one). MNIST has no such digits: the
 them (0 as 8, 2 as 3, 6 as 5). Two of the 10 visitors are held out (the class's
 rule, by visitor), so their 60 digits measure handwriting the retrained model never saw.
 
-It also times (prints, never asserts: a timing is a benchmark, not a test) the class retrain
-against a My digits retrain of the same size: the same recipe on the same number of digits, from one visitor's set.
+It checks that a My digits retrain of the same size is the same work (the same recipe on the same number of digits,
+from one visitor's set). LENET_CLASS_BENCH=time also runs that retrain and prints both wall times (a timing is a
+benchmark, never asserted; CI, which asks for accuracy, not timings, skips that second fine-tune on all of MNIST).
 """
 
+import os
 import threading
 
 import numpy as np
@@ -27,6 +29,7 @@ from tests.conftest import wait_until
 pytestmark = pytest.mark.mnist
 
 VISITORS, DIGITS_EACH, HELD_OUT = 10, 30, 2
+TIME_AGAINST_MY_DIGITS = os.environ.get("LENET_CLASS_BENCH") == "time"
 # A dot-matrix font (a 5×7 LED sign's), each row's lit dots as 1.
 FONT = {0: "01110 10001 10011 10101 11001 10001 01110", 1: "00100 01100 00100 00100 00100 00100 01110",
         2: "01110 10001 00001 00010 00100 01000 11111", 3: "11111 00010 00100 00010 00001 10001 01110",
@@ -110,18 +113,22 @@ def test_a_class_teaches_the_class_model_its_handwriting_and_mnist_stays(tmp_pat
         my_digits.save_digit(image, label, store_dir=mine)
     my_config = finetune.retrain_config("finetune", config.BUNDLED_MODEL_PATH, store_dir=mine)
     assert my_config.to_dict() == train_config.to_dict()  # the same work: only where the digits come from differs
-    my_run = finished(worker.start(my_config, "my-digits-retrain", my_digits_store=str(mine)))
+    my_run = finished(worker.start(my_config, "my-digits-retrain", my_digits_store=str(mine))) \
+        if TIME_AGAINST_MY_DIGITS else None
 
     splits = sources.load(datasets.DEFAULT)
     before = {"held out": accuracy(config.BUNDLED_MODEL_PATH, held_images, held_labels),
               "MNIST test": accuracy(config.BUNDLED_MODEL_PATH, splits.x_test, splits.y_test)}
+    # The worker measured the retrained model on the whole test set already, as accuracy() does: the same classifier
+    # on the same 10,000 images.
     after = {"held out": accuracy(class_run.model_path, held_images, held_labels),
-             "MNIST test": accuracy(class_run.model_path, splits.x_test, splits.y_test)}
+             "MNIST test": class_run.summary["test_accuracy"]}
     print(f"\nscripted class: {training_count} training digits from {VISITORS - HELD_OUT} visitors, "
           f"{len(held_labels)} held out from {HELD_OUT}")
     for name in before:
         print(f"  {name}: {before[name]:.2%} -> {after[name]:.2%} ({(after[name] - before[name]) * 100:+.2f} points)")
     print(f"  wall time (this machine, beside whatever else it runs): class retrain "
-          f"{class_run.summary['wall_seconds']:.0f} s, My digits retrain of the same size {my_run.summary['wall_seconds']:.0f} s")
+          f"{class_run.summary['wall_seconds']:.0f} s" + (f", My digits retrain of the same size "
+                                                         f"{my_run.summary['wall_seconds']:.0f} s" if my_run else ""))
     assert after["held out"] >= before["held out"] + 0.05 or after["held out"] >= 0.98
     assert after["MNIST test"] >= before["MNIST test"] - 0.002

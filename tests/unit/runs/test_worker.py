@@ -157,6 +157,7 @@ def test_a_running_run_without_new_metrics_shows_no_progress():
 def test_a_queued_worker_runs_at_the_lowest_priority():
     import psutil
 
+    priority = psutil.Process().nice()  # 0 in CI; more where the suite itself runs under `nice`
     blocker = store.new_run(config.make_config("quick"))  # first in the queue, alive as this test's process
     store.update_status(blocker, pid=__import__("os").getpid(),
                        pid_started=store.process_start_time(__import__("os").getpid()))
@@ -167,7 +168,7 @@ def test_a_queued_worker_runs_at_the_lowest_priority():
     finally:
         worker.request_stop(run_dir)
     wait_until(lambda: store.read_status(run_dir)["state"] == "stopped", "the queued worker to stop")
-    assert psutil.Process().nice() == 0  # the starting process (the app's server) keeps its priority
+    assert psutil.Process().nice() == priority  # the starting process (the app's server) keeps its priority
 
 
 @pytest.mark.parametrize("init_model, message", [
