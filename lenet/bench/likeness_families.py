@@ -37,7 +37,7 @@ def leave_one_family_out(model, splits, bank=None, families=outlier_bank.FAMILIE
     digits = _digit_features(model, splits)
     results = {}
     for family in families:
-        kept = np.array([family not in drawn_from for drawn_from in bank_families])
+        kept = np.array([not outlier_bank.kin(family) & set(drawn_from) for drawn_from in bank_families])
         stats = likeness.fit(digits["train"], digits["validation"],
                              {layer: values[kept] for layer, values in bank_features.items()})
         unseen = likeness_fit.layer_features(model, family_images(family, per_family, seed))
