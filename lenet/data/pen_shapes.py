@@ -11,7 +11,9 @@ import math
 
 import numpy as np
 
-FAMILIES = ("arcs", "waves", "zigzags", "spirals", "loops", "hooks", "humps")
+from lenet.data import pen_letters
+
+FAMILIES = ("arcs", "waves", "zigzags", "spirals", "loops", "hooks", "humps", "arches", "leaves", "script")
 
 
 def strokes(family, rng):
@@ -90,9 +92,40 @@ def _humps(rng):
     return [np.stack([t / t[-1], y], axis=1)], humps * rng.uniform(0.5, 0.8)
 
 
+def _arch(rng):
+    """An ∩ or a ∪: a half ellipse on two legs, each its own length, maybe splayed. A ∩ alone is read as a 7."""
+    angles = np.radians(np.linspace(180, 360, 24))
+    dome = np.stack([np.cos(angles), rng.uniform(0.4, 1.2) * np.sin(angles)], axis=1)
+    (left, right), splay = rng.uniform(0.3, 1.6, 2), rng.uniform(-0.3, 0.3)
+    drawn = np.concatenate([[[-1 - splay * left, left]], dome, [[1 + splay * right, right]]])
+    return [drawn * [1, rng.choice([-1, 1])]], rng.uniform(0.6, 1.6)
+
+
+def _leaf(rng):
+    """A leaf: two arcs meeting in points, a stem beyond one point, often a midrib and veins. A leaf without its
+    stem is a pointed loop, which people read as a 0."""
+    width = rng.uniform(0.25, 0.6)
+    t = np.linspace(0, math.pi, 20)
+    upper, lower = (np.stack([t / math.pi, sign * width * np.sin(t) ** rng.uniform(0.7, 1.3)], axis=1) for sign in (1, -1))
+    stem_length = rng.uniform(0.15, 0.5)
+    outline = np.concatenate([[[-stem_length, rng.normal(0, 0.05)]], upper, lower[::-1]])
+    drawn = [outline]
+    if rng.random() < 0.7:  # a midrib, and sometimes veins off it
+        drawn.append(np.array([[0.0, 0.0], [0.9, 0.0]]))
+        for x in rng.uniform(0.2, 0.7, int(rng.integers(0, 4))):
+            side = rng.choice([-1, 1])
+            drawn.append(np.array([[x, 0.0], [x + 0.15, side * 0.7 * width * math.sin(math.pi * (x + 0.15))]]))
+    return drawn, rng.uniform(1.4, 2.6)
+
+
+def _script(rng):
+    strokes_in_box, aspect = pen_letters.strokes(rng)
+    return [np.asarray(stroke) for stroke in strokes_in_box], aspect
+
+
 _DRAWERS = {"arcs": _arc, "waves": _wave, "zigzags": _zigzag, "spirals": _spiral, "loops": _loops, "hooks": _hook,
-            "humps": _humps}
-_ANY_TURN = {"arcs", "waves", "zigzags", "spirals", "loops"}  # a hook or humps upside down could read as a digit
+            "humps": _humps, "arches": _arch, "leaves": _leaf, "script": _script}
+_ANY_TURN = {"arcs", "waves", "zigzags", "spirals", "loops", "leaves"}  # a hook or humps upside down could read as a digit
 
 
 def _turned(points, degrees):

@@ -3,9 +3,10 @@
 It is generated when training ends, so it must be quick: drawings are painted on a small canvas and run through
 preprocess.to_mnist_digit, as the Draw page does with a drawing. It is kept apart from lenet.data.synthetic.non_digits,
 the set that tests the detector: its own designs (letters and symbols drawn differently, more of them), its own
-families beyond the tested ones (random strokes and curves, random polygons, faces, objects, pairs of shapes), every
-control point jittered, an extra random turn, and its own seeds. Each drawing's family is recorded, so a test can
-leave a family out of fitting and measure the detector on drawings of a kind it has never seen.
+families beyond the tested ones (random strokes and curves, random polygons, faces, objects, pairs of shapes drawn
+across or beside each other, pen strokes, letters written as strokes and set in type), every control point jittered
+(a curve bent smoothly, as a hand bends it), an extra random turn, and its own seeds. Each drawing's family is
+recorded, so a test can leave a family out of fitting and measure the detector on drawings of a kind it never saw.
 """
 
 import math
@@ -14,15 +15,16 @@ from functools import cache
 import numpy as np
 
 from lenet import files
-from lenet.data import npz, pen_shapes
+from lenet.data import npz, pen_letters, pen_shapes
 from lenet.data.synthetic import arc, render
 from lenet.serve import preprocess
 
-VERSION = 2  # bump when the drawings change: fitted detectors depend on them
-SIZE = 6000  # about 500 a family, and one in five drawings a pair
+VERSION = 3  # bump when the drawings change: fitted detectors depend on them
+SIZE = 8000  # about 500 a family, and one in five drawings a pair
 SEED = 20261126  # never the seed of a test set
 CANVAS = 72  # pixels: 14 times fewer than the Draw page's canvas, and still far more than the 20×20 digit box
 JITTER = 0.035  # how far each control point strays, as a share of the drawing
+CONTROL_POINTS = 12  # a stroke of more points than this is a sampled curve, bent smoothly rather than jittered
 TURN_DEGREES = 20
 PAPER_SHARE = 0.25
 
@@ -143,6 +145,23 @@ def _marks(rng):
     return [list(map(tuple, points))], rng.uniform(0.6, 1.5)
 
 
+def _jittered(strokes, rng):
+    """Every control point moved a little; a curve drawn as many points is bent as a whole instead.
+
+    Moving each of a curve's many points on its own would make it jagged, which no pen stroke is: a detector would
+    learn "jagged, so not a digit" and pass the smooth strokes people draw.
+    """
+    warp = rng.normal(0, JITTER, (2, 2)), rng.uniform(0.5, 1.5, (2, 2)), rng.uniform(0, 2 * math.pi, (2, 2))
+
+    def bent(x, y):
+        (size_x, size_y), (often_x, often_y), (phase_x, phase_y) = (np.asarray(part) for part in warp)
+        return (x + size_x @ np.sin(2 * math.pi * often_x * y + phase_x),
+                y + size_y @ np.sin(2 * math.pi * often_y * x + phase_y))
+
+    return [[bent(x + rng.normal(0, JITTER), y + rng.normal(0, JITTER)) if len(s) <= CONTROL_POINTS else bent(x, y)
+             for x, y in s] for s in strokes]
+
+
 def _turned(strokes, degrees):
     turn = math.radians(degrees)
     cos, sin = math.cos(turn), math.sin(turn)
@@ -160,41 +179,59 @@ def _one(family, rng):
 
 
 def _pair(families, rng):
-    """Two drawings side by side or one over the other, each squeezed into its own part of the unit box."""
+    """Two drawings drawn across each other, or side by side or one above the other, each in its own part of the box."""
     (first, _), (second, _) = (_one(family, rng) for family in families)
-    split = rng.uniform(0.4, 0.6)
-    if rng.random() < 0.5:
+    split, layout = rng.uniform(0.4, 0.6), rng.random()
+    if layout < 0.4:  # one drawn over the other, as a doodle grows: each shrunk a little and moved
+        return [[(x * size + left, y * size + top) for x, y in s] for drawn in (first, second)
+                for size, left, top in [(rng.uniform(0.6, 1.0), *rng.uniform(0, 0.3, 2))] for s in drawn], rng.uniform(0.8, 1.4)
+    if layout < 0.7:
         return [[(x * split, y) for x, y in s] for s in first] + [[(split + x * (1 - split), y) for x, y in s]
                                                                      for s in second], rng.uniform(1.4, 2.2)
     return [[(x, y * 0.55) for x, y in s] for s in first] + [[(x, 0.4 + y * 0.6) for x, y in s] for s in second], 0.9
 
 
-# Letters, pictures and random marks, and the single smooth strokes that a pen makes (lenet.data.pen_shapes): the
-# kinds of non-digit that a digit classifier most often takes for a digit are of the last sort.
-FAMILIES = ("letters", "shapes", "marks") + pen_shapes.FAMILIES
+# Letters, pictures and random marks, the smooth strokes that a pen makes (lenet.data.pen_shapes: the kinds of
+# non-digit that a digit classifier most often takes for a digit), and letters set in type (lenet.data.pen_letters).
+FAMILIES = ("letters", "shapes", "marks") + pen_shapes.FAMILIES + ("typeset",)
+# Families of one kind, drawn by different code: a family held out of fitting takes its kin with it, or a detector
+# would be measured on letters after learning the same letters written as strokes.
+KIN = ({"letters", "script", "hooks", "typeset"}, {"arcs", "arches"}, {"shapes", "leaves"})
+
+
+def kin(family):
+    """The families held out with `family`: itself and those of its kind."""
+    return set().union({family}, *(group for group in KIN if family in group))
 
 
 def drawings(count=SIZE, seed=SEED, size=CANVAS, families=FAMILIES):
     """`count` canvas drawings: a list of (families, RGBA image); families names the one or two families it is from.
 
-    Every family in `families` takes its turn; every fifth drawing pairs two of them.
+    Every family in `families` takes its turn; every fifth drawing pairs two of them (type is never paired).
     """
     unknown = set(families) - set(FAMILIES)
     if unknown or not families:
         raise ValueError(f"families must be some of {', '.join(FAMILIES)}; got {', '.join(families) or 'none'}")
     rng = np.random.default_rng(seed)
+    drawn = [family for family in families if family != "typeset"]  # type is set alone, never paired
     made = []
     for index in range(count):
-        if index % 5 == 4:
-            drawn_from = tuple(rng.choice(families, 2))
-            strokes, aspect = _pair(drawn_from, rng)
+        if index % 5 == 4 and drawn:
+            drawn_from = tuple(rng.choice(drawn, 2))
         else:
             drawn_from = (families[(index - index // 5) % len(families)],)
-            strokes, aspect = _one(drawn_from[0], rng)
-        strokes = _turned([[(x + rng.normal(0, JITTER), y + rng.normal(0, JITTER)) for x, y in s] for s in strokes],
-                          rng.uniform(-TURN_DEGREES, TURN_DEGREES))
-        made.append((drawn_from, render(strokes, aspect, rng, on_paper=rng.random() < PAPER_SHARE, size=size)))
+        made.append((drawn_from, _painted(drawn_from, rng, size)))
     return made
+
+
+def _painted(drawn_from, rng, size):
+    """One drawing of one family, or a pair of two, jittered, turned and painted as the canvas would send it."""
+    on_paper = rng.random() < PAPER_SHARE
+    if drawn_from == ("typeset",):
+        return pen_letters.typeset(rng, size, on_paper)
+    strokes, aspect = _pair(drawn_from, rng) if len(drawn_from) == 2 else _one(drawn_from[0], rng)
+    strokes = _turned(_jittered(strokes, rng), rng.uniform(-TURN_DEGREES, TURN_DEGREES))
+    return render(strokes, aspect, rng, on_paper=on_paper, size=size)
 
 
 @cache

@@ -42,6 +42,17 @@ def test_each_family_is_fitted_without_its_drawings_and_scored_on_fresh_ones(tin
         assert 0 <= figures["abstained"] <= 1 and 0 <= figures["test_abstained"] <= 1
 
 
+def test_a_family_is_held_out_with_its_kin(tiny, monkeypatch):
+    model, splits, (_, images) = tiny
+    bank = ((("letters",),) * 30 + (("script",),) * 30 + (("waves",),) * 30, images)
+    fitted_on = []
+    real_fit = likeness.fit
+    monkeypatch.setattr(likeness, "fit", lambda train, validation, outliers, **options: (
+        fitted_on.append(len(outliers["F5"])), real_fit(train, validation, outliers, **options))[1])
+    likeness_families.leave_one_family_out(model, splits, bank=bank, families=("letters", "waves"), per_family=4)
+    assert fitted_on == [30, 60]  # letters go with the letters written as strokes; waves alone
+
+
 def test_the_table_has_a_row_per_family_and_the_before_column_when_given():
     results = {"waves": {"abstained": 0.9, "test_abstained": 0.004}}
     lines = likeness_families.table_lines(results, before={"waves": 0.3})
