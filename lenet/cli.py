@@ -1,4 +1,5 @@
-"""The command line: `python -m lenet data|summary|train|evaluate|predict|runs|stop|bundle|my-digits|bench`.
+"""The command line: `python -m lenet COMMAND`, where COMMAND is data, summary, train, evaluate, predict, runs, stop,
+bundle, refit-likeness, my-digits or bench.
 
 It drives the engine exactly as the app does. Each command prints its result as one JSON line last.
 """
@@ -89,6 +90,13 @@ def add_bundle(commands):
     bundle.set_defaults(handler=command_bundle)
 
 
+def add_refit_likeness(commands):
+    refit = commands.add_parser("refit-likeness", help="fit a model's \"not a digit\" detector again, as training "
+                                "ends, and store it in its card (after the detector or its outlier bank changed)")
+    refit.add_argument("--model", help="a .keras file (default: the bundled MNIST model)")
+    refit.set_defaults(handler=command_refit_likeness)
+
+
 def add_my_digits(commands):
     digits = commands.add_parser("my-digits", help="list, export or import my digits")
     digits.add_argument("action", choices=("list", "export", "import"))
@@ -115,8 +123,8 @@ def add_bench(commands):
     bench_parser.set_defaults(handler=command_bench)
 
 
-COMMANDS = (add_data, add_summary, add_train, add_evaluate, add_predict, add_runs, add_stop, add_bundle, add_my_digits,
-            add_bench)  # in the order `python -m lenet --help` lists them
+COMMANDS = (add_data, add_summary, add_train, add_evaluate, add_predict, add_runs, add_stop, add_bundle,
+            add_refit_likeness, add_my_digits, add_bench)  # in the order `python -m lenet --help` lists them
 
 
 def emit(value):
@@ -261,6 +269,16 @@ def command_bundle(arguments):
 
     path = store.bundle_run(store.run_path(arguments.run_id))
     emit({"model_path": str(path)})
+
+
+def command_refit_likeness(arguments):
+    from lenet.train import refit
+
+    check_model_file(arguments.model)
+    figures = refit.refit_likeness(arguments.model, log=lambda line: print(line, flush=True))
+    print(f"abstained on {figures['abstained']:.2%} of the test set; accuracy on the rest "
+          f"{figures['accuracy_on_rest']:.4f}")
+    emit(figures)
 
 
 def command_my_digits(arguments):

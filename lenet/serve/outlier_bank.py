@@ -241,7 +241,7 @@ def bank(count=SIZE, seed=SEED):
     Drawing and preprocessing them takes 10-20 s, so the result is kept in the data cache (generated here, never
     committed) and every later training run reads it in milliseconds.
     """
-    path = files.data_cache_dir("outlier-bank") / f"bank-v{VERSION}-{count}-{seed}.npz"
+    path = files.data_cache_dir("outlier-bank") / f"bank-v{VERSION}.{preprocess.PREPARATION_VERSION}-{count}-{seed}.npz"
     stored = npz.read_all(path)
     if stored is not None and set(stored) == {"families", "images"}:
         return tuple(tuple(str(joined).split("+")) for joined in stored["families"]), stored["images"]

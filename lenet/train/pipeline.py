@@ -114,26 +114,39 @@ def _without_autotuner(dataset):
 
 def random_distortion(images, config, generator):
     """Every augmentation the config asks for, applied to a batch with one interpolation per image."""
+    drift = None
     if config.stroke_width > 0:  # first, on the pixel grid, as a wider or narrower pen would have drawn the image
-        images = random_stroke_width(images, generator, config.stroke_width)
-    distorted = _move_pixels(images, config, generator)
+        images, drift = random_stroke_width(images, generator, config.stroke_width)
+    distorted = _move_pixels(images, config, generator, drift)
     if config.erase_probability > 0:
         distorted = random_erasing(distorted, generator, config.erase_probability)
     return distorted
 
 
-def _move_pixels(images, config, generator):
-    """The geometric distortions: one projective transform per image, plus an elastic field when asked for."""
+def _move_pixels(images, config, generator, drift=None):
+    """The geometric distortions: one projective transform per image, plus an elastic field when asked for.
+
+    drift is how far (in pixels, right and down) each image must move back to undo random_stroke_width's drift.
+    """
     if not config.moves_pixels:
         # Flips alone (Fashion-MNIST's best preset) copy pixels, so they need no transform and no interpolation.
-        return random_flip(images, generator) if config.flip_horizontal else images
+        images = random_flip(images, generator) if config.flip_horizontal else images
+        if drift is None:
+            return images
+        return tf.ensure_shape(_project(images, _translations(drift)), images.shape)
     transforms = random_transforms(
         images, generator, config.shift_pixels, config.rotation_degrees,
-        config.scale_fraction, config.shear_degrees, config.flip_horizontal)
+        config.scale_fraction, config.shear_degrees, config.flip_horizontal, drift)
     if config.elastic_alpha > 0:
         displacements = elastic_displacements(images, generator, config.elastic_alpha, config.elastic_sigma)
         return warp(images, transforms, displacements)
     return tf.ensure_shape(_project(images, transforms), images.shape)  # the op forgets the image size
+
+
+def _translations(shifts):
+    """Projective transforms that move each image `shifts` pixels right and down."""
+    ones, zeros = tf.ones_like(shifts), tf.zeros_like(shifts)
+    return tf.stack([ones, zeros, -shifts, zeros, ones, -shifts, zeros, zeros], axis=1)
 
 
 def random_flip(images, generator):
@@ -145,23 +158,27 @@ def random_flip(images, generator):
 def random_stroke_width(images, generator, max_pixels):
     """Thicken or thin each image's strokes by a random amount of up to max_pixels (at most 1) of width.
 
-    Grey-scale dilation (a 2×2 maximum) widens a stroke by a pixel and erosion (a 2×2 minimum) narrows it by one, so
-    a 2-pixel MNIST stroke becomes the 1-pixel line of a thin pen; a fraction of the step is blended in for less.
-    A 2×2 window has no centre: half the images, chosen at random, take it towards the other corner, so strokes
-    do not drift one way. Each image is then scaled so that its brightest pixel is as bright as before, as Draw's
-    preprocessing brightens a thin pen's faded strokes (lenet.serve.preprocess); a stroke too thin to erode is
-    thereby kept as it was rather than faded to grey.
+    Grey-scale dilation (a 2×2 maximum) widens a stroke by a pixel and erosion (a 2×2 minimum, the maximum of the
+    negated image) narrows it by one, so a 2-pixel MNIST stroke becomes the 1-pixel line of a thin pen; a fraction
+    of the step is blended in for less. One pooling of the image times ±1 does both, a sign per image. Each image
+    is then scaled so that its brightest pixel is as bright as before, as Draw's preprocessing brightens a thin
+    pen's faded strokes (lenet.serve.preprocess); a stroke too thin to erode is thereby kept as it was rather than
+    faded to grey.
+
+    Returns (images, drift): a 2×2 window has no centre, so either step moves the ink up and left by half a pixel
+    (times the fraction blended in); drift is how far each image must move back, which the geometric distortions
+    add to their shifts. Undoing it there replaced flipping half the images around the step, which cost twice the
+    step itself.
     """
     count = tf.shape(images)[0]
-    change = generator.uniform([count], -max_pixels, max_pixels)[:, None, None, None]
-    turned = (generator.uniform([count]) < 0.5)[:, None, None, None]
-    images_turned = tf.where(turned, tf.reverse(images, axis=[1, 2]), images)
-    thicker = tf.nn.max_pool2d(images_turned, 2, 1, "SAME")
-    thinner = -tf.nn.max_pool2d(-images_turned, 2, 1, "SAME")  # the window skips the padding: no border erodes
-    changed = images_turned + tf.abs(change) * (tf.where(change > 0, thicker, thinner) - images_turned)
-    changed = tf.where(turned, tf.reverse(changed, axis=[1, 2]), changed)
+    change = generator.uniform([count], -max_pixels, max_pixels)
+    sign = tf.where(change > 0, 1.0, -1.0)[:, None, None, None]
+    stepped = sign * tf.nn.max_pool2d(sign * images, 2, 1, "SAME")  # the window skips the padding: no border erodes
+    amount = tf.abs(change)
+    changed = images + amount[:, None, None, None] * (stepped - images)
     brightest = tf.reduce_max(images, axis=[1, 2, 3], keepdims=True)
-    return changed * tf.math.divide_no_nan(brightest, tf.reduce_max(changed, axis=[1, 2, 3], keepdims=True))
+    changed = changed * tf.math.divide_no_nan(brightest, tf.reduce_max(changed, axis=[1, 2, 3], keepdims=True))
+    return changed, amount / 2
 
 
 def random_erasing(images, generator, probability):
@@ -197,17 +214,20 @@ def random_affine(images, max_shift, max_degrees, generator):
 
 
 def random_transforms(images, generator, max_shift, max_degrees, max_scale=0.0, max_shear_degrees=0.0,
-                      flip=False):
+                      flip=False, drift=None):
     """One projective transform per image (8 numbers, as ImageProjectiveTransformV3 takes them).
 
     Each maps an output pixel (x, y) to the input pixel it samples: mirror, stretch, shear and rotate about the
-    centre, then shift. Draws beyond the rotation and shift happen only when asked for, so a config without
-    them sees exactly the shifts and rotations it saw before they existed.
+    centre, then shift (by a random amount, plus `drift` pixels right and down when given). Draws beyond the
+    rotation and shift happen only when asked for, so a config without them sees exactly the shifts and rotations
+    it saw before they existed.
     """
     count = tf.shape(images)[0]
     height, width = float(images.shape[1]), float(images.shape[2])
     angles = generator.uniform([count], -1.0, 1.0) * (max_degrees * math.pi / 180.0)
     shifts = generator.uniform([count, 2], -max_shift, max_shift)
+    if drift is not None:
+        shifts += drift[:, None]
     ones, zeros = tf.ones_like(angles), tf.zeros_like(angles)
     x_scale, y_scale = tf.unstack(1.0 + generator.uniform([2, count], -max_scale, max_scale)) if max_scale else (ones, ones)
     slant = zeros

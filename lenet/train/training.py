@@ -18,7 +18,7 @@ from lenet import files
 from lenet.data import sources
 from lenet.model import builders, card
 from lenet.serve import inference, likeness
-from lenet.train import command, finetune, likeness_fit, memory, metrics, pipeline, run_files, snapshots
+from lenet.train import command, finetune, memory, metrics, pipeline, refit, run_files, snapshots
 
 # Batches run in calls into TensorFlow of about this many images (64 batches of 128): fewer Python round trips
 # between steps, and on two cores still metrics and a stop check about three times a second.
@@ -240,8 +240,7 @@ def write_summary(run_dir, splits, recorder, started):
         with files.atomic_path(run_dir / "test_predictions.npy") as temporary:
             np.save(temporary, predictions.astype("uint8"))
         figures = metrics.evaluation_figures(splits.y_test.astype(int), probabilities)
-        stats = likeness_fit.fit_for_model(classifier.model, splits.x_train, splits.x_val)
-        test_scores = likeness.score(stats, likeness_fit.layer_features(classifier.model, splits.x_test))
+        stats, test_scores = refit.fit_and_score(classifier.model, splits)
         summary.update(figures, model_path=str(model_path), params=classifier.model.count_params())
         summary.update(metrics.abstention_figures(splits.y_test.astype(int), probabilities, likeness.is_like(stats, test_scores)))
         card.write(model_path, classifier.card.replace(test_accuracy=figures["test_accuracy"],

@@ -13,6 +13,7 @@ EXAMPLES = {
     "runs": (["runs"], "command_runs"),
     "stop": (["stop", "run-1", "--timeout", "5"], "command_stop"),
     "bundle": (["bundle", "run-1"], "command_bundle"),
+    "refit-likeness": (["refit-likeness", "--model", "m.keras"], "command_refit_likeness"),
     "my-digits": (["my-digits", "export", "out.npz"], "command_my_digits"),
     "bench": (["bench", "--presets", "--dataset", "mnist"], "command_bench"),
 }

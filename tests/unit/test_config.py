@@ -82,7 +82,7 @@ def test_locations_follow_environment_variables(monkeypatch, tmp_path):
 
 
 def test_weight_averaging_longer_than_the_run_is_warned_about():
-    assert config.get_preset("best").warnings() == []  # 13 epochs of 391 steps forget the first weights
+    assert config.get_preset("best").warnings() == []  # 11 epochs of 391 steps forget the first weights
     assert config.make_config("best", ema_momentum=0.0, epochs=1, undistorted_epochs=0).warnings() == []
     short = config.make_config("best", epochs=1, undistorted_epochs=0).warnings()
     assert len(short) == 1 and "only 391" in short[0] and "0.99" in short[0]

@@ -57,13 +57,14 @@ def test_the_likeness_and_explanation_figures_are_reported_when_measured(tmp_pat
     assert "Digit-likeness" not in path.read_text(encoding="utf-8")
     results["likeness"] = {"test_abstained": 0.0063, "test_accuracy_on_rest": 0.9941, "test_accuracy": 0.9934,
                            "non_digits": 230, "non_digits_abstained": 0.965, "stroke_digits": 500,
-                           "stroke_digits_read_right": 0.984}
+                           "stroke_digits_read_right": 0.984, "stroke_digits_per_class": [1.0] * 6 + [0.84] + [1.0] * 3}
     results["explanations"] = {"evidence_p50_ms": 12.3, "evidence_p95_ms": 20.0, "counterfactual_p50_ms": 45.0,
                                "counterfactual_p95_ms": 90.0}
     engine.write_benchmarks_file(results, path)
     text = path.read_text(encoding="utf-8")
     assert "MNIST test abstained **0.63%**" in text and "99.41% vs 99.34% plain" in text
-    assert "230 generated non-digits abstained **96.5%**" in text and "**98.4%** (goal ≥ 98%)" in text
+    assert "230 generated non-digits abstained **96.5%**" in text and "**98.4%** (goal ≥ 99.0%)" in text
+    assert "weakest digit 6 at **84%** (goal ≥ 97%), per digit 0–9: 100% / 100%" in text
     assert "evidence map p50 **12.3 ms**" in text and "counterfactual p50 **45 ms**" in text
 
 

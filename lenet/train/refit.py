@@ -1,0 +1,34 @@
+"""Fit a model's digit-likeness detector again and store it in its card: `python -m lenet refit-likeness [--model]`.
+
+Training fits the detector when a run ends (training.write_summary); a model made before the detector's method or
+its outlier bank last changed keeps the old fit. This fits it again the same way, from the model's dataset's
+training and validation images and today's outlier bank, so a bundled model can follow the detector's changes
+without training again: its weights, test accuracy and reproduce command stay as they are.
+"""
+
+from lenet.data import sources
+from lenet.model import card
+from lenet.serve import inference, likeness
+from lenet.train import likeness_fit, metrics
+
+
+def fit_and_score(model, splits):
+    """(likeness statistics, the test images' likeness scores) for a trained model and its dataset's splits."""
+    stats = likeness_fit.fit_for_model(model, splits.x_train, splits.x_val)
+    test_scores = likeness.score(stats, likeness_fit.layer_features(model, splits.x_test))
+    return stats, test_scores
+
+
+def refit_likeness(model_path=None, log=print):
+    """Refit the likeness statistics in `model_path`'s card (default: the bundled MNIST model), in place.
+
+    Returns the test set's figures under the new statistics: the share abstained and the accuracy on the rest.
+    """
+    classifier = inference.Classifier(model_path)
+    log(f"refitting the likeness detector of {classifier.model_path} on {classifier.dataset.title}…")
+    splits = sources.load(classifier.dataset.name, log=log)
+    stats, test_scores = fit_and_score(classifier.model, splits)
+    probabilities = classifier.probabilities(splits.x_test)
+    figures = metrics.abstention_figures(splits.y_test.astype(int), probabilities, likeness.is_like(stats, test_scores))
+    card.write(classifier.model_path, classifier.card.replace(likeness=stats.to_dict()))
+    return {"model": str(classifier.model_path), **figures}
