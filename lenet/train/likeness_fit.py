@@ -1,23 +1,15 @@
 """Digit-likeness for a Keras LeNet-5: read the layers the detector needs, and fit it when training ends.
 
 lenet.serve.likeness works on plain arrays; this module runs the model to get them, for the training and validation
-digits and for the bank of non-digits drawn in code. To fit a saved model's detector again (after the bank or the
-method changed), in its own card:
-
-    python -m lenet.train.likeness_fit [MODEL_PATH]    # default: the bundled MNIST model
+digits and for the bank of non-digits drawn in code. lenet.train.refit fits a saved model's detector again, in its
+card, after the bank or the method changed (`python -m lenet refit-likeness`).
 """
-
-import json
-import sys
 
 import keras
 import numpy as np
 
-from lenet import config as lenet_config
-from lenet.data import sources
-from lenet.model import card
-from lenet.serve import inference, likeness, outlier_bank
-from lenet.train import metrics, pipeline
+from lenet.serve import likeness, outlier_bank
+from lenet.train import pipeline
 
 BATCH_SIZE = 1000
 
@@ -50,23 +42,3 @@ def training_sample(train_images):
     sample = np.random.default_rng(0).choice(len(train_images), min(len(train_images), likeness.DIGIT_SAMPLE),
                                              replace=False)
     return np.asarray(train_images)[np.sort(sample)]
-
-
-def refit(model_path=lenet_config.BUNDLED_MODEL_PATH):
-    """Fit the detector of a saved model again and store it in the model's card; the MNIST test figures it gives.
-
-    The model's weights are not touched: only the card's likeness statistics change.
-    """
-    classifier = inference.Classifier(model_path)
-    splits = sources.load(classifier.dataset.name, log=lambda line: None)
-    stats = fit_for_model(classifier.model, splits.x_train, splits.x_val)
-    probabilities = classifier.probabilities(splits.x_test)
-    looks_like = likeness.is_like(stats, likeness.score(stats, layer_features(classifier.model, splits.x_test)))
-    card.write(model_path, classifier.card.replace(likeness=stats.to_dict()))
-    return {"model": str(model_path), "outlier_bank": outlier_bank.VERSION,
-            **metrics.abstention_figures(splits.y_test.astype(int), probabilities, looks_like),
-            "test_accuracy": float((probabilities.argmax(axis=1) == splits.y_test).mean())}
-
-
-if __name__ == "__main__":
-    print(json.dumps(refit(*sys.argv[1:2])))

@@ -8,7 +8,7 @@ without training again: its weights, test accuracy and reproduce command stay as
 
 from lenet.data import sources
 from lenet.model import card
-from lenet.serve import inference, likeness
+from lenet.serve import inference, likeness, outlier_bank
 from lenet.train import likeness_fit, metrics
 
 
@@ -31,4 +31,4 @@ def refit_likeness(model_path=None, log=print):
     probabilities = classifier.probabilities(splits.x_test)
     figures = metrics.abstention_figures(splits.y_test.astype(int), probabilities, likeness.is_like(stats, test_scores))
     card.write(classifier.model_path, classifier.card.replace(likeness=stats.to_dict()))
-    return {"model": str(classifier.model_path), **figures}
+    return {"model": str(classifier.model_path), "outlier_bank": outlier_bank.VERSION, **figures}

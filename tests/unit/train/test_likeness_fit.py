@@ -1,4 +1,4 @@
-"""Fitting a saved model's detector again (python -m lenet.train.likeness_fit), on a tiny model, bank and splits."""
+"""Fitting a saved model's detector again (python -m lenet refit-likeness), on a tiny model, bank and splits."""
 
 import numpy as np
 
@@ -6,7 +6,7 @@ from lenet.config import ModelConfig
 from lenet.data import synthetic
 from lenet.model import builders, card
 from lenet.serve import inference, likeness, outlier_bank
-from lenet.train import likeness_fit
+from lenet.train import refit
 
 
 def test_a_model_without_a_detector_classifies_and_after_a_refit_judges_from_its_saved_card(
@@ -21,7 +21,7 @@ def test_a_model_without_a_detector_classifies_and_after_a_refit_judges_from_its
     before = inference.Classifier(path).classify(drawing)
     assert before.label is not None and before.likeness is None
 
-    figures = likeness_fit.refit(path)
+    figures = refit.refit_likeness(path, log=lambda line: None)
 
     after = inference.Classifier(path)
     assert after.likeness == likeness.LikenessStats.from_dict(card.read(path).likeness)
