@@ -11,7 +11,6 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from lenet import config as lenet_config
 from lenet.runs import class_boards
 from lenet.runs.class_set import ClassSet, ClassSetError
 from studio import class_mode, loaders, visitor
@@ -23,7 +22,7 @@ MY_DIGITS_PAGE = "pages/my_digits.py"
 
 def class_classifier():
     """The class model's classifier: the host's accepted model, or the bundled one before there is any."""
-    return loaders.load_classifier(class_mode.class_model() or lenet_config.BUNDLED_MODEL_PATH)
+    return loaders.load_classifier(class_mode.class_model_or_bundled())
 
 
 def drawing_key(digit_image):

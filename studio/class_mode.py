@@ -1,6 +1,6 @@
 """Class mode's side of the session (lenet/runs/class_*.py decide the rules): who is the host, the host link printed
-once as the server starts (studio/server_start.py), and the class model as every visitor's model until they choose another. Only in public mode; outside it
-every function here says "no" and changes nothing.
+once as the server starts (studio/server_start.py), the host's controls, and the class model as every visitor's
+model until they choose another. Only in public mode; outside it every function here says "no" and changes nothing.
 
 The host presents the token once, in the link's ?host=…; the router checks it (in constant time, class_host.is_host),
 keeps "is host" in this session's state and drops the token from the address at once, so it is neither in the
@@ -11,7 +11,10 @@ import sys
 
 import streamlit as st
 
+from lenet import config as lenet_config
 from lenet.runs import class_host, class_models, public
+from lenet.runs.class_set import ClassSetError
+from studio.escaping import plain
 
 HOST_PARAMETER = "host"
 HOST_STATE = "class_host"  # True once this session presented the host token
@@ -65,3 +68,19 @@ def announce(address):
 def class_model():
     """The current class model's path, or None: then the bundled model is every visitor's default."""
     return class_models.current_class_model() if enabled() else None
+
+
+def class_model_or_bundled():
+    """The model class mode retrains and challenges: the class model, or the bundled one before there is any."""
+    return str(class_model() or lenet_config.BUNDLED_MODEL_PATH)
+
+
+def host_only(message_key, action, *args):
+    """A host control's callback: act for the host only, and keep a refusal (ClassSetError: a cap, a digit already
+    gone) as the message shown under `message_key`, since a callback cannot draw."""
+    if not is_host():
+        return
+    try:
+        action(*args)
+    except ClassSetError as error:
+        st.session_state[message_key] = plain(error)

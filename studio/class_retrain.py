@@ -11,7 +11,7 @@ import streamlit as st
 
 from lenet import config as lenet_config
 from lenet.runs import class_models, store, worker
-from lenet.runs.class_set import ClassSet, ClassSetError
+from lenet.runs.class_set import ClassSet
 from studio import class_mode, live_runs, loaders, visitor
 from studio.escaping import plain
 
@@ -19,10 +19,6 @@ STATE = "class_retrain"
 MESSAGE = "class_retrain_message"
 VERSIONS_MESSAGE = "class_versions_message"
 SETS = {"held_out": "Held-out visitors' digits", "fooling": "Fooling digits (accepted)", "mnist_test": "MNIST test set"}
-
-
-def class_model_path():
-    return str(class_models.current_class_model() or lenet_config.BUNDLED_MODEL_PATH)
 
 
 def followed():
@@ -34,7 +30,7 @@ def start(epochs):
     """Retrain's callback: the host's run, started as this session's visitor so that its Stop is theirs."""
     if not class_mode.is_host() or (followed() and live_runs.run_is_active(followed())):
         return
-    baseline = class_model_path()
+    baseline = class_mode.class_model_or_bundled()
     try:
         train_config, status = class_models.retrain_config(baseline, epochs=epochs)
         run_dir = worker.start(train_config, "class-retrain", owner=visitor.owner(), **status)
@@ -48,8 +44,8 @@ def controls():
     """Retrain, its progress, and before → after with Accept once it has ended."""
     if message := st.session_state.pop(MESSAGE, None):
         st.error(f"Retraining did not start: {message}")
-    training = len(ClassSet().training_digits())
-    st.caption(f"Fine-tunes the class model ({plain(Path(class_model_path()).name)}) on MNIST with the {training} "
+    training, model_name = len(ClassSet().training_digits()), Path(class_mode.class_model_or_bundled()).name
+    st.caption(f"Fine-tunes the class model ({plain(model_name)}) on MNIST with the {training} "
                "training digits of the class set mixed in, as My digits does for one person. Held-out visitors' "
                "digits never train it.")
     epochs_column, button_column = st.columns([1, 2], vertical_alignment="bottom")
@@ -91,25 +87,8 @@ def before_after(baseline, retrained, run_id):
     if any(model.run_id == run_id for model in class_models.ClassModels().versions()):
         columns[-1].success("Accepted: this is a class model version.")
     else:
-        columns[-1].button("Accept: make it the class model", type="primary", on_click=accept, args=(retrained, run_id))
-
-
-def accept(model_path, run_id):
-    if not class_mode.is_host():
-        return
-    try:
-        class_models.ClassModels().accept(model_path, run_id)
-    except ClassSetError as error:
-        st.session_state[VERSIONS_MESSAGE] = plain(error)
-
-
-def rollback(version):
-    if not class_mode.is_host():
-        return
-    try:
-        class_models.ClassModels().rollback(version)
-    except ClassSetError as error:
-        st.session_state[VERSIONS_MESSAGE] = plain(error)
+        columns[-1].button("Accept: make it the class model", type="primary", on_click=class_mode.host_only,
+                           args=(VERSIONS_MESSAGE, class_models.ClassModels().accept, retrained, run_id))
 
 
 def versions():
@@ -127,5 +106,6 @@ def versions():
         text.markdown(f"**v{model.version}**: {figure}, from run {plain(model.run_id or 'elsewhere')}"
                       + (" · **the class model**" if model.version == current.version else ""))
         if model.version != current.version:
-            action.button(f"Roll back to v{model.version}", key=f"rollback-{model.version}", on_click=rollback,
-                          args=(model.version,), icon=":material/undo:")
+            action.button(f"Roll back to v{model.version}", key=f"rollback-{model.version}",
+                          on_click=class_mode.host_only, icon=":material/undo:",
+                          args=(VERSIONS_MESSAGE, class_models.ClassModels().rollback, model.version))

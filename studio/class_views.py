@@ -10,9 +10,8 @@ from pathlib import Path
 import streamlit as st
 
 from lenet.runs import class_boards, class_models
-from lenet.runs.class_set import ClassSet, ClassSetError
+from lenet.runs.class_set import ClassSet
 from studio import class_mode, components
-from studio.escaping import plain
 
 GRID_LIMIT = 50  # per label, newest first: a full class set has about 500 a label, too many to draw at once
 MESSAGE = "class_review_message"
@@ -43,15 +42,6 @@ def boards():
                    "No finished runs yet: train one on the Train page.")
 
 
-def _host_only(action, *args):
-    if not class_mode.is_host():
-        return
-    try:
-        action(*args)
-    except ClassSetError as error:
-        st.session_state[MESSAGE] = plain(error)
-
-
 def review():
     """The class set as a grid per label, each digit removable; fooling digits awaiting review first."""
     if message := st.session_state.pop(MESSAGE, None):
@@ -80,9 +70,9 @@ def grid(digits, names, accept=False):
         column.text(names.get(digit.owner, class_boards.NO_NICKNAME))  # st.text: a nickname is never markup
         if accept:
             column.button("Accept", key=f"accept-{digit.digit_id}", type="tertiary", icon=":material/check:",
-                          on_click=_host_only, args=(ClassSet().accept_fooling, digit.digit_id))
+                          on_click=class_mode.host_only, args=(MESSAGE, ClassSet().accept_fooling, digit.digit_id))
         column.button("Remove", key=f"remove-{digit.digit_id}", type="tertiary", icon=":material/delete:",
-                      on_click=_host_only, args=(ClassSet().review_remove, digit.digit_id))
+                      on_click=class_mode.host_only, args=(MESSAGE, ClassSet().review_remove, digit.digit_id))
 
     components.digit_grid(digits, caption, below)
 

@@ -129,7 +129,8 @@ def prune_frozen(folder=None, keep=(), runs_root=None):
               if run.state in store.ACTIVE_STATES and run.status.get(TRAINING_DIGITS_STATUS)}
     newest_first = sorted(frozen_folder.glob("*.npz"), key=lambda path: (path.stat().st_mtime, path.name),
                           reverse=True)
-    deleted = [path for path in newest_first[KEEP_FROZEN:] if path not in set(keep) | active]
+    kept = {Path(path) for path in keep} | active
+    deleted = [path for path in newest_first[KEEP_FROZEN:] if path not in kept]
     for path in deleted:
         path.unlink(missing_ok=True)
     return deleted

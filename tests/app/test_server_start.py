@@ -19,7 +19,8 @@ def start_and_stop(monkeypatch, *, headless=True):
     opened = []
     monkeypatch.setattr(server_start.cli_util, "open_browser", opened.append)
     option = server_start.st.get_option
-    monkeypatch.setattr(server_start.st, "get_option", lambda name: headless if name == "server.headless" else option(name))
+    monkeypatch.setattr(server_start.st, "get_option",
+                        lambda name: headless if name == "server.headless" else option(name))
 
     async def serve():
         async with server_start.lifespan(None):
