@@ -91,6 +91,13 @@ def test_weight_averaging_longer_than_the_run_is_warned_about():
     assert f"only {math.ceil(datasets.MNIST.train_size / 128)}" in short[0]
 
 
+@pytest.mark.parametrize("dataset_name", list(datasets.DATASETS))
+@pytest.mark.parametrize("preset_name", config.PRESET_NAMES)
+def test_no_preset_warns_about_its_own_settings(dataset_name, preset_name):
+    # A preset is a recipe we stand behind, so the warnings it would show a learner on the Train page must be empty.
+    assert config.get_preset(preset_name, dataset_name).warnings() == []
+
+
 def test_undistorted_epochs_that_leave_no_distorted_epoch_are_warned_about():
     assert config.make_config("best", epochs=3, undistorted_epochs=2, ema_momentum=0.0).warnings() == []
     all_undistorted = config.make_config("best", epochs=2, undistorted_epochs=2, ema_momentum=0.0).warnings()
