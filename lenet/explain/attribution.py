@@ -29,7 +29,10 @@ from lenet.serve.inference import ModelLoadError
 
 @dataclass(frozen=True)
 class ExplainConfig:
-    path_steps: int = 32  # points on the path from black to the drawing; the completeness error shrinks as 1/steps²
+    # Points on the path from black to the drawing. The midpoint rule's completeness error shrinks as 1/steps² only
+    # where the gradient is smooth; a relu and max-pooling network's jumps, so it shrinks as about 1/steps there (a
+    # batch-norm `best` model: up to 12% off at 32 and 128 steps, within 1.2% at 512).
+    path_steps: int = 32
     counterfactual_steps: int = 300  # the step budget of the counterfactual search
     step_size: float = 0.25  # L2 length of each counterfactual step, in ink units over the 784 pixels
     sparsity: float = 0.004  # soft threshold per step: changes smaller than this are pulled back to zero
