@@ -120,9 +120,7 @@ def cell_images(run, matrix, dataset):
         mosaic = browse.labelled_mosaic(thumbnails, [f"#{i}" for i in shown], IMAGES_PER_ROW, scale=3)
         alt = (f"{len(shown)} test {dataset.noun}s, each {with_article(dataset.class_name(true))} read as "
                f"{dataset.class_name(predicted)}: " + ", ".join(f"#{i}" for i in shown))
-        # Inline rather than st.image's media file: Streamlit deletes that file as soon as a rerun stops showing it,
-        # and a browser still fetching it (Start pressed as a run ends, on a busy machine) logs a 404.
-        st.html(f'<img src="{browse.png_data_uri(mosaic)}" alt="{alt}" style="max-width: 100%">')
+        st.html(figures.picture_html(mosaic, alt))
 
 
 def results(run):

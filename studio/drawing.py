@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from lenet.data import browse, my_digits
+from lenet.data import my_digits
 from studio import challenge, components, draw_retrain, figures, visitor, where_it_lands, why
 from studio.escaping import plain
 
@@ -167,10 +167,8 @@ def answer_column(classifier, prediction, image, source):
     sees, teach = st.columns([1, 1.3])
     with sees:
         st.markdown("**What the model sees** (28×28)")
-        # Inline rather than st.image's media file: Streamlit deletes that file on the next stroke's rerun, and a
-        # browser still fetching it (strokes in quick succession on a busy machine) logs a 404.
-        st.html(f'<img src="{browse.png_data_uri(figures.pixels_picture(prediction.image))}" '
-                'alt="the drawing as the model sees it: 28×28 grey pixels" style="max-width: 100%">')
+        st.html(figures.picture_html(figures.pixels_picture(prediction.image),
+                                     "the drawing as the model sees it: 28×28 grey pixels"))
     with teach:
         teach_buttons(prediction, image)
     challenge.panel(prediction, image)  # class mode's Challenge (studio/challenge.py); nothing outside public mode

@@ -133,6 +133,14 @@ def batch_loss_figure(batches, steps_per_epoch):
 
 # Inside the network.
 
+def picture_html(picture, alt):
+    """A uint8 picture as an <img> that carries its own pixels (a data: address), its alt text escaped.
+
+    Not st.image: Streamlit deletes that picture's media file as soon as a rerun stops showing it, and a browser
+    still fetching it (the next stroke, or Start pressed as a run ends, on a busy machine) logs a 404."""
+    return f'<img src="{browse.png_data_uri(picture)}" alt="{html.escape(alt)}" style="max-width: 100%">'
+
+
 def pixels_picture(digit_image, cell=7):
     """A 28×28 image as an RGB picture: each pixel a grey square of `cell` - 1 screen pixels, a grey line between
     them, so its pixels can be counted. A picture, not a chart: Draw redraws it on every stroke."""

@@ -58,8 +58,7 @@ def show_snapshot(subjects, snapshot, key, wide=True, axis_range=None):
     with left:
         st.markdown("**C1's six filters** (red excites, blue inhibits)")
         picture = figures.filters_picture(snapshot.filters)
-        st.html(f'<img src="{browse.png_data_uri(picture)}" alt="C1 filters at epoch {snapshot.epoch}" '
-                f'style="max-width:100%">')
+        st.html(figures.picture_html(picture, f"C1 filters at epoch {snapshot.epoch}"))
         panel, right_count = panel_html(subjects, snapshot)
         st.markdown(f"**The panel**: {right_count} of {len(subjects.panel_labels)} right")
         st.html(panel)

@@ -52,7 +52,7 @@ def show(classifier, prediction):
     captions = [f"{class_names[splits.y_train[index]][:9]} #{index}" for index in placement.neighbours]
     picture = browse.labelled_mosaic(images, captions, len(images), scale=NEIGHBOUR_SCALE)
     alt = "nearest training images: " + ", ".join(captions)
-    st.html(f'<img src="{browse.png_data_uri(picture)}" alt="{alt}" style="max-width: 100%">')
+    st.html(figures.picture_html(picture, alt))
 
 
 def expander(classifier, prediction):
