@@ -3,7 +3,8 @@
 For each family of the outlier bank, the detector is fitted on the bank without that family and its kin
 (outlier_bank.KIN: letters go with letters written as strokes; drawings that pair one with another family go too),
 then scored on fresh drawings of that family alone, drawn with a seed the bank never uses. A detector that learned
-"unlike a digit" abstains on them; one that learned the bank's designs does not. The same fits give the share of MNIST test digits abstained, so a gain on non-digits cannot hide a loss on digits.
+"unlike a digit" abstains on them; one that learned the bank's designs does not. The same fits give the share of
+MNIST test digits abstained, so a gain on non-digits cannot hide a loss on digits.
 
 `python -m lenet bench --likeness-families` writes the table for the bundled MNIST model into BENCHMARKS.md.
 """
@@ -30,8 +31,8 @@ def family_images(family, count=PER_FAMILY, seed=HELD_OUT_SEED):
 def leave_one_family_out(model, splits, bank=None, families=outlier_bank.FAMILIES, per_family=PER_FAMILY,
                          seed=HELD_OUT_SEED):
     """{family: {"abstained": share of that family's fresh drawings refused, "test_abstained": share of MNIST test
-    digits refused}} for detectors fitted without the family and its kin. `bank` is (families per drawing, images), the outlier
-    bank by default; a bank's own families that are not in `families` always stay in."""
+    digits refused}} for detectors fitted without the family and its kin. `bank` is (families per drawing, images),
+    the outlier bank by default; a bank's own families that are not in `families` always stay in."""
     bank_families, bank_images = bank or outlier_bank.bank()
     bank_features = likeness_fit.layer_features(model, bank_images)
     digits = _digit_features(model, splits)

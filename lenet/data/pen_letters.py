@@ -10,6 +10,8 @@ C, c, D, Q, $, a lone stroke or ring) are left out: a detector taught that they 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from lenet.data import synthetic
+
 GLYPHS = {
     # small letters
     "a": "~85 30, 55 22, 25 40, 22 75, 50 95, 85 70 | 85 25, 85 95",
@@ -115,6 +117,5 @@ def typeset(rng, size, on_paper=False):
     mask = mask.rotate(rng.uniform(-15, 15), resample=Image.Resampling.BILINEAR).transform(
         mask.size, Image.Transform.AFFINE, (1, slant, -slant * size / 2, 0, 1, 0), resample=Image.Resampling.BILINEAR)
     ink = np.asarray(mask, np.float32)[..., None] / 255
-    background, colour = (np.array([235, 235, 235, 255]), np.array([30, 30, 30, 255])) if on_paper else \
-        (np.zeros(4), np.full(4, 255.0))
+    background, colour = (np.array(grey_alpha, np.float32)[[0, 0, 0, 1]] for grey_alpha in synthetic.colours(on_paper))
     return np.uint8(np.round(background + ink * (colour - background)))

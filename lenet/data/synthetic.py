@@ -141,6 +141,12 @@ def _non_digit_strokes(kind, rng):
     return [[tuple(start), tuple(start + rng.normal(0, 0.03, 2))] for start in starts], rng.uniform(0.8, 1.2)
 
 
+def colours(on_paper):
+    """(background, ink) as (grey, alpha): the canvas's white pen on its transparent black, or a photo's dark grey ink
+    on opaque light paper."""
+    return ((235, 255), (30, 255)) if on_paper else ((0, 0), (255, 255))
+
+
 def render(strokes, aspect, rng, on_paper=False, size=CANVAS_SIZE):
     """Paint unit-box strokes on the canvas in a random pose and pen: (280, 280, 4) uint8, RGBA as the canvas sends.
 
@@ -156,7 +162,7 @@ def render(strokes, aspect, rng, on_paper=False, size=CANVAS_SIZE):
     room = CANVAS_SIZE - pen - 8
     shrink = min(1.0, room / max(high - low))
     offset = [rng.uniform(0, max(0.0, room - extent)) for extent in shrink * (high - low)]
-    background, ink = ((235, 255), (30, 255)) if on_paper else ((0, 0), (255, 255))
+    background, ink = colours(on_paper)
     image = Image.new("LA", (size, size), background)
     pen_tip = ImageDraw.Draw(image)
     for stroke in posed:

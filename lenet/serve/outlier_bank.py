@@ -151,10 +151,10 @@ def _jittered(strokes, rng):
     Moving each of a curve's many points on its own would make it jagged, which no pen stroke is: a detector would
     learn "jagged, so not a digit" and pass the smooth strokes people draw.
     """
-    warp = rng.normal(0, JITTER, (2, 2)), rng.uniform(0.5, 1.5, (2, 2)), rng.uniform(0, 2 * math.pi, (2, 2))
+    (size_x, size_y), (often_x, often_y), (phase_x, phase_y) = (
+        rng.normal(0, JITTER, (2, 2)), rng.uniform(0.5, 1.5, (2, 2)), rng.uniform(0, 2 * math.pi, (2, 2)))
 
     def bent(x, y):
-        (size_x, size_y), (often_x, often_y), (phase_x, phase_y) = (np.asarray(part) for part in warp)
         return (x + size_x @ np.sin(2 * math.pi * often_x * y + phase_x),
                 y + size_y @ np.sin(2 * math.pi * often_y * x + phase_y))
 
@@ -183,8 +183,11 @@ def _pair(families, rng):
     (first, _), (second, _) = (_one(family, rng) for family in families)
     split, layout = rng.uniform(0.4, 0.6), rng.random()
     if layout < 0.4:  # one drawn over the other, as a doodle grows: each shrunk a little and moved
-        return [[(x * size + left, y * size + top) for x, y in s] for drawn in (first, second)
-                for size, left, top in [(rng.uniform(0.6, 1.0), *rng.uniform(0, 0.3, 2))] for s in drawn], rng.uniform(0.8, 1.4)
+        overlaid = []
+        for drawn in (first, second):
+            size, (left, top) = rng.uniform(0.6, 1.0), rng.uniform(0, 0.3, 2)
+            overlaid += [[(x * size + left, y * size + top) for x, y in s] for s in drawn]
+        return overlaid, rng.uniform(0.8, 1.4)
     if layout < 0.7:
         return [[(x * split, y) for x, y in s] for s in first] + [[(split + x * (1 - split), y) for x, y in s]
                                                                      for s in second], rng.uniform(1.4, 2.2)
