@@ -21,6 +21,7 @@ from playwright.sync_api import expect
 
 from lenet import config, files
 from lenet.bench import memory
+from lenet.data import datasets
 from lenet.runs import store, worker
 from tests import tiny_data
 
@@ -342,16 +343,24 @@ def fill_settings(studio, settings):
         field = studio.page.get_by_label(label, exact=True)
         field.fill(value)
         field.press("Enter")
-        expect(field).to_have_value(value)
+        expect(field).to_have_value(value, timeout=60_000)
         studio.wait_idle()
 
 
-def choose_quick_settings(studio):
+def choose_preset(studio, name, dataset=datasets.DEFAULT):
+    """Choose a preset on the Train page and wait until the form shows its values: typing into a field before the
+    preset's rerun lands would be overwritten by it."""
     studio.page.get_by_role("combobox", name="Preset").click()
-    studio.page.get_by_role("option", name="quick", exact=True).click()
-    quick = config.get_preset("quick")
-    expect(studio.page.get_by_label("Batch size", exact=True)).to_have_value(str(quick.batch_size), timeout=60_000)
-    expect(studio.page.get_by_label("Weight averaging", exact=True)).to_have_value(f"{quick.ema_momentum:.4f}")
+    studio.page.get_by_role("option", name=name, exact=True).click()
+    preset = config.get_preset(name, dataset)
+    expect(studio.page.get_by_label("Epochs", exact=True)).to_have_value(str(preset.epochs), timeout=60_000)
+    expect(studio.page.get_by_label("Batch size", exact=True)).to_have_value(str(preset.batch_size))
+    expect(studio.page.get_by_label("Weight averaging", exact=True)).to_have_value(f"{preset.ema_momentum:.4f}")
+    studio.wait_idle()
+
+
+def choose_quick_settings(studio):
+    choose_preset(studio, "quick")
     fill_settings(studio, QUICK_SETTINGS)
 
 

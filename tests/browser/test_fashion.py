@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import expect
 
 from lenet.data import datasets
-from tests.browser.conftest import RUN_SECONDS, fill_settings, start_run, wait_for_state
+from tests.browser.conftest import RUN_SECONDS, choose_preset, fill_settings, start_run, wait_for_state
 
 CLASS_NAMES = datasets.FASHION.class_names
 SETTINGS = {"Epochs": "1", "Batch size": "512"}  # the quick preset, shorter still
@@ -25,7 +25,7 @@ def test_train_fashion_read_class_names_and_classify_a_garment_photo(studio, tmp
     studio.open("/train")
     choose(studio, "Dataset", "Fashion-MNIST")
     expect(studio.page.get_by_text("Fashion-MNIST: 10 classes (T-shirt/top, Trouser")).to_be_visible()
-    choose(studio, "Preset", "quick")
+    choose_preset(studio, "quick", datasets.FASHION.name)
     fill_settings(studio, SETTINGS)
     run_id, state = start_run(studio)
     expect(studio.page.get_by_text("Fashion-MNIST, quick preset: epochs 1, batch_size 512")).to_be_visible()

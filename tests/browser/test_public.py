@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from lenet import config
 from lenet.runs import store, worker
 from tests import tiny_data
-from tests.browser.conftest import LOAD_TIMEOUT_MS, RUN_HEADER, Studio, streamlit_server
+from tests.browser.conftest import LOAD_TIMEOUT_MS, RUN_HEADER, Studio, choose_preset, fill_settings, streamlit_server
 
 MARKDOWN_ERROR = "[click me](javascript:alert(1)) **bold** <b>tag</b>"
 WAIT = LOAD_TIMEOUT_MS  # deadlines for a busy machine, not expectations
@@ -59,18 +59,8 @@ def go(studio, title):
 def start_quick_run(studio):
     """The quick preset with a big batch and the most epochs (tiny ones: still training while the other visitor
     looks and until Stop); its run id."""
-    studio.page.get_by_role("combobox", name="Preset").click()
-    studio.page.get_by_role("option", name="quick", exact=True).click()
-    quick = config.get_preset("quick")  # the preset's own values first, then ours over them
-    expect(studio.page.get_by_label("Batch size", exact=True)).to_have_value(str(quick.batch_size), timeout=60_000)
-    expect(studio.page.get_by_label("Epochs", exact=True)).to_have_value(str(quick.epochs), timeout=WAIT)
-    studio.wait_idle()
-    for label, value in (("Epochs", str(config.EPOCH_RANGE[1])), ("Batch size", "512")):
-        field = studio.page.get_by_label(label, exact=True)
-        field.fill(value)
-        field.press("Enter")
-        expect(field).to_have_value(value, timeout=WAIT)
-        studio.wait_idle()
+    choose_preset(studio, "quick")
+    fill_settings(studio, {"Epochs": str(config.EPOCH_RANGE[1]), "Batch size": "512"})
     studio.page.get_by_role("button", name="Start", exact=True).click()
     header = studio.page.locator("h3").filter(has_text=RUN_HEADER)
     expect(header).to_have_count(1, timeout=WAIT)
