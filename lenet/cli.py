@@ -137,7 +137,22 @@ def command_data(arguments):
     dataset = datasets.get(arguments.dataset or datasets.DEFAULT)
     result = sources.fetch(dataset.name, log=lambda line: print(line, flush=True))
     print(f"{dataset.title} is ready in {result.directory} (from {result.source})")
-    emit({"dataset": dataset.name, "directory": str(result.directory), "source": result.source})
+    emit({"dataset": dataset.name, "directory": str(result.directory), "source": result.source,
+          "doodles": fetch_doodles()})
+
+
+def fetch_doodles():
+    """The likeness detector's drawings by people, fetched beside the dataset; the number of things, or None where
+    they cannot be had (a detector is then fitted without them, lenet.serve.outlier_bank)."""
+    from lenet.data import doodles
+
+    try:
+        things = len(doodles.load())
+    except ValueError as error:
+        print(f"warning: no doodles for the likeness detector: {error}", file=sys.stderr)
+        return None
+    print(f"Doodles of {things} things are ready for the likeness detector ({doodles.CREDIT})")
+    return things
 
 
 def command_summary(arguments):

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from lenet.bench import engine
-from lenet.data import sources
+from lenet.data import doodles, sources
 from lenet.serve import inference, likeness, outlier_bank, preprocess
 from lenet.train import likeness_fit
 
@@ -23,12 +23,33 @@ PER_FAMILY = 150
 
 
 def family_images(family, count=PER_FAMILY, seed=HELD_OUT_SEED):
-    """`count` fresh drawings of one family as the model sees them (those that preprocess to nothing are skipped)."""
-    digits = (preprocess.to_mnist_digit(image) for _, image in outlier_bank.drawings(count, seed, families=(family,)))
+    """`count` fresh drawings of one family as the model sees them (those that preprocess to nothing are skipped).
+
+    Doodles come from the half of each thing's drawings that no bank teaches from, a few things each."""
+    if family == outlier_bank.DOODLES:
+        drawn_by_people = doodles.load()
+        picked = np.random.default_rng(seed).choice(list(drawn_by_people), count, replace=False)
+        canvases = doodles.sample({thing: drawn_by_people[thing] for thing in picked}, 1, seed, teaching=False)[1]
+    else:
+        canvases = [image for _, image in outlier_bank.drawings(count, seed, families=(family,))]
+    digits = (preprocess.to_mnist_digit(image) for image in canvases)
     return np.stack([digit for digit in digits if digit is not None])
 
 
-def leave_one_family_out(model, splits, bank=None, families=outlier_bank.FAMILIES, per_family=PER_FAMILY,
+def doodles_by_thing(stats, model, seed=HELD_OUT_SEED):
+    """{thing: share refused} of the doodles no bank teaches from (the second half of each thing's drawings)."""
+    drawn_by_people = doodles.load()
+    every_one = max(len(made) for made in drawn_by_people.values())
+    things, canvases = doodles.sample(drawn_by_people, every_one, seed, teaching=False)
+    kept = [(thing, digit) for thing, digit in zip(things, map(preprocess.to_mnist_digit, canvases))
+            if digit is not None]
+    features = likeness_fit.layer_features(model, np.stack([digit for _, digit in kept]))
+    refused = ~likeness.is_like(stats, likeness.score(stats, features))
+    names = np.array([thing for thing, _ in kept])
+    return {thing: float(refused[names == thing].mean()) for thing in drawn_by_people if (names == thing).any()}
+
+
+def leave_one_family_out(model, splits, bank=None, families=outlier_bank.ALL_FAMILIES, per_family=PER_FAMILY,
                          seed=HELD_OUT_SEED):
     """{family: {"abstained": share of that family's fresh drawings refused, "test_abstained": share of MNIST test
     digits refused}} for detectors fitted without the family and its kin. `bank` is (families per drawing, images),
@@ -46,7 +67,7 @@ def leave_one_family_out(model, splits, bank=None, families=outlier_bank.FAMILIE
     return results
 
 
-def current_detector(stats, model, families=outlier_bank.FAMILIES, per_family=PER_FAMILY, seed=HELD_OUT_SEED):
+def current_detector(stats, model, families=outlier_bank.ALL_FAMILIES, per_family=PER_FAMILY, seed=HELD_OUT_SEED):
     """{family: share refused} by already-fitted statistics (a model card's), on the same fresh drawings."""
     return {family: _refused(stats, likeness_fit.layer_features(model, family_images(family, per_family, seed)))
             for family in families}
@@ -67,14 +88,24 @@ def run_and_write(path=engine.BENCHMARKS_FILE):
     classifier = inference.Classifier()
     results = leave_one_family_out(classifier.model, sources.load("mnist"))
     before = current_detector(classifier.likeness, classifier.model)
-    lines = table_lines(results, before)
+    by_thing = doodles_by_thing(classifier.likeness, classifier.model)
+    lines = table_lines(results, before) + ["", doodles_line(by_thing)]
     print("\n".join(lines))
     engine.replace_section("likeness-families", "\n".join([
         f"Measured {time.strftime('%Y-%m-%d %H:%M')} with `python -m lenet bench --likeness-families` on "
         f"{engine.machine_description()}: each family left out of the bundled MNIST model's detector in turn, "
         f"then {PER_FAMILY} fresh drawings of it scored; \"the card's detector\" is the model card's own, fitted on "
         "every family.", "", *lines]), path, heading="### Not a digit, family by family")
-    return {"left_out": results, "card": before}
+    return {"left_out": results, "card": before, "doodles_by_thing": by_thing}
+
+
+def doodles_line(by_thing):
+    """One sentence on the card's detector and the doodles no bank teaches from, thing by thing."""
+    shares = np.array(list(by_thing.values()))
+    worst = ", ".join(f"{thing} {share:.0%}" for thing, share in sorted(by_thing.items(), key=lambda item: item[1])[:8])
+    return (f"Doodles by people ({doodles.CREDIT}), the half of each thing's drawings that no bank teaches from, "
+            f"{len(shares)} things: the card's detector refused **{shares.mean():.1%}**, and at least 85% of "
+            f"{(shares >= 0.85).sum()} things' drawings; the fewest: {worst}.")
 
 
 def _digit_features(model, splits):

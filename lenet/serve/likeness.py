@@ -2,12 +2,12 @@
 letter, a smiley or a scribble instead of calling it a digit.
 
 The method ("negative-class detector"): when training ends, a tiny second network, the detector, learns beside the
-classifier to tell the model's training digits from a bank of non-digits drawn in code (lenet.serve.outlier_bank). It reads
-the classifier's own activations for a drawing: S4's maps, which still say where the strokes are, and F5's 120
-features, each scaled to length 1 so that only their pattern counts. Three such detectors (one hidden layer of 32
-units each, different random starts) vote by averaging. The classifier alone cannot do this: F5 and F6 keep only what
-tells one digit from another, so an H lands among the 4s and a square among the 0s; S4 still sees the two parallel
-bars or the four corners.
+classifier to tell the model's training digits from a bank of non-digits drawn in code and by people
+(lenet.serve.outlier_bank). It reads the classifier's own activations for a drawing: S4's maps, which still say
+where the strokes are, and F5's 120 features, each scaled to length 1 so that only their pattern counts. Three such
+detectors (one hidden layer of 32 units each, different random starts) vote by averaging. The classifier alone
+cannot do this: F5 and F6 keep only what tells one digit from another, so an H lands among the 4s and a square among
+the 0s; S4 still sees the two parallel bars or the four corners.
 
 The score is a percentile: the share of validation digits that the detectors find less digit-like than the drawing,
 so 40 means "more typical than 40% of validation digits". A drawing is digit-like when its score is at least
@@ -32,7 +32,7 @@ LAYERS = ("S4", "F5")  # the layers whose activations the detector reads, in thi
 KEEP_SHARE = 0.994
 DETECTORS = 3  # averaging a few detectors steadies what any one of them learned from a random start
 HIDDEN_UNITS = 32
-DIGIT_SAMPLE = 10000  # training digits the detectors learn from, beside 3,000 non-digits: 5,000 did worse
+DIGIT_SAMPLE = 10000  # training digits the detectors learn from, beside the bank's non-digits: 5,000 did worse
 EPOCHS, BATCH_SIZE, LEARNING_RATE, WEIGHT_DECAY = 40, 128, 3e-3, 1e-4
 QUANTILE_COUNT = 1001  # validation outputs stored at every 0.1% of the validation digits
 

@@ -1,4 +1,5 @@
-"""A bank of non-digits made in code, for teaching a model's digit-likeness detector what is NOT a digit.
+"""A bank of non-digits, made in code and drawn by people, for teaching a model's digit-likeness detector what is
+NOT a digit.
 
 It is generated when training ends, so it must be quick: drawings are painted on a small canvas and run through
 preprocess.to_mnist_digit, as the Draw page does with a drawing. It is kept apart from lenet.data.synthetic.non_digits,
@@ -7,19 +8,21 @@ families beyond the tested ones (random strokes and curves, random polygons, fac
 across or beside each other, pen strokes, letters written as strokes and set in type), every control point jittered
 (a curve bent smoothly, as a hand bends it), an extra random turn, and its own seeds. Each drawing's family is
 recorded, so a test can leave a family out of fitting and measure the detector on drawings of a kind it never saw.
+Beside them, the "doodles" family: drawings of everyday things by people (lenet.data.doodles), which no code draws.
 """
 
 import math
+import warnings
 from functools import cache
 
 import numpy as np
 
 from lenet import files
-from lenet.data import npz, pen_letters, pen_shapes
+from lenet.data import doodles, npz, pen_letters, pen_shapes
 from lenet.data.synthetic import arc, render
 from lenet.serve import preprocess
 
-VERSION = 3  # bump when the drawings change: fitted detectors depend on them
+VERSION = 4  # bump when the drawings change: fitted detectors depend on them
 SIZE = 8000  # about 500 a family, and one in five drawings a pair
 SEED = 20261126  # never the seed of a test set
 CANVAS = 72  # pixels: 14 times fewer than the Draw page's canvas, and still far more than the 20×20 digit box
@@ -200,6 +203,10 @@ FAMILIES = ("letters", "shapes", "marks") + pen_shapes.FAMILIES + ("typeset",)
 # Families of one kind, drawn by different code: a family held out of fitting takes its kin with it, or a detector
 # would be measured on letters after learning the same letters written as strokes.
 KIN = ({"letters", "script", "hooks", "typeset"}, {"arcs", "arches"}, {"shapes", "leaves"})
+# Drawings by people (lenet.data.doodles), beside those made in code: DOODLES_PER_THING of each of 343 things.
+DOODLES = "doodles"
+DOODLES_PER_THING = 10
+ALL_FAMILIES = FAMILIES + (DOODLES,)
 
 
 def kin(family):
@@ -238,18 +245,27 @@ def _painted(drawn_from, rng, size):
 
 
 @cache
-def bank(count=SIZE, seed=SEED):
+def bank(count=SIZE, seed=SEED, doodles_per_thing=DOODLES_PER_THING):
     """The drawings as the model sees them: (families per drawing, (N, 28, 28) float32 digit images), made once.
 
-    Drawing and preprocessing them takes 10-20 s, so the result is kept in the data cache (generated here, never
-    committed) and every later training run reads it in milliseconds.
+    `count` drawings made in code, then `doodles_per_thing` of each thing from the doodles' teaching half; where they
+    cannot be fetched, a warning says so and the bank has the drawings made in code alone. Drawing and preprocessing
+    take 10-30 s, so the result is kept in the data cache (generated here, never committed) and every later training
+    run reads it in milliseconds.
     """
-    path = files.data_cache_dir("outlier-bank") / f"bank-v{VERSION}.{preprocess.PREPARATION_VERSION}-{count}-{seed}.npz"
+    drawn_by_people = _doodles() if doodles_per_thing else {}
+    by_people = f"-{doodles.PACKAGE.replace('@', '-')}x{doodles_per_thing}" if drawn_by_people else ""
+    name = f"bank-v{VERSION}.{preprocess.PREPARATION_VERSION}-{count}-{seed}{by_people}.npz"
+    path = files.data_cache_dir("outlier-bank") / name
     stored = npz.read_all(path)
     if stored is not None and set(stored) == {"families", "images"}:
         return tuple(tuple(str(joined).split("+")) for joined in stored["families"]), stored["images"]
+    canvases = list(drawings(count, seed))
+    if drawn_by_people:
+        _, images = doodles.sample(drawn_by_people, doodles_per_thing, seed)
+        canvases += [((DOODLES,), image) for image in images]
     families, images = [], []
-    for family, image in drawings(count, seed):
+    for family, image in canvases:
         digit = preprocess.to_mnist_digit(image)
         if digit is not None:
             families.append(family)
@@ -260,5 +276,14 @@ def bank(count=SIZE, seed=SEED):
         with files.atomic_path(path) as temporary:
             np.savez_compressed(temporary, families=np.array(["+".join(pair) for pair in families]), images=images)
     except OSError:
-        pass  # a read-only cache only costs the next run the same 10-20 s
+        pass  # a read-only cache only costs the next run the same 10-30 s
     return families, images
+
+
+def _doodles():
+    """The doodles, or {} with a warning where they cannot be had (offline, no npm): a detector is still fitted."""
+    try:
+        return doodles.load()
+    except ValueError as error:  # sources.DataError, a damaged download
+        warnings.warn(f"the digit-likeness detector learns without drawings by people: {error}", stacklevel=3)
+        return {}

