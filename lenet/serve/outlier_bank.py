@@ -207,6 +207,12 @@ KIN = ({"letters", "script", "hooks", "typeset"}, {"arcs", "arches"}, {"shapes",
 DOODLES = "doodles"
 DOODLES_PER_THING = 10
 ALL_FAMILIES = FAMILIES + (DOODLES,)
+# Things people draw as one of the families made in code. Their doodles count as that family's too, so a family held
+# out of fitting takes its look-alike doodles with it (a moon is an arc, an ocean a wave).
+DOODLE_KIN = {"arcs": ("moon", "boomerang"), "arches": ("rainbow",), "waves": ("ocean", "river", "snake", "squiggle"),
+              "zigzags": ("zigzag", "lightning", "stitches"), "spirals": ("hurricane", "snail"), "leaves": ("leaf",),
+              "humps": ("mountain", "cloud"), "shapes": ("square", "triangle", "hexagon", "octagon", "star", "diamond",
+                                                         "smiley face", "face", "sun")}
 
 
 def kin(family):
@@ -262,8 +268,8 @@ def bank(count=SIZE, seed=SEED, doodles_per_thing=DOODLES_PER_THING):
         return tuple(tuple(str(joined).split("+")) for joined in stored["families"]), stored["images"]
     canvases = list(drawings(count, seed))
     if drawn_by_people:
-        _, images = doodles.sample(drawn_by_people, doodles_per_thing, seed)
-        canvases += [((DOODLES,), image) for image in images]
+        things, images = doodles.sample(drawn_by_people, doodles_per_thing, seed)
+        canvases += [(doodle_families(thing), image) for thing, image in zip(things, images)]
     families, images = [], []
     for family, image in canvases:
         digit = preprocess.to_mnist_digit(image)
@@ -278,6 +284,11 @@ def bank(count=SIZE, seed=SEED, doodles_per_thing=DOODLES_PER_THING):
     except OSError:
         pass  # a read-only cache only costs the next run the same 10-30 s
     return families, images
+
+
+def doodle_families(thing):
+    """The families a doodle of `thing` belongs to: doodles, and the family made in code that it is drawn as, if any."""
+    return (DOODLES,) + tuple(family for family, things in DOODLE_KIN.items() if thing in things)
 
 
 def _doodles():

@@ -69,3 +69,12 @@ def test_the_teaching_half_and_the_measuring_half_never_share_a_drawing():
     levels = lambda images: {int(image.min()) for image in images if image.min() == image.max()}
     assert levels(taught) == {20 * drawing + offset for drawing in range(5) for offset in (0, 1)}
     assert levels(measured) == {20 * drawing + offset for drawing in range(5, 10) for offset in (0, 1)}
+
+
+def test_every_look_alike_the_bank_names_is_a_thing_of_the_real_package():
+    from lenet.serve import outlier_bank
+
+    things = doodles.load()  # the real package: fetched once, like the datasets
+    named = {thing for look_alikes in outlier_bank.DOODLE_KIN.values() for thing in look_alikes}
+    assert named <= set(things), named - set(things)
+    assert len(things) == 343 and not set(doodles.DIGIT_SHAPED) & set(things)
