@@ -6,6 +6,7 @@ import contextlib
 import errno
 import io
 import os
+import re
 import time
 from pathlib import Path
 
@@ -33,6 +34,12 @@ def wait_until(condition, what):
             return
         time.sleep(0.2)
     raise AssertionError(f"gave up waiting for {what}")
+
+
+# What TensorFlow prints on a machine without a GPU before its log level is read (lenet/__init__.py): a command line
+# (tests/unit/test_portable.py) and the app server (tests/browser/test_arrival.py) print none of it.
+TENSORFLOW_NOTICES = re.compile(
+    r"oneDNN custom operations|Could not find cuda drivers|absl::InitializeLog|cpu_feature_guard")
 
 
 # Training on tiny real splits (tests/tiny_data.py, which cuts them once per process).

@@ -48,6 +48,8 @@ def pytest_collection_modifyitems(items):
             # The session's one app server: pytest-xdist (pytest.ini) runs the tests that visit it in one worker, one
             # after another in this order, as they would run without it; tests with servers of their own run beside.
             item.add_marker(pytest.mark.xdist_group("app_server"))
+        elif "public_server" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("public_server"))  # as above, for the public-mode server
     # Streamlit's pages/ quirk shows only on a server's very first request, so that test goes before all others.
     items.sort(key=lambda item: item.get_closest_marker("first_request") is None)
 
@@ -317,6 +319,50 @@ class Studio:
 @pytest.fixture
 def studio(page):
     return Studio(page)
+
+
+# The public-mode server (LENET_PUBLIC=1) with a known host token, shared by test_public.py and test_class.py: one
+# server start, and one TensorFlow start in it, for both. pytest-xdist runs its tests in one worker, one after another
+# (pytest_collection_modifyitems), so the one server is started once per session.
+HOST_TOKEN = "browser-host-token-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def public_server(tmp_path_factory):
+    """(address, run store) of an app server in public mode with stores of its own, stopped at the end; its workers
+    train on the tiny real splits (tests/tiny_data.py), as the session's do."""
+    scratch = tmp_path_factory.mktemp("public-app")
+    with streamlit_server("app.py", scratch / "streamlit.log", LENET_PUBLIC="1", LENET_HOST_TOKEN=HOST_TOKEN,
+                          LENET_RUNS_DIR=str(scratch / "runs"), LENET_MY_DIGITS_DIR=str(scratch / "my_digits"),
+                          **{worker.WORKER_MODULE_VARIABLE: tiny_data.__name__}) as url:
+        try:
+            yield url, scratch / "runs"
+        finally:
+            for run in store.list_runs(scratch / "runs"):  # workers outlive the server: end any a test left
+                if run.state in store.ACTIVE_STATES:
+                    worker.kill(run.run_dir)
+
+
+def visitor(browser, address):
+    """A new visitor: their own browser context, so their own session and no token yet."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(LOAD_TIMEOUT_MS)  # a busy machine: these are deadlines, not expectations
+    page.set_default_navigation_timeout(3 * LOAD_TIMEOUT_MS)  # a first page load while a run starts TensorFlow
+    page.console_errors = []
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(
+        f"{message.text} [at {message.location.get('url', '?')}]"))  # as the page fixture does
+    page.app_url = address
+    return context, Studio(page)
+
+
+def go(studio, title):
+    """Studio.go, for addresses that gain ?visitor=… once the page has run (public mode)."""
+    link = studio.sidebar_link(title)
+    address = link.get_attribute("href")
+    link.click()
+    studio.page.wait_for_url(re.compile(re.escape(address) + r"\?visitor=[\w-]+$"), timeout=LOAD_TIMEOUT_MS)
+    studio.wait_idle()
 
 
 # The Train page: settings, Start, and the run it shows. Training in the browser tests is real (the app's own worker

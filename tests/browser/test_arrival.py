@@ -1,5 +1,6 @@
 """A class arrives at once: on a server that has just started, 8 visitors open the 8 pages within the same seconds,
-one of them reloading Draw at once. Every page renders through the router, with no error box and no traceback.
+one of them reloading Draw at once. Every page renders through the router, with no error box and no traceback;
+a drawing on Draw is answered, and the server prints none of TensorFlow's start-up notices.
 
 Streamlit serves a folder named pages/ as an old-style multipage app until st.navigation has run once, so on a fresh
 server a page's URL runs that page alone; studio.router.require_router sends each such run through the router.
@@ -7,10 +8,13 @@ This test starts its own server even when LENET_APP_URL names one: only a fresh 
 """
 
 import re
+import time
 
 from playwright.sync_api import expect
 
+from lenet.bench import visitors
 from tests.browser.conftest import streamlit_server
+from tests.conftest import TENSORFLOW_NOTICES
 
 ARRIVAL_TIMEOUT_MS = 240_000  # 8 first runs at once on a busy 2-core machine, each loading TensorFlow's models
 PAGES = {  # URL path: the page's heading
@@ -39,8 +43,13 @@ def test_eight_visitors_opening_every_page_of_a_fresh_server_at_once_see_no_erro
                 # Through the router: its sidebar lists the 8 pages by title, not the files of pages/.
                 expect(page.locator('[data-testid="stSidebarNav"] a')).to_have_count(len(PAGES))
                 assert re.search(re.escape(path) + "$", page.url), (path, page.url)
+            # A drawing on Draw runs the model: the server loaded TensorFlow and used it, and prints none of its
+            # notices (below). This was the app server of its own in test_portable.py; one fresh server does both.
+            visitors.draw(pages[list(PAGES).index("/draw")])
+            time.sleep(1)  # what the server prints in the moment after the drawing's answer, in its log too
         finally:
             for context in contexts:
                 context.close()
     text = log.read_text(encoding="utf-8", errors="replace")
     assert "Traceback" not in text and "KeyError" not in text, text[-4000:]
+    assert "You can now view your Streamlit app" in text and not TENSORFLOW_NOTICES.findall(text), text[-4000:]

@@ -4,40 +4,23 @@ fooling digit, retrains (one epoch: a real fine-tune in the app's worker, on the
 tests/tiny_data.py with the class digits mixed in) and accepts; the visitor's Draw then answers with the new class
 model, which reads the fooling drawing as the class taught it.
 
-This module starts its own app server in public mode with a known host token (the session's server runs without).
+It visits the public-mode server with a known host token that it shares with test_public.py
+(conftest.public_server; the session's server runs without).
 """
 
 import re
 import tempfile
 
-import pytest
 from playwright.sync_api import expect
 
-from lenet.runs import class_rules, public, store, worker
-from tests import tiny_data
-from tests.browser.conftest import LOAD_TIMEOUT_MS, streamlit_server
-from tests.browser.test_public import go, visitor
+from lenet.runs import class_rules, public
+from tests.browser.conftest import HOST_TOKEN, LOAD_TIMEOUT_MS, go, visitor
 
-HOST_TOKEN = "browser-host-token-0123456789abcdef"
 WAIT = LOAD_TIMEOUT_MS
 RETRAIN_MS = 1_500_000  # a nice'd worker starts TensorFlow and fine-tunes an epoch: a deadline
 SEVEN_BOX = (50, 45, 170, 210)
 ZERO_BOX = (60, 40, 160, 210)
 PAGE_NOT_FOUND = "The page that you have requested does not seem to exist."
-
-
-@pytest.fixture(scope="module")
-def class_server(tmp_path_factory):
-    scratch = tmp_path_factory.mktemp("class-app")
-    with streamlit_server("app.py", scratch / "streamlit.log", LENET_PUBLIC="1", LENET_HOST_TOKEN=HOST_TOKEN,
-                          LENET_RUNS_DIR=str(scratch / "runs"), LENET_MY_DIGITS_DIR=str(scratch / "my_digits"),
-                          **{worker.WORKER_MODULE_VARIABLE: tiny_data.__name__}) as url:
-        try:
-            yield url, scratch
-        finally:
-            for run in store.list_runs(scratch / "runs"):
-                if run.state in store.ACTIVE_STATES:
-                    worker.kill(run.run_dir)
 
 
 def training_token(name):
@@ -58,8 +41,8 @@ def pick_nickname(studio, nickname):
     expect(studio.page.get_by_text(f"You are {nickname} in the class.")).to_be_visible(timeout=WAIT)
 
 
-def test_two_visitors_and_the_host_teach_and_retrain_the_class_model(browser, class_server):
-    address, scratch = class_server
+def test_two_visitors_and_the_host_teach_and_retrain_the_class_model(browser, public_server):
+    address, _ = public_server
     contexts = []
     try:
         (host_context, host), (ada_context, ada), (bo_context, bo) = (visitor(browser, address) for _ in range(3))

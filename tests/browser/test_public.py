@@ -1,59 +1,20 @@
 """Public mode in a real browser: a second visitor can neither stop nor delete the first visitor's run, nor see
 their digits; the first keeps their run across a reload; stored text with markdown in it shows as typed.
 
-This module starts its own app server with LENET_PUBLIC=1 (the session's server runs without it); its workers train
-on the tiny real splits (tests/tiny_data.py), as the session's do: nothing here is about accuracy.
+It visits the public-mode server it shares with test_class.py (conftest.public_server; the session's server runs
+without LENET_PUBLIC); its workers train on the tiny real splits (tests/tiny_data.py): nothing here is about accuracy.
 """
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from lenet import config
-from lenet.runs import store, worker
-from tests import tiny_data
-from tests.browser.conftest import LOAD_TIMEOUT_MS, RUN_HEADER, Studio, choose_preset, fill_settings, streamlit_server
+from lenet.runs import store
+from tests.browser.conftest import LOAD_TIMEOUT_MS, RUN_HEADER, choose_preset, fill_settings, go, start_run, visitor
 
 MARKDOWN_ERROR = "[click me](javascript:alert(1)) **bold** <b>tag</b>"
 WAIT = LOAD_TIMEOUT_MS  # deadlines for a busy machine, not expectations
-
-
-@pytest.fixture(scope="module")
-def public_server(tmp_path_factory):
-    """(address, run store) of an app server in public mode with stores of its own, stopped at the end."""
-    scratch = tmp_path_factory.mktemp("public-app")
-    with streamlit_server("app.py", scratch / "streamlit.log", LENET_PUBLIC="1", LENET_RUNS_DIR=str(scratch / "runs"),
-                          LENET_MY_DIGITS_DIR=str(scratch / "my_digits"),
-                          **{worker.WORKER_MODULE_VARIABLE: tiny_data.__name__}) as url:
-        try:
-            yield url, scratch / "runs"
-        finally:
-            for run in store.list_runs(scratch / "runs"):  # workers outlive the server: end any this test left
-                if run.state in store.ACTIVE_STATES:
-                    worker.kill(run.run_dir)
-
-
-def visitor(browser, address):
-    """A new visitor: their own browser context, so their own session and no token yet."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(LOAD_TIMEOUT_MS)  # a busy machine: these are deadlines, not expectations
-    page.set_default_navigation_timeout(3 * LOAD_TIMEOUT_MS)  # a first page load while a run starts TensorFlow
-    page.console_errors = []
-    page.on("console", lambda message: message.type == "error" and page.console_errors.append(
-        f"{message.text} [at {message.location.get('url', '?')}]"))  # as the page fixture does
-    page.app_url = address
-    return context, Studio(page)
-
-
-def go(studio, title):
-    """Studio.go, for addresses that gain ?visitor=… once the page has run."""
-    link = studio.sidebar_link(title)
-    address = link.get_attribute("href")
-    link.click()
-    studio.page.wait_for_url(re.compile(re.escape(address) + r"\?visitor=[\w-]+$"), timeout=WAIT)
-    studio.wait_idle()
 
 
 def start_quick_run(studio):
@@ -61,10 +22,7 @@ def start_quick_run(studio):
     looks and until Stop); its run id."""
     choose_preset(studio, "quick")
     fill_settings(studio, {"Epochs": str(config.EPOCH_RANGE[1]), "Batch size": "512"})
-    studio.page.get_by_role("button", name="Start", exact=True).click()
-    header = studio.page.locator("h3").filter(has_text=RUN_HEADER)
-    expect(header).to_have_count(1, timeout=WAIT)
-    return RUN_HEADER.match(header.inner_text().strip()).group(1)
+    return start_run(studio)[0]  # the new run's, not the class retrain's test_class.py left on the shared server
 
 
 def test_a_second_visitor_cannot_stop_or_delete_the_first_visitors_run_or_see_their_digits(browser, public_server):

@@ -1,12 +1,10 @@
 """Every OS's ways, tested on this one: process groups and priorities, renames Windows refuses for a moment,
-FIFOs refused without blocking, where files live (LENET_HOME, a read-only install), a quiet TensorFlow, and the
-Fashion pages on a machine without the Debian package."""
+FIFOs refused without blocking, where files live (LENET_HOME, a read-only install), a quiet TensorFlow (the app server's: test_arrival.py), and
+the Fashion pages on a machine without the Debian package."""
 
 import os
-import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -15,10 +13,9 @@ import pytest
 import lenet
 from lenet import files
 from lenet.runs import worker
+from tests.conftest import TENSORFLOW_NOTICES
 
 ROOT = Path(__file__).resolve().parents[2]
-# What TensorFlow prints on a machine without a GPU before its log level is read (lenet/__init__.py).
-NOTICES = re.compile(r"oneDNN custom operations|Could not find cuda drivers|absl::InitializeLog|cpu_feature_guard")
 
 
 def test_a_worker_gets_its_own_session_or_process_group():
@@ -135,21 +132,7 @@ def test_a_cli_command_prints_no_tensorflow_notices():
     result = subprocess.run([sys.executable, "-m", "lenet", "summary", "--variant", "28x28"], cwd=ROOT,
                             capture_output=True, text=True, encoding="utf-8", timeout=300)
     assert result.returncode == 0 and '{"params": 44426}' in result.stdout
-    assert not NOTICES.findall(result.stderr), result.stderr
-
-
-@pytest.mark.browser
-def test_the_app_server_prints_no_tensorflow_notices(tmp_path, browser):
-    from lenet.bench import memory, visitors
-
-    log = tmp_path / "server.log"
-    with memory.serve_app("app.py", log, LENET_RUNS_DIR=str(tmp_path / "runs")) as (address, _):
-        page = visitors.visit(browser, address, "/draw")  # Draw loads TensorFlow and the model
-        visitors.draw(page)
-        page.context.close()
-        time.sleep(1)
-    said = log.read_text(encoding="utf-8", errors="replace")
-    assert "You can now view your Streamlit app" in said and not NOTICES.findall(said), said
+    assert not TENSORFLOW_NOTICES.findall(result.stderr), result.stderr
 
 
 def test_the_fashion_pages_say_what_to_install_where_the_debian_package_is_missing(tmp_path, monkeypatch):
