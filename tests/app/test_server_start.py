@@ -3,6 +3,7 @@ class mode's host link as the server starts, before anyone visits, and the link 
 outside public mode it prints none; a learner's own machine gets the app opened in a browser, a headless one not."""
 
 import asyncio
+import concurrent.futures
 import re
 
 import pytest
@@ -26,7 +27,10 @@ def start_and_stop(monkeypatch, *, headless=True):
         async with server_start.lifespan(None):
             pass
 
-    asyncio.run(serve())
+    # In a thread of its own, as the server runs it on its own loop: a test process that has driven a browser keeps
+    # Playwright's event loop running in the main thread, where asyncio.run refuses to start another.
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, serve()).result()
     return opened
 
 
