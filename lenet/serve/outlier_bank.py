@@ -208,7 +208,8 @@ DOODLES = "doodles"
 DOODLES_PER_THING = 10
 ALL_FAMILIES = FAMILIES + (DOODLES,)
 # Things people draw as one of the families made in code. Their doodles count as that family's too, so a family held
-# out of fitting takes its look-alike doodles with it (a moon is an arc, an ocean a wave).
+# out of fitting takes its look-alike doodles with it (a moon is an arc, an ocean a wave). The cached bank keeps each
+# drawing's families: bump VERSION when this changes.
 DOODLE_KIN = {"arcs": ("moon", "boomerang"), "arches": ("rainbow",), "waves": ("ocean", "river", "snake", "squiggle"),
               "zigzags": ("zigzag", "lightning", "stitches"), "spirals": ("hurricane", "snail"), "leaves": ("leaf",),
               "humps": ("mountain", "cloud"), "shapes": ("square", "triangle", "hexagon", "octagon", "star", "diamond",
