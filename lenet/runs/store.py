@@ -276,13 +276,20 @@ def history_csv(run_dir):
     return buffer.getvalue()
 
 
+# How far a process's start time, as read by two processes, may differ and still be the same process. Linux gives it
+# as the boot time (whole seconds in /proc/stat, moved by every clock adjustment) plus ticks since boot, so an NTP
+# step moves every process's start time by a second: with an exact match, one such step in CI marked two live
+# workers as crashed. A pid reused by another process starts far later than this.
+START_TIME_SLACK = 2.5
+
+
 def process_alive(pid, started=None):
     """True while process `pid` runs and is the one we started (not a zombie, not a reused pid)."""
     try:
         process = psutil.Process(pid)
         if process.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
             return False
-        return started is None or abs(process.create_time() - started) < 0.01
+        return started is None or abs(process.create_time() - started) <= START_TIME_SLACK
     except (psutil.Error, OverflowError, ValueError):  # gone, or a pid no process can have
         return False
 

@@ -67,6 +67,18 @@ def test_a_live_process_with_another_start_time_is_not_our_worker(tmp_path):
     assert store.read_status(run_dir)["state"] == "failed"
 
 
+@pytest.mark.parametrize("clock_step", [-2.0, -1.0, 1.0, 2.0])
+def test_a_clock_adjustment_does_not_make_a_live_worker_look_crashed(clock_step, monkeypatch):
+    import os
+
+    run_dir = make_run(state="running", pid=os.getpid(), pid_started=store.process_start_time(os.getpid()))
+    # The system clock moved after the worker recorded its start: Linux's boot time, and so every process's start
+    # time, moves with it, in whole seconds.
+    real_create_time = store.psutil.Process.create_time
+    monkeypatch.setattr(store.psutil.Process, "create_time", lambda process: real_create_time(process) + clock_step)
+    assert store.read_status(run_dir)["state"] == "running"
+
+
 def test_list_delete_and_refusing_to_delete_an_active_run():
     import os
 
