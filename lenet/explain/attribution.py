@@ -4,13 +4,13 @@ counterfactual: the smallest change to the drawing that would make the network a
 The evidence map uses integrated gradients (Sundararajan et al., 2017) from a black image, which is "no ink". Each
 pixel's evidence is how much the network's score moved while that pixel's ink was faded in from nothing, along the
 straight path from the black image to the drawing. The evidence adds up to the score of the drawing minus the score
-of the black image (up to the sampling of the path, which lenet.explain.path_integral refines until the gap is within
-a stated tolerance), so every bit of the answer is accounted for, and a learner can read red as "this ink made it a
-7" and blue as "this ink argued against 7". We chose it over occlusion (hiding patches and watching the score)
-because occlusion needs one forward pass per patch, sees only patch-sized detail, and with a black patch says nothing
-about pixels that have no ink; integrated gradients costs a few batched calls and gives one value per pixel. The score explained is the log-probability of the digit, log p(k) = logit_k −
-logsumexp(logits): it measures evidence for k *against the other digits* and, unlike p(k) itself, does not saturate
-at 1, where gradients vanish.
+of the black image (up to the sampling of the path, which lenet.explain.path_integral refines until the gap is
+within a stated tolerance), so every bit of the answer is accounted for, and a learner can read red as "this ink
+made it a 7" and blue as "this ink argued against 7". We chose it over occlusion (hiding patches and watching the
+score) because occlusion needs one forward pass per patch, sees only patch-sized detail, and with a black patch says
+nothing about pixels that have no ink; integrated gradients costs a few batched calls and gives one value per pixel.
+The score explained is the log-probability of the digit, log p(k) = logit_k − logsumexp(logits): it measures
+evidence for k *against the other digits* and, unlike p(k) itself, does not saturate at 1, where gradients vanish.
 
 The counterfactual is found by projected, sparse gradient descent on the 28×28 input: each step moves the ink along
 the gradient that raises digit k's logit over its strongest rival (normalised, so steps have a fixed size),
