@@ -235,12 +235,11 @@ def write_summary(run_dir, splits, recorder, started):
     if model_path.exists():
         classifier = inference.Classifier(model_path)
         splits = _with_float_test(splits)
-        probabilities = classifier.probabilities(splits.x_test)
+        stats, test_scores, probabilities = refit.fit_and_score(classifier.model, splits)
         predictions = probabilities.argmax(axis=1)
         with files.atomic_path(run_dir / "test_predictions.npy") as temporary:
             np.save(temporary, predictions.astype("uint8"))
         figures = metrics.evaluation_figures(splits.y_test.astype(int), probabilities)
-        stats, test_scores = refit.fit_and_score(classifier.model, splits)
         summary.update(figures, model_path=str(model_path), params=classifier.model.count_params())
         summary.update(metrics.abstention_figures(splits.y_test.astype(int), probabilities, likeness.is_like(stats, test_scores)))
         card.write(model_path, classifier.card.replace(test_accuracy=figures["test_accuracy"],
