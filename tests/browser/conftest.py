@@ -393,11 +393,17 @@ def fill_settings(studio, settings):
         studio.wait_idle()
 
 
+def choose(studio, box, option):
+    """Pick `option` in the select box labelled `box`, and wait for the rerun it starts."""
+    studio.page.get_by_role("combobox", name=box).click()
+    studio.page.get_by_role("option", name=option, exact=True).click()
+    studio.wait_idle()
+
+
 def choose_preset(studio, name, dataset=datasets.DEFAULT):
     """Choose a preset on the Train page and wait until the form shows its values: typing into a field before the
     preset's rerun lands would be overwritten by it."""
-    studio.page.get_by_role("combobox", name="Preset").click()
-    studio.page.get_by_role("option", name=name, exact=True).click()
+    choose(studio, "Preset", name)
     preset = config.get_preset(name, dataset)
     expect(studio.page.get_by_label("Epochs", exact=True)).to_have_value(str(preset.epochs), timeout=60_000)
     expect(studio.page.get_by_label("Batch size", exact=True)).to_have_value(str(preset.batch_size))

@@ -9,16 +9,10 @@ import re
 from playwright.sync_api import expect
 
 from lenet.data import datasets
-from tests.browser.conftest import RUN_SECONDS, choose_preset, fill_settings, start_run, wait_for_state
+from tests.browser.conftest import RUN_SECONDS, choose, choose_preset, fill_settings, start_run, wait_for_state
 
 CLASS_NAMES = datasets.FASHION.class_names
 SETTINGS = {"Epochs": "1", "Batch size": "512"}  # the quick preset, shorter still
-
-
-def choose(studio, box, option):
-    studio.page.get_by_role("combobox", name=box).click()
-    studio.page.get_by_role("option", name=option, exact=True).click()
-    studio.wait_idle()
 
 
 def test_train_fashion_read_class_names_and_classify_a_garment_photo(studio, tmp_path, garment_photo):
