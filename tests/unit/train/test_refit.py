@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lenet import cli, config
-from lenet.data import sources
+from lenet.data import sources, synthetic
 from lenet.model import builders, card
 from lenet.serve import inference, likeness, outlier_bank
 from lenet.train import refit
@@ -32,14 +32,19 @@ def tiny_model_file(tmp_path, monkeypatch):
 
 
 def test_refitting_stores_a_detector_the_classifier_reads_and_keeps_the_rest(tiny_model_file):
+    drawing = synthetic.stroke_digits(1)[0][1]
     before = inference.Classifier(tiny_model_file)
     assert before.likeness is None  # an old card: it classifies, but cannot judge
+    assert before.classify(drawing).label is not None and before.classify(drawing).likeness is None
     figures = refit.refit_likeness(tiny_model_file, log=lambda line: None)
     after = inference.Classifier(tiny_model_file)
-    assert after.likeness is not None and 0.0 <= figures["abstained"] <= 1.0
+    assert after.likeness == likeness.LikenessStats.from_dict(card.read(tiny_model_file).likeness)
+    assert figures["outlier_bank"] == outlier_bank.VERSION and 0.0 <= figures["abstained"] <= 1.0
     assert after.card.test_accuracy == 0.5 and after.card.reproduce == "python -m lenet train --preset quick"
     for old, new in zip(before.model.get_weights(), after.model.get_weights()):
         assert np.array_equal(old, new)
+    assert after.classify(drawing).label == before.classify(drawing).label  # the weights are untouched
+    assert 0 <= after.classify(drawing).likeness <= 100
     assert after.classify(np.eye(28, dtype=np.float32)).looks_like is not None
 
 
