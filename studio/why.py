@@ -99,7 +99,8 @@ def evidence(classifier, prediction, image):
                f"network's score turns sharply (at most {explainer.config.max_path_steps}), and each pixel gets the "
                f"share of the rise in log p({label}) that happened through it. The shares add up to the whole rise "
                f"({score:+.1f}, within {explainer.config.completeness_tolerance:.0%}), so every bit of the answer is "
-               "accounted for; occlusion would need a pass per patch, and would say nothing about where ink is missing.")
+               "accounted for; occlusion would need a pass per patch, and would say nothing about where ink is "
+               "missing.")
 
 
 def counterfactual(classifier, prediction, image):

@@ -106,7 +106,8 @@ def _leaf(rng):
     stem is a pointed loop, which people read as a 0."""
     width = rng.uniform(0.25, 0.6)
     t = np.linspace(0, math.pi, 20)
-    upper, lower = (np.stack([t / math.pi, sign * width * np.sin(t) ** rng.uniform(0.7, 1.3)], axis=1) for sign in (1, -1))
+    upper, lower = (np.stack([t / math.pi, sign * width * np.sin(t) ** rng.uniform(0.7, 1.3)], axis=1)
+                    for sign in (1, -1))
     stem_length = rng.uniform(0.15, 0.5)
     outline = np.concatenate([[[-stem_length, rng.normal(0, 0.05)]], upper, lower[::-1]])
     drawn = [outline]
@@ -125,7 +126,8 @@ def _script(rng):
 
 _DRAWERS = {"arcs": _arc, "waves": _wave, "zigzags": _zigzag, "spirals": _spiral, "loops": _loops, "hooks": _hook,
             "humps": _humps, "arches": _arch, "leaves": _leaf, "script": _script}
-_ANY_TURN = {"arcs", "waves", "zigzags", "spirals", "loops", "leaves"}  # a hook or humps upside down could read as a digit
+# Families drawn at any turn; a hook or humps upside down could read as a digit.
+_ANY_TURN = {"arcs", "waves", "zigzags", "spirals", "loops", "leaves"}
 
 
 def _turned(points, degrees):
