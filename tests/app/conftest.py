@@ -1,5 +1,5 @@
 """AppTest helpers shared by the page tests: open a page as a new visitor would, rerun it, draw on the Draw page's
-canvas, and read metrics and chart numbers.
+canvas, read metrics and chart numbers, and train a run the page started in this process (in_process_worker).
 
 The canvas is faked through its session-state value: streamlit-drawable-canvas 0.13 is a Components v2 widget whose
 state under its key ("canvas-<version>") is {"drawing": {"raw": <fabric json>, "data": <PNG data URL>}}, which is
@@ -9,13 +9,22 @@ what the browser sends after each stroke.
 import base64
 import html
 import io
+import os
 import re
+import signal
+import subprocess
+import types
+from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from lenet import files
+from lenet.data import sources
+from lenet.runs import worker
+from tests import tiny_data
 
 APP = str(files.PROJECT_ROOT / "app.py")
 CANVAS_SIZE = 280
@@ -97,3 +106,44 @@ def probability_bars(app):
     body = next(element.proto.body for element in app.get("html") if "data-probability" in element.proto.body)
     bars = BAR.findall(body)
     return [html.unescape(name) for name, _ in bars], np.array([float(value) for _, value in bars])
+
+
+@pytest.fixture
+def in_process_worker(monkeypatch):
+    """() -> the folders of the runs started since, each trained to its end here and now, as a worker would.
+
+    lenet.runs.worker.start checks and makes its run as always but starts no process (a new one imports TensorFlow,
+    seconds of CPU); calling the fixture's value runs lenet.runs.worker.execute, the worker's own work, on each of
+    them in this process, on the tiny splits (tests/tiny_data.py). For page tests about a run that trains to its
+    end; the queue, Stop and a reload need real workers (tests/app/test_train.py). Such a run records this
+    process's pid as its worker's: never Stop or kill it.
+    """
+    started = []
+
+    def no_process(arguments, **options):
+        started.append(Path(arguments[-1]))  # `python -m MODULE RUN_DIR`
+        return types.SimpleNamespace(pid=os.getpid())
+
+    monkeypatch.setattr(worker, "subprocess", types.SimpleNamespace(
+        Popen=no_process, STDOUT=subprocess.STDOUT, DEVNULL=subprocess.DEVNULL))
+
+    def train_started():
+        trained, started[:] = list(started), []
+        for run_dir in trained:
+            _execute_here(run_dir)
+        return trained
+
+    return train_started
+
+
+def _execute_here(run_dir):
+    """worker.execute in this process, with the tiny splits for the training only: the pages keep the splits they
+    load (st.cache_resource), so they must never load these. The stop signals' handlers it sets are undone."""
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(sources, "load", tiny_data.load)
+            worker.execute(run_dir)
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)

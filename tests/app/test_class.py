@@ -3,6 +3,7 @@ actions unreachable without the host token; nicknames as plain text; gives, take
 Draw's Challenge; the boards; and the class model as every visitor's default model."""
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +13,6 @@ from lenet.data import my_digits
 from lenet.runs import class_host, class_models, class_rules, public, store
 from lenet.runs.class_set import ClassSet
 from tests.app.conftest import button, draw, open_page, rerun
-from tests.conftest import wait_until
 from tests.tiny_data import tiny_splits
 
 HOST_TOKEN = "host-token-for-tests-0123456789abcdef"
@@ -201,7 +201,8 @@ def test_the_class_model_is_every_visitors_model_until_they_choose_another(tmp_p
     assert visit("pages/home.py", BOB).session_state["active_model"].endswith("v2.keras")
 
 
-def test_the_host_retrains_sees_before_and_after_accepts_and_rolls_back(tiny_worker):
+def test_the_host_retrains_sees_before_and_after_accepts_and_rolls_back(in_process_worker):
+    """The retrain trains here (in_process_worker); tests/browser/test_class.py retrains in the server's worker."""
     trainer = next(f"trainer-token-{n:08d}" for n in range(1000)
                    if not class_rules.is_held_out(public.owner_id(f"trainer-token-{n:08d}")))
     ClassSet().set_nickname(owner(trainer), "Trainer")
@@ -211,7 +212,7 @@ def test_the_host_retrains_sees_before_and_after_accepts_and_rolls_back(tiny_wor
     app.number_input(key="class_retrain_epochs").set_value(1)
     act(button(rerun(app), "Retrain the class model").click())
     run_dir = app.session_state["class_retrain"]["run"]
-    wait_until(lambda: store.read_status(run_dir).get("state") not in store.ACTIVE_STATES, "the class retrain")
+    assert in_process_worker() == [Path(run_dir)]
     assert store.read_status(run_dir)["state"] == "finished"
     rerun(app)
     labels = [metric.label for metric in app.metric]

@@ -1,11 +1,11 @@
-"""The Train page through AppTest: its controls, presets, a refused setting, a real quick run to the end, the queue and Stop.
+"""The Train page through AppTest: its controls, presets, a refused setting, a quick run to the end, the queue and Stop.
 
-The runs train in real worker processes, on tiny real splits (tests/tiny_data.py): the page reads what they write.
+The runs train on tiny real splits (tests/tiny_data.py), and the page reads what they write: the queue and Stop in
+real worker processes, the run to its end in this process (in_process_worker), as its worker would.
 """
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,7 @@ import pytest
 
 from lenet import config, files
 from lenet.data import datasets, sources
-from lenet.runs import store, worker
+from lenet.runs import store
 from tests.app.conftest import open_page
 from tests.conftest import wait_until
 
@@ -94,59 +94,18 @@ def test_weight_averaging_too_long_for_the_run_is_warned_about_before_start():
     assert not app.warning
 
 
-@pytest.mark.mnist
-def test_a_quick_run_trains_to_the_end_and_its_model_can_be_used(tiny_worker):
-    app = choose_settings(open_page(PAGE), "quick", epochs=1, batch_size=512)
+@pytest.mark.fashion
+def test_a_quick_fashion_run_trains_to_the_end_and_shows_class_names_in_its_confusion_matrix(in_process_worker):
+    app = choose_settings(open_page(PAGE), "quick", "fashion", epochs=1, batch_size=512)
     app.button[0].click().run()  # Start
-    assert not app.exception
     run_dir = Path(app.session_state["followed_run"])
-    assert run_dir.parent == files.runs_dir() and store.read_json(run_dir / "config.json")["batch_size"] == 512
-    assert app.subheader[0].value.endswith(("queued", "running", "finished"))
-
-    # Touching a widget while it trains starts nothing new.
-    app.slider(key="train_rotation_degrees").set_value(5.0).run()
-    assert [run.run_dir for run in store.list_runs()] == [run_dir]
-
-    wait_until(lambda: state(run_dir) not in store.ACTIVE_STATES, "the run to end")
+    assert store.read_json(run_dir / "config.json")["dataset"] == "fashion"
+    assert app.subheader[0].value == f"Run {run_dir.name} · queued"
+    assert in_process_worker() == [run_dir]  # what its worker does: wait its turn, train, record the end
     assert state(run_dir) == "finished", store.read_status(run_dir)
     app.run()
     accuracy = store.read_json(run_dir / "summary.json")["test_accuracy"]
     assert app.metric[0].label == "Test accuracy" and app.metric[0].value == f"{accuracy:.2%}"
-    assert any(trace["type"] == "heatmap" for chart in charts(app) for trace in chart["data"])
-
-    # The drill-down: the test digits that are a 4 read as a 9 (or the page's stated count, when there are none).
-    app.selectbox(key=f"train_true_{run_dir.name}").set_value(4)
-    app.selectbox(key=f"train_predicted_{run_dir.name}").set_value(9).run()
-    predictions = np.load(run_dir / "test_predictions.npy")
-    fours_read_as_nines = np.flatnonzero((sources.load(log=lambda line: None).y_test == 4) & (predictions == 9))
-    expected = len(fours_read_as_nines)
-    drill_down = [caption.value for caption in app.caption if " test digits are a " in caption.value]
-    assert drill_down[0].startswith(f"{expected} test digits are a 4 that the model read as 9")
-    if expected:  # one mosaic of the digits, inline, named in its alt text
-        html = app.get("html")[0].proto.body
-        assert html.startswith('<img src="data:image/png;base64,')
-        description, names = re.search(r'alt="([^"]*)"', html).group(1).split(": ", 1)
-        assert description == f"{min(expected, 40)} test digits, each a 4 read as 9"
-        assert names.split(", ") == [f"#{index}" for index in fours_read_as_nines[:40]]
-
-    use = next(button for button in app.button if button.label == "Use this model for drawing")
-    use.click().run()
-    assert app.session_state["active_model"] == str(run_dir / store.MODEL_FILE)
-    assert any("Draw uses this model" in message.value for message in app.success)
-
-
-@pytest.mark.fashion
-def test_a_quick_fashion_run_shows_class_names_in_its_confusion_matrix(tiny_worker, finished_tiny_run):
-    app = choose_settings(open_page(PAGE), "quick", "fashion", epochs=1, batch_size=512)
-    app.button[0].click().run()  # Start
-    started = Path(app.session_state["followed_run"])
-    assert store.read_json(started / "config.json")["dataset"] == "fashion"
-    worker.kill(started)  # a run trained to the end through the page is the MNIST test's; this one reads a finished one
-    shared = finished_tiny_run("fashion")
-    run_dir = Path(shutil.copytree(shared, files.runs_dir() / shared.name))
-    app.session_state["followed_run"] = str(run_dir)
-    app.run()
-    assert not app.exception
     names = list(datasets.FASHION.class_names)
     matrix = next(chart for chart in charts(app) if any(trace["type"] == "heatmap" for trace in chart["data"]))
     assert matrix["layout"]["xaxis"]["ticktext"] == names and matrix["layout"]["yaxis"]["ticktext"] == names
@@ -169,11 +128,16 @@ def test_a_quick_fashion_run_shows_class_names_in_its_confusion_matrix(tiny_work
 
 
 @pytest.mark.mnist
-def test_queue_reload_and_stop_keep_the_last_completed_epoch(tiny_worker):
+def test_queue_reload_and_stop_keep_the_last_completed_epoch_and_its_model_can_be_used(tiny_worker):
+    """The journey only real workers show: the queue, Stop before and during training, a reload that finds the run."""
     # Tiny epochs take a second or two: enough of them that the run is still training when Stop is pressed.
     app = choose_settings(open_page(PAGE), "quick", epochs=60, batch_size=512)
     app.button[0].click().run()  # Start: this run takes the training slot
     first = Path(app.session_state["followed_run"])
+    assert first.parent == files.runs_dir() and store.read_json(first / "config.json")["batch_size"] == 512
+    assert app.subheader[0].value.endswith(("queued", "running"))
+    app.slider(key="train_rotation_degrees").set_value(5.0).run()  # touching a widget while it trains...
+    assert [run.run_dir for run in store.list_runs()] == [first]  # ...starts nothing new
     wait_until(lambda: state(first) == "running", "the first run to start")
 
     app.button[0].click().run()  # Start again: this one waits its turn
@@ -196,4 +160,30 @@ def test_queue_reload_and_stop_keep_the_last_completed_epoch(tiny_worker):
     assert (first / store.MODEL_FILE).exists()
     reloaded.run()
     assert reloaded.warning[0].value.startswith(f"Stopped by request after {summary['epochs_completed']} completed")
+    assert reloaded.metric[0].label == "Test accuracy"
     assert reloaded.metric[0].value == f"{summary['test_accuracy']:.2%}"
+    the_kept_model_can_be_used(reloaded, first)
+
+
+def the_kept_model_can_be_used(app, run_dir):
+    """Its confusion matrix; the drill-down to the test digits that are a 4 read as a 9 (or the page's stated count,
+    when there are none); and Use this model for drawing."""
+    assert any(trace["type"] == "heatmap" for chart in charts(app) for trace in chart["data"])
+    app.selectbox(key=f"train_true_{run_dir.name}").set_value(4)
+    app.selectbox(key=f"train_predicted_{run_dir.name}").set_value(9).run()
+    predictions = np.load(run_dir / "test_predictions.npy")
+    fours_read_as_nines = np.flatnonzero((sources.load(log=lambda line: None).y_test == 4) & (predictions == 9))
+    expected = len(fours_read_as_nines)
+    drill_down = [caption.value for caption in app.caption if " test digits are a " in caption.value]
+    assert drill_down[0].startswith(f"{expected} test digits are a 4 that the model read as 9")
+    if expected:  # one mosaic of the digits, inline, named in its alt text
+        html = app.get("html")[0].proto.body
+        assert html.startswith('<img src="data:image/png;base64,')
+        description, names = re.search(r'alt="([^"]*)"', html).group(1).split(": ", 1)
+        assert description == f"{min(expected, 40)} test digits, each a 4 read as 9"
+        assert names.split(", ") == [f"#{index}" for index in fours_read_as_nines[:40]]
+
+    use = next(button for button in app.button if button.label == "Use this model for drawing")
+    use.click().run()
+    assert app.session_state["active_model"] == str(run_dir / store.MODEL_FILE)
+    assert any("Draw uses this model" in message.value for message in app.success)
