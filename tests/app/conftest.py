@@ -7,6 +7,7 @@ what the browser sends after each stroke.
 """
 
 import base64
+import functools
 import html
 import io
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from streamlit.components.v2.component_manager import BidiComponentManager
 from streamlit.testing.v1 import AppTest
 
 from lenet import files
@@ -30,10 +32,27 @@ APP = str(files.PROJECT_ROOT / "app.py")
 CANVAS_SIZE = 280
 
 
+def new_app():
+    """A new visitor's session of app.py, not run yet."""
+    app = AppTest.from_file(APP, default_timeout=60)
+    app._bidi_component_manager = _components()  # AppTest's own attribute: it looks the components up while it is None
+    return app
+
+
+@functools.cache
+def _components():
+    """The installed Streamlit components (the drawable canvas among them), looked up once for every session, as a
+    server does for all its visitors: each new AppTest would read every installed package's metadata for them,
+    0.1 s of CPU."""
+    manager = BidiComponentManager()
+    manager.discover_and_register_components(start_file_watching=False)
+    return manager
+
+
 def open_page(page, query_params=None, **state):
     """A new visitor's session (a first visit, or a reload of an address with `query_params`) on `page`, with
     `state` set in the session first. Any exception fails the test."""
-    app = AppTest.from_file(APP, default_timeout=60)
+    app = new_app()
     for name, value in (query_params or {}).items():
         app.query_params[name] = value
     for name, value in state.items():

@@ -12,7 +12,7 @@ from lenet import config
 from lenet.data import my_digits
 from lenet.runs import class_host, class_models, class_rules, public, store
 from lenet.runs.class_set import ClassSet
-from tests.app.conftest import button, draw, open_page, rerun
+from tests.app.conftest import button, draw, new_app, open_page, rerun
 from tests.tiny_data import tiny_splits
 
 HOST_TOKEN = "host-token-for-tests-0123456789abcdef"
@@ -98,11 +98,7 @@ def test_without_the_token_the_class_page_and_its_actions_are_unreachable(query)
 def test_a_first_request_for_the_class_pages_file_runs_nothing_of_it():
     """A fresh server runs a request for a file in pages/ bare (Streamlit's old multipage mode): the router takes
     over, and a visitor's session has no Class page to run."""
-    from streamlit.testing.v1 import AppTest
-
-    from tests.app.conftest import APP
-
-    app = AppTest.from_file(APP, default_timeout=60)
+    app = new_app()
     app.query_params["host"] = "a-guess-0123456789abcdefghij"
     app.switch_page(CLASS_PAGE)  # before the first run: found by its file name, as the old mode does
     rerun(app)

@@ -2,14 +2,14 @@
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lenet import config as lenet_config
 from lenet.data import my_digits, sources
 from lenet.model import builders, card
 from lenet.runs import store
 from lenet.serve import inference
-from tests.app.conftest import APP, CANVAS_SIZE, canvas_png, draw, open_draw_page, predictions, probability_bars, rerun
+from tests.app.conftest import (CANVAS_SIZE, canvas_png, draw, new_app, open_draw_page, predictions, probability_bars,
+                                rerun)
 
 
 def bar_probabilities(app):
@@ -103,7 +103,7 @@ def test_the_model_chooser_switches_the_active_model(digits):
 
     # The chooser is in app.py's sidebar, which AppTest shows on its first run only (later runs hold the page's
     # elements alone), so it is driven there, as on a visitor's first page.
-    app = rerun(AppTest.from_file(APP, default_timeout=60))
+    app = rerun(new_app())
     chooser = app.sidebar.selectbox(key="model_chooser")
     assert app.sidebar.caption[0].value.startswith("MNIST (digits), best preset")  # the active model's card
     assert chooser.options[0].startswith("Bundled MNIST model")
@@ -149,7 +149,7 @@ def test_a_garment_model_is_sent_to_the_photo_page(tmp_path):
     path = tmp_path / "fashion.keras"
     fashion = lenet_config.make_config("quick", "fashion")
     card.save_model(builders.build_model(fashion.model_config()), path, card.for_config(fashion))
-    app = rerun(AppTest.from_file(APP, default_timeout=60))
+    app = rerun(new_app())
     app.session_state["active_model"] = str(path)
     app.switch_page("pages/draw.py")
     rerun(app)
@@ -159,7 +159,7 @@ def test_a_garment_model_is_sent_to_the_photo_page(tmp_path):
 
 
 def test_a_deleted_active_model_falls_back_to_the_bundled_one(digits, tmp_path):
-    app = rerun(AppTest.from_file(APP, default_timeout=60))
+    app = rerun(new_app())
     app.session_state["active_model"] = str(tmp_path / "deleted-run" / "model.keras")
     app.switch_page("pages/draw.py")
     rerun(app)

@@ -13,7 +13,7 @@ from lenet.data import my_digits
 from lenet.runs import store
 from lenet.train import run_files
 from studio.escaping import plain
-from tests.app.conftest import APP, open_page
+from tests.app.conftest import new_app, open_page
 
 PAGES = ("pages/home.py", "pages/draw.py", "pages/train.py", "pages/runs.py", "pages/model.py", "pages/my_digits.py",
          "pages/dataset.py")
@@ -132,7 +132,7 @@ def test_a_double_click_on_start_makes_one_run():
 def test_a_runs_dir_that_is_a_file_is_explained_above_every_page(tmp_path, monkeypatch):
     (tmp_path / "runs-file").write_text("oops", encoding="utf-8")
     monkeypatch.setenv("LENET_RUNS_DIR", str(tmp_path / "runs-file"))
-    app = AppTest.from_file(APP, default_timeout=60).run()  # app.py's own run: AppTest skips it after a page switch
+    app = new_app().run()  # app.py's own run: AppTest skips it after a page switch
     assert not app.exception and app.title[0].value.endswith("LeNet-5 Studio")  # Home, drawn below the message
     assert app.error[0].value.startswith("Training is unavailable: the run store")
     assert "is a file, not a folder" in app.error[0].value
