@@ -10,10 +10,10 @@ import base64
 import functools
 import html
 import io
-import os
 import re
 import signal
 import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -131,20 +131,21 @@ def probability_bars(app):
 def in_process_worker(monkeypatch):
     """() -> the folders of the runs started since, each trained to its end here and now, as a worker would.
 
-    lenet.runs.worker.start checks and makes its run as always but starts no process (a new one imports TensorFlow,
-    seconds of CPU); calling the fixture's value runs lenet.runs.worker.execute, the worker's own work, on each of
-    them in this process, on the tiny splits (tests/tiny_data.py). For page tests about a run that trains to its
-    end; the queue, Stop and a reload need real workers (tests/app/test_train.py). Such a run records this
-    process's pid as its worker's: never Stop or kill it.
+    lenet.runs.worker.start checks and makes its run as always, but the process it starts only sleeps in the
+    worker's place (a worker imports TensorFlow: seconds of CPU), until the test ends or Stop kills it. Calling the
+    fixture's value runs lenet.runs.worker.execute, the worker's own work, on each started run in this process, on
+    the tiny splits (tests/tiny_data.py). The queue, Stop and a reload need real workers (tests/app/test_train.py).
+    A run trained here records this process's pid as its worker's, as a worker records its own: never kill it.
     """
-    started = []
+    started, stand_ins = [], []
 
-    def no_process(arguments, **options):
+    def stand_in(arguments, **options):
         started.append(Path(arguments[-1]))  # `python -m MODULE RUN_DIR`
-        return types.SimpleNamespace(pid=os.getpid())
+        stand_ins.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]))
+        return stand_ins[-1]
 
     monkeypatch.setattr(worker, "subprocess", types.SimpleNamespace(
-        Popen=no_process, STDOUT=subprocess.STDOUT, DEVNULL=subprocess.DEVNULL))
+        Popen=stand_in, STDOUT=subprocess.STDOUT, DEVNULL=subprocess.DEVNULL))
 
     def train_started():
         trained, started[:] = list(started), []
@@ -152,7 +153,10 @@ def in_process_worker(monkeypatch):
             _execute_here(run_dir)
         return trained
 
-    return train_started
+    yield train_started
+    for process in stand_ins:
+        process.kill()
+        process.wait()
 
 
 def _execute_here(run_dir):
