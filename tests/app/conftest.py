@@ -1,5 +1,6 @@
-"""AppTest helpers shared by the page tests: open a page as a new visitor would, rerun it, draw on the Draw page's
-canvas, read metrics and chart numbers, and train a run the page started in this process (in_process_worker).
+"""AppTest helpers shared by the page tests: open a page as a new visitor would (every session sharing one lookup of
+the installed components, as a server's visitors do), rerun it, draw on the Draw page's canvas, read metrics and
+chart numbers, and train a run the page started in this process (in_process_worker).
 
 The canvas is faked through its session-state value: streamlit-drawable-canvas 0.13 is a Components v2 widget whose
 state under its key ("canvas-<version>") is {"drawing": {"raw": <fabric json>, "data": <PNG data URL>}}, which is
