@@ -104,6 +104,7 @@ def test_a_quick_fashion_run_trains_to_the_end_and_shows_class_names_in_its_conf
     assert in_process_worker() == [run_dir]  # what its worker does: wait its turn, train, record the end
     assert state(run_dir) == "finished", store.read_status(run_dir)
     app.run()
+    assert not app.exception
     accuracy = store.read_json(run_dir / "summary.json")["test_accuracy"]
     assert app.metric[0].label == "Test accuracy" and app.metric[0].value == f"{accuracy:.2%}"
     names = list(datasets.FASHION.class_names)
@@ -133,6 +134,7 @@ def test_queue_reload_and_stop_keep_the_last_completed_epoch_and_its_model_can_b
     # Tiny epochs take a second or two: enough of them that the run is still training when Stop is pressed.
     app = choose_settings(open_page(PAGE), "quick", epochs=60, batch_size=512)
     app.button[0].click().run()  # Start: this run takes the training slot
+    assert not app.exception
     first = Path(app.session_state["followed_run"])
     assert first.parent == files.runs_dir() and store.read_json(first / "config.json")["batch_size"] == 512
     assert app.subheader[0].value.endswith(("queued", "running"))
