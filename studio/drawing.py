@@ -1,9 +1,9 @@
 """The Draw page's pieces: the canvas or an upload, the answer with "Teach it: that's a …", and the layers.
 
 The canvas and its answer are one fragment (`canvas_and_answer`), so that a stroke reruns them alone: not the title,
-the sidebar's model chooser, the widgets around the canvas or the views below. The choices (what to prompt, what the
-layers' captions say, the raw drawing kept with a saved digit) are pure functions; the page script only puts the
-pieces in their places.
+the sidebar's model chooser, the widgets around the canvas, the Teach buttons or the views below. The choices (what
+to prompt, what the layers' captions say, the raw drawing kept with a saved digit) are pure functions; the page
+script only puts the pieces in their places.
 """
 
 import numpy as np
@@ -65,9 +65,11 @@ def page_must_rerun():
 def canvas_and_answer(classifier):
     """The input and its answer, side by side; returns (image, prediction) for the parts below.
 
-    Only the canvas (or the upload) and the answer are the fragment that a stroke reruns. The widgets around the
-    canvas, which no stroke changes, are drawn here into the same column, on whole-page runs only: using one of them
-    (the source, the pen, Clear, Retrain) reruns the page, and a stroke does not redraw them."""
+    Only the canvas (or the upload) and the answer are the fragment that a stroke reruns. The widgets around them,
+    which no stroke changes, are drawn here into the same columns, on whole-page runs only: using one of them (the
+    source, the pen, Clear, Retrain, a Teach button) reruns the page, and a stroke does not redraw them. The Teach
+    buttons are most of the answer's elements, and the browser's work on them delayed each stroke's Prediction by
+    about a tenth (BENCHMARKS.md, "Where Draw's extra time goes"); they read the drawing when pressed."""
     st.session_state["draw_whole_page"] = True  # read by the fragment: the whole page is running
     if toast := st.session_state.pop("draw_toast", None):  # a digit saved, or why not
         st.toast(toast[0], icon=toast[1])
@@ -78,6 +80,8 @@ def canvas_and_answer(classifier):
     _canvas_and_answer(classifier, left, right, source, stroke_width)
     with left:
         below_the_input(source)
+    with right:
+        teach_buttons()
     return st.session_state["draw_reading"]
 
 
@@ -139,9 +143,14 @@ def below_the_input(source):
 
 # The right column: the answer, and teaching.
 
-def save_digit(label, prediction, raw_image):
-    """A Teach button's callback. What it says is kept for the whole-page run that follows (see
-    page_must_rerun): a callback inside a fragment may not draw, and the count beside the canvas lies outside it."""
+def save_digit(label):
+    """A Teach button's callback: saves what the canvas (or the upload) last read as `label`. What it says is kept
+    for the whole-page run that follows (see page_must_rerun): a callback inside a fragment may not draw, and the
+    count beside the canvas lies outside it."""
+    raw_image, prediction = st.session_state["draw_reading"]
+    if prediction is None or prediction.label is None:  # the buttons stand beside an empty canvas too
+        st.session_state["draw_toast"] = (f"Nothing to save: draw a digit first, then say it is a {label}.", "✏️")
+        return
     store = visitor.digits_store()  # public mode: this visitor's own set
     try:
         my_digits.save_digit(prediction.image, label, prediction.label, raw_drawing=raw_drawing(raw_image),
@@ -162,28 +171,24 @@ def answer_column(classifier, prediction, image, source):
     # A row of its own, so that "Not a digit" and "100.0% probability" are never cut off. On a phone the columns
     # stack and the answer would sit below the canvas: why.PHONE_CSS pins it in view.
     st.container(key="draw_answer").metric("Prediction", value, delta=delta, delta_color="off", delta_arrow="off")
-    st.html(figures.probability_bars(prediction, classifier.class_names, classifier.dataset.noun))
+    st.html(figures.bars_beside_picture(
+        figures.probability_bars(prediction, classifier.class_names, classifier.dataset.noun),
+        figures.picture_html(figures.pixels_picture(prediction.image), "the drawing as the model sees it: 28×28 "
+                             "grey pixels"), "What the model sees (28×28)"))
     why.likeness_note(classifier, prediction)
-    sees, teach = st.columns([1, 1.3])
-    with sees:
-        st.markdown("**What the model sees** (28×28)")
-        st.html(figures.picture_html(figures.pixels_picture(prediction.image),
-                                     "the drawing as the model sees it: 28×28 grey pixels"))
-    with teach:
-        teach_buttons(prediction, image)
+    if not prediction.abstained:
+        st.button(f"Right, save as a {prediction.label}", key="save-correct", type="primary", on_click=save_digit,
+                  args=(prediction.label,))
     challenge.panel(prediction, image)  # class mode's Challenge (studio/challenge.py); nothing outside public mode
 
 
-def teach_buttons(prediction, image):
+def teach_buttons():
+    """"That's a …": ten buttons under the answer, drawn on whole-page runs only (see canvas_and_answer)."""
     st.markdown("**Teach it:** that's a …")
     for row in (range(5), range(5, 10)):
-        with st.container(horizontal=True, gap="small"):  # one row: lighter to redraw per stroke than 5 columns
+        with st.container(horizontal=True, gap="small"):
             for label in row:
-                st.button(str(label), key=f"label-{label}", on_click=save_digit, args=(label, prediction, image),
-                          width="stretch")
-    if not prediction.abstained:
-        st.button(f"Right, save as a {prediction.label}", key="save-correct", type="primary", on_click=save_digit,
-                  args=(prediction.label, prediction, image))
+                st.button(str(label), key=f"label-{label}", on_click=save_digit, args=(label,), width="stretch")
     st.caption("Saved digits go to the My digits page, where you can retrain the model with them.")
 
 

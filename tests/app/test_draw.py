@@ -94,6 +94,24 @@ def test_thats_a_saves_the_digit_in_my_digits(digits):
     assert any("My digits: 2 saved" in caption.value for caption in app.caption)
 
 
+def test_a_teach_button_beside_an_empty_canvas_saves_nothing_and_says_why(digits):
+    # The Teach buttons are drawn on whole-page runs only (studio/drawing.py), so they stand beside an empty canvas
+    # too, and read the drawing when pressed: after a digit is drawn and cleared, pressing one saves nothing.
+    image, _ = digits[0]
+    app = open_draw_page()
+    app.button(key="label-3").click()
+    rerun(app)
+    assert my_digits.list_digits() == []
+    assert any("draw a digit first" in toast.value for toast in app.toast)
+    draw(app, image)
+    next(button for button in app.button if button.label == "Clear").click()
+    rerun(app)
+    app.button(key="label-3").click()
+    rerun(app)
+    assert my_digits.list_digits() == []
+    assert any("My digits: 0 saved" in caption.value for caption in app.caption)
+
+
 def test_the_model_chooser_switches_the_active_model(digits):
     run_dir = store.new_run(lenet_config.make_config("quick"))
     store.update_status(run_dir, state="finished")
