@@ -148,13 +148,18 @@ def test_public_start_and_predict_refuse_a_fifo(tmp_path):
             refusal = None
         except ValueError as error:
             refusal = str(error)
-        predict = subprocess.run([sys.executable, "-m", "lenet", "predict", {str(fifo)!r}], capture_output=True,
-                                 text=True, encoding="utf-8", timeout=300)
+        # -X importtime lists every module the command imported (on stderr)
+        predict = subprocess.run([sys.executable, "-X", "importtime", "-m", "lenet", "predict", {str(fifo)!r}],
+                                 capture_output=True, text=True, encoding="utf-8", timeout=300)
         print(json.dumps({{"refusal": refusal, "runs": len(store.list_runs()), "predict": predict.returncode,
-                          "said": predict.stdout + predict.stderr}}))
+                          "said": predict.stdout + predict.stderr, "tensorflow": "tensorflow" in sys.modules}}))
     """, tmp_path, LENET_PUBLIC="1")
     assert "is not a file" in outcome["refusal"] and outcome["runs"] == 0
+    assert not outcome["tensorflow"]  # refused from the path alone: loading TensorFlow takes seconds
     assert outcome["predict"] != 0 and "model.keras is a pipe; give a regular file" in outcome["said"]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in outcome["said"].splitlines()
+                if line.startswith("import time:")}
+    assert "lenet.cli" in imported and "tensorflow" not in imported  # the command line too
     assert len(pids) == 2  # the command line ran simulated too
 
 
