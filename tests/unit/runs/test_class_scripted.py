@@ -1,8 +1,8 @@
 """The scripted class of issue 23: 10 visitors each give 30 digits in a style unlike MNIST, all at the same moment,
 then the host retrains the class model once, through the worker, as the Class page does. The worker trains on the
-tiny real splits (tests/tiny_data.py): MNIST's part of the mix is a tenth of the real one, so the class's digits
-weigh more in it than on the Class page, and MNIST must still stay (the suite's one fine-tune on all of MNIST is
-tests/unit/train/test_finetune.py, with the same recipe).
+tiny real splits (tests/tiny_data.py, with a quick likeness fit: tests/unit/quick_worker.py): MNIST's part of the mix
+is a tenth of the real one, so the class's digits weigh more in it than on the Class page, and MNIST must still stay
+(the suite's one fine-tune on all of MNIST is tests/unit/train/test_finetune.py, with the same recipe).
 
 The style: dot-matrix digits (a 5×7 LED sign's font), dabbed dot by dot with the project's stroke generator
 (lenet.data.synthetic.render: each drawing's own slant, rotation, wobble, size, place and pen width, so dots touch
@@ -84,7 +84,7 @@ def finished(run_dir):
     return run
 
 
-def test_a_class_teaches_the_class_model_its_handwriting_and_mnist_stays(tmp_path, tiny_worker):
+def test_a_class_teaches_the_class_model_its_handwriting_and_mnist_stays(tmp_path, quick_tiny_worker):
     owners, class_set = class_of_ten(), ClassSet()
     given = {owner: dot_digits(DIGITS_EACH, seed=number) for number, owner in enumerate(owners)}
     start, errors = threading.Barrier(VISITORS), []

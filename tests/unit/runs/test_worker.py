@@ -22,7 +22,7 @@ def epochs_logged(run_dir):
     return len(store.load_metrics(run_dir, kind="epoch"))
 
 
-def test_queue_stream_stop_and_a_paused_worker_is_killed(monkeypatch, tiny_worker):
+def test_queue_stream_stop_and_a_paused_worker_is_killed(monkeypatch, quick_tiny_worker):
     monkeypatch.setenv("LENET_MAX_WORKERS", "1")
     monkeypatch.setattr(worker, "STOP_GRACE_SECONDS", 1)  # the escalation, not the wait, is what is tested
     small = dict(epochs=30, batch_size=32)  # a tiny epoch of small batches: a trained model, far from the last epoch
@@ -32,7 +32,7 @@ def test_queue_stream_stop_and_a_paused_worker_is_killed(monkeypatch, tiny_worke
     # One slot: the second run waits in the queue while the first trains and streams metrics.
     wait_until(lambda: store.read_status(first)["state"] == "running", "the first run to start")
     wait_until(lambda: store.load_metrics(first, kind="batch"), "per-batch metrics")
-    # LENET_WORKER_MODULE (tiny_worker) started tests.tiny_data: its epochs are the tiny splits'.
+    # LENET_WORKER_MODULE (quick_tiny_worker) started the tiny-splits worker: its epochs are the tiny splits'.
     tiny_steps = math.ceil(tiny_data.TRAIN_SIZE / small["batch_size"])
     assert store.load_metrics(first, kind="start")[0]["steps_per_epoch"] == tiny_steps
     assert store.read_status(second)["state"] == "queued"
