@@ -224,21 +224,33 @@ def command_evaluate(arguments):
 
 
 def command_predict(arguments):
-    from lenet.serve import inference, preprocess
+    from lenet.model import card
+    from lenet.serve import preprocess
 
     check_model_file(arguments.model)
-    classifier = inference.Classifier(arguments.model)
-    failures = 0
+    model_path = Path(arguments.model or lenet_config.BUNDLED_MODEL_PATH)
+    # The card is zip and JSON: images that cannot be read (a FIFO, a text file) are refused without TensorFlow.
+    dataset = card.read_for_model(model_path).dataset_info
+    classifier, failures = None, 0
     for image_file in arguments.images:
         try:
-            result = prediction_record(classifier, classifier.classify(preprocess.load_image(image_file)))
+            image = preprocess.load_image(image_file)
+            classifier = classifier or load_classifier(model_path)
+            result = prediction_record(classifier, classifier.classify(image))
         except preprocess.ImageError as error:
             result = {"label": None, "error": str(error)}
-        if classifier.dataset.is_digits:
+        if dataset.is_digits:
             result["digit"] = result["label"]
         failures += result["label"] is None
-        emit({"file": image_file, "dataset": classifier.dataset.name, **result})
+        emit({"file": image_file, "dataset": dataset.name, **result})
     return 1 if failures == len(arguments.images) else 0
+
+
+def load_classifier(model_path):
+    """The model, ready to classify: TensorFlow loads here (seconds), only once an image could be read."""
+    from lenet.serve import inference
+
+    return inference.Classifier(model_path)
 
 
 def prediction_record(classifier, prediction):

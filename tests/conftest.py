@@ -37,7 +37,7 @@ def wait_until(condition, what):
 
 
 # What TensorFlow prints on a machine without a GPU before its log level is read (lenet/__init__.py): a command line
-# (tests/unit/test_portable.py) and the app server (tests/browser/test_arrival.py) print none of it.
+# (tests/unit/test_cli.py) and the app server (tests/browser/test_arrival.py) print none of it.
 TENSORFLOW_NOTICES = re.compile(
     r"oneDNN custom operations|Could not find cuda drivers|absl::InitializeLog|cpu_feature_guard")
 

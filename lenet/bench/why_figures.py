@@ -51,9 +51,9 @@ def _per_class(figures):
             + " / ".join(f"{share:.0%}" for share in shares))
 
 
-def explanation_latency(classifier=None):
+def explanation_latency(classifier=None, repeats=EXPLAIN_REPEATS):
     """p50 and p95 in ms of the evidence map and of the counterfactual (towards the runner-up digit), on stroke
-    digits prepared as Draw prepares them, once the graphs are traced."""
+    digits prepared as Draw prepares them, once the graphs are traced; each timed `repeats` times."""
     classifier = classifier or inference.Classifier()
     explainer = attribution.Explainer(classifier.model)
     inputs = []
@@ -62,13 +62,13 @@ def explanation_latency(classifier=None):
         inputs.append((prediction.image, int(np.argsort(prediction.probabilities)[-2])))
     explainer.evidence(inputs[0][0])
     explainer.counterfactual(*inputs[0])  # the first calls trace the graphs
-    evidence = _timings(lambda index: explainer.evidence(inputs[index % len(inputs)][0]))
-    counterfactual = _timings(lambda index: explainer.counterfactual(*inputs[index % len(inputs)]))
+    evidence = _timings(lambda index: explainer.evidence(inputs[index % len(inputs)][0]), repeats)
+    counterfactual = _timings(lambda index: explainer.counterfactual(*inputs[index % len(inputs)]), repeats)
     return {"evidence_p50_ms": evidence[0], "evidence_p95_ms": evidence[1],
             "counterfactual_p50_ms": counterfactual[0], "counterfactual_p95_ms": counterfactual[1]}
 
 
-def _timings(call, repeats=EXPLAIN_REPEATS):
+def _timings(call, repeats):
     milliseconds = []
     for index in range(repeats):
         started = time.perf_counter()

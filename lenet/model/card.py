@@ -11,6 +11,7 @@ import json
 import time
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from lenet import config as lenet_config, files
 from lenet.data import datasets
@@ -21,6 +22,13 @@ CARD_VERSION = 1
 
 class CardError(ValueError):
     """A model card that is damaged or describes something this version cannot use."""
+
+
+class ModelLoadError(ValueError):
+    """A model file that is missing, unreadable, unsafe, or not a classifier of its dataset's 28×28 images.
+
+    Defined beside the card, below Keras: what the card alone shows is refused before Keras loads (lenet.serve.inference
+    raises it too)."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,14 @@ def read(path):
     except ValueError:
         raise CardError(f"the model card in {path} is not JSON") from None
     return ModelCard.from_dict(values)
+
+
+def read_for_model(path):
+    """read(path) for a model about to be loaded: a damaged card is a ModelLoadError that names the file."""
+    try:
+        return read(path)
+    except ValueError as error:  # a CardError, or a card naming an unknown dataset
+        raise ModelLoadError(f"{Path(path).name}: {error}") from None
 
 
 def save_model(model, path, card):

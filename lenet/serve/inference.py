@@ -8,16 +8,14 @@ import numpy as np
 import tensorflow as tf
 
 from lenet import config as lenet_config
-from lenet.model import builders, card as model_card
+from lenet.model import builders
+# The model card inside a .keras file (a default MNIST card if it has none); ModelLoadError if it is damaged.
+from lenet.model.card import ModelLoadError, read_for_model as read_card
 from lenet.serve import likeness, photo, preprocess
 
 BATCH_SIZE = 1000
 # How an upload or a drawing becomes the 28×28 image a model sees, by its dataset's image style (lenet/data/datasets.py).
 PREPARE = {"digit": preprocess.to_mnist_digit, "photo": photo.to_fashion_image}
-
-
-class ModelLoadError(ValueError):
-    """A model file that is missing, unreadable, unsafe, or not a classifier of its dataset's 28×28 images."""
 
 
 @dataclass(frozen=True)
@@ -46,14 +44,6 @@ def load_model(path):
                                  "anything on this machine. Use a model without Lambda layers.") from None
         raise ModelLoadError(f"could not load {path.name} as a Keras model: {error}") from None
     return model
-
-
-def read_card(path):
-    """The model card inside a .keras file (a default MNIST card if it has none); ModelLoadError if it is damaged."""
-    try:
-        return model_card.read(path)
-    except ValueError as error:
-        raise ModelLoadError(f"{Path(path).name}: {error}") from None
 
 
 class Classifier:

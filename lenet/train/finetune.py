@@ -19,15 +19,15 @@ def load_init_model(train_config):
     """
     if not train_config.init_model:
         return None
-    from lenet.serve import inference  # Keras loads here, and only for fine-tuning
-
     path = Path(train_config.init_model)
     if not path.is_file():
-        raise inference.ModelLoadError(f"the model to fine-tune, {path}, is not a file; give a .keras model")
-    model_card = inference.read_card(path)
+        raise card.ModelLoadError(f"the model to fine-tune, {path}, is not a file; give a .keras model")
+    model_card = card.read_for_model(path)
     if model_card.dataset != train_config.dataset:
-        raise inference.ModelLoadError(f"{path.name} is a {model_card.dataset_info.title} model; it cannot be "
-                                       f"fine-tuned on {train_config.dataset}")
+        raise card.ModelLoadError(f"{path.name} is a {model_card.dataset_info.title} model; it cannot be "
+                                  f"fine-tuned on {train_config.dataset}")
+    from lenet.serve import inference  # Keras loads here: only for fine-tuning, and for a model its card allows
+
     return inference.load_model(path)
 
 

@@ -16,6 +16,7 @@ from PIL import Image
 from lenet import cli, config, files
 from lenet.model import card
 from lenet.train import command
+from tests.conftest import TENSORFLOW_NOTICES
 
 
 def run_in_a_process(*arguments):
@@ -57,6 +58,7 @@ def test_python_m_lenet_runs_a_command_and_exits_with_its_code():
     result = run_in_a_process("summary", "--variant", "28x28")
     assert result.returncode == 0, result.stderr
     assert "C1" in result.stdout and last_json(result.stdout) == {"params": 44_426}
+    assert not TENSORFLOW_NOTICES.findall(result.stderr), result.stderr  # Keras loaded, and quietly
     refused = run_in_a_process("train", "--preset", "quick", "--epochs", "500")
     assert refused.returncode == 2 and "epochs must be from 1 to 200, got 500" in refused.stderr
     assert "Traceback" not in refused.stderr
@@ -88,11 +90,20 @@ def test_predict_classifies_good_files_and_reports_bad_ones(tmp_path, run_cli):
 
 
 @pytest.mark.mnist
-def test_foreground_training_prints_the_result_last(tmp_path, run_cli, tiny_training):
-    # One epoch of small batches over the tiny splits trains about as far as one of big batches over all of MNIST.
-    result = run_cli("train", "--preset", "quick", "--epochs", "1", "--batch-size", "64", "--run-name", "cli-check")
+def test_foreground_training_prints_the_result_last_and_writes_a_snapshot_per_epoch(tmp_path, run_cli,
+                                                                                     tiny_training):
+    from lenet.data import my_digits
+    from lenet.runs import store
+    from lenet.train import snapshots
+
+    rng = np.random.default_rng(3)
+    for label in range(3):  # three of my digits (fewer than 20: every one trains), shown last in the panel
+        my_digits.save_digit(rng.random((28, 28)).astype("float32"), label)
+    # An epoch of small batches over the tiny splits trains about as far as one of big batches over all of MNIST.
+    result = run_cli("train", "--preset", "quick", "--epochs", "2", "--batch-size", "64", "--with-my-digits",
+                     "--my-digits-repeat", "2", "--run-name", "cli-check")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "epoch 1/1" in result.stdout
+    assert "epoch 1/2" in result.stdout and "epoch 2/2" in result.stdout
     outcome = last_json(result.stdout)
     assert set(outcome) >= {"run_id", "run_dir", "test_accuracy", "wall_seconds", "params", "model_path"}
     assert outcome["state"] == "finished" and outcome["params"] == 44_426 and outcome["test_accuracy"] > 0.8
@@ -102,8 +113,20 @@ def test_foreground_training_prints_the_result_last(tmp_path, run_cli, tiny_trai
     model_card = card.read(outcome["model_path"])
     assert model_card.dataset == "mnist" and model_card.test_accuracy == outcome["test_accuracy"]
     assert model_card.likeness and model_card.reproduce.startswith("python -m lenet train --dataset mnist")
-    summary = json.loads((Path(outcome["run_dir"]) / "summary.json").read_text(encoding="utf-8"))
+    run_dir = Path(outcome["run_dir"])
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     assert 0 < summary["abstained"] < 0.05 and summary["accuracy_on_rest"] >= summary["test_accuracy"]
+
+    # A snapshot per epoch, the untrained network's too, with my digits after the dataset's 16 in the panel.
+    assert summary["epochs_completed"] == 2 and snapshots.epochs(run_dir) == [0, 1, 2]
+    subjects = snapshots.read_subjects(run_dir)
+    assert len(subjects.panel_labels) == 19 and subjects.panel_names[-1] == "my digit 3"
+    last = snapshots.latest(run_dir)
+    assert last.epoch == 2 and last.probabilities.shape == (19, 10)
+    right = (last.probabilities[:10].argmax(axis=1) == subjects.panel_labels[:10]).mean()
+    assert right >= 0.8  # the ten typical test digits: a trained network reads nearly all of them
+    records = store.load_metrics(run_dir, kind="epoch")
+    assert all(0 < record["snapshot_seconds"] < record["epoch_seconds"] for record in records)
 
 
 @pytest.mark.mnist

@@ -1,6 +1,6 @@
 """Every OS's ways, tested on this one: process groups and priorities, renames Windows refuses for a moment,
-FIFOs refused without blocking, where files live (LENET_HOME, a read-only install), a quiet TensorFlow (the app server's: test_arrival.py), and
-the Fashion pages on a machine without the Debian package."""
+FIFOs refused without blocking, where files live (LENET_HOME, a read-only install), a quiet TensorFlow (a command's:
+test_cli.py; the app server's: test_arrival.py), and the Fashion pages on a machine without the Debian package."""
 
 import os
 import subprocess
@@ -13,7 +13,6 @@ import pytest
 import lenet
 from lenet import files
 from lenet.runs import worker
-from tests.conftest import TENSORFLOW_NOTICES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -126,13 +125,6 @@ def test_tensorflows_start_up_notices_are_dropped_and_its_warnings_kept(capfd):
         for line in lines:
             os.write(2, line)
     assert capfd.readouterr().err.encode() == b"".join(lines[3:])
-
-
-def test_a_cli_command_prints_no_tensorflow_notices():
-    result = subprocess.run([sys.executable, "-m", "lenet", "summary", "--variant", "28x28"], cwd=ROOT,
-                            capture_output=True, text=True, encoding="utf-8", timeout=300)
-    assert result.returncode == 0 and '{"params": 44426}' in result.stdout
-    assert not TENSORFLOW_NOTICES.findall(result.stderr), result.stderr
 
 
 def test_the_fashion_pages_say_what_to_install_where_the_debian_package_is_missing(tmp_path, monkeypatch):

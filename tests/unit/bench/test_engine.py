@@ -73,6 +73,6 @@ def test_the_likeness_figures_and_explanation_timings_are_measured_on_the_bundle
     from lenet.serve import inference
 
     classifier = inference.Classifier()
-    timing = why_figures.explanation_latency(classifier)
+    timing = why_figures.explanation_latency(classifier, repeats=5)  # the bench's 60 make its figures steady
     assert 0 < timing["evidence_p50_ms"] <= timing["evidence_p95_ms"]
     assert 0 < timing["counterfactual_p50_ms"] <= timing["counterfactual_p95_ms"]

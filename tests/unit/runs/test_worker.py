@@ -1,6 +1,7 @@
 """Real training runs through the worker process (on tiny real splits): queue, stream metrics, stop, kill."""
 
 import math
+import signal
 import time
 
 import numpy as np
@@ -21,16 +22,17 @@ def epochs_logged(run_dir):
     return len(store.load_metrics(run_dir, kind="epoch"))
 
 
-def test_queue_stream_stop_and_kill(monkeypatch, tiny_worker):
+def test_queue_stream_stop_and_a_paused_worker_is_killed(monkeypatch, quick_tiny_worker):
     monkeypatch.setenv("LENET_MAX_WORKERS", "1")
+    monkeypatch.setattr(worker, "STOP_GRACE_SECONDS", 1)  # the escalation, not the wait, is what is tested
     small = dict(epochs=30, batch_size=32)  # a tiny epoch of small batches: a trained model, far from the last epoch
     first = worker.start(config.make_config("quick", **small), run_name="first")
-    second = worker.start(config.make_config("quick", **small), run_name="second")
+    second = worker.start(config.make_config("quick", epochs=100, batch_size=512), run_name="second")
 
     # One slot: the second run waits in the queue while the first trains and streams metrics.
     wait_until(lambda: store.read_status(first)["state"] == "running", "the first run to start")
     wait_until(lambda: store.load_metrics(first, kind="batch"), "per-batch metrics")
-    # LENET_WORKER_MODULE (tiny_worker) started tests.tiny_data: its epochs are the tiny splits'.
+    # LENET_WORKER_MODULE (quick_tiny_worker) started the tiny-splits worker: its epochs are the tiny splits'.
     tiny_steps = math.ceil(tiny_data.TRAIN_SIZE / small["batch_size"])
     assert store.load_metrics(first, kind="start")[0]["steps_per_epoch"] == tiny_steps
     assert store.read_status(second)["state"] == "queued"
@@ -46,12 +48,22 @@ def test_queue_stream_stop_and_kill(monkeypatch, tiny_worker):
     first_epoch = store.load_metrics(first, kind="epoch")[0]
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"} <= set(first_epoch)
 
-    # The slot passes to the queued run; SIGKILL makes it read as failed, and its checkpoint still loads.
+    # The slot passes to the queued run. Its worker trains at the lowest priority, TensorFlow's threads too; paused
+    # with SIGSTOP it never notices a stop, so the app's Stop kills it (SIGKILL) and its checkpoint still loads.
     wait_until(lambda: epochs_logged(second) >= 1, "the second run's first epoch")
-    status = worker.kill(second)
-    assert status["state"] == "failed" and "killed" in status["error"]
+    pid = store.read_status(second)["pid"]
+    threads = training_threads_niceness(pid)
+    assert len(threads) > 4 and set(threads) == {worker.WORKER_NICENESS}
+    __import__("os").kill(pid, signal.SIGSTOP)
+    kept = epochs_logged(second)
+    worker.stop_soon(second)
+    wait_until(lambda: store.read_status(second)["state"] not in store.ACTIVE_STATES, "the escalated stop")
+    status = store.read_status(second)
+    assert status["state"] == "stopped" and status["error"].startswith("killed: it did not stop within")
+    assert not store.process_alive(pid)
     model = inference.load_model(second / store.MODEL_FILE)
     assert model.predict(np.zeros((1, 28, 28, 1), "float32"), verbose=0).shape == (1, 10)
+    assert store.load_run(second).summary["epochs_completed"] == kept
 
 
 def test_stopping_a_queued_run_never_trains_it(monkeypatch):
@@ -93,8 +105,6 @@ def fake_worker_run(epochs_done=0, model=False, **status):
 
 @pytest.mark.parametrize("epochs_done", [0, 2])
 def test_stop_kills_a_paused_worker_after_the_grace_period_and_keeps_the_checkpoint(epochs_done, monkeypatch):
-    import signal
-
     monkeypatch.setattr(worker, "STOP_GRACE_SECONDS", 1)
     run_dir, sleeper = fake_worker_run(epochs_done, model=bool(epochs_done))
     os_kill = __import__("os").kill
@@ -120,12 +130,13 @@ def test_stop_kills_a_paused_worker_after_the_grace_period_and_keeps_the_checkpo
 
 
 def test_a_worker_that_noticed_the_stop_gets_time_to_finish(monkeypatch):
-    monkeypatch.setattr(worker, "STOP_GRACE_SECONDS", 0.5)
+    monkeypatch.setattr(worker, "STOP_GRACE_SECONDS", 0.2)
+    monkeypatch.setattr(worker, "POLL_SECONDS", 0.05)  # the escalation looks 20 times in the second below
     run_dir, sleeper = fake_worker_run(1, model=True)
     try:
         worker.stop_soon(run_dir)
         store.update_status(run_dir, stop_seen=time.time())  # as the training callback does when it sees the request
-        time.sleep(3)
+        time.sleep(1)  # five grace periods
         assert store.process_alive(sleeper.pid) and store.read_status(run_dir)["state"] == "running"
     finally:
         sleeper.kill()
@@ -154,19 +165,24 @@ def test_a_running_run_without_new_metrics_shows_no_progress():
     assert live_runs.stall_note(run_dir).startswith("No progress for 95 s")
 
 
-def test_a_queued_worker_runs_at_the_lowest_priority():
+def test_a_queued_worker_runs_at_the_lowest_priority_and_a_killed_one_reads_as_failed():
     import psutil
 
     priority = psutil.Process().nice()  # 0 in CI; more where the suite itself runs under `nice`
     blocker = store.new_run(config.make_config("quick"))  # first in the queue, alive as this test's process
     store.update_status(blocker, pid=__import__("os").getpid(),
                        pid_started=store.process_start_time(__import__("os").getpid()))
-    run_dir = worker.start(config.make_config("quick"))
+    run_dir, killed = worker.start(config.make_config("quick")), worker.start(config.make_config("quick"))
     try:
         pid = store.read_status(run_dir)["pid"]
         wait_until(lambda: psutil.Process(pid).nice() == worker.WORKER_NICENESS, "the worker to lower its priority")
+        # SIGKILL (kill without a reason): the run reads as failed, killed, wherever it was (queued here; a
+        # training worker's kill is in tests/unit/test_windows.py).
+        status = worker.kill(killed)
+        assert status["state"] == "failed" and "killed" in status["error"]
     finally:
         worker.request_stop(run_dir)
+        worker.kill(killed)
     wait_until(lambda: store.read_status(run_dir)["state"] == "stopped", "the queued worker to stop")
     assert psutil.Process().nice() == priority  # the starting process (the app's server) keeps its priority
 
@@ -206,25 +222,3 @@ def training_threads_niceness(pid):
     for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
         values.append(int(stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()[16]))
     return values
-
-
-def test_a_training_worker_paused_with_sigstop_is_stopped_and_killed_keeping_its_epoch(monkeypatch, tiny_worker):
-    import signal
-
-    monkeypatch.setenv("LENET_MAX_WORKERS", "1")
-    monkeypatch.setattr(worker, "STOP_GRACE_SECONDS", 1)  # the escalation, not the wait, is what is tested
-    run_dir = worker.start(config.make_config("quick", epochs=100, batch_size=512))
-    wait_until(lambda: epochs_logged(run_dir) >= 1, "the first epoch")
-    pid = store.read_status(run_dir)["pid"]
-    threads = training_threads_niceness(pid)
-    assert len(threads) > 4 and set(threads) == {worker.WORKER_NICENESS}  # TensorFlow's threads too
-    __import__("os").kill(pid, signal.SIGSTOP)
-    kept = epochs_logged(run_dir)
-    worker.stop_soon(run_dir)
-    wait_until(lambda: store.read_status(run_dir)["state"] not in store.ACTIVE_STATES, "the escalated stop")
-    status = store.read_status(run_dir)
-    assert status["state"] == "stopped" and status["error"].startswith("killed: it did not stop within")
-    assert not store.process_alive(pid)
-    model = inference.load_model(run_dir / store.MODEL_FILE)
-    assert model.predict(np.zeros((1, 28, 28, 1), "float32"), verbose=0).shape == (1, 10)
-    assert store.load_run(run_dir).summary["epochs_completed"] == kept

@@ -1,5 +1,6 @@
 """Training snapshots: what each file holds, how big a run's snapshots get, and reading them when files are missing
-or torn. One test trains for real (on tiny real splits) to check that the CLI's and the worker's path writes them."""
+or torn. That the CLI's and the worker's path writes them, for a real training with my digits (on tiny real splits),
+is checked by tests/unit/test_cli.py's foreground training, which trains that way anyway."""
 
 from types import SimpleNamespace
 
@@ -9,8 +10,7 @@ import pytest
 from lenet import config
 from lenet.data import datasets
 from lenet.model import builders
-from lenet.runs import store
-from lenet.train import snapshots, training
+from lenet.train import snapshots
 
 MEGABYTE = 1024 * 1024
 
@@ -102,23 +102,6 @@ def test_readers_skip_missing_and_torn_files(tmp_path, splits):
     assert snapshots.read_subjects(tmp_path) is None
     empty = tmp_path / "an older run"
     assert snapshots.epochs(empty) == [] and snapshots.latest(empty) is None and snapshots.read_all(empty) == {}
-
-
-@pytest.mark.mnist
-def test_training_writes_a_snapshot_per_epoch_with_my_digits_in_the_panel(tiny_training):
-    train_config = config.make_config("quick", epochs=2, batch_size=64, my_digits=True, my_digits_repeat=2)
-    run_dir = store.new_run(train_config)
-    summary = training.train(train_config, run_dir, extra_training=my_digits(3))
-    assert summary["epochs_completed"] == 2
-    assert snapshots.epochs(run_dir) == [0, 1, 2]
-    subjects = snapshots.read_subjects(run_dir)
-    assert len(subjects.panel_labels) == 19 and subjects.panel_names[-1] == "my digit 3"
-    last = snapshots.latest(run_dir)
-    assert last.epoch == 2 and last.probabilities.shape == (19, 10)
-    right = (last.probabilities[:10].argmax(axis=1) == subjects.panel_labels[:10]).mean()
-    assert right >= 0.8  # the ten typical test digits: a trained network reads nearly all of them
-    records = store.load_metrics(run_dir, kind="epoch")
-    assert all(0 < record["snapshot_seconds"] < record["epoch_seconds"] for record in records)
 
 
 def test_a_fashion_run_shows_its_own_panel_and_class_names(tmp_path):

@@ -10,23 +10,42 @@ import pytest
 from lenet import config
 from lenet.data import sources
 from lenet.runs import store
-from lenet.serve import inference
+from lenet.serve import inference, likeness
 from lenet.train import command, snapshots, training
 
 TRAIN_SIZE = 500  # not a multiple of the batch size, so the last batch of each epoch has a shape of its own
 
 
-@pytest.fixture
-def generated_mnist(monkeypatch):
-    """Random images in MNIST's shapes, loaded in place of MNIST: as many test images as the snapshot panel reaches."""
+@pytest.fixture(autouse=True)
+def quick_likeness_fit(monkeypatch):
+    """A run ends by fitting its model's likeness detectors (lenet.serve.likeness), seconds of numpy that check
+    nothing about XLA: 2 passes over their data, not 40 (as in tests/unit/train/test_refit.py)."""
+    monkeypatch.setattr(likeness, "EPOCHS", 2)
+
+
+def load_generated(monkeypatch, test_count):
+    """Random images in MNIST's shapes, loaded in place of MNIST."""
     rng = np.random.default_rng(0)
 
     def split(count):
         return rng.random((count, 28, 28), dtype=np.float32), (np.arange(count) % 10).astype("int32")
 
-    splits = sources.Splits(*split(TRAIN_SIZE), *split(200), *split(10_000), source="generated", dataset="mnist")
+    splits = sources.Splits(*split(TRAIN_SIZE), *split(200), *split(test_count), source="generated", dataset="mnist")
     monkeypatch.setattr(sources, "load", lambda *arguments, **keywords: splits)
     return splits
+
+
+@pytest.fixture
+def generated_mnist(monkeypatch):
+    """Generated MNIST with as many test images as the snapshot panel reaches."""
+    return load_generated(monkeypatch, 10_000)
+
+
+@pytest.fixture
+def small_generated_mnist(monkeypatch):
+    """Generated MNIST with a small test set, for runs without snapshots: a run ends by testing its model on all of
+    it, work that checks nothing about XLA."""
+    return load_generated(monkeypatch, 200)
 
 
 def train_parser():
@@ -76,7 +95,9 @@ def test_one_seed_trains_the_same_weights_with_xla_and_writes_snapshots_and_metr
     # the one-cycle schedule; the distortions run in tf.data, before the step.
     train_config = config.make_config("best", epochs=2, batch_size=64, label_smoothing=0.1, jit_compile=True)
     runs = [store.new_run(train_config) for _ in range(2)]
-    summaries = [training.train(train_config, run_dir) for run_dir in runs]
+    # The second without snapshots: writing them must not change what is learnt.
+    summaries = [training.train(train_config, run_dir, with_snapshots=first)
+                 for run_dir, first in zip(runs, (True, False))]
     assert all(summary["xla"] and summary["epochs_completed"] == 2 for summary in summaries)
     assert summaries[0]["process"] == training.process_facts()  # what set this process's speed, for the bench
     first, second = (saved_weights(run_dir) for run_dir in runs)
@@ -92,14 +113,14 @@ def test_one_seed_trains_the_same_weights_with_xla_and_writes_snapshots_and_metr
     dict(variant="32x32", optimizer="sgd", schedule="cosine"),
     dict(activation="relu", pooling="max", optimizer="rmsprop", ema_momentum=0.9),
 ])
-def test_every_optimizer_and_schedule_compiles_with_xla(generated_mnist, settings):
+def test_every_optimizer_and_schedule_compiles_with_xla(small_generated_mnist, settings):
     train_config = config.make_config("seed", epochs=1, batch_size=100, jit_compile=True, **settings)
     summary = training.train(train_config, store.new_run(train_config), with_snapshots=False)
     assert summary["xla"] and np.isfinite(summary["test_loss"])
 
 
 @pytest.mark.parametrize("jit_compile", [True, False])
-def test_stop_takes_effect_at_the_end_of_the_call_it_was_asked_in(generated_mnist, monkeypatch, jit_compile):
+def test_stop_takes_effect_at_the_end_of_the_call_it_was_asked_in(small_generated_mnist, monkeypatch, jit_compile):
     # 4 batches per call into TensorFlow; the third check says stop, so training ends after 12 of the epoch's 63.
     monkeypatch.setattr(training, "SAMPLES_PER_EXECUTION", 32)
     monkeypatch.setattr(training, "BATCH_LOG_SECONDS", 0)  # a batch record at every check
