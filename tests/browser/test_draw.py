@@ -34,8 +34,9 @@ def test_not_digits_are_said_so_and_every_digit_is_read(studio):
     expect(studio.page.get_by_role("slider", name="Stroke width")).to_have_value("20")
 
     misreads = []
-    for name, strokes, place in NOT_DIGITS:
-        studio.clear()
+    for number, (name, strokes, place) in enumerate(NOT_DIGITS):
+        if number:  # the page opened on an empty canvas
+            studio.clear()
         studio.draw(strokes, place)
         read = studio.settled_prediction()
         if read != "Not a digit":

@@ -12,8 +12,10 @@ BAR_AND_PAGE_COLOURS_JS = """() => [document.querySelector('.st-key-draw_answer'
     .map(element => getComputedStyle(element).backgroundColor)"""
 
 
-def touch_draw(page, strokes, box):
+def touch_draw(studio, strokes, box):
     """Draw with a finger: touch events through Chromium's DevTools protocol, as a phone sends them."""
+    page = studio.page
+    studio.watch_runs()  # a finger lifted is a pen-up too: settled_prediction waits for its answer
     page.locator("canvas.upper-canvas").scroll_into_view_if_needed()
     page.wait_for_function(CANVAS_READY_JS, arg=300, timeout=LOAD_TIMEOUT_MS)
     origin = page.locator("canvas.upper-canvas").bounding_box()
@@ -47,12 +49,12 @@ def test_on_a_phone_the_answer_stays_in_view_while_drawing(browser, app_url, col
         page.app_url, page.console_errors = app_url, []
         studio = Studio(page)
         studio.open("/draw")
-        touch_draw(page, SMILEY, (40, 40, 200, 200))
+        touch_draw(studio, SMILEY, (40, 40, 200, 200))
         assert studio.settled_prediction() == "Not a digit"
         assert in_view(page, studio.prediction()), "the answer is out of sight on a phone"
         assert studio.answer_cut_off() == []  # "Not a digit" and its likeness, whole
         studio.clear()
-        touch_draw(page, DIGIT_STROKES[7], (50, 45, 170, 210))
+        touch_draw(studio, DIGIT_STROKES[7], (50, 45, 170, 210))
         assert studio.settled_prediction() == "7"
         canvas = page.locator("canvas.upper-canvas")
         assert in_view(page, studio.prediction()) and in_view(page, canvas)  # the canvas and the answer, together
