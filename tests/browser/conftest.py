@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 
 from lenet import config, files
 from lenet.bench import memory
@@ -213,21 +213,21 @@ CANVAS_INK_JS = """canvas => {
     for (let i = 0; i < pixels.length; i += 4) bright += pixels[i] > 128;
     return bright;
 }"""
-# When the app has answered a drawing, watched from inside the page. The canvas sends its drawing 200 ms after the
-# last pen-up (debounced: a stroke lifted sooner restarts the wait), a click or an upload sends at once, and each
-# message the server gets while a run is under way stops that run and starts another. So the Prediction on screen is
-# the answer to the last stroke once (1) a message left the page after the last pen-up on the canvas, (2) a run
-# started after the last message, and (3) the app has been idle since, for SETTLED_QUIET_MS: a run stopped for a
-# newer one is followed by that one's start within milliseconds. Should a run start unseen (one that Streamlit
-# stopped for ours and restarted within one frame, so the attribute never changed), (2) cannot hold: then the app
-# must be idle for UNSEEN_RUN_QUIET_MS after a run under way when the message left. All in the page's own clock.
-SETTLED_QUIET_MS, UNSEEN_RUN_QUIET_MS = 250, 1500
+# When the app has answered a drawing, watched from inside the page, in its own clock. The canvas sends its drawing
+# 200 ms after the last pen-up (debounced: a stroke lifted sooner restarts the wait), a click or an upload sends at
+# once, and each message the server gets while a run is under way stops that run and starts another. So the
+# Prediction on screen is the answer to the last stroke once (1) a message left the page after the last pen-up on
+# the canvas, (2) the server answered the last message: a run started after it, or a message came back after it (a
+# short run's start and end can reach the page within one frame, so that the run-state attribute never changes),
+# and (3) the app has been idle, with no message from the server, for SETTLED_QUIET_MS since: a run stopped for a
+# newer one is followed by that one's start within milliseconds.
+SETTLED_QUIET_MS = 250
 RUN_WATCH_JS = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (window.runWatch?.app === app) return;
     const now = () => performance.now(), state = () => app.getAttribute('data-test-script-state');
     const watch = window.runWatch = {app, state: state(), changed: now(), starts: [], penUp: null, sent: null,
-                                     stateAtSend: null};
+                                     received: null};
     new MutationObserver(() => {
         if (state() === watch.state) return;
         [watch.state, watch.changed] = [state(), now()];
@@ -236,19 +236,28 @@ RUN_WATCH_JS = """() => {
     document.addEventListener('pointerup', event => {  // a mouse button or a finger lifted from the canvas
         if (event.composedPath()[0]?.classList?.contains('upper-canvas')) watch.penUp = now();
     }, true);
-    const send = WebSocket.prototype.send;  // every message to the server (Streamlit's one websocket)
+    const send = WebSocket.prototype.send;  // every message to the server (Streamlit's one websocket), and back
     WebSocket.prototype.send = function (...message) {
-        [watch.sent, watch.stateAtSend] = [now(), watch.state];
+        if (!this.runWatchListens) {
+            this.runWatchListens = true;
+            this.addEventListener('message', () => { window.runWatch.received = now(); });
+        }
+        window.runWatch.sent = now();
         return send.apply(this, message);
     };
 }"""
-SETTLED_JS = """([quietMs, unseenRunQuietMs]) => {
-    const watch = window.runWatch, idle = performance.now() - watch.changed;
+SETTLED_JS = """quietMs => {
+    const watch = window.runWatch, now = performance.now();
     if (watch.state !== 'notRunning' || watch.app.getAttribute('data-test-connection-state') !== 'CONNECTED')
         return false;
     if (watch.penUp !== null && !(watch.sent > watch.penUp)) return false;  // the drawing has not left the page yet
-    if (watch.sent === null || watch.starts.some(started => started > watch.sent)) return idle >= quietMs;
-    return watch.stateAtSend !== 'notRunning' && idle >= unseenRunQuietMs;
+    const answered = watch.sent === null || watch.received > watch.sent
+        || watch.starts.some(started => started > watch.sent);
+    return answered && now - Math.max(watch.changed, watch.received ?? 0) >= quietMs;
+}"""
+WATCH_STATE_JS = """() => {
+    const {app, ...watch} = window.runWatch, now = performance.now();
+    return JSON.stringify({...watch, now, starts: watch.starts.slice(-5)});
 }"""
 # Moving the mouse between two points of a stroke in steps of at most this many pixels (and at most 3 steps) keeps
 # a long straight line's corners sharp, as a hand draws them; the canvas smooths a path through the points it gets,
@@ -375,8 +384,11 @@ class Studio:
         """The Prediction once the app has answered the last drawing, click or upload (SETTLED_JS): each stroke can
         trigger a rerun of its own, and the answer on screen is final only after the last one."""
         self.watch_runs()
-        self.page.wait_for_function(SETTLED_JS, arg=[SETTLED_QUIET_MS, UNSEEN_RUN_QUIET_MS],
-                                    timeout=timeout_seconds * 1000)
+        try:
+            self.page.wait_for_function(SETTLED_JS, arg=SETTLED_QUIET_MS, timeout=timeout_seconds * 1000)
+        except PlaywrightTimeoutError:
+            watch = self.page.evaluate(WATCH_STATE_JS)
+            raise AssertionError(f"the app did not answer within {timeout_seconds} s; what the page saw: {watch}")
         return self.prediction().inner_text(timeout=timeout_seconds * 1000)
 
     def clear(self):
