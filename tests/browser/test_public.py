@@ -24,7 +24,9 @@ def start_quick_run(studio):
     looks and until Stop); its run id."""
     choose_preset(studio, "quick")
     fill_settings(studio, {"Epochs": str(config.EPOCH_RANGE[1]), "Batch size": "512"})
-    return start_run(studio)[0]  # the new run's, not the class retrain's test_class.py left on the shared server
+    run_id, state = start_run(studio)  # the new run's, not the class retrain's test_class.py left on the server
+    assert state in ("queued", "running")
+    return run_id
 
 
 def test_a_second_visitor_cannot_stop_or_delete_the_first_visitors_run_or_see_their_digits(browser, public_server):

@@ -46,7 +46,7 @@ def wait_until(condition, seconds, message):
     deadline = time.time() + seconds
     while not condition():
         assert time.time() < deadline, message
-        time.sleep(1)
+        time.sleep(0.25)  # each look is one cheap call into the page: a tiny epoch is over in a second or two
 
 
 def captions(studio, pattern):
