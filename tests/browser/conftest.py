@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 
 from lenet import config, files
 from lenet.bench import memory
@@ -52,6 +52,34 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.xdist_group("public_server"))  # as above, for the public-mode server
     # Streamlit's pages/ quirk shows only on a server's very first request, so that test goes before all others.
     items.sort(key=lambda item: item.get_closest_marker("first_request") is None)
+
+
+# Every page of the app: (sidebar title, URL path, the page's heading), in the sidebar's order (test_pages.py,
+# test_arrival.py).
+PAGES = [
+    ("Home", "/", "LeNet-5 Studio"),
+    ("Draw", "/draw", "Draw a digit"),
+    ("Upload a photo", "/photo", "Upload a photo"),
+    ("Train", "/train", "Train"),
+    ("Dataset", "/dataset", "Dataset"),
+    ("My digits", "/my_digits", "My digits"),
+    ("Model", "/model", "Model"),
+    ("Runs", "/runs", "Runs"),
+]
+TITLES = [title for title, _, _ in PAGES]
+
+
+def sidebar_titles(page):
+    """The sidebar's page titles, without their icons."""
+    labels = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+    return [label.strip().splitlines()[-1].strip() for label in labels]
+
+
+def collect_console_errors(page):
+    """Keep the page's console errors in page.console_errors, with where each came from (Studio.console_errors)."""
+    page.console_errors = []
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(
+        f"{message.text} [at {message.location.get('url', '?')}]"))
 
 
 def wait_for_health(url, deadline_seconds=SERVER_START_SECONDS):
@@ -104,9 +132,7 @@ def page(browser, app_url, request):
     """A fresh visitor (its own browser context, so its own Streamlit session), with console errors collected."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     opened = context.new_page()
-    opened.console_errors = []
-    opened.on("console", lambda message: message.type == "error" and opened.console_errors.append(
-        f"{message.text} [at {message.location.get('url', '?')}]"))
+    collect_console_errors(opened)
     opened.app_url = app_url
     yield opened
     if getattr(request.node, "call_failed", False):
@@ -187,6 +213,62 @@ CANVAS_INK_JS = """canvas => {
     for (let i = 0; i < pixels.length; i += 4) bright += pixels[i] > 128;
     return bright;
 }"""
+# When the app has answered a drawing, watched from inside the page, in its own clock. The canvas sends its drawing
+# 200 ms after the last pen-up (debounced: a stroke lifted sooner restarts the wait), a click or an upload sends at
+# once, and each message the server gets while a run is under way stops that run and starts another. So the
+# Prediction on screen is the answer to the last stroke once (1) a message left the page after the last pen-up on
+# the canvas, (2) the server answered the last message: a run started after it, or a message came back after it (a
+# short run's start and end can reach the page within one frame, so that the run-state attribute never changes),
+# and (3) the app has been idle, with no message from the server, for SETTLED_QUIET_MS since: a run stopped for a
+# newer one is followed by that one's start within milliseconds.
+SETTLED_QUIET_MS = 250
+RUN_WATCH_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (window.runWatch?.app === app) return;
+    const now = () => performance.now(), state = () => app.getAttribute('data-test-script-state');
+    const watch = window.runWatch = {app, state: state(), changed: now(), starts: [], penUp: null, sent: null,
+                                     received: null};
+    new MutationObserver(() => {
+        if (state() === watch.state) return;
+        [watch.state, watch.changed] = [state(), now()];
+        if (watch.state === 'running') watch.starts.push(watch.changed);
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    document.addEventListener('pointerup', event => {  // a mouse button or a finger lifted from the canvas
+        if (event.composedPath()[0]?.classList?.contains('upper-canvas')) watch.penUp = now();
+    }, true);
+    const send = WebSocket.prototype.send;  // every message to the server (Streamlit's one websocket), and back
+    WebSocket.prototype.send = function (...message) {
+        if (!this.runWatchListens) {
+            this.runWatchListens = true;
+            this.addEventListener('message', () => { window.runWatch.received = now(); });
+        }
+        window.runWatch.sent = now();
+        return send.apply(this, message);
+    };
+}"""
+SETTLED_JS = """quietMs => {
+    const watch = window.runWatch, now = performance.now();
+    if (watch.state !== 'notRunning' || watch.app.getAttribute('data-test-connection-state') !== 'CONNECTED')
+        return false;
+    if (watch.penUp !== null && !(watch.sent > watch.penUp)) return false;  // the drawing has not left the page yet
+    const answered = watch.sent === null || watch.received > watch.sent
+        || watch.starts.some(started => started > watch.sent);
+    return answered && now - Math.max(watch.changed, watch.received ?? 0) >= quietMs;
+}"""
+WATCH_STATE_JS = """() => {
+    const {app, ...watch} = window.runWatch, now = performance.now();
+    return JSON.stringify({...watch, now, starts: watch.starts.slice(-5)});
+}"""
+# Moving the mouse between two points of a stroke in steps of at most this many pixels (and at most 3 steps) keeps
+# a long straight line's corners sharp, as a hand draws them; the canvas smooths a path through the points it gets,
+# and the short segments of an arc need no steps between them.
+PEN_STEP_PX = 30
+
+
+def pen_steps(start, end):
+    return max(1, min(3, math.ceil(math.dist(start, end) / PEN_STEP_PX)))
+
+
 # The parts of an element whose text does not fit in them (cut off, or ended with "…"), by their layout, not pixels.
 CUT_OFF_JS = """element => [element, ...element.querySelectorAll('*')]
     .filter(node => node.clientWidth > 0 && node.scrollWidth > node.clientWidth)
@@ -239,13 +321,17 @@ class Studio:
     def canvas(self):
         return self.page.locator("canvas.upper-canvas")  # in the component's shadow root; locators pierce it
 
-    def draw(self, strokes, box, steps=3):
+    def draw(self, strokes, box, steps=None, watch=True):
         """Draw strokes (unit coordinates) into box = (left, top, width, height), in canvas pixels, with the mouse.
 
+        Between two points of a stroke the mouse moves in `steps` steps; by default one per PEN_STEP_PX of the way,
+        up to 3 (pen_steps). watch=False leaves the page as it was before the run watch (test_latency's timings).
         Keep boxes out of the canvas's top-right corner (x > 135, y < 35): the component's toolbar covers it while
         the mouse is over the canvas, so a stroke starting there never reaches the canvas.
         """
         left, top, width, height = box
+        if watch:  # before the pen comes down: settled_prediction waits for the answer to its last pen-up
+            self.watch_runs()
         for _ in range(3):
             # On a busy machine the component may mount its canvas again just after it looked settled, and strokes
             # on the old one are lost. A person would see the new canvas and draw again; so does this, but only when
@@ -262,8 +348,8 @@ class Studio:
                     break
                 assert covering is None, f"the pen would start on {covering}, not on the canvas"
                 self.page.mouse.down()
-                for point in points[1:]:
-                    self.page.mouse.move(*point, steps=steps)
+                for start, end in zip(points, points[1:]):
+                    self.page.mouse.move(*end, steps=steps or pen_steps(start, end))
                 self.page.mouse.up()
             # Fabric paints the finished path on its next frame; no new ink means the strokes never reached it.
             deadline = time.time() + 10
@@ -290,21 +376,20 @@ class Studio:
         """The parts of the Prediction metric (its value and the chip below it) that are cut off: [] if none."""
         return self.page.locator('[data-testid="stMetric"]').filter(has_text="Prediction").evaluate(CUT_OFF_JS)
 
-    def settled_prediction(self, timeout_seconds=90):
-        """The Prediction once it has appeared and stopped changing (each stroke can trigger its own rerun).
+    def watch_runs(self):
+        """Start watching Streamlit's runs from inside the page (RUN_WATCH_JS); again after a new page load."""
+        self.page.evaluate(RUN_WATCH_JS)
 
-        Settled: the app is idle and the value reads the same on three polls over about a second.
-        """
-        self.prediction().wait_for(timeout=timeout_seconds * 1000)
-        deadline = time.time() + timeout_seconds
-        readings = []
-        while time.time() < deadline:
-            self.wait_idle()
-            readings = (readings + [self.prediction().inner_text(timeout=timeout_seconds * 1000)])[-3:]
-            if len(readings) == 3 and len(set(readings)) == 1:
-                return readings[-1]
-            self.page.wait_for_timeout(400)
-        raise AssertionError(f"the prediction did not settle within {timeout_seconds} s: last readings {readings}")
+    def settled_prediction(self, timeout_seconds=90):
+        """The Prediction once the app has answered the last drawing, click or upload (SETTLED_JS): each stroke can
+        trigger a rerun of its own, and the answer on screen is final only after the last one."""
+        self.watch_runs()
+        try:
+            self.page.wait_for_function(SETTLED_JS, arg=SETTLED_QUIET_MS, timeout=timeout_seconds * 1000)
+        except PlaywrightTimeoutError:
+            watch = self.page.evaluate(WATCH_STATE_JS)
+            raise AssertionError(f"the app did not answer within {timeout_seconds} s; what the page saw: {watch}")
+        return self.prediction().inner_text(timeout=timeout_seconds * 1000)
 
     def clear(self):
         """Press Clear and wait for the empty canvas: no Prediction, the prompt to draw."""
@@ -349,9 +434,7 @@ def visitor(browser, address):
     page = context.new_page()
     page.set_default_timeout(LOAD_TIMEOUT_MS)  # a busy machine: these are deadlines, not expectations
     page.set_default_navigation_timeout(3 * LOAD_TIMEOUT_MS)  # a first page load while a run starts TensorFlow
-    page.console_errors = []
-    page.on("console", lambda message: message.type == "error" and page.console_errors.append(
-        f"{message.text} [at {message.location.get('url', '?')}]"))  # as the page fixture does
+    collect_console_errors(page)
     page.app_url = address
     return context, Studio(page)
 
@@ -455,7 +538,7 @@ def pen_up_to_prediction(studio, strokes, first=0, timeout=LOAD_TIMEOUT_MS):
         digit, place = DRAWINGS[stroke % len(DRAWINGS)]
         studio.clear()
         studio.page.evaluate(TIMING_JS)
-        studio.draw_digit(digit, place)
+        studio.draw(DIGIT_STROKES[digit], place, steps=3, watch=False)  # as measured before settled_prediction's watch
         studio.page.wait_for_function("() => window.penTiming.shown !== null", timeout=timeout)
         timing = studio.page.evaluate("window.penTiming")
         latencies.append(timing["shown"] - timing["up"])

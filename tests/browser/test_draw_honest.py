@@ -1,8 +1,7 @@
 """Draw is honest about what it reads on a phone too (390×844, touch): a smiley is "not a digit", a digit is read,
-and the answer stays in view while drawing, whole (never cut off), on a bar the page's colour in either theme. (With
-a mouse: test_draw.py.)"""
+and the answer stays in view while drawing, whole (never cut off), on a bar the page's colour in either theme, as
+the phone's setting changes. (With a mouse: test_draw.py.)"""
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT_MS, SMILEY, Studio
@@ -10,10 +9,20 @@ from tests.browser.conftest import CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT_
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 BAR_AND_PAGE_COLOURS_JS = """() => [document.querySelector('.st-key-draw_answer'), document.querySelector('.stApp')]
     .map(element => getComputedStyle(element).backgroundColor)"""
+# The page's colour is the theme's own (`known`), or, for a theme not seen yet, none of the others'; and it has held
+# since the last check (a colour in mid-transition is neither theme's).
+THEME_APPLIED_JS = """([known, others]) => {
+    const colour = getComputedStyle(document.querySelector('.stApp')).backgroundColor;
+    const steady = colour === window.lastPageColour;
+    window.lastPageColour = colour;
+    return steady && (known ? colour === known : !others.includes(colour));
+}"""
 
 
-def touch_draw(page, strokes, box):
+def touch_draw(studio, strokes, box):
     """Draw with a finger: touch events through Chromium's DevTools protocol, as a phone sends them."""
+    page = studio.page
+    studio.watch_runs()  # a finger lifted is a pen-up too: settled_prediction waits for its answer
     page.locator("canvas.upper-canvas").scroll_into_view_if_needed()
     page.wait_for_function(CANVAS_READY_JS, arg=300, timeout=LOAD_TIMEOUT_MS)
     origin = page.locator("canvas.upper-canvas").bounding_box()
@@ -39,26 +48,41 @@ def in_view(page, locator):
     return locator.evaluate(f"element => element.contains(element.getRootNode().elementFromPoint({x}, {y}))")
 
 
-@pytest.mark.parametrize("color_scheme", ["light", "dark"])  # Streamlit follows the phone's setting
-def test_on_a_phone_the_answer_stays_in_view_while_drawing(browser, app_url, color_scheme):
-    context = browser.new_context(**PHONE, color_scheme=color_scheme)
+def in_each_theme(studio, answer, backgrounds):
+    """The answer in view, whole (never cut off), on a bar the page's colour, in the light theme and in the dark one
+    (Streamlit follows the phone's setting as it changes). `backgrounds` gathers each theme's page colour."""
+    for scheme in ("light", "dark"):
+        studio.page.emulate_media(color_scheme=scheme)
+        # The page takes the theme's colour: the one it had in this theme before, or a new one for a theme first seen.
+        studio.page.wait_for_function(THEME_APPLIED_JS, arg=[backgrounds.get(scheme), list(backgrounds.values())],
+                                      timeout=LOAD_TIMEOUT_MS)
+        bar, background = studio.page.evaluate(BAR_AND_PAGE_COLOURS_JS)
+        assert bar == background, f"in the {scheme} theme the pinned answer is {bar} on a page of {background}"
+        backgrounds[scheme] = background
+        assert in_view(studio.page, studio.prediction()), f"the answer is out of sight on a phone ({scheme})"
+        assert studio.answer_cut_off() == [], scheme  # "{answer}" and its likeness or probability, whole
+        assert studio.prediction().inner_text() == answer
+
+
+def test_on_a_phone_the_answer_stays_in_view_while_drawing_in_either_theme(browser, app_url):
+    context = browser.new_context(**PHONE, color_scheme="light")
     try:
         page = context.new_page()
         page.app_url, page.console_errors = app_url, []
         studio = Studio(page)
         studio.open("/draw")
-        touch_draw(page, SMILEY, (40, 40, 200, 200))
+        backgrounds = {}
+        touch_draw(studio, SMILEY, (40, 40, 200, 200))
         assert studio.settled_prediction() == "Not a digit"
-        assert in_view(page, studio.prediction()), "the answer is out of sight on a phone"
-        assert studio.answer_cut_off() == []  # "Not a digit" and its likeness, whole
+        in_each_theme(studio, "Not a digit", backgrounds)
+        assert backgrounds["light"] != backgrounds["dark"]
         studio.clear()
-        touch_draw(page, DIGIT_STROKES[7], (50, 45, 170, 210))
+        touch_draw(studio, DIGIT_STROKES[7], (50, 45, 170, 210))
         assert studio.settled_prediction() == "7"
         canvas = page.locator("canvas.upper-canvas")
-        assert in_view(page, studio.prediction()) and in_view(page, canvas)  # the canvas and the answer, together
-        assert studio.answer_cut_off() == []  # "7" and its "…% probability"
-        bar, background = page.evaluate(BAR_AND_PAGE_COLOURS_JS)
-        assert bar == background, f"in the {color_scheme} theme the pinned answer is {bar} on a page of {background}"
+        assert in_view(page, canvas)  # the canvas and the answer, together
+        in_each_theme(studio, "7", backgrounds)
+        assert in_view(page, canvas)
         expect(studio.exceptions()).to_have_count(0)
     finally:
         context.close()

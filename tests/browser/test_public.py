@@ -1,5 +1,6 @@
 """Public mode in a real browser: a second visitor can neither stop nor delete the first visitor's run, nor see
-their digits; the first keeps their run across a reload; stored text with markdown in it shows as typed.
+their digits; the first keeps their run across a reload and stops it on request once it trains; stored text with
+markdown in it shows as typed.
 
 It visits the public-mode server it shares with test_class.py (conftest.public_server; the session's server runs
 without LENET_PUBLIC); its workers train on the tiny real splits (tests/tiny_data.py): nothing here is about accuracy.
@@ -11,7 +12,8 @@ from playwright.sync_api import expect
 
 from lenet import config
 from lenet.runs import store
-from tests.browser.conftest import LOAD_TIMEOUT_MS, RUN_HEADER, choose_preset, fill_settings, go, start_run, visitor
+from tests.browser.conftest import (LOAD_TIMEOUT_MS, RUN_HEADER, START_SECONDS, choose_preset, fill_settings, go,
+                                    start_run, visitor, wait_for_state)
 
 MARKDOWN_ERROR = "[click me](javascript:alert(1)) **bold** <b>tag</b>"
 WAIT = LOAD_TIMEOUT_MS  # deadlines for a busy machine, not expectations
@@ -22,7 +24,9 @@ def start_quick_run(studio):
     looks and until Stop); its run id."""
     choose_preset(studio, "quick")
     fill_settings(studio, {"Epochs": str(config.EPOCH_RANGE[1]), "Batch size": "512"})
-    return start_run(studio)[0]  # the new run's, not the class retrain's test_class.py left on the shared server
+    run_id, state = start_run(studio)  # the new run's, not the class retrain's test_class.py left on the server
+    assert state in ("queued", "running")
+    return run_id
 
 
 def test_a_second_visitor_cannot_stop_or_delete_the_first_visitors_run_or_see_their_digits(browser, public_server):
@@ -39,6 +43,7 @@ def test_a_second_visitor_cannot_stop_or_delete_the_first_visitors_run_or_see_th
         expect(alice.page.get_by_text("My digits: 1 saved", exact=True)).to_be_visible(timeout=WAIT)
         go(alice, "Train")
         run_id = start_quick_run(alice)
+        expect(alice.page.get_by_text("Not started")).to_have_count(0)  # the run started, with no problem to report
         # One run at a time: Start waits for this one. Alice, who started it, may stop it.
         expect(alice.page.get_by_role("button", name="Start", exact=True)).to_be_disabled(timeout=WAIT)
         alice_stop = alice.page.locator(".st-key-train_stop").get_by_role("button", name="Stop")
@@ -62,8 +67,11 @@ def test_a_second_visitor_cannot_stop_or_delete_the_first_visitors_run_or_see_th
         alice.page.reload()
         alice.wait_idle()
         assert RUN_HEADER.match(alice.page.locator("h3").filter(has_text=RUN_HEADER).inner_text().strip())
+        # Stopped once it trains (stopped while queued, it would say it never started).
+        wait_for_state(alice, run_id, ["running"], START_SECONDS)
         alice.page.locator(".st-key-train_stop").get_by_role("button", name="Stop").click(timeout=WAIT)
         expect(alice.page.locator("h3").filter(has_text=f"Run {run_id} · stopped")).to_have_count(1, timeout=300_000)
+        expect(alice.page.get_by_text("Stopped by request")).to_be_visible(timeout=WAIT)
         go(alice, "My digits")
         expect(alice.page.get_by_text("1 digits", exact=True)).to_be_visible(timeout=WAIT)
 

@@ -26,6 +26,7 @@ def scanned_digit(image, path):
 
 def choose_upload(studio):
     studio.open("/draw")
+    studio.watch_runs()  # settled_prediction then waits for the answer to the last upload
     studio.page.locator('[data-testid="stRadio"]').get_by_text("Upload a photo", exact=True).click()  # not the page
     studio.wait_idle()
     file_input = studio.page.locator('[data-testid="stFileUploader"] input[type="file"]')
