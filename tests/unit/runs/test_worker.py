@@ -133,9 +133,15 @@ def test_a_worker_that_noticed_the_stop_gets_time_to_finish(monkeypatch):
     monkeypatch.setattr(worker, "STOP_GRACE_SECONDS", 0.2)
     monkeypatch.setattr(worker, "POLL_SECONDS", 0.05)  # the escalation looks 20 times in the second below
     run_dir, sleeper = fake_worker_run(1, model=True)
+    ask = worker.request_stop
+
+    def ask_and_notice(run_dir):  # the worker notices at once, as the training callback records it: before the
+        ask(run_dir)  # escalation starts, so that a busy machine cannot let the short grace pass in between
+        store.update_status(run_dir, stop_seen=time.time())
+
+    monkeypatch.setattr(worker, "request_stop", ask_and_notice)
     try:
         worker.stop_soon(run_dir)
-        store.update_status(run_dir, stop_seen=time.time())  # as the training callback does when it sees the request
         time.sleep(1)  # five grace periods
         assert store.process_alive(sleeper.pid) and store.read_status(run_dir)["state"] == "running"
     finally:
