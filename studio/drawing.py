@@ -68,8 +68,8 @@ def canvas_and_answer(classifier):
     Only the canvas (or the upload) and the answer are the fragment that a stroke reruns. The widgets around them,
     which no stroke changes, are drawn here into the same columns, on whole-page runs only: using one of them (the
     source, the pen, Clear, Retrain, a Teach button) reruns the page, and a stroke does not redraw them. The Teach
-    buttons are most of the answer's elements, and the browser's work on them delayed each stroke's Prediction by
-    about a tenth (BENCHMARKS.md, "Where Draw's extra time goes"); they read the drawing when pressed."""
+    buttons were most of the fragment's elements, which the browser builds again on every stroke before it shows the
+    Prediction (BENCHMARKS.md, "Where Draw's extra time goes"); they read the drawing when pressed."""
     st.session_state["draw_whole_page"] = True  # read by the fragment: the whole page is running
     if toast := st.session_state.pop("draw_toast", None):  # a digit saved, or why not
         st.toast(toast[0], icon=toast[1])
@@ -163,7 +163,7 @@ def save_digit(label):
 
 
 def answer_column(classifier, prediction, image, source):
-    """The Prediction, its bars and how digit-like the drawing is, what the model sees, and "Teach it"."""
+    """The Prediction, its bars and what the model sees, how digit-like the drawing is, and "Right, save as a …"."""
     if prediction is None or prediction.label is None:
         st.info(prompt(image, source))
         return
