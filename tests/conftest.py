@@ -23,6 +23,15 @@ def isolated_stores(tmp_path, monkeypatch):
     return tmp_path
 
 
+def sleeping_process():
+    """A process that only sleeps, to stand in for a worker: Stop or kill may end it, never this test's own process.
+    The caller kills it at the end."""
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+
+
 WAIT_SECONDS = 600  # a guard against hanging, not a timing assertion
 
 

@@ -14,7 +14,6 @@ import io
 import re
 import signal
 import subprocess
-import sys
 import types
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from lenet import files
 from lenet.data import sources
 from lenet.runs import worker
 from tests import tiny_data
+from tests.conftest import sleeping_process
 
 APP = str(files.PROJECT_ROOT / "app.py")
 CANVAS_SIZE = 280
@@ -142,7 +142,7 @@ def in_process_worker(monkeypatch):
 
     def stand_in(arguments, **options):
         started.append(Path(arguments[-1]))  # `python -m MODULE RUN_DIR`
-        stand_ins.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]))
+        stand_ins.append(sleeping_process())
         return stand_ins[-1]
 
     monkeypatch.setattr(worker, "subprocess", types.SimpleNamespace(

@@ -2,8 +2,6 @@
 time, and sees only their own digits; the token in the address keeps this across a reload."""
 
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,6 +12,7 @@ from lenet import config
 from lenet.data import my_digits
 from lenet.runs import public, store, worker
 from tests.app.conftest import button, open_page
+from tests.conftest import sleeping_process
 
 ALICE, BOB = "alice-token-0123456789", "bob-token-0123456789"
 
@@ -31,7 +30,7 @@ def visit(page, token=None):
 @pytest.fixture
 def stand_in():
     """A sleeping process that stands in for a worker (Stop may kill it: never this test's own process)."""
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    sleeper = sleeping_process()
     yield sleeper.pid
     sleeper.kill()
     sleeper.wait()

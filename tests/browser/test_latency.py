@@ -23,8 +23,8 @@ from playwright.sync_api import expect, sync_playwright
 from lenet.bench import engine
 from lenet.bench.visitors import CHROMIUM, CHROMIUM_FLAGS
 from lenet.runs import store, worker
-from tests.browser.conftest import (DRAWINGS, LOAD_TIMEOUT_MS, Studio, pen_up_to_prediction, pen_up_under_load,
-                                    start_training, streamlit_server, table_row)
+from tests.browser.conftest import (DRAWINGS, LOAD_TIMEOUT_MS, Studio, collect_console_errors, pen_up_to_prediction,
+                                    pen_up_under_load, start_training, streamlit_server, table_row)
 
 pytestmark = pytest.mark.load  # it trains a run while visitors draw
 WRITE = os.environ.get("LENET_LATENCY_BENCH") == "write"
@@ -83,9 +83,8 @@ def drawing_visitor(address, strokes, first, results, ready, go):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-            page.console_errors, page.app_url = [], address
-            page.on("console", lambda message: message.type == "error" and page.console_errors.append(
-                f"{message.text} [at {message.location.get('url', '?')}]"))  # as the page fixture does
+            page.app_url = address
+            collect_console_errors(page)  # as the page fixture does
             studio = Studio(page)
             studio.open("/draw")
             ready.wait()  # every visitor has the Draw page open: now they all draw at once

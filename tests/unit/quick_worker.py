@@ -9,7 +9,7 @@ import runpy
 from lenet.serve import likeness
 from tests import tiny_data
 
-QUICK_LIKENESS_EPOCHS = 2  # as tests/unit/train/test_refit.py fits them
+QUICK_LIKENESS_EPOCHS = 2  # also the unit tests that fit detectors in their own process (test_refit, test_xla, …)
 
 if __name__ == "__main__":
     likeness.EPOCHS = QUICK_LIKENESS_EPOCHS

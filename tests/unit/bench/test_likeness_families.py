@@ -9,11 +9,12 @@ from lenet.bench import likeness_families
 from lenet.config import ModelConfig
 from lenet.model import builders
 from lenet.serve import likeness
+from tests.unit import quick_worker
 
 
 @pytest.fixture(scope="module")
 def tiny(monkeypatch_module):
-    monkeypatch_module.setattr(likeness, "EPOCHS", 2)
+    monkeypatch_module.setattr(likeness, "EPOCHS", quick_worker.QUICK_LIKENESS_EPOCHS)
     monkeypatch_module.setattr(likeness, "DIGIT_SAMPLE", 200)
     rng = np.random.default_rng(0)
     images = lambda count: rng.random((count, 28, 28)).astype(np.float32) * (rng.random((count, 28, 28)) < 0.2)

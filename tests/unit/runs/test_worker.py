@@ -13,7 +13,7 @@ from lenet.serve import inference
 from lenet.train import finetune, run_files
 from studio import live_runs
 from tests import tiny_data
-from tests.conftest import wait_until
+from tests.conftest import sleeping_process, wait_until
 
 pytestmark = pytest.mark.mnist
 
@@ -88,10 +88,8 @@ def test_the_worker_cap_comes_from_the_environment(monkeypatch):
 def fake_worker_run(epochs_done=0, model=False, **status):
     """A running run whose "worker" is a sleeping process of our own (killed at the end by the test)."""
     import shutil
-    import subprocess
-    import sys
 
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    sleeper = sleeping_process()
     run_dir = store.new_run(config.make_config("quick"))
     for epoch in range(1, epochs_done + 1):
         run_files.append_metric(run_dir, {"kind": "epoch", "epoch": epoch, "loss": 0.5, "accuracy": 0.9, "val_loss": 0.4,

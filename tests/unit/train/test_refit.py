@@ -10,12 +10,13 @@ from lenet.data import sources, synthetic
 from lenet.model import builders, card
 from lenet.serve import inference, likeness, outlier_bank
 from lenet.train import refit
+from tests.unit import quick_worker
 
 
 @pytest.fixture
 def tiny_model_file(tmp_path, monkeypatch):
     """An untrained MNIST model saved with a card that has no likeness statistics, as a model from before them."""
-    monkeypatch.setattr(likeness, "EPOCHS", 2)
+    monkeypatch.setattr(likeness, "EPOCHS", quick_worker.QUICK_LIKENESS_EPOCHS)
     monkeypatch.setattr(likeness, "DIGIT_SAMPLE", 200)
     rng = np.random.default_rng(0)
     images = lambda count: rng.random((count, 28, 28)).astype(np.float32) * (rng.random((count, 28, 28)) < 0.2)

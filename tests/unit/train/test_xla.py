@@ -12,6 +12,7 @@ from lenet.data import sources
 from lenet.runs import store
 from lenet.serve import inference, likeness
 from lenet.train import command, snapshots, training
+from tests.unit import quick_worker
 
 TRAIN_SIZE = 500  # not a multiple of the batch size, so the last batch of each epoch has a shape of its own
 
@@ -19,8 +20,8 @@ TRAIN_SIZE = 500  # not a multiple of the batch size, so the last batch of each 
 @pytest.fixture(autouse=True)
 def quick_likeness_fit(monkeypatch):
     """A run ends by fitting its model's likeness detectors (lenet.serve.likeness), seconds of numpy that check
-    nothing about XLA: 2 passes over their data, not 40 (as in tests/unit/train/test_refit.py)."""
-    monkeypatch.setattr(likeness, "EPOCHS", 2)
+    nothing about XLA: a quick fit (tests/unit/quick_worker.py), not the full one."""
+    monkeypatch.setattr(likeness, "EPOCHS", quick_worker.QUICK_LIKENESS_EPOCHS)
 
 
 def load_generated(monkeypatch, test_count):
