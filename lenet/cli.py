@@ -138,7 +138,7 @@ def command_data(arguments):
     result = sources.fetch(dataset.name, log=lambda line: print(line, flush=True))
     print(f"{dataset.title} is ready in {result.directory} (from {result.source})")
     emit({"dataset": dataset.name, "directory": str(result.directory), "source": result.source,
-          "doodles": fetch_doodles()})
+          "doodles": fetch_doodles(), "outlier_bank": draw_outlier_bank()})
 
 
 def fetch_doodles():
@@ -153,6 +153,17 @@ def fetch_doodles():
         return None
     print(f"Doodles of {things} things are ready for the likeness detector ({doodles.CREDIT})")
     return things
+
+
+def draw_outlier_bank():
+    """The likeness detector's non-digits, drawn now and kept in the data cache: every training run ends by fitting
+    the detector on them, and the first would otherwise spend 10-30 s drawing them. Returns how many there are."""
+    from lenet.serve import outlier_bank
+
+    _, images = outlier_bank.bank()
+    print(f"The likeness detector's {len(images)} non-digits (outlier bank v{outlier_bank.VERSION}) are drawn and "
+          "cached")
+    return len(images)
 
 
 def command_summary(arguments):
