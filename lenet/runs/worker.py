@@ -95,6 +95,20 @@ def lower_priority(process=None, platform=sys.platform):
         for thread in process.threads():
             with contextlib.suppress(psutil.Error):
                 psutil.Process(thread.id).nice(WORKER_NICENESS)
+        lower_session_group(process.pid)
+
+
+def lower_session_group(pid):
+    """Give a worker's session the lowest priority too, where Linux groups sessions ("autogroups").
+
+    The kernel then shares the cores between sessions first, by each group's own nice value, and ranks threads by
+    theirs only within a group. A worker is a session of its own (detached), so its nice 19 alone ranked it against
+    nothing: it took a full share of a busy core beside the app server's session, and a visitor's drawing waited on
+    it. Only a session leader lowers its group: a worker run from a shell would otherwise lower the shell's whole
+    session. Nothing happens where there are no autogroups (the file is missing, or the kernel turned them off)."""
+    with contextlib.suppress(OSError):
+        if os.getsid(pid) == pid:
+            Path(f"/proc/{pid}/autogroup").write_text(f"{WORKER_NICENESS}\n", encoding="utf-8")
 
 
 def execute(run_dir, log=None):

@@ -127,11 +127,22 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture
-def page(browser, app_url, request):
-    """A fresh visitor (its own browser context, so its own Streamlit session), with console errors collected."""
+@pytest.fixture(scope="session")
+def visitors_tabs(browser):
+    """One browser context for the shared app server's visitors, a tab each (the page fixture). A Streamlit session
+    belongs to a tab's connection, not to its context, and the app keeps no visitor's state in cookies or web
+    storage (Streamlit keeps only the theme and the sidebar's width and state there, which no test here changes), so
+    each tab is a visitor of its own. What the tabs share is the browser's cache of the app's scripts, which a new
+    context fetches and compiles again: about a CPU second a visitor on CI's two cores."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    opened = context.new_page()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(visitors_tabs, app_url, request):
+    """A fresh visitor (a new tab, so its own Streamlit session), with console errors collected."""
+    opened = visitors_tabs.new_page()
     collect_console_errors(opened)
     opened.app_url = app_url
     yield opened
@@ -144,7 +155,7 @@ def page(browser, app_url, request):
             print(f"screenshot of the failure: {shot}")
         except Exception as error:  # the page may be gone; the failure itself is what matters
             print(f"no screenshot of the failure: {error}")
-    context.close()
+    opened.close()
 
 
 def arc(centre_x, centre_y, radius_x, radius_y, start_degrees, end_degrees, points=24):

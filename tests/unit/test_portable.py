@@ -30,13 +30,31 @@ def test_a_worker_lowers_its_priority_the_way_its_os_does():
     windows = Recorder()
     worker.lower_priority(windows, platform="win32")
     assert windows.value == getattr(psutil, "BELOW_NORMAL_PRIORITY_CLASS", 0x4000)
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    # On Linux, a worker is a session of its own (worker.detached), and where the kernel groups sessions its group
+    # is lowered too: its nice value alone would rank it only against itself. A process that is no session leader
+    # leaves its group (here the test's own) as it was.
+    children = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], **detached)
+                for detached in (worker.detached("linux"), {})]
+    own_group = autogroup(os.getpid())
     try:
-        worker.lower_priority(psutil.Process(child.pid))
-        assert psutil.Process(child.pid).nice() == worker.WORKER_NICENESS == 19
+        for child in children:
+            worker.lower_priority(psutil.Process(child.pid))
+            assert psutil.Process(child.pid).nice() == worker.WORKER_NICENESS == 19
+        if own_group is not None:  # Linux with autogroups: CI's machine, and most desktops
+            assert autogroup(children[0].pid) == f"nice {worker.WORKER_NICENESS}"
+            assert autogroup(children[1].pid) == autogroup(os.getpid()) == own_group
     finally:
-        child.kill()
-        child.wait()
+        for child in children:
+            child.kill()
+            child.wait()
+
+
+def autogroup(pid):
+    """The nice value of a process's Linux session group ("nice N"), or None where there are no such groups."""
+    try:
+        return Path(f"/proc/{pid}/autogroup").read_text(encoding="utf-8").split(maxsplit=1)[1].strip()
+    except (OSError, IndexError):
+        return None
 
 
 def test_a_rename_onto_a_file_held_open_for_a_moment_is_retried(tmp_path, monkeypatch):
