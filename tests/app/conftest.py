@@ -26,8 +26,10 @@ from streamlit.testing.v1 import AppTest
 from lenet import files
 from lenet.data import sources
 from lenet.runs import worker
+from lenet.serve import likeness
 from tests import tiny_data
 from tests.conftest import sleeping_process
+from tests.unit import quick_worker
 
 APP = str(files.PROJECT_ROOT / "app.py")
 CANVAS_SIZE = 280
@@ -162,11 +164,13 @@ def in_process_worker(monkeypatch):
 
 def _execute_here(run_dir):
     """worker.execute in this process, with the tiny splits for the training only: the pages keep the splits they
-    load (st.cache_resource), so they must never load these. The stop signals' handlers it sets are undone."""
+    load (st.cache_resource), so they must never load these. The stop signals' handlers it sets are undone. Its
+    likeness detector learns in a few passes (tests/unit/quick_worker.py): no test here checks what it abstains on."""
     handlers = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(sources, "load", tiny_data.load)
+            patch.setattr(likeness, "EPOCHS", quick_worker.QUICK_LIKENESS_EPOCHS)
             worker.execute(run_dir)
     finally:
         for number, handler in handlers.items():
