@@ -19,7 +19,7 @@ TRAIN_SIZE = 500  # not a multiple of the batch size, so the last batch of each 
 
 @pytest.fixture(autouse=True)
 def quick_likeness_fit(monkeypatch):
-    """A run ends by fitting its model's likeness detectors (lenet.serve.likeness), seconds of numpy that check
+    """A run ends by fitting its model's likeness detectors (lenet.serve.likeness), about a second of numpy that checks
     nothing about XLA: a quick fit (tests/unit/quick_worker.py), not the full one."""
     monkeypatch.setattr(likeness, "EPOCHS", quick_worker.QUICK_LIKENESS_EPOCHS)
 
