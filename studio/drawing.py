@@ -171,11 +171,13 @@ def answer_column(classifier, prediction, image, source):
     # A row of its own, so that "Not a digit" and "100.0% probability" are never cut off. On a phone the columns
     # stack and the answer would sit below the canvas: why.PHONE_CSS pins it in view.
     st.container(key="draw_answer").metric("Prediction", value, delta=delta, delta_color="off", delta_arrow="off")
+    line = why.likeness_line(classifier, prediction)  # in the same piece of HTML: one element fewer per stroke
     st.html(figures.bars_beside_picture(
         figures.probability_bars(prediction, classifier.class_names, classifier.dataset.noun),
         figures.picture_html(figures.pixels_picture(prediction.image), "the drawing as the model sees it: 28×28 "
-                             "grey pixels"), "What the model sees (28×28)"))
-    why.likeness_note(classifier, prediction)
+                             "grey pixels"), "What the model sees (28×28)", note=line))
+    if line is None:  # "That doesn't look like a digit", or that this model cannot judge: a note of its own
+        why.likeness_note(classifier, prediction)
     if not prediction.abstained:
         st.button(f"Right, save as a {prediction.label}", key="save-correct", type="primary", on_click=save_digit,
                   args=(prediction.label,))

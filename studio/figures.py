@@ -94,12 +94,15 @@ def probability_bars(prediction, class_names, noun, horizontal=False):
             f'style="{layout};font-size:0.8rem;line-height:1.2">{bars}</div>')
 
 
-def bars_beside_picture(bars, picture, caption):
-    """The probability bars with the 28×28 picture beside them, as one piece of HTML: Draw sends it on every
-    stroke, and one element costs the browser less than several. On a narrow screen the picture wraps below."""
+def bars_beside_picture(bars, picture, caption, note=None):
+    """The probability bars with the 28×28 picture beside them, and a small `note` under both, as one piece of HTML:
+    Draw sends it on every stroke, and one element costs the browser less than several. On a narrow screen the
+    picture wraps below."""
+    below = (f'<p style="font-size:0.875rem;opacity:0.6;margin:0.5rem 0 0">{html.escape(note)}</p>'
+             if note else "")
     return (f'<div style="display:flex;flex-wrap:wrap;gap:0.5rem 1.5rem;align-items:flex-end">'
             f'<div style="flex:1 1 16rem">{bars}</div><figure style="margin:0;flex:0 0 auto">{picture}'
-            f'<figcaption style="font-size:0.8rem">{html.escape(caption)}</figcaption></figure></div>')
+            f'<figcaption style="font-size:0.8rem">{html.escape(caption)}</figcaption></figure></div>{below}')
 
 
 def _column_bar(name, probability, colour):

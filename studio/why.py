@@ -59,8 +59,17 @@ def likeness_note(classifier, prediction):
                    f"({prediction.probabilities[prediction.label]:.0%}): the greyed bars. If it is a {noun}, teach it.",
                    icon=":material/help:")
     else:
-        st.caption(f"{noun.capitalize()}-likeness {prediction.likeness:.0f} of 100 (more typical than "
-                   f"{prediction.likeness:.0f}% of validation {noun}s).")
+        st.caption(likeness_line(classifier, prediction))
+
+
+def likeness_line(classifier, prediction):
+    """How typical a digit-like image is, in a line; None where likeness_note says more (an abstention, or a model
+    that cannot judge)."""
+    if classifier.likeness is None or prediction.abstained:
+        return None
+    noun = classifier.dataset.noun
+    return (f"{noun.capitalize()}-likeness {prediction.likeness:.0f} of 100 (more typical than "
+            f"{prediction.likeness:.0f}% of validation {noun}s).")
 
 
 # Why this digit?

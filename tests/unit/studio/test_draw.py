@@ -37,3 +37,16 @@ def test_the_raw_drawing_is_kept_small_and_grey_with_transparency_read_as_black(
 def test_the_layer_captions_say_how_many_maps_of_what_size():
     assert drawing.maps_caption("C1", np.zeros((24, 24, 6))) == "**C1**: 6 maps of 24×24"
     assert drawing.filters_caption(np.zeros((5, 5, 1, 6))).startswith("**C1's learned filters**: 6 kernels of 5×5")
+
+
+def test_the_likeness_line_is_for_a_digit_like_answer_of_a_model_that_can_judge():
+    from types import SimpleNamespace
+
+    from studio import why
+
+    judging = SimpleNamespace(likeness=object(), dataset=SimpleNamespace(noun="digit"))
+    digit_like = SimpleNamespace(abstained=False, likeness=63.4)
+    assert why.likeness_line(judging, digit_like) == \
+        "Digit-likeness 63 of 100 (more typical than 63% of validation digits)."
+    assert why.likeness_line(judging, SimpleNamespace(abstained=True, likeness=0.2)) is None  # a warning says more
+    assert why.likeness_line(SimpleNamespace(likeness=None, dataset=judging.dataset), digit_like) is None

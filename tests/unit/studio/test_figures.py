@@ -94,3 +94,12 @@ def test_the_pixel_picture_shows_each_pixel_as_a_square_with_lines_between():
     lines = picture[::7, :, 0], picture[:, ::7, 0]  # every 7th row and column is a line, the edges included
     assert all((line == figures.PIXEL_GAP).all() for line in lines)
     assert (picture[8:14, 8:14] == 0).all()  # no ink
+
+
+def test_the_bars_the_picture_and_the_likeness_line_are_one_piece_of_html_with_the_text_escaped():
+    bars = figures.probability_bars(prediction(1, [0.2, 0.8]), ["0", "1"], "digit")
+    picture = figures.picture_html(np.zeros((7, 7, 3), np.uint8), "the <drawing>")
+    piece = figures.bars_beside_picture(bars, picture, "What the model sees", note="Digit-likeness 7 of 100 <b>")
+    assert piece.count(bars) == piece.count(picture) == 1
+    assert "<figcaption" in piece and "Digit-likeness 7 of 100 &lt;b&gt;</p>" in piece and "<b>" not in piece
+    assert "<p" not in figures.bars_beside_picture(bars, picture, "What the model sees")  # no line, no paragraph
