@@ -1,7 +1,8 @@
 """The tiny-splits worker (tests/tiny_data.py) whose likeness detectors learn in QUICK_LIKENESS_EPOCHS passes instead
 of lenet.serve.likeness.EPOCHS: for the unit tests whose workers train for real but check nothing about likeness
 (queueing, stopping, killing, a class retrain's accuracy). Fitting them fully takes a finished tiny run about a
-second of numpy, a fifth of its work. The quick_tiny_worker fixture (tests/unit/conftest.py) starts workers as this module.
+second of numpy, a fifth of its work. The quick_tiny_worker fixture (tests/unit/conftest.py) starts workers as this
+module.
 """
 
 import runpy
