@@ -165,9 +165,14 @@ def _stop_check(run_dir, signalled):
     return should_stop
 
 
+def slots_folder(runs_root):
+    """Where the training slots' lock files live, beside the runs they serve."""
+    return Path(runs_root) / ".slots"
+
+
 def wait_for_turn(run_dir, should_stop=lambda: False):
     """Block until this run is first in the queue and a slot is free; return the held slot, or None if stopped."""
-    slots = run_dir.parent / ".slots"
+    slots = slots_folder(run_dir.parent)
     slots.mkdir(exist_ok=True)
     while True:
         if should_stop() or stop_requested(run_dir):

@@ -119,7 +119,7 @@ def test_training_through_the_worker_stops_kills_and_reads_back(tmp_path):
         killed = worker.kill(second)  # holding the only training slot
 
         def take_slot():
-            slot = worker._take_free_slot(second.parent / ".slots")
+            slot = worker._take_free_slot(worker.slots_folder(second.parent))
             if slot:
                 slot.release()
             return slot is not None
@@ -183,18 +183,18 @@ def test_locks_left_by_a_killed_process_never_block(tmp_path):
             "from lenet import files\\n"
             "from lenet.runs import public, store, worker\\n"
             "root = files.runs_dir(); root.mkdir(parents=True)\\n"
-            "(root / '.slots').mkdir()\\n"
-            "slot = worker._take_free_slot(root / '.slots')\\n"
+            "worker.slots_folder(root).mkdir()\\n"
+            "slot = worker._take_free_slot(worker.slots_folder(root))\\n"
             "status = store.status_lock(root); status.__enter__()\\n"
             "start = public._start_lock(root); start.__enter__()\\n"
             "print('held', flush=True); time.sleep(600)\\n")], stdout=subprocess.PIPE, text=True, encoding="utf-8")
         assert holder.stdout.readline().strip() == "held"
         root = files.runs_dir()
-        blocked = worker._take_free_slot(root / ".slots")  # taken while the holder lives
+        blocked = worker._take_free_slot(worker.slots_folder(root))  # taken while the holder lives
         psutil.Process(holder.pid).kill()
         holder.wait()
         left = sorted(path.name for path in root.rglob("*.lock"))
-        slot = worker._take_free_slot(root / ".slots")
+        slot = worker._take_free_slot(worker.slots_folder(root))
         with store.status_lock(root, wait_seconds=10), public._start_lock(root):
             taken = True
         print(json.dumps({"blocked": blocked is not None, "slot": slot is not None, "taken": taken, "left": left}))

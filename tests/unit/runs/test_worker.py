@@ -1,6 +1,7 @@
 """Real training runs through the worker process (on tiny real splits): queue, stream metrics, stop, kill."""
 
 import math
+import os
 import signal
 import time
 
@@ -54,7 +55,7 @@ def test_queue_stream_stop_and_a_paused_worker_is_killed(monkeypatch, quick_tiny
     pid = store.read_status(second)["pid"]
     threads = training_threads_niceness(pid)
     assert len(threads) > 4 and set(threads) == {worker.WORKER_NICENESS}
-    __import__("os").kill(pid, signal.SIGSTOP)
+    os.kill(pid, signal.SIGSTOP)
     kept = epochs_logged(second)
     worker.stop_soon(second)
     wait_until(lambda: store.read_status(second)["state"] not in store.ACTIVE_STATES, "the escalated stop")
@@ -105,8 +106,7 @@ def fake_worker_run(epochs_done=0, model=False, **status):
 def test_stop_kills_a_paused_worker_after_the_grace_period_and_keeps_the_checkpoint(epochs_done, monkeypatch):
     monkeypatch.setattr(worker, "STOP_GRACE_SECONDS", 1)
     run_dir, sleeper = fake_worker_run(epochs_done, model=bool(epochs_done))
-    os_kill = __import__("os").kill
-    os_kill(sleeper.pid, signal.SIGSTOP)  # as `kill -STOP`: it will never notice the request
+    os.kill(sleeper.pid, signal.SIGSTOP)  # as `kill -STOP`: it will never notice the request
     model_bytes = (run_dir / store.MODEL_FILE).read_bytes() if epochs_done else None
     try:
         worker.stop_soon(run_dir)
@@ -174,8 +174,7 @@ def test_a_queued_worker_runs_at_the_lowest_priority_and_a_killed_one_reads_as_f
 
     priority = psutil.Process().nice()  # 0 in CI; more where the suite itself runs under `nice`
     blocker = store.new_run(config.make_config("quick"))  # first in the queue, alive as this test's process
-    store.update_status(blocker, pid=__import__("os").getpid(),
-                       pid_started=store.process_start_time(__import__("os").getpid()))
+    store.update_status(blocker, pid=os.getpid(), pid_started=store.process_start_time(os.getpid()))
     run_dir, killed = worker.start(config.make_config("quick")), worker.start(config.make_config("quick"))
     try:
         pid = store.read_status(run_dir)["pid"]
