@@ -11,6 +11,7 @@ import os
 CHROMIUM = os.environ.get("LENET_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1400, "height": 1000}  # a desktop window: the layout every visitor here, and the tests', sees
 TIMEOUT_MS = 180_000  # a first visit loads TensorFlow and the model on a busy machine
 IDLE = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
 # A stroke in unit coordinates of the canvas: a 7, which any digit model reads as some digit.
@@ -35,7 +36,7 @@ def browser():
 
 def visit(chromium, address, path="/draw"):
     """A new visitor (its own browser context, so its own Streamlit session) on `path`, once the page has run."""
-    page = chromium.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page = chromium.new_context(viewport=VIEWPORT).new_page()
     page.goto(address + path, timeout=TIMEOUT_MS)
     wait_idle(page)
     return page

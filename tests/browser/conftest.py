@@ -21,6 +21,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 
 from lenet import config, files
 from lenet.bench import memory
+from lenet.bench.visitors import VIEWPORT
 from lenet.data import datasets
 from lenet.runs import store, worker
 from tests import tiny_data
@@ -134,7 +135,7 @@ def visitors_tabs(browser):
     storage (Streamlit keeps only the theme and the sidebar's width and state there, which no test here changes), so
     each tab is a visitor of its own. What the tabs share is the browser's cache of the app's scripts, which a new
     context fetches and compiles again: about a CPU second a visitor on CI's two cores."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport=VIEWPORT)
     yield context
     context.close()
 
@@ -441,7 +442,7 @@ def public_server(tmp_path_factory):
 
 def visitor(browser, address):
     """A new visitor: their own browser context, so their own session and no token yet."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(LOAD_TIMEOUT_MS)  # a busy machine: these are deadlines, not expectations
     page.set_default_navigation_timeout(3 * LOAD_TIMEOUT_MS)  # a first page load while a run starts TensorFlow

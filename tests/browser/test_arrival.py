@@ -42,7 +42,7 @@ def test_eight_visitors_opening_every_page_of_a_fresh_server_at_once_see_no_erro
     draw = [path for _, path, _ in PAGES].index("/draw")
     with streamlit_server("app.py", log, LENET_RUNS_DIR=str(tmp_path / "runs"),
                           LENET_MY_DIGITS_DIR=str(tmp_path / "my_digits")) as url:
-        contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in PAGES]
+        contexts = [browser.new_context(viewport=visitors.VIEWPORT) for _ in PAGES]
         try:
             pages = [context.new_page() for context in contexts]
             for page, (_, path, _) in zip(pages, PAGES):  # "commit": on to the next visitor once this one is answered

@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from lenet.bench import engine
-from lenet.bench.visitors import CHROMIUM, CHROMIUM_FLAGS
+from lenet.bench.visitors import CHROMIUM, CHROMIUM_FLAGS, VIEWPORT
 from lenet.runs import store, worker
 from tests.browser.conftest import (DRAWINGS, LOAD_TIMEOUT_MS, Studio, collect_console_errors, pen_up_to_prediction,
                                     pen_up_under_load, start_training, streamlit_server, table_row)
@@ -52,7 +52,7 @@ def bare_url(tmp_path_factory):
 @pytest.fixture
 def bare(browser, bare_url):
     """The bare page, open in its own browser context."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.app_url, page.console_errors = bare_url, []
     studio = Studio(page)
@@ -82,7 +82,7 @@ def drawing_visitor(address, strokes, first, results, ready, go):
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            page = browser.new_context(viewport=VIEWPORT).new_page()
             page.app_url = address
             collect_console_errors(page)  # as the page fixture does
             studio = Studio(page)
@@ -144,7 +144,7 @@ def cold_starts(browser, address):
     """A new visitor's first request → the Home page: (ms until its title shows, ms until its script has finished)."""
     title, done = [], []
     for _ in range(COLD_STARTS):
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport=VIEWPORT)
         visitor = context.new_page()
         started = time.perf_counter()
         visitor.goto(address + "/")
