@@ -10,7 +10,7 @@ import pytest
 from lenet import config
 from lenet.data import sources
 from lenet.runs import store
-from lenet.serve import inference, likeness
+from lenet.serve import inference
 from lenet.train import command, snapshots, training
 from tests.unit import quick_worker
 
@@ -19,9 +19,9 @@ TRAIN_SIZE = 500  # not a multiple of the batch size, so the last batch of each 
 
 @pytest.fixture(autouse=True)
 def quick_likeness_fit(monkeypatch):
-    """A run ends by fitting its model's likeness detectors (lenet.serve.likeness), about a second of numpy that checks
+    """A run ends by fitting its model's likeness detectors (lenet.serve.likeness), about two CPU seconds that check
     nothing about XLA: a quick fit (tests/unit/quick_worker.py), not the full one."""
-    monkeypatch.setattr(likeness, "EPOCHS", quick_worker.QUICK_LIKENESS_EPOCHS)
+    quick_worker.quick_likeness(monkeypatch.setattr)
 
 
 def load_generated(monkeypatch, test_count):
