@@ -140,6 +140,14 @@ def test_a_runs_dir_that_is_a_file_is_explained_above_every_page(tmp_path, monke
         assert not open_page(page).exception
 
 
+def test_a_visitors_session_watches_no_source_files():
+    # A session watches its sources unless server.fileWatcherType is "none" (streamlit.runtime.app_session), and the
+    # watcher's first look reads every loaded module's file: 0.4 s per visitor with TensorFlow loaded.
+    app = AppTest.from_string("import streamlit as st\nst.write(st.get_option('server.fileWatcherType'))")
+    app.run()  # Streamlit reads the project's .streamlit/config.toml
+    assert app.markdown[0].value == "none"
+
+
 def test_visitors_see_a_message_not_a_traceback_and_uploads_are_capped():
     settings = tomllib.loads((files.PROJECT_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert settings["server"]["maxUploadSize"] <= 16 and settings["client"]["showErrorDetails"] == "none"

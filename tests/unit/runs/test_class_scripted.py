@@ -17,6 +17,7 @@ benchmark, never asserted; CI, which asks for accuracy, not timings, skips that 
 
 import os
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -77,6 +78,14 @@ def accuracy(model_path, images, labels):
     return float(np.mean(inference.Classifier(model_path).probabilities(images).argmax(axis=1) == np.asarray(labels)))
 
 
+def saved_to_train(training_count):
+    """How many of dot_digits' digits (0–9 in turn) My digits must hold to train on `training_count` of them, by its
+    own hold-out rule (my_digits.split_holdout), worked out without saving and reading the set again and again."""
+    return next(count for count in range(training_count, 2 * training_count)
+                if len(my_digits.split_holdout([SimpleNamespace(label=index % 10) for index in range(count)])[0])
+                == training_count)
+
+
 def finished(run_dir):
     wait_until(lambda: store.read_status(run_dir).get("state") not in store.ACTIVE_STATES, f"run {run_dir.name}")
     run = store.load_run(run_dir)
@@ -110,11 +119,10 @@ def test_a_class_teaches_the_class_model_its_handwriting_and_mnist_stays(tmp_pat
     # My digits' retrain of the same size: the same recipe from the bundled model, on one visitor's set that trains
     # as many digits (My digits holds some of its own out, so it needs a few more saved).
     mine, training_count = tmp_path / "my_digits", len(class_set.training_arrays()[1])
-    my_images, my_labels = dot_digits(2 * training_count, seed=VISITORS)
-    for index, (image, label) in enumerate(zip(my_images, my_labels)):
-        if index >= training_count and len(my_digits.training_arrays(mine)[1]) == training_count:
-            break
+    my_images, my_labels = dot_digits(saved_to_train(training_count), seed=VISITORS)
+    for image, label in zip(my_images, my_labels):
         my_digits.save_digit(image, label, store_dir=mine)
+    assert len(my_digits.training_arrays(mine)[1]) == training_count
     my_config = finetune.retrain_config("finetune", config.BUNDLED_MODEL_PATH, store_dir=mine)
     assert my_config.to_dict() == train_config.to_dict()  # the same work: only where the digits come from differs
     my_run = finished(worker.start(my_config, "my-digits-retrain", my_digits_store=str(mine))) \

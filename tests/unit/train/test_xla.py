@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lenet import config
-from lenet.data import sources
+from lenet.data import datasets, sources
 from lenet.runs import store
 from lenet.serve import inference
 from lenet.train import command, snapshots, training
@@ -38,8 +38,9 @@ def load_generated(monkeypatch, test_count):
 
 @pytest.fixture
 def generated_mnist(monkeypatch):
-    """Generated MNIST with as many test images as the snapshot panel reaches."""
-    return load_generated(monkeypatch, 10_000)
+    """Generated MNIST with as many test images as the snapshot panel reaches (a run ends by testing its model on
+    all of them)."""
+    return load_generated(monkeypatch, max(datasets.MNIST.snapshot_panel) + 1)
 
 
 @pytest.fixture
