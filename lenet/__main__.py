@@ -4,4 +4,5 @@ import sys
 
 from lenet.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a spawned helper process imports it (lenet.serve.outlier_bank)
+    sys.exit(main())

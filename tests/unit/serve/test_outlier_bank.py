@@ -1,8 +1,10 @@
+from concurrent.futures.process import BrokenProcessPool
+
 import numpy as np
 import pytest
 
 from lenet.data import doodles, sources, synthetic
-from lenet.serve import outlier_bank
+from lenet.serve import outlier_bank, preprocess
 
 
 @pytest.fixture
@@ -29,6 +31,47 @@ def test_the_bank_is_mnist_style_images_of_every_family(people):
     assert len(doodled) == 6  # two of each thing, from the half that teaches
     assert doodled.count((outlier_bank.DOODLES, "arcs")) == 2  # a moon is an arc: held out with the arcs
     assert sum(len(pair) == 2 for pair in families) >= 10  # every fifth drawing combines two
+
+
+def prepared_here(people):
+    """bank(60, seed=3, doodles_per_thing=2) made in this process alone, one drawing after another."""
+    things, drawn_by_people = doodles.sample(people, 2, 3)
+    here = [(family, preprocess.to_mnist_digit(image)) for family, image in outlier_bank.drawings(60, seed=3)]
+    here += [(outlier_bank.doodle_families(thing), preprocess.to_mnist_digit(image))
+             for thing, image in zip(things, drawn_by_people)]
+    kept = [(family, digit) for family, digit in here if digit is not None]
+    return tuple(family for family, _ in kept), np.stack([digit for _, digit in kept])
+
+
+class HelpersThatCannotStart:
+    """A process pool whose helpers die as they start, as with a main script that runs its work unguarded."""
+
+    def __init__(self, *arguments, **options):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        return False
+
+    def map(self, *arguments, **options):
+        raise BrokenProcessPool("A child process terminated abruptly")
+
+
+@pytest.mark.parametrize("pool", ["spawned", "broken"])
+def test_drawings_prepared_in_other_processes_are_the_ones_this_process_would_make(people, monkeypatch, pool):
+    monkeypatch.setattr(outlier_bank, "_usable_cores", lambda: 2)
+    monkeypatch.setattr(outlier_bank, "PREPARE_CHUNK", 8)  # 66 drawings: 9 chunks for 2 processes
+    if pool == "broken":  # then this process prepares them itself
+        monkeypatch.setattr(outlier_bank, "ProcessPoolExecutor", HelpersThatCannotStart)
+    prepared_elsewhere, returned = outlier_bank._prepared_elsewhere, []
+    monkeypatch.setattr(outlier_bank, "_prepared_elsewhere",
+                        lambda *arguments: returned.append(prepared_elsewhere(*arguments)) or returned[-1])
+    families, images = outlier_bank.bank(60, seed=3, doodles_per_thing=2)
+    assert len(returned) == (pool == "spawned")  # the helpers prepared them, or this process did
+    expected_families, expected_images = prepared_here(people)
+    assert families == expected_families and np.array_equal(images, expected_images)
 
 
 def test_without_the_doodles_a_warning_says_so_and_the_bank_is_made_in_code(people, monkeypatch):
