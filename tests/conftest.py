@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from tests import tiny_data
+from tests import quick_worker, tiny_data
 
 
 @pytest.fixture(autouse=True)
@@ -60,6 +60,15 @@ def tiny_worker(monkeypatch):
     from lenet.runs import worker
 
     monkeypatch.setenv(worker.WORKER_MODULE_VARIABLE, tiny_data.__name__)
+
+
+@pytest.fixture
+def quick_tiny_worker(monkeypatch):
+    """As tiny_worker, and the workers fit their likeness detectors quickly (tests/quick_worker.py): for tests that
+    check nothing about what a detector abstains on."""
+    from lenet.runs import worker
+
+    monkeypatch.setenv(worker.WORKER_MODULE_VARIABLE, quick_worker.__name__)
 
 
 @pytest.fixture

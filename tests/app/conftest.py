@@ -26,9 +26,8 @@ from streamlit.testing.v1 import AppTest
 from lenet import files
 from lenet.data import sources
 from lenet.runs import worker
-from tests import tiny_data
+from tests import quick_worker, tiny_data
 from tests.conftest import sleeping_process
-from tests.unit import quick_worker
 
 APP = str(files.PROJECT_ROOT / "app.py")
 CANVAS_SIZE = 280
@@ -164,7 +163,7 @@ def in_process_worker(monkeypatch):
 def _execute_here(run_dir):
     """worker.execute in this process, with the tiny splits for the training only: the pages keep the splits they
     load (st.cache_resource), so they must never load these. The stop signals' handlers it sets are undone. Its
-    likeness detector is a quick fit (tests/unit/quick_worker.py): no test here checks what it abstains on."""
+    likeness detector is a quick fit (tests/quick_worker.py): no test here checks what it abstains on."""
     handlers = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
     try:
         with pytest.MonkeyPatch.context() as patch:

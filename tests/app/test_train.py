@@ -129,7 +129,7 @@ def test_a_quick_fashion_run_trains_to_the_end_and_shows_class_names_in_its_conf
 
 
 @pytest.mark.mnist
-def test_queue_reload_and_stop_keep_the_last_completed_epoch_and_its_model_can_be_used(tiny_worker):
+def test_queue_reload_and_stop_keep_the_last_completed_epoch_and_its_model_can_be_used(quick_tiny_worker):
     """The journey only real workers show: the queue, Stop before and during training, a reload that finds the run."""
     # Tiny epochs take a second or two: enough of them that the run is still training when Stop is pressed.
     app = choose_settings(open_page(PAGE), "quick", epochs=60, batch_size=512)

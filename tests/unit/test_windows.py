@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from lenet.runs import worker
-from tests.unit import quick_worker
+from tests import quick_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_SECONDS = 900  # a guard against hanging, not a timing assertion
-# Workers that train on the tiny splits and fit their likeness detectors quickly (tests/unit/quick_worker.py).
+# Workers that train on the tiny splits and fit their likeness detectors quickly (tests/quick_worker.py).
 TINY_WORKERS = {worker.WORKER_MODULE_VARIABLE: quick_worker.__name__}
 
 

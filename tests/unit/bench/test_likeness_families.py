@@ -9,7 +9,7 @@ from lenet.bench import likeness_families
 from lenet.config import ModelConfig
 from lenet.model import builders
 from lenet.serve import likeness
-from tests.unit import quick_worker
+from tests import quick_worker
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The scripted class of issue 23: 10 visitors each give 30 digits in a style unlike MNIST, all at the same moment,
 then the host retrains the class model once, through the worker, as the Class page does. The worker trains on the
-tiny real splits (tests/tiny_data.py, with a quick likeness fit: tests/unit/quick_worker.py): MNIST's part of the mix
+tiny real splits (tests/tiny_data.py, with a quick likeness fit: tests/quick_worker.py): MNIST's part of the mix
 is a tenth of the real one, so the class's digits weigh more in it than on the Class page, and MNIST must still stay
 (the suite's one fine-tune on all of MNIST is tests/unit/train/test_finetune.py, with the same recipe).
 

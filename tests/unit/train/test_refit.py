@@ -10,7 +10,7 @@ from lenet.data import sources, synthetic
 from lenet.model import builders, card
 from lenet.serve import inference, likeness, outlier_bank
 from lenet.train import refit
-from tests.unit import quick_worker
+from tests import quick_worker
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from lenet.data import datasets, sources
 from lenet.runs import store
 from lenet.serve import inference
 from lenet.train import command, snapshots, training
-from tests.unit import quick_worker
+from tests import quick_worker
 
 TRAIN_SIZE = 500  # not a multiple of the batch size, so the last batch of each epoch has a shape of its own
 
@@ -20,7 +20,7 @@ TRAIN_SIZE = 500  # not a multiple of the batch size, so the last batch of each 
 @pytest.fixture(autouse=True)
 def quick_likeness_fit(monkeypatch):
     """A run ends by fitting its model's likeness detectors (lenet.serve.likeness), about two CPU seconds that check
-    nothing about XLA: a quick fit (tests/unit/quick_worker.py), not the full one."""
+    nothing about XLA: a quick fit (tests/quick_worker.py), not the full one."""
     quick_worker.quick_likeness(monkeypatch.setattr)
 
 

@@ -3,7 +3,7 @@ whose runs train for real but check nothing about likeness (queueing, stopping, 
 accuracy). A run ends by fitting its model's detectors (lenet.serve.likeness): reading the layers of 10,000 training
 digits and the outlier bank's 11,000 drawings, then 10 passes, about 2 CPU seconds of a tiny run's 6. A quick fit
 reads a tenth of the digits and an eighth of the bank (every family still in it) and makes 2 passes: still the whole
-fit, from the same code, a quarter of the work. The quick_tiny_worker fixture (tests/unit/conftest.py) starts
+fit, from the same code, a quarter of the work. The quick_tiny_worker fixture (tests/conftest.py) starts
 workers as this module.
 """
 
