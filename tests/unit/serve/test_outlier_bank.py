@@ -61,7 +61,7 @@ class HelpersThatCannotStart:
 
 @pytest.mark.parametrize("pool", ["spawned", "broken"])
 def test_drawings_prepared_in_other_processes_are_the_ones_this_process_would_make(people, monkeypatch, pool):
-    monkeypatch.setattr(outlier_bank, "_usable_cores", lambda: 2)
+    monkeypatch.setattr(outlier_bank, "_usable_cores", lambda: 3)  # this process draws, two others prepare
     monkeypatch.setattr(outlier_bank, "PREPARE_CHUNK", 8)  # 66 drawings: 9 chunks for 2 processes
     if pool == "broken":  # then this process prepares them itself
         monkeypatch.setattr(outlier_bank, "ProcessPoolExecutor", HelpersThatCannotStart)
