@@ -83,32 +83,6 @@ def tiny_training(monkeypatch, tiny_worker):
     return tiny_data.tiny_splits
 
 
-@pytest.fixture(scope="session")
-def finished_tiny_run(tmp_path_factory):
-    """(dataset name) -> a finished run of the quick preset, trained once per session on the tiny splits in a store
-    of its own. Shared by the tests that read one: copy it into the test's store (shutil.copytree), never change it."""
-    from lenet import config
-    from lenet.data import sources
-    from lenet.runs import store
-    from lenet.train import training
-
-    made = {}
-
-    def finished(dataset_name):
-        if dataset_name not in made:
-            train_config = config.make_config("quick", dataset_name, epochs=1, batch_size=64)
-            run_dir = store.new_run(train_config, runs_root=tmp_path_factory.mktemp("shared-runs"))
-            store.update_status(run_dir, state="running", started=time.time())
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(sources, "load", tiny_data.load)
-                training.train(train_config, run_dir)
-            store.update_status(run_dir, state="finished", ended=time.time())
-            made[dataset_name] = run_dir
-        return made[dataset_name]
-
-    return finished
-
-
 # Storage faults: a folder that refuses every write, as a read-only or full disk does.
 #
 # Tests run as root on some machines, where chmod cannot make a folder read-only, so the refusal is made where
