@@ -51,6 +51,13 @@ TENSORFLOW_NOTICES = re.compile(
     r"oneDNN custom operations|Could not find cuda drivers|absl::InitializeLog|cpu_feature_guard")
 
 
+def pytest_collection_modifyitems(items):
+    # pytest-xdist (pytest.ini) hands each test to whichever process is free, in this order: the slow ones first,
+    # so that neither process is left with one at the end while the other has nothing to do. Stable: within a group
+    # (tests/browser/conftest.py) the order stays.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 # Training on tiny real splits (tests/tiny_data.py, which cuts them once per process).
 
 @pytest.fixture

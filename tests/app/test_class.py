@@ -197,6 +197,7 @@ def test_the_class_model_is_every_visitors_model_until_they_choose_another(tmp_p
     assert visit("pages/home.py", BOB).session_state["active_model"].endswith("v2.keras")
 
 
+@pytest.mark.slow
 def test_the_host_retrains_sees_before_and_after_accepts_and_rolls_back(in_process_worker):
     """The retrain trains here (in_process_worker); tests/browser/test_class.py retrains in the server's worker."""
     trainer = next(f"trainer-token-{n:08d}" for n in range(1000)

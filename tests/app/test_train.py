@@ -94,6 +94,7 @@ def test_weight_averaging_too_long_for_the_run_is_warned_about_before_start():
     assert not app.warning
 
 
+@pytest.mark.slow
 @pytest.mark.fashion
 def test_a_quick_fashion_run_trains_to_the_end_and_shows_class_names_in_its_confusion_matrix(in_process_worker):
     app = choose_settings(open_page(PAGE), "quick", "fashion", epochs=1, batch_size=512)
@@ -128,6 +129,7 @@ def test_a_quick_fashion_run_trains_to_the_end_and_shows_class_names_in_its_conf
     assert any("Upload a photo uses this model" in message.value for message in app.success)
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 def test_queue_reload_and_stop_keep_the_last_completed_epoch_and_its_model_can_be_used(quick_tiny_worker):
     """The journey only real workers show: the queue, Stop before and during training, a reload that finds the run."""

@@ -12,6 +12,7 @@ This test starts its own server even when LENET_APP_URL names one: only a fresh 
 import re
 import time
 
+import pytest
 from playwright.sync_api import expect
 
 from lenet.bench import visitors
@@ -37,6 +38,7 @@ def expect_page_by_url(page, title, path, heading):
     Studio(page).expect_no_console_errors()
 
 
+@pytest.mark.slow
 def test_eight_visitors_opening_every_page_of_a_fresh_server_at_once_see_no_error(browser, tmp_path):
     log = tmp_path / "streamlit.log"
     draw = [path for _, path, _ in PAGES].index("/draw")

@@ -54,6 +54,7 @@ def test_summary_prints_a_layer_table_and_the_parameter_count(variant, params, r
     assert last_json(result.stdout) == {"params": params}
 
 
+@pytest.mark.slow
 def test_python_m_lenet_runs_a_command_and_exits_with_its_code():
     result = run_in_a_process("summary", "--variant", "28x28")
     assert result.returncode == 0, result.stderr
@@ -89,6 +90,7 @@ def test_predict_classifies_good_files_and_reports_bad_ones(tmp_path, run_cli):
     assert lines[2]["digit"] is None and "notes.png" in lines[2]["error"]
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 def test_foreground_training_prints_the_result_last_and_writes_a_snapshot_per_epoch(tmp_path, run_cli,
                                                                                      tiny_training):

@@ -64,6 +64,7 @@ def test_the_simulation_removes_every_posix_only_module_and_name_from_our_code(t
     assert len(pids) == 1
 
 
+@pytest.mark.slow
 def test_every_module_of_the_engine_and_every_page_loads(tmp_path):
     outcome, _, stderr = run_simulated("""
         import importlib, json, pkgutil
@@ -98,6 +99,7 @@ def test_every_module_of_the_engine_and_every_page_loads(tmp_path):
     assert not ours  # libraries' own warnings (Keras opens its config without an encoding) are theirs to fix
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 def test_training_through_the_worker_stops_kills_and_reads_back(tmp_path):
     outcome, pids, _ = run_simulated("""

@@ -93,6 +93,7 @@ def finished(run_dir):
     return run
 
 
+@pytest.mark.slow
 def test_a_class_teaches_the_class_model_its_handwriting_and_mnist_stays(tmp_path, quick_tiny_worker):
     owners, class_set = class_of_ten(), ClassSet()
     given = {owner: dot_digits(DIGITS_EACH, seed=number) for number, owner in enumerate(owners)}

@@ -23,6 +23,7 @@ def epochs_logged(run_dir):
     return len(store.load_metrics(run_dir, kind="epoch"))
 
 
+@pytest.mark.slow
 def test_queue_stream_stop_and_a_paused_worker_is_killed(monkeypatch, quick_tiny_worker):
     monkeypatch.setenv("LENET_MAX_WORKERS", "1")
     monkeypatch.setattr(worker, "STOP_GRACE_SECONDS", 1)  # the escalation, not the wait, is what is tested

@@ -29,6 +29,7 @@ def accuracy(classifier, images, labels):
     return float((classifier.probabilities(images).argmax(axis=1) == labels).mean())
 
 
+@pytest.mark.slow
 def test_finetuning_learns_my_digits_and_keeps_mnist_accuracy():
     before = inference.Classifier(config.BUNDLED_MODEL_PATH)
     sevens = mirrored_sevens(40)

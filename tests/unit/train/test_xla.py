@@ -92,6 +92,7 @@ def saved_weights(run_dir):
     return inference.load_model(run_dir / store.MODEL_FILE).get_weights()
 
 
+@pytest.mark.slow
 def test_one_seed_trains_the_same_weights_with_xla_and_writes_snapshots_and_metrics(generated_mnist):
     # Everything that runs inside the compiled step: batch normalization, the weight average, label smoothing and
     # the one-cycle schedule; the distortions run in tf.data, before the step.
