@@ -18,6 +18,7 @@ def map_chart(app):
                 None)
 
 
+@pytest.mark.slow
 def test_the_drawing_lands_among_its_class_with_its_nearest_training_digits(monkeypatch):
     splits = sources.load(log=lambda line: None)
     image, label = splits.x_test[0], int(splits.y_test[0])  # a 7 the bundled model reads right

@@ -100,6 +100,7 @@ def test_the_memory_table_is_written_into_its_own_section(tmp_path):
     assert "| server and worker, 3 visitors drawing while MNIST best trains | 2591 MB at the peak |" in text
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_a_served_app_is_measured_with_a_visitor(tmp_path, browser):
     script = tmp_path / "tiny.py"

@@ -49,12 +49,14 @@ def bundled():
     return inference.Classifier()
 
 
+@pytest.mark.slow
 def test_the_bundled_model_reads_stroke_digits(bundled):
     drawings = synthetic.stroke_digits(500, seed=0)
     right = sum(bundled.classify(image).label == label for label, image in drawings)
     assert right >= 0.98 * len(drawings)
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 def test_the_bundled_model_reads_redrawn_mnist_digits(bundled):
     splits = sources.load(log=lambda line: None)

@@ -140,6 +140,7 @@ def scribble(draw):
               joint="curve")
 
 
+@pytest.mark.slow
 @pytest.mark.mnist
 def test_drawings_unlike_digits_land_away_from_every_cluster_and_digits_among_their_own():
     splits = sources.load(log=lambda line: None)

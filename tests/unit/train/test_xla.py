@@ -116,12 +116,14 @@ def test_one_seed_trains_the_same_weights_with_xla_and_writes_snapshots_and_metr
     dict(variant="32x32", optimizer="sgd", schedule="cosine"),
     dict(activation="relu", pooling="max", optimizer="rmsprop", ema_momentum=0.9),
 ])
+@pytest.mark.slow
 def test_every_optimizer_and_schedule_compiles_with_xla(small_generated_mnist, settings):
     train_config = config.make_config("seed", epochs=1, batch_size=100, jit_compile=True, **settings)
     summary = training.train(train_config, store.new_run(train_config), with_snapshots=False)
     assert summary["xla"] and np.isfinite(summary["test_loss"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jit_compile", [True, False])
 def test_stop_takes_effect_at_the_end_of_the_call_it_was_asked_in(small_generated_mnist, monkeypatch, jit_compile):
     # 4 batches per call into TensorFlow; the third check says stop, so training ends after 12 of the epoch's 63.
