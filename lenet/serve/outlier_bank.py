@@ -270,7 +270,7 @@ def _prepared(canvases, count):
     one from one random stream, so this process draws them while a process on each other core prepares them.
     """
     helpers = min(_usable_cores() - 1, math.ceil(count / PREPARE_CHUNK))
-    if helpers >= 1:
+    if helpers >= 1 and count > PREPARE_CHUNK:  # a helper takes longer to start than one chunk takes here
         try:
             return _prepared_elsewhere(canvases(), helpers)
         except BrokenProcessPool:  # a helper could not start (a main script that runs its work unguarded): here
