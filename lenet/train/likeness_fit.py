@@ -7,6 +7,7 @@ card, after the bank or the method changed (`python -m lenet refit-likeness`).
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from lenet.serve import likeness, outlier_bank
 from lenet.train import pipeline
@@ -14,16 +15,22 @@ from lenet.train import pipeline
 BATCH_SIZE = 1000
 
 
-def layer_features(model, digit_images, layers=likeness.LAYERS):
-    """{layer: activations} for (N, 28, 28) digit images in [0, 1] or as uint8 pixels (lenet.train.pipeline), as
-    lenet.serve.likeness.score takes them."""
+def layer_features(model, digit_images, layers=likeness.LAYERS, views=likeness.VIEWS):
+    """{input name: activations} for (N, 28, 28) digit images in [0, 1] or as uint8 pixels (lenet.train.pipeline), as
+    lenet.serve.likeness.score takes them: each of `layers` for the images, and likeness.VIEW_LAYER for each view."""
     images = np.asarray(pipeline.unit_floats(np.asarray(digit_images)), np.float32).reshape(-1, 28, 28, 1)
-    reader = keras.Model(model.inputs[0], [model.get_layer(layer).output for layer in layers])
-    outputs = [[] for _ in layers]
+    read = list(dict.fromkeys([*layers, *([likeness.VIEW_LAYER] if views else [])]))
+    layers_of = keras.Model(model.inputs[0], [model.get_layer(layer).output for layer in read])
+    # Traced once for any batch size: a third less CPU than calling the model eagerly (0.33 against 0.55 s for
+    # 10,000 images), and a fit reads about 90,000 with the views.
+    reader = tf.function(lambda batch: layers_of(batch, training=False),
+                         input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
+    chunks = []
     for start in range(0, len(images), BATCH_SIZE):
-        for collected, output in zip(outputs, reader(images[start : start + BATCH_SIZE], training=False)):
-            collected.append(np.asarray(output))
-    return {layer: np.concatenate(collected) for layer, collected in zip(layers, outputs)}
+        chunk = images[start : start + BATCH_SIZE]
+        outputs = reader(likeness.with_views(chunk, views))
+        chunks.append(likeness.split_views(dict(zip(read, outputs)), len(chunk), layers, views))
+    return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in likeness.input_names(layers, views)}
 
 
 def fit_for_model(model, train_images, validation_images, keep_share=likeness.KEEP_SHARE):

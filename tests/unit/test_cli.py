@@ -6,6 +6,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -274,3 +275,26 @@ def test_data_fetches_the_doodles_and_draws_the_outlier_bank_and_only_warns_with
     assert last_json(offline_run.stdout) == {"dataset": "mnist", "directory": "/data/mnist",
                                             "source": "the project cache", "doodles": None,
                                             "outlier_bank": last_json(fetched.stdout)["outlier_bank"]}
+
+
+def test_data_fetches_several_datasets_at_once_and_draws_the_bank_once(run_cli, monkeypatch):
+    from lenet.data import doodles, sources
+    from lenet.serve import outlier_bank
+
+    both_started, fetched, drawn = threading.Barrier(2, timeout=10), [], []
+
+    def fetch(name, log):
+        both_started.wait()  # each dataset is fetched while the other is: a fetch one after the other would time out
+        fetched.append(name)
+        return SimpleNamespace(directory=Path(f"/data/{name}"), source=f"{name}'s source")
+
+    monkeypatch.setattr(sources, "fetch", fetch)
+    monkeypatch.setattr(doodles, "load", lambda: {"cat": None})
+    monkeypatch.setattr(outlier_bank, "bank", lambda: drawn.append(1) or ([], np.zeros((7, 28, 28))))
+    result = run_cli("data", "--dataset", "mnist", "fashion")
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert result.returncode == 0 and sorted(fetched) == ["fashion", "mnist"] and drawn == [1]
+    assert lines == [{"dataset": name, "directory": f"/data/{name}", "source": f"{name}'s source", "doodles": 1,
+                      "outlier_bank": 7} for name in ("mnist", "fashion")]
+    assert "MNIST is ready" in result.stdout and "Fashion-MNIST is ready" in result.stdout
+    assert run_cli("data", "--dataset", "mnist", "cifar").returncode == 2  # argparse names the choices

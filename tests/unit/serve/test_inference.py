@@ -75,12 +75,19 @@ def test_a_model_without_likeness_statistics_classifies_but_cannot_judge(classif
 @pytest.mark.mnist
 def test_the_bundled_model_judges_likeness_from_its_card():
     from lenet.data import sources, synthetic
+    from lenet.serve import likeness
+    from lenet.train import likeness_fit
 
     classifier = inference.Classifier()
     assert classifier.likeness is not None and set(classifier.likeness.layers) <= set(classifier.layer_names)
+    assert classifier.likeness.views == list(likeness.VIEWS)
     test_images = sources.load(log=lambda line: None).x_test[:500]
-    _, scores = classifier.judge(test_images)
+    probabilities, scores = classifier.judge(test_images)
     assert (scores >= classifier.likeness.threshold).mean() >= 0.98
+    # One traced call for the drawings and their views gives what the fit's own reading of the layers gives.
+    fitted_way = likeness.score(classifier.likeness, likeness_fit.layer_features(classifier.model, test_images))
+    assert np.allclose(scores, fitted_way, atol=1e-3)
+    assert np.allclose(probabilities, classifier.probabilities(test_images), atol=1e-6)
     predictions = [classifier.classify(image) for _, image in synthetic.non_digits(60, seed=4)]
     abstained = [prediction for prediction in predictions if prediction.abstained]
     assert len(abstained) >= 0.8 * len(predictions)

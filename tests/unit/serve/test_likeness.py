@@ -10,15 +10,20 @@ from lenet.serve import inference, likeness, preprocess
 from lenet.train import likeness_fit
 
 
-def features(rows, seed, outliers=False):
-    """S4- and F5-like activations: digits in ten tight clusters, outliers spread in directions no digit takes."""
+def features(rows, seed, outliers=False, views=likeness.VIEWS):
+    """S4- and F5-like activations, and F5's of each view: digits in ten tight clusters, outliers spread in directions
+    no digit takes."""
     rng = np.random.default_rng(seed)
+    view_names = likeness.input_names(layers=(), views=views)
     if outliers:
-        return {"S4": rng.normal(0, 1, (rows, 4, 4, 2)), "F5": rng.normal(0, 1, (rows, 12)) - 0.5}
+        return {"S4": rng.normal(0, 1, (rows, 4, 4, 2)), "F5": rng.normal(0, 1, (rows, 12)) - 0.5,
+                **{name: rng.normal(0, 1, (rows, 12)) - 0.5 for name in view_names}}
     labels = np.arange(rows) % 10
     directions = np.eye(12)[labels] + 0.3
     return {"S4": np.abs(directions[:, :8]).reshape(rows, 2, 2, 2).repeat(2, 1).repeat(2, 2)
-            + rng.normal(0, 0.05, (rows, 4, 4, 2)), "F5": directions + rng.normal(0, 0.05, (rows, 12))}
+            + rng.normal(0, 0.05, (rows, 4, 4, 2)), "F5": directions + rng.normal(0, 0.05, (rows, 12)),
+            **{name: np.roll(directions, shift, axis=1) + rng.normal(0, 0.05, (rows, 12))
+               for shift, name in enumerate(view_names, start=1)}}
 
 
 @pytest.fixture(scope="module")
@@ -44,20 +49,51 @@ def test_statistics_round_trip_through_json_exactly(small_stats):
     stored = json.loads(small_stats.to_json())
     restored = likeness.LikenessStats.from_dict(stored)
     assert restored == small_stats and restored.to_dict() == small_stats.to_dict()
-    assert stored["layers"] == ["S4", "F5"]
+    assert stored["layers"] == ["S4", "F5"] and stored["views"] == ["mirrored", "upside down", "half turn"]
+    assert restored.inputs == ["S4", "F5", "F5 mirrored", "F5 upside down", "F5 half turn"]
     test = features(20, 5)
     assert np.array_equal(likeness.score(restored, test), likeness.score(small_stats, test))
 
 
+def test_statistics_of_version_2_without_views_still_score_as_they_were_fitted():
+    # Model cards made before the views (likeness version 2) hold no "views": their detectors read S4 and F5 alone.
+    plain = {"S4", "F5"}
+    made_then = likeness.fit(*(
+        {name: values for name, values in features(rows, seed, outliers).items() if name in plain}
+        for rows, seed, outliers in [(2000, 0, False), (1000, 1, False), (500, 2, True)]), views=())
+    stored = {name: value for name, value in made_then.to_dict().items() if name != "views"} | {"version": 2}
+    restored = likeness.LikenessStats.from_dict(stored)
+    assert (restored.version, restored.inputs) == (2, ["S4", "F5"])
+    test = features(200, 3) | features(200, 4, outliers=True)  # the views' activations are there, and not read
+    assert np.array_equal(likeness.score(restored, test), likeness.score(made_then, test))
+
+
+def test_each_view_mirrors_or_turns_every_drawing_and_splits_back_by_name():
+    images = np.arange(2 * 28 * 28, dtype=np.float32).reshape(2, 28, 28, 1)
+    batch = likeness.with_views(images)
+    assert batch.shape == (8, 28, 28, 1)
+    assert np.array_equal(batch[2, :, 0], images[0, :, 27])  # mirrored: the right column on the left
+    assert np.array_equal(batch[4, 0], images[0, 27])  # upside down: the bottom row on top
+    assert np.array_equal(batch[6, 0, 0], images[0, 27, 27])  # a half turn: the bottom right corner top left
+    read = {"S4": batch * 2, "F5": batch + 1}  # as if a layer read the whole batch
+    split = likeness.split_views(read, len(images))
+    assert list(split) == ["S4", "F5", "F5 mirrored", "F5 upside down", "F5 half turn"]
+    assert np.array_equal(split["S4"], images * 2) and np.array_equal(split["F5 half turn"], batch[6:] + 1)
+
+
 def test_wrong_statistics_and_features_are_refused_with_a_reason(small_stats):
-    with pytest.raises(likeness.LikenessError, match="method 'negative-class-detector' version 2"):
+    with pytest.raises(likeness.LikenessError, match="method 'negative-class-detector' version 3"):
         likeness.LikenessStats.from_dict({"method": "cosine-mahalanobis", "version": 1})
-    with pytest.raises(likeness.LikenessError, match="activations of layers \\['S4', 'F5'\\]"):
+    with pytest.raises(likeness.LikenessError, match="views \\['sideways'\\], which this version cannot make"):
+        likeness.LikenessStats.from_dict(small_stats.to_dict() | {"views": ["mirrored", "sideways"]})
+    names = likeness.input_names()
+    with pytest.raises(likeness.LikenessError, match="activations \\['S4', 'F5', 'F5 mirrored', 'F5 upside down'"):
         likeness.score(small_stats, {"F5": np.ones((2, 12))})
-    with pytest.raises(likeness.LikenessError, match="for 44 S4 \\+ F5 activations per drawing"):
-        likeness.score(small_stats, {"S4": np.ones((2, 32)), "F5": np.ones((2, 5))})
+    with pytest.raises(likeness.LikenessError, match="for 80 S4 \\+ F5 \\+ F5 mirrored \\+ .* activations per drawing"):
+        likeness.score(small_stats, {"S4": np.ones((2, 32)), "F5": np.ones((2, 5))}
+                       | {name: np.ones((2, 12)) for name in names[2:]})
     with pytest.raises(likeness.LikenessError, match="one row per drawing"):
-        likeness.score(small_stats, {"S4": np.ones(32), "F5": np.ones(12)})
+        likeness.score(small_stats, {"S4": np.ones(32)} | {name: np.ones(12) for name in names[1:]})
     with pytest.raises(likeness.LikenessError, match="keep_share"):
         likeness.fit(features(100, 0), features(100, 1), features(50, 2, outliers=True), keep_share=1.0)
 
