@@ -169,7 +169,7 @@ def render(strokes, aspect, rng, on_paper=False, size=CANVAS_SIZE):
         placed = ((stroke - low) * shrink + offset + pen / 2 + 4) * scale
         # On a small canvas the points lie far closer together than a pen's width: a disc at every one is waste.
         spacing = pen * scale / 3 if size < CANVAS_SIZE else 0.0
-        _paint_stroke(pen_tip, [tuple(point) for point in placed], pen * scale, ink, spacing)
+        _paint_stroke(pen_tip, list(map(tuple, placed.tolist())), pen * scale, ink, spacing)
     return np.asarray(image.convert("RGBA"))
 
 
