@@ -26,6 +26,13 @@ from lenet.data import datasets
 from lenet.runs import store, worker
 from tests import tiny_data
 
+# The benchmarks asked for (tests/browser/test_latency.py) time what a visitor sees: they keep the browser's defaults.
+WRITE_LATENCY = os.environ.get("LENET_LATENCY_BENCH") == "write"
+LOAD_FULL = os.environ.get("LENET_LOAD_TEST") == "full"
+# Every other visit asks for reduced motion (prefers-reduced-motion, as a visitor may): with no GPU, Chromium paints
+# each frame of Streamlit's animations on the CPU, and 24 page views with 18 strokes took 36.0-36.4 CPU s of it
+# against 39.0-40.1 s with motion (six visitors, 2026-12-05). The tests check what pages say and do, not how they move.
+MOTION = "no-preference" if WRITE_LATENCY or LOAD_FULL else "reduce"
 SERVER_START_SECONDS = 120
 TRAINING_START_SECONDS = 300  # a deadline for TensorFlow to start in a worker and its first batches to log
 LOAD_TIMEOUT_MS = 90_000  # a page's first run may load TensorFlow, MNIST or a model on a busy 2-core machine
@@ -128,6 +135,11 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def new_visitor_context(browser, **options):
+    """A browser context for visitors: the desktop viewport and reduced motion (MOTION), unless `options` say else."""
+    return browser.new_context(**({"viewport": VIEWPORT, "reduced_motion": MOTION} | options))
+
+
 @pytest.fixture(scope="session")
 def visitors_tabs(browser):
     """One browser context for the shared app server's visitors, a tab each (the page fixture). A Streamlit session
@@ -135,7 +147,7 @@ def visitors_tabs(browser):
     storage (Streamlit keeps only the theme and the sidebar's width and state there, which no test here changes), so
     each tab is a visitor of its own. What the tabs share is the browser's cache of the app's scripts, which a new
     context fetches and compiles again: about a CPU second a visitor on CI's two cores."""
-    context = browser.new_context(viewport=VIEWPORT)
+    context = new_visitor_context(browser)
     yield context
     context.close()
 
@@ -442,7 +454,7 @@ def public_server(tmp_path_factory):
 
 def visitor(browser, address):
     """A new visitor: their own browser context, so their own session and no token yet."""
-    context = browser.new_context(viewport=VIEWPORT)
+    context = new_visitor_context(browser)
     page = context.new_page()
     page.set_default_timeout(LOAD_TIMEOUT_MS)  # a busy machine: these are deadlines, not expectations
     page.set_default_navigation_timeout(3 * LOAD_TIMEOUT_MS)  # a first page load while a run starts TensorFlow

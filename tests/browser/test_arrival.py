@@ -16,7 +16,8 @@ import pytest
 from playwright.sync_api import expect
 
 from lenet.bench import visitors
-from tests.browser.conftest import PAGES, TITLES, Studio, collect_console_errors, sidebar_titles, streamlit_server
+from tests.browser.conftest import (PAGES, TITLES, Studio, collect_console_errors, new_visitor_context, sidebar_titles,
+                                    streamlit_server)
 from tests.conftest import TENSORFLOW_NOTICES
 
 ARRIVAL_TIMEOUT_MS = 240_000  # 8 first runs at once on a busy 2-core machine, each loading TensorFlow's models
@@ -44,7 +45,7 @@ def test_eight_visitors_opening_every_page_of_a_fresh_server_at_once_see_no_erro
     draw = [path for _, path, _ in PAGES].index("/draw")
     with streamlit_server("app.py", log, LENET_RUNS_DIR=str(tmp_path / "runs"),
                           LENET_MY_DIGITS_DIR=str(tmp_path / "my_digits")) as url:
-        contexts = [browser.new_context(viewport=visitors.VIEWPORT) for _ in PAGES]
+        contexts = [new_visitor_context(browser) for _ in PAGES]
         try:
             pages = [context.new_page() for context in contexts]
             for page, (_, path, _) in zip(pages, PAGES):  # "commit": on to the next visitor once this one is answered

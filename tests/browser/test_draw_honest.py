@@ -4,7 +4,7 @@ the phone's setting changes. (With a mouse: test_draw.py.)"""
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT_MS, SMILEY, Studio
+from tests.browser.conftest import CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT_MS, SMILEY, Studio, new_visitor_context
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 BAR_AND_PAGE_COLOURS_JS = """() => [document.querySelector('.st-key-draw_answer'), document.querySelector('.stApp')]
@@ -65,7 +65,7 @@ def in_each_theme(studio, answer, backgrounds):
 
 
 def test_on_a_phone_the_answer_stays_in_view_while_drawing_in_either_theme(browser, app_url):
-    context = browser.new_context(**PHONE, color_scheme="light")
+    context = new_visitor_context(browser, **PHONE, color_scheme="light")
     try:
         page = context.new_page()
         page.app_url, page.console_errors = app_url, []

@@ -21,22 +21,21 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from lenet.bench import engine
-from lenet.bench.visitors import CHROMIUM, CHROMIUM_FLAGS, VIEWPORT
+from lenet.bench.visitors import CHROMIUM, CHROMIUM_FLAGS
 from lenet.runs import store, worker
-from tests.browser.conftest import (DRAWINGS, LOAD_TIMEOUT_MS, Studio, collect_console_errors, pen_up_to_prediction,
-                                    pen_up_under_load, start_training, streamlit_server, table_row)
+from tests.browser.conftest import (DRAWINGS, LOAD_FULL, LOAD_TIMEOUT_MS, WRITE_LATENCY, Studio, collect_console_errors,
+                                    new_visitor_context, pen_up_to_prediction, pen_up_under_load, start_training,
+                                    streamlit_server, table_row)
 
 pytestmark = pytest.mark.load  # it trains a run while visitors draw
-WRITE = os.environ.get("LENET_LATENCY_BENCH") == "write"
-LOAD_FULL = os.environ.get("LENET_LOAD_TEST") == "full"
 # Per page on an idle server and while a run trains. The short version (CI) takes two strokes of each, enough for a
 # p50 and a ratio in the log and for its checks (a Prediction for every stroke, no error); the figures that count are
 # the full version's, which writes them.
-STROKES = 20 if WRITE or LOAD_FULL else 2
-TRAINING_STROKES = 20 if WRITE or LOAD_FULL else 2
+STROKES = 20 if WRITE_LATENCY or LOAD_FULL else 2
+TRAINING_STROKES = 20 if WRITE_LATENCY or LOAD_FULL else 2
 CROWD_STROKES = 20 if LOAD_FULL else 2  # per visitor, while a run trains
 VISITORS = 3  # drawing at once
-COLD_STARTS = 5 if WRITE else 1
+COLD_STARTS = 5 if WRITE_LATENCY else 1
 PAGES = {"Draw": "the Draw page", "bare": "a bare page: only the canvas and the metric (the floor)"}
 PHASES = {"idle": "idle server", "training": "a run training"}
 
@@ -52,7 +51,7 @@ def bare_url(tmp_path_factory):
 @pytest.fixture
 def bare(browser, bare_url):
     """The bare page, open in its own browser context."""
-    context = browser.new_context(viewport=VIEWPORT)
+    context = new_visitor_context(browser)
     page = context.new_page()
     page.app_url, page.console_errors = bare_url, []
     studio = Studio(page)
@@ -82,7 +81,7 @@ def drawing_visitor(address, strokes, first, results, ready, go):
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-            page = browser.new_context(viewport=VIEWPORT).new_page()
+            page = new_visitor_context(browser).new_page()
             page.app_url = address
             collect_console_errors(page)  # as the page fixture does
             studio = Studio(page)
@@ -144,7 +143,7 @@ def cold_starts(browser, address):
     """A new visitor's first request → the Home page: (ms until its title shows, ms until its script has finished)."""
     title, done = [], []
     for _ in range(COLD_STARTS):
-        context = browser.new_context(viewport=VIEWPORT)
+        context = new_visitor_context(browser)
         visitor = context.new_page()
         started = time.perf_counter()
         visitor.goto(address + "/")
@@ -190,7 +189,7 @@ def test_pen_up_to_prediction_idle_and_training_three_visitors_at_once_and_cold_
     print("\n" + "\n".join(pen_up_rows(latencies) + ratio_lines(latencies)))  # for the log (pytest -s)
     print(f"pen up → Prediction, {VISITORS} visitors at once while a run trains, ms: p50 "
           f"{np.percentile(everyone, 50):.0f}, p95 {np.percentile(everyone, 95):.0f}")
-    if WRITE:
+    if WRITE_LATENCY:
         write_table(browser, latencies, cold_title, cold_done, misreads + more_misreads)
     if LOAD_FULL:
         write_load_table(idle["Draw"], training["Draw"], everyone, browser)
