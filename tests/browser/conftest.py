@@ -33,6 +33,9 @@ LOAD_FULL = os.environ.get("LENET_LOAD_TEST") == "full"
 # each frame of Streamlit's animations on the CPU, and 24 page views with 18 strokes took 36.0-36.4 CPU s of it
 # against 39.0-40.1 s with motion (six visitors, 2026-12-05). The tests check what pages say and do, not how they move.
 MOTION = "no-preference" if WRITE_LATENCY or LOAD_FULL else "reduce"
+# wait_for_function checks its condition at this interval, not on every animation frame (Playwright's default): a
+# check on every frame makes Chromium render frames while it waits, and CANVAS_READY_JS walks the whole page.
+POLL_MS = 40
 SERVER_START_SECONDS = 120
 TRAINING_START_SECONDS = 300  # a deadline for TensorFlow to start in a worker and its first batches to log
 LOAD_TIMEOUT_MS = 90_000  # a page's first run may load TensorFlow, MNIST or a model on a busy 2-core machine
@@ -360,7 +363,7 @@ class Studio:
             # On a busy machine the component may mount its canvas again just after it looked settled, and strokes
             # on the old one are lost. A person would see the new canvas and draw again; so does this, but only when
             # the canvas drawn on is provably gone: on a canvas still in the page, no ink is a failure.
-            self.page.wait_for_function(CANVAS_READY_JS, arg=300, timeout=LOAD_TIMEOUT_MS)
+            self.page.wait_for_function(CANVAS_READY_JS, arg=300, polling=POLL_MS, timeout=LOAD_TIMEOUT_MS)
             canvas = self.canvas().element_handle()
             ink_before = canvas.evaluate(CANVAS_INK_JS)
             origin = canvas.bounding_box()
@@ -386,7 +389,7 @@ class Studio:
 
     def canvas_ink(self):
         """How many bright pixels the (settled) canvas holds: 0 when it is empty."""
-        self.page.wait_for_function(CANVAS_READY_JS, arg=300, timeout=LOAD_TIMEOUT_MS)
+        self.page.wait_for_function(CANVAS_READY_JS, arg=300, polling=POLL_MS, timeout=LOAD_TIMEOUT_MS)
         return self.canvas().evaluate(CANVAS_INK_JS)
 
     def draw_digit(self, digit, box):
@@ -409,7 +412,8 @@ class Studio:
         trigger a rerun of its own, and the answer on screen is final only after the last one."""
         self.watch_runs()
         try:
-            self.page.wait_for_function(SETTLED_JS, arg=SETTLED_QUIET_MS, timeout=timeout_seconds * 1000)
+            self.page.wait_for_function(SETTLED_JS, arg=SETTLED_QUIET_MS, polling=POLL_MS,
+                                        timeout=timeout_seconds * 1000)
         except PlaywrightTimeoutError:
             watch = self.page.evaluate(WATCH_STATE_JS)
             raise AssertionError(f"the app did not answer within {timeout_seconds} s; what the page saw: {watch}")
@@ -563,7 +567,7 @@ def pen_up_to_prediction(studio, strokes, first=0, timeout=LOAD_TIMEOUT_MS):
         studio.clear()
         studio.page.evaluate(TIMING_JS)
         studio.draw(DIGIT_STROKES[digit], place, steps=3, watch=False)  # as measured before settled_prediction's watch
-        studio.page.wait_for_function("() => window.penTiming.shown !== null", timeout=timeout)
+        studio.page.wait_for_function("() => window.penTiming.shown !== null", polling=POLL_MS, timeout=timeout)
         timing = studio.page.evaluate("window.penTiming")
         latencies.append(timing["shown"] - timing["up"])
         studio.wait_idle(timeout=timeout)  # one stroke, one update: the first Prediction is the final one

@@ -4,7 +4,8 @@ the phone's setting changes. (With a mouse: test_draw.py.)"""
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT_MS, SMILEY, Studio, new_visitor_context
+from tests.browser.conftest import (CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT_MS, POLL_MS, SMILEY, Studio,
+                                    new_visitor_context)
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 BAR_AND_PAGE_COLOURS_JS = """() => [document.querySelector('.st-key-draw_answer'), document.querySelector('.stApp')]
@@ -24,7 +25,7 @@ def touch_draw(studio, strokes, box):
     page = studio.page
     studio.watch_runs()  # a finger lifted is a pen-up too: settled_prediction waits for its answer
     page.locator("canvas.upper-canvas").scroll_into_view_if_needed()
-    page.wait_for_function(CANVAS_READY_JS, arg=300, timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function(CANVAS_READY_JS, arg=300, polling=POLL_MS, timeout=LOAD_TIMEOUT_MS)
     origin = page.locator("canvas.upper-canvas").bounding_box()
     session = page.context.new_cdp_session(page)
     left, top, width, height = box
@@ -55,7 +56,7 @@ def in_each_theme(studio, answer, backgrounds):
         studio.page.emulate_media(color_scheme=scheme)
         # The page takes the theme's colour: the one it had in this theme before, or a new one for a theme first seen.
         studio.page.wait_for_function(THEME_APPLIED_JS, arg=[backgrounds.get(scheme), list(backgrounds.values())],
-                                      timeout=LOAD_TIMEOUT_MS)
+                                      polling=POLL_MS, timeout=LOAD_TIMEOUT_MS)
         bar, background = studio.page.evaluate(BAR_AND_PAGE_COLOURS_JS)
         assert bar == background, f"in the {scheme} theme the pinned answer is {bar} on a page of {background}"
         backgrounds[scheme] = background
