@@ -166,7 +166,7 @@ def _jittered(strokes, rng):
         return (x + size_x @ np.sin(2 * math.pi * often_x * y + phase_x),
                 y + size_y @ np.sin(2 * math.pi * often_y * x + phase_y))
 
-    def curve_bent(stroke):  # a curve's points all at once: the same sums, a fifth of the bank's drawing time
+    def curve_bent(stroke):  # a curve's points at once, the same sums as bent's: a fifth less of the bank's drawing time
         x, y = np.asarray(stroke, float).T
         return list(zip((x + size_x @ np.sin(2 * math.pi * np.multiply.outer(often_x, y) + phase_x[:, None])).tolist(),
                         (y + size_y @ np.sin(2 * math.pi * np.multiply.outer(often_y, x) + phase_y[:, None])).tolist()))
