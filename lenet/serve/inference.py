@@ -71,7 +71,7 @@ class Classifier:
         self.likeness = self._likeness_statistics()
         # One traced call gives the probabilities and the features the likeness check reads, so judging a drawing
         # costs no second pass through the network.
-        self._judged_layers = self._likeness_layers(self.likeness) if self.likeness else []
+        self._judged_layers = likeness.layers_read(self.likeness.layers, self.likeness.views) if self.likeness else []
         judged = [self.model.get_layer(name).output for name in self._judged_layers]
         judge_model = keras.Model(self.model.inputs, [self.model.outputs[0], *judged])
         self._judge = tf.function(lambda images: judge_model([images], training=False), input_signature=signature)
@@ -82,16 +82,11 @@ class Classifier:
             return None
         try:
             stats = likeness.LikenessStats.from_dict(self.card.likeness)
-            for name in self._likeness_layers(stats):
+            for name in likeness.layers_read(stats.layers, stats.views):
                 self.model.get_layer(name)
             return stats
         except ValueError:  # statistics of another method or version, or for a layer this model lacks
             return None
-
-    @staticmethod
-    def _likeness_layers(stats):
-        """The layers the likeness statistics read: their own, and the one each view of the drawing is read at."""
-        return list(dict.fromkeys([*stats.layers, *([likeness.VIEW_LAYER] if stats.views else [])]))
 
     @property
     def layer_names(self):

@@ -110,6 +110,11 @@ def input_names(layers=LAYERS, views=VIEWS):
     return [*layers, *(f"{VIEW_LAYER} {view}" for view in views)]
 
 
+def layers_read(layers=LAYERS, views=VIEWS):
+    """The classifier's layers a reading of these inputs needs: each of `layers`, and VIEW_LAYER if there are views."""
+    return list(dict.fromkeys([*layers, *([VIEW_LAYER] if views else [])]))
+
+
 def with_views(images, views=VIEWS):
     """One batch of the images followed by each view of them, so that one pass of the classifier reads them all."""
     images = np.asarray(images)

@@ -306,12 +306,12 @@ def bank(count=SIZE, seed=SEED, doodles_per_thing=DOODLES_PER_THING):
     take 10-30 s, so the result is kept in the data cache (generated here, never committed) and every later training
     run reads it in milliseconds.
     """
-    if doodles_per_thing and (stored := _stored(count, seed, doodles_per_thing)) is not None:
+    if (stored := _stored(count, seed, doodles_per_thing)) is not None:
         return stored  # the usual case, read without reading the doodles first (0.17 CPU s at every run's end)
     drawn_by_people = _doodles() if doodles_per_thing else {}
     per_thing = doodles_per_thing if drawn_by_people else 0
-    if (stored := _stored(count, seed, per_thing)) is not None:  # made before without doodles, and still none
-        return stored
+    if per_thing != doodles_per_thing and (stored := _stored(count, seed, per_thing)) is not None:
+        return stored  # made before without the doodles, which still cannot be had
     things, people_images = doodles.sample(drawn_by_people, doodles_per_thing, seed) if drawn_by_people else ((), ())
 
     def canvases():  # the doodles first: they are ready, and are prepared while the rest are drawn
