@@ -52,10 +52,12 @@ TENSORFLOW_NOTICES = re.compile(
 
 
 def pytest_collection_modifyitems(items):
-    # pytest-xdist (pytest.ini) hands each test to whichever process is free, in this order: the slow ones first,
-    # so that neither process is left with one at the end while the other has nothing to do. Stable: within a group
-    # (tests/browser/conftest.py) the order stays.
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    # The suite's one order. Streamlit's pages/ quirk shows only on an app server's very first request, so the test
+    # marked first_request (tests/browser/conftest.py) goes before all others. Then pytest-xdist (pytest.ini) hands
+    # each test to whichever process is free, in this order: the slow ones first, so that neither process is left
+    # with one at the end while the other has nothing to do. Stable: within a group the order stays.
+    items.sort(key=lambda item: (item.get_closest_marker("first_request") is None,
+                                 item.get_closest_marker("slow") is None))
 
 
 # Training on tiny real splits (tests/tiny_data.py, which cuts them once per process).

@@ -61,8 +61,6 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.xdist_group("app_server"))
         elif "public_server" in item.fixturenames:
             item.add_marker(pytest.mark.xdist_group("public_server"))  # as above, for the public-mode server
-    # Streamlit's pages/ quirk shows only on a server's very first request, so that test goes before all others.
-    items.sort(key=lambda item: item.get_closest_marker("first_request") is None)
 
 
 # Every page of the app: (sidebar title, URL path, the page's heading), in the sidebar's order (test_pages.py,
