@@ -201,12 +201,12 @@ def png_bytes():
 # synchronous API runs one event loop per thread, so a second sync_playwright() in the same session would refuse.
 @pytest.fixture(scope="session")
 def browser():
-    from lenet.bench.visitors import CHROMIUM, CHROMIUM_FLAGS
+    from lenet.bench.visitors import CHROMIUM, CHROMIUM_FLAGS, INSTALL_CHROMIUM
 
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
-        pytest.skip(f"{CHROMIUM} is missing; `apt-get install -y chromium` to run the browser tests")
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium-headless-shell package")
+        pytest.skip(f"{CHROMIUM} is missing; `{INSTALL_CHROMIUM}` to run the browser tests")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

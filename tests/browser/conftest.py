@@ -1,9 +1,9 @@
-"""Browser fixtures: the app served by `streamlit run`, driven by Playwright in Debian's Chromium.
+"""Browser fixtures: the app served by `streamlit run`, driven by Playwright in Debian's headless Chromium.
 
 .ci/run starts the app and sets LENET_APP_URL; without it, the session starts its own server on a free port and
 stops it at the end, pass or fail. Either server's training workers train on the tiny real splits of
 tests/tiny_data.py (LENET_WORKER_MODULE), so a run takes seconds; the tests here follow, stop and use runs, and none
-is about accuracy. Never `playwright install`: the browser is /usr/bin/chromium.
+is about accuracy. Never `playwright install`: the browser is Debian's (lenet.bench.visitors.CHROMIUM).
 """
 
 import contextlib

@@ -217,7 +217,7 @@ def write_table(browser, latencies, cold_title, cold_done, misreads):
     engine.replace_section("browser", "\n".join([
         f"Measured {datetime.now():%Y-%m-%d %H:%M} by "
         "`LENET_LATENCY_BENCH=write python -m pytest tests/browser/test_latency.py` in headless Chromium "
-        f"{browser.version} (Debian's `/usr/bin/chromium`, driven by Playwright) against `streamlit run app.py` on "
+        f"{browser.version} (`{CHROMIUM}`, driven by Playwright) against `streamlit run app.py` on "
         f"this machine: {engine.cpu_description()}, load average {load} at the end (the browser, the app and the test "
         f"share these cores). The run trains the `best` preset in a worker at nice {worker.WORKER_NICENESS}.",
         "",
