@@ -1,8 +1,8 @@
 """Visitors for the memory bench: headless Chromium pages that open the app and draw on Draw.
 
 Driven by Playwright, a test tool (requirements-test.txt), imported only when visitors are wanted, in Debian's
-headless Chromium (never `playwright install`). One thread drives every page (Playwright's objects stay in their thread), so
-"visitors drawing at once" means strokes from each in turn, each waiting for its Prediction.
+headless Chromium (never `playwright install`). One thread drives every page (Playwright's objects stay in their
+thread), so "visitors drawing at once" means strokes from each in turn, each waiting for its Prediction.
 """
 
 import contextlib
