@@ -13,7 +13,7 @@ digit gets an answer typical of mirrored digits, which a mirrored letter or hook
 
 The score is a percentile: the share of validation digits that the detectors find less digit-like than the drawing,
 so 40 means "more typical than 40% of validation digits". A drawing is digit-like when its score is at least
-`stats.threshold`, which by default keeps 99.2% of the validation digits. Fitting takes about 2.4 CPU seconds, and
+`stats.threshold`, which by default keeps 99.2% of the validation digits. Fitting takes about 3.5 CPU seconds, and
 reading the layers it learns from, for the drawings and their mirrors (lenet.train.likeness_fit), about 3 more.
 """
 
@@ -48,12 +48,12 @@ DETECTORS = 3  # averaging a few detectors steadies what any one of them learned
 # Hidden units per detector. Families left out of fitting, refused with 20,000 digits at 99.2% kept (the mean of
 # detector seeds 0, 1 and 2): 86.1% with 32 units, 87.1% with 64; with another sample of 20,000 digits, 86.0% and
 # 87.3% (and 86.7% with 32 units in 5 detectors). 64 take a fit 3.3 CPU s against 2.2, and a model file grows by their
-# weights (the bundled one 432 kB against 337).
+# weights (the bundled one 432 kB against 337; tests/unit/model/test_bundled_models.py keeps it small).
 HIDDEN_UNITS = 64
 # Training digits the detectors learn from, beside the bank's non-digits. Families left out of fitting, refused at
-# 99.2% kept (mean of three detector seeds): 84.8% with 10,000, 86.0% with 20,000, 86.3% with 40,000 (5,000 did worse);
-# 20,000 costs a run's end 1.2 CPU s more than 10,000 (5.3 against 4.1, reading the digits and their mirrors and
-# fitting), and 40,000 about twice that again, for a quarter of 20,000's gain.
+# 99.2% kept by detectors of 32 units (mean of three detector seeds): 84.8% with 10,000, 86.0% with 20,000, 86.3%
+# with 40,000 (5,000 did worse). 20,000 cost a run's end (reading the digits and their mirrors, and fitting) 1.2 CPU s
+# more than 10,000 (5.3 against 4.1), and 40,000 about twice that again, for a quarter of 20,000's gain.
 DIGIT_SAMPLE = 20000
 # 10 passes over the data: 40 abstained on no more of the families left out of fitting (79.2% against 79.1%, the mean
 # over three detector seeds; BENCHMARKS.md, "Not a digit, family by family") for 3.3 times the CPU at every run's end.
