@@ -205,7 +205,7 @@ def browser():
 
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium-headless-shell package")
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs it (`{INSTALL_CHROMIUM}`)")
         pytest.skip(f"{CHROMIUM} is missing; `{INSTALL_CHROMIUM}` to run the browser tests")
     from playwright.sync_api import sync_playwright
 
