@@ -49,10 +49,22 @@ def test_statistics_round_trip_through_json_exactly(small_stats):
     stored = json.loads(small_stats.to_json())
     restored = likeness.LikenessStats.from_dict(stored)
     assert restored == small_stats and restored.to_dict() == small_stats.to_dict()
-    assert stored["layers"] == ["S4", "F5"] and stored["views"] == ["mirrored"] == list(likeness.VIEWS)
-    assert restored.inputs == ["S4", "F5", "F5 mirrored"]
+    assert stored["layers"] == ["S4", "F5"] and stored["views"] == ["mirrored", "upside down", "half turn"]
+    assert restored.inputs == ["S4", "F5", "F5 mirrored", "F5 upside down", "F5 half turn"]
     test = features(20, 5)
     assert np.array_equal(likeness.score(restored, test), likeness.score(small_stats, test))
+
+
+def test_statistics_fitted_with_the_mirror_alone_still_score_as_they_were_fitted():
+    # Model cards of version 3 made before the two turns read F5 of the mirror only: they must not need the others.
+    read_then = {"S4", "F5", "F5 mirrored"}
+    made_then = likeness.fit(*(
+        {name: values for name, values in features(rows, seed, outliers).items() if name in read_then}
+        for rows, seed, outliers in [(2000, 0, False), (1000, 1, False), (500, 2, True)]), views=("mirrored",))
+    restored = likeness.LikenessStats.from_dict(json.loads(made_then.to_json()))
+    assert (restored.version, restored.inputs) == (3, ["S4", "F5", "F5 mirrored"])
+    test = features(200, 3) | features(200, 4, outliers=True)  # every view's activations are there; two are not read
+    assert np.array_equal(likeness.score(restored, test), likeness.score(made_then, test))
 
 
 def test_statistics_of_version_2_without_views_still_score_as_they_were_fitted():
@@ -71,6 +83,8 @@ def test_statistics_of_version_2_without_views_still_score_as_they_were_fitted()
 def test_the_mirror_and_every_view_go_through_in_one_batch_and_split_back_by_name():
     images = np.arange(2 * 28 * 28, dtype=np.float32).reshape(2, 28, 28, 1)
     assert np.array_equal(likeness.VIEW_MAKERS["mirrored"](images)[0, :, 0], images[0, :, 27])  # right column left
+    assert np.array_equal(likeness.VIEW_MAKERS["upside down"](images)[0, 0], images[0, 27])  # bottom row on top
+    assert likeness.VIEW_MAKERS["half turn"](images)[0, 0, 0, 0] == images[0, 27, 27, 0]  # bottom right top left
     batch = likeness.with_views(images)
     assert batch.shape == (2 * (1 + len(likeness.VIEWS)), 28, 28, 1) and np.array_equal(batch[:2], images)
     for index, view in enumerate(likeness.VIEWS, start=1):
@@ -86,12 +100,15 @@ def test_wrong_statistics_and_features_are_refused_with_a_reason(small_stats):
         likeness.LikenessStats.from_dict({"method": "cosine-mahalanobis", "version": 1})
     with pytest.raises(likeness.LikenessError, match="views \\['sideways'\\], which this version cannot make"):
         likeness.LikenessStats.from_dict(small_stats.to_dict() | {"views": ["mirrored", "sideways"]})
-    with pytest.raises(likeness.LikenessError, match="activations \\['S4', 'F5', 'F5 mirrored'\\]"):
+    with pytest.raises(likeness.LikenessError, match="activations \\['S4', 'F5', 'F5 mirrored', 'F5 upside down', "
+                                                     "'F5 half turn'\\]"):
         likeness.score(small_stats, {"F5": np.ones((2, 12))})
-    with pytest.raises(likeness.LikenessError, match="for 56 S4 \\+ F5 \\+ F5 mirrored activations per drawing"):
-        likeness.score(small_stats, {"S4": np.ones((2, 32)), "F5": np.ones((2, 5)), "F5 mirrored": np.ones((2, 12))})
+    views = {name: np.ones((2, 12)) for name in ("F5 mirrored", "F5 upside down", "F5 half turn")}
+    with pytest.raises(likeness.LikenessError, match="for 80 S4 \\+ F5 \\+ F5 mirrored \\+ F5 upside down \\+ F5 half "
+                                                     "turn activations per drawing"):
+        likeness.score(small_stats, {"S4": np.ones((2, 32)), "F5": np.ones((2, 5)), **views})
     with pytest.raises(likeness.LikenessError, match="one row per drawing"):
-        likeness.score(small_stats, {"S4": np.ones(32), "F5": np.ones(12), "F5 mirrored": np.ones(12)})
+        likeness.score(small_stats, {"S4": np.ones(32), "F5": np.ones(12), **{name: np.ones(12) for name in views}})
     with pytest.raises(likeness.LikenessError, match="keep_share"):
         likeness.fit(features(100, 0), features(100, 1), features(50, 2, outliers=True), keep_share=1.0)
 
