@@ -1,10 +1,10 @@
 """Quick likeness fits, and the tiny-splits worker (tests/tiny_data.py) that fits its detectors quickly: for the tests
 whose runs train for real but check nothing about likeness (queueing, stopping, killing, XLA, a class retrain's
-accuracy). A run ends by fitting its model's detectors (lenet.serve.likeness): reading the layers of 10,000 training
-digits and the outlier bank's 11,000 drawings, and each one's mirror, then 10 passes, several CPU seconds. A quick fit
-reads a tenth of the digits and an eighth of the bank (every family still in it) and makes 2 passes: still the whole
-fit, from the same code, a quarter of the work. The quick_tiny_worker fixture (tests/conftest.py) starts
-workers as this module.
+accuracy). A run ends by fitting its model's detectors (lenet.serve.likeness): reading the layers of 20,000 training
+digits and the outlier bank's 11,000 drawings, and each one's three views, then 10 passes, about 11 CPU seconds. A
+quick fit reads 1,000 digits and an eighth of the bank (every family still in it) and makes 2 passes: still the whole
+fit, from the same code, a small part of the work. The quick_tiny_worker fixture (tests/conftest.py) starts workers as
+this module.
 """
 
 import runpy

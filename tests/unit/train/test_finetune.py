@@ -11,6 +11,7 @@ from lenet.data import my_digits, sources, synthetic
 from lenet.runs import store, worker
 from lenet.serve import inference, preprocess
 from lenet.train import finetune
+from tests import quick_worker
 
 pytestmark = pytest.mark.mnist
 
@@ -30,7 +31,10 @@ def accuracy(classifier, images, labels):
 
 
 @pytest.mark.slow
-def test_finetuning_learns_my_digits_and_keeps_mnist_accuracy():
+def test_finetuning_learns_my_digits_and_keeps_mnist_accuracy(monkeypatch):
+    # The run ends by fitting its likeness detectors, which nothing here checks (test_cli's training does): a quick fit
+    # (tests/quick_worker.py), not the full one's reading of 20,000 digits, 10,000 more and the bank in four views.
+    quick_worker.quick_likeness(monkeypatch.setattr)
     before = inference.Classifier(config.BUNDLED_MODEL_PATH)
     sevens = mirrored_sevens(40)
     # The premise: the bundled model misreads this style (as 5s). A bundled model that reads it needs another style.
