@@ -94,7 +94,8 @@ class LikenessStats:
         if (not isinstance(stored, dict) or stored.get("method") != METHOD
                 or stored.get("version") not in READABLE_VERSIONS):
             found = (stored.get("method"), stored.get("version")) if isinstance(stored, dict) else type(stored).__name__
-            raise LikenessError(f"expected likeness statistics with method {METHOD!r} version {VERSION}, got {found}; "
+            raise LikenessError(f"expected likeness statistics with method {METHOD!r} version "
+                                f"{' or '.join(map(str, READABLE_VERSIONS))}, got {found}; "
                                 "refit them with `python -m lenet refit-likeness --model MODEL`")
         views = list(stored.get("views", []))
         if unknown := set(views) - set(VIEW_MAKERS):
