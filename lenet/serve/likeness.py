@@ -5,11 +5,12 @@ The method ("negative-class detector"): when training ends, a tiny second networ
 classifier to tell the model's training digits from a bank of non-digits drawn in code and by people
 (lenet.serve.outlier_bank). It reads the classifier's own activations for a drawing: S4's maps, which still say
 where the strokes are, and F5's 120 features; and F5 again for the drawing mirrored left to right, upside down and
-turned half round (VIEWS), each input scaled to length 1 so that only its pattern counts. Three such detectors (one hidden layer of 64 units each,
-different random starts) vote by averaging. The classifier alone cannot do this: F5 and F6 keep only what tells one
-digit from another, so an H lands among the 4s and a square among the 0s; S4 still sees the two parallel bars or the
-four corners. The views help with kinds of drawing the bank never taught (BENCHMARKS.md), likely because a mirrored or
-upturned digit gets an answer typical of mirrored or upturned digits, which a mirrored letter or hook does not.
+turned half round (VIEWS), each input scaled to length 1 so that only its pattern counts. Three such detectors (one
+hidden layer of 64 units each, different random starts) vote by averaging. The classifier alone cannot do this: F5
+and F6 keep only what tells one digit from another, so an H lands among the 4s and a square among the 0s; S4 still
+sees the two parallel bars or the four corners. The views help with kinds of drawing the bank never taught
+(BENCHMARKS.md), likely because a mirrored or upturned digit gets an answer typical of mirrored or upturned digits,
+which a mirrored letter or hook does not.
 
 The score is a percentile: the share of validation digits that the detectors find less digit-like than the drawing,
 so 40 means "more typical than 40% of validation digits". A drawing is digit-like when its score is at least

@@ -96,7 +96,8 @@ def test_the_mirror_and_every_view_go_through_in_one_batch_and_split_back_by_nam
 
 
 def test_wrong_statistics_and_features_are_refused_with_a_reason(small_stats):
-    with pytest.raises(likeness.LikenessError, match="method 'negative-class-detector' version 2 or 3, got \\('cosine-mahalanobis', 1\\)"):
+    with pytest.raises(likeness.LikenessError,
+                       match="method 'negative-class-detector' version 2 or 3, got \\('cosine-mahalanobis', 1\\)"):
         likeness.LikenessStats.from_dict({"method": "cosine-mahalanobis", "version": 1})
     with pytest.raises(likeness.LikenessError, match="views \\['sideways'\\], which this version cannot make"):
         likeness.LikenessStats.from_dict(small_stats.to_dict() | {"views": ["mirrored", "sideways"]})
