@@ -207,7 +207,7 @@ def _train_detector(digits, others, rng):
     moments = {name: (np.zeros_like(value), np.zeros_like(value)) for name, value in params.items()}
     step = 0
     for _ in range(EPOCHS):
-        for batch in np.array_split(rng.permutation(len(inputs)), len(inputs) // BATCH_SIZE):
+        for batch in np.array_split(rng.permutation(len(inputs)), max(1, len(inputs) // BATCH_SIZE)):
             hidden = np.tanh(inputs[batch] @ params["hidden_weights"] + params["hidden_bias"])
             logits = hidden @ params["output_weights"] + params["output_bias"]
             error = weight[batch] * (expit(logits) - is_digit[batch]) / len(batch)  # d(loss)/d(logits)

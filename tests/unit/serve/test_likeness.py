@@ -45,6 +45,14 @@ def test_the_threshold_keeps_the_chosen_share_of_validation_digits():
     assert likeness.is_like(stats, likeness.score(stats, validation)).mean() == pytest.approx(0.9, abs=0.003)
 
 
+def test_fewer_drawings_than_one_batch_are_fitted_in_one_batch():
+    # A tiny run's detector (a class model, a quick test fit) may see fewer drawings than likeness.BATCH_SIZE.
+    rows = likeness.BATCH_SIZE // 4
+    stats = likeness.fit(features(rows, 0), features(rows, 1), features(rows, 2, outliers=True))
+    scores = likeness.score(stats, features(rows, 3) | features(rows, 4, outliers=True))
+    assert len(scores) == rows and ((0 <= scores) & (scores <= 100)).all()
+
+
 def test_statistics_round_trip_through_json_exactly(small_stats):
     stored = json.loads(small_stats.to_json())
     restored = likeness.LikenessStats.from_dict(stored)
