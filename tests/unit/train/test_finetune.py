@@ -33,7 +33,8 @@ def accuracy(classifier, images, labels):
 @pytest.mark.slow
 def test_finetuning_learns_my_digits_and_keeps_mnist_accuracy(monkeypatch):
     # The run ends by fitting its likeness detectors, which nothing here checks (test_cli's training does): a quick fit
-    # (tests/quick_worker.py), not the full one's reading of 20,000 digits, 10,000 more and the bank in four views.
+    # (tests/quick_worker.py), not the full one's reading of 20,000 digits, 10,000 more and the bank, each with its
+    # three views.
     quick_worker.quick_likeness(monkeypatch.setattr)
     before = inference.Classifier(config.BUNDLED_MODEL_PATH)
     sevens = mirrored_sevens(40)
