@@ -19,6 +19,7 @@ RAW_SIZE = 140  # the raw drawing is kept with each saved digit at this size, gr
 SOURCES = ["Draw", "Upload a photo"]
 CHART_CONFIG = {"displayModeBar": False}
 LAYERS_KEY = "draw_layers"  # the layers expander's state: True while open
+ANSWER_KEY = "draw_answer"  # the answer's container, where why.PHONE_CSS finds the Prediction
 
 
 # Pure choices.
@@ -77,8 +78,10 @@ def canvas_and_answer(classifier):
     with left:
         source = st.radio("Input", SOURCES, horizontal=True, label_visibility="collapsed")
         stroke_width = st.slider("Stroke width", 8, 40, 20) if source == "Draw" else None
-    _canvas_and_answer(classifier, left, right, source, stroke_width)
-    with left:
+    with right:
+        answer = st.container(key=ANSWER_KEY)
+    with left:  # the fragment's own container sits in the left column: the canvas needs no wrapper there
+        _canvas_and_answer(classifier, answer, source, stroke_width)
         below_the_input(source)
     with right:
         teach_buttons()
@@ -86,18 +89,19 @@ def canvas_and_answer(classifier):
 
 
 @st.fragment
-def _canvas_and_answer(classifier, left, right, source, stroke_width):
+def _canvas_and_answer(classifier, answer, source, stroke_width):
     # The parts below keep what they showed while this reruns alone: right while they are closed, the usual case and
     # the one a stroke must be quick in. While one of them shows the drawing, a change here (a stroke, an upload, a
     # saved digit) reruns the whole page instead, so that it follows: an open view costs a stroke what it cost
     # before, a closed one nothing, and the views keep their place in the page.
     if not st.session_state.pop("draw_whole_page", False) and page_must_rerun():
         st.rerun()
-    with left:
-        image = canvas_image(stroke_width) if source == "Draw" else uploaded_image()
+    image = canvas_image(stroke_width) if source == "Draw" else uploaded_image()
     prediction = classifier.classify(image) if image is not None else None
     st.session_state["draw_reading"] = (image, prediction)  # for the parts below, on whole-page runs
-    with right:
+    # Streamlit wraps a fragment's writes into each container made outside it in a block of their own, sent again on
+    # every rerun: one such container (the answer's), not the two columns.
+    with answer:
         answer_column(classifier, prediction, image, source)
 
 
@@ -170,7 +174,7 @@ def answer_column(classifier, prediction, image, source):
     value, delta = why.answer(classifier, prediction)
     # A row of its own, so that "Not a digit" and "100.0% probability" are never cut off. On a phone the columns
     # stack and the answer would sit below the canvas: why.PHONE_CSS pins it in view.
-    st.container(key="draw_answer").metric("Prediction", value, delta=delta, delta_color="off", delta_arrow="off")
+    st.metric("Prediction", value, delta=delta, delta_color="off", delta_arrow="off")
     line = why.likeness_line(classifier, prediction)  # in the same piece of HTML: one element fewer per stroke
     st.html(figures.bars_beside_picture(
         figures.probability_bars(prediction, classifier.class_names, classifier.dataset.noun),

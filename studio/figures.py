@@ -153,14 +153,14 @@ def picture_html(picture, alt):
 
 
 def pixels_picture(digit_image, cell=7):
-    """A 28×28 image as an RGB picture: each pixel a grey square of `cell` - 1 screen pixels, a grey line between
-    them, so its pixels can be counted. A picture, not a chart: Draw redraws it on every stroke."""
+    """A 28×28 image as a grey picture: each pixel a square of `cell` - 1 screen pixels, a grey line between them,
+    so its pixels can be counted. A picture, not a chart: Draw redraws it on every stroke. Grey, not RGB: a third of
+    the pixels to encode as PNG, on every stroke."""
     grey = np.uint8(np.clip(np.asarray(digit_image), 0, 1) * 255)
     height, width = grey.shape
     cells = np.full((height, cell, width, cell), PIXEL_GAP, np.uint8)  # each pixel's cell: its line, then its square
     cells[:, 1:, :, 1:] = grey[:, None, :, None]
-    picture = np.pad(cells.reshape(height * cell, width * cell), ((0, 1), (0, 1)), constant_values=PIXEL_GAP)
-    return np.repeat(picture[..., None], 3, axis=2)
+    return np.pad(cells.reshape(height * cell, width * cell), ((0, 1), (0, 1)), constant_values=PIXEL_GAP)
 
 
 def maps_figure(maps, wrap=8):

@@ -130,7 +130,10 @@ def labelled_mosaic(images, captions, columns, scale=2, caption_colors=None, gap
 
 
 def png_data_uri(picture):
-    """A uint8 picture as a `data:image/png;base64,...` address, for an <img> that needs no file from the server."""
+    """A uint8 picture as a `data:image/png;base64,...` address, for an <img> that needs no file from the server.
+
+    Zlib's default level, not PNG's `optimize`: Draw's 28×28 view comes 1.1 kB instead of 1.0 kB, and in 0.25 ms of
+    the server's time instead of 2.4, on every stroke."""
     buffer = io.BytesIO()
-    Image.fromarray(np.asarray(picture, dtype=np.uint8)).save(buffer, format="PNG", optimize=True)
+    Image.fromarray(np.asarray(picture, dtype=np.uint8)).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
