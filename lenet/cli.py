@@ -171,13 +171,14 @@ def fetch_doodles():
 
 
 def draw_outlier_bank():
-    """The likeness detector's non-digits, drawn now and kept in the data cache: every training run ends by fitting
-    the detector on them, and the first would otherwise spend 10-30 s drawing them. Returns how many there are."""
-    from lenet.serve import outlier_bank
+    """The likeness detector's non-digits, and the digits drawn as on the canvas that it keeps, drawn now and kept in
+    the data cache: every training run ends by fitting the detector on them, and the first would otherwise spend
+    10-30 s drawing them. Returns how many non-digits there are."""
+    from lenet.serve import digit_bank, outlier_bank
 
     _, images = outlier_bank.bank()
-    print(f"The likeness detector's {len(images)} non-digits (outlier bank v{outlier_bank.VERSION}) are drawn and "
-          "cached")
+    print(f"The likeness detector's {len(images)} non-digits (outlier bank v{outlier_bank.VERSION}) and "
+          f"{len(digit_bank.digits())} drawn digits (digit bank v{digit_bank.VERSION}) are drawn and cached")
     return len(images)
 
 

@@ -95,14 +95,19 @@ RANDOM_KINDS = ("spiral", "scribble", "zigzag", "hatching", "noise")
 NON_DIGIT_KINDS = tuple(LETTERS) + tuple(SHAPES) + RANDOM_KINDS
 
 
-def stroke_digits(count=500, seed=0):
-    """`count` digits, 0–9 in turn, each in a random style and pose: a list of (label, 280×280×4 uint8 image)."""
+def stroke_digits(count=500, seed=0, shakiness=(1.0, 1.0), size=CANVAS_SIZE):
+    """`count` digits, 0–9 in turn, each in a random style and pose: a list of (label, size×size×4 uint8 image).
+
+    `shakiness` is how far the hand strays, in WOBBLE, from a range drawn anew for each digit (an unsteady hand, or a
+    mouse); by default every digit's is WOBBLE, and the same seed gives the same digits it always did."""
     rng = np.random.default_rng(seed)
     drawings = []
     for index in range(count):
         label = index % 10
         strokes, aspect = DIGIT_STYLES[label][rng.integers(len(DIGIT_STYLES[label]))]
-        drawings.append((label, render(strokes, aspect, rng)))
+        steady = shakiness[0] == shakiness[1]  # then no number is drawn for it, and the stream stays as it was
+        wobble = WOBBLE * (shakiness[0] if steady else rng.uniform(*shakiness))
+        drawings.append((label, render(strokes, aspect, rng, size=size, wobble=wobble)))
     return drawings
 
 
@@ -147,16 +152,17 @@ def colours(on_paper):
     return ((235, 255), (30, 255)) if on_paper else ((0, 0), (255, 255))
 
 
-def render(strokes, aspect, rng, on_paper=False, size=CANVAS_SIZE):
+def render(strokes, aspect, rng, on_paper=False, size=CANVAS_SIZE, wobble=WOBBLE):
     """Paint unit-box strokes on the canvas in a random pose and pen: (280, 280, 4) uint8, RGBA as the canvas sends.
 
     on_paper paints dark grey ink on opaque light paper instead, as a photo of a drawing would be. A smaller `size`
-    paints the same drawing on a smaller canvas, with everything scaled down: quicker, for large batches.
+    paints the same drawing on a smaller canvas, with everything scaled down: quicker, for large batches. `wobble` is
+    how far the hand strays from the ideal line, as a share of the drawing's size.
     """
     scale = size / CANVAS_SIZE
     height = rng.uniform(*HEIGHT_RANGE) * CANVAS_SIZE
     pen = rng.uniform(STROKE_WIDTH_RANGE[0], max(STROKE_WIDTH_RANGE[0], min(STROKE_WIDTH_RANGE[1], MAX_WIDTH_SHARE * height)))
-    posed = _pose(strokes, rng, height, width=height * aspect)
+    posed = _pose(strokes, rng, height, width=height * aspect, wobble=wobble)
     # Place it anywhere it fits whole, shrunk first if the pose made it wider than the canvas.
     low, high = np.min([s.min(axis=0) for s in posed], axis=0), np.max([s.max(axis=0) for s in posed], axis=0)
     room = CANVAS_SIZE - pen - 8
@@ -173,7 +179,7 @@ def render(strokes, aspect, rng, on_paper=False, size=CANVAS_SIZE):
     return np.asarray(image.convert("RGBA"))
 
 
-def _pose(strokes, rng, height, width):
+def _pose(strokes, rng, height, width, wobble=WOBBLE):
     """Strokes as (N, 2) pixel arrays around (0, 0): wobbled as a hand would, slanted, rotated and scaled."""
     slant = rng.uniform(-SLANT_RANGE, SLANT_RANGE)
     turn = math.radians(rng.uniform(-ROTATION_DEGREES, ROTATION_DEGREES))
@@ -183,8 +189,8 @@ def _pose(strokes, rng, height, width):
     for stroke in strokes:
         x, y = np.asarray(_densify(stroke), dtype=float).T
         # A hand strays slowly along a stroke rather than jittering at every point.
-        x = x + WOBBLE * sizes[0] * np.sin(2 * math.pi * frequencies[0] * y + phases[0])
-        y = y + WOBBLE * sizes[1] * np.sin(2 * math.pi * frequencies[1] * x + phases[1])
+        x = x + wobble * sizes[0] * np.sin(2 * math.pi * frequencies[0] * y + phases[0])
+        y = y + wobble * sizes[1] * np.sin(2 * math.pi * frequencies[1] * x + phases[1])
         x = x + slant * (0.5 - y)  # positive slant leans the top to the right
         posed.append(np.stack([(x - 0.5) * width, (y - 0.5) * height], axis=1) @ rotation)
     return posed

