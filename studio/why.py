@@ -22,7 +22,8 @@ ADDED, REMOVED = np.array([44, 160, 44]), np.array([214, 39, 40])
 PHONE_CSS = """<style>
 .st-key-draw_answer [data-testid="stMetricValue"] > div { white-space: normal; line-height: 1.1; }
 @media (max-width: 640px) {
-  .st-key-draw_answer [data-testid="stMetric"] { position: fixed; left: 0; right: 0; bottom: 0; height: auto; z-index: 999990;
+  .st-key-draw_answer [data-testid="stMetric"] { position: fixed; left: 0; right: 0; bottom: 0; height: auto;
+    z-index: 999990;
     background: light-dark(#ffffff, #171614);
     padding: 0.35rem 1.2rem 0.5rem; box-shadow: 0 -2px 10px rgba(0, 0, 0, 0.18);
     border-top: 1px solid rgba(128, 128, 128, 0.3); }

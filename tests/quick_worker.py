@@ -3,8 +3,8 @@ whose runs train for real but check nothing about likeness (queueing, stopping, 
 accuracy). A run ends by fitting its model's detectors (lenet.serve.likeness): reading the layers of 20,000 training
 digits, 2,100 drawn ones and the outlier bank's 11,000 drawings, and each one's three views, then 10 passes, about 11
 CPU seconds. A quick fit reads 1,000 digits, an eighth of the drawn digits and of the bank (every family still in it)
-and makes 2 passes: still the whole fit, from the same code, a small part of the work. The quick_tiny_worker fixture (tests/conftest.py) starts workers as
-this module.
+and makes 2 passes: still the whole fit, from the same code, a small part of the work. The quick_tiny_worker fixture
+(tests/conftest.py) starts workers as this module.
 """
 
 import runpy

@@ -8,8 +8,8 @@ from tests.browser.conftest import (CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT
                                     new_visitor_context)
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
-BAR_AND_PAGE_COLOURS_JS = """() => [document.querySelector('.st-key-draw_answer [data-testid="stMetric"]'), document.querySelector('.stApp')]
-    .map(element => getComputedStyle(element).backgroundColor)"""
+BAR_AND_PAGE_COLOURS_JS = """() => [document.querySelector('.st-key-draw_answer [data-testid="stMetric"]'),
+    document.querySelector('.stApp')].map(element => getComputedStyle(element).backgroundColor)"""
 # The page's colour is the theme's own (`known`), or, for a theme not seen yet, none of the others'; and it has held
 # since the last check (a colour in mid-transition is neither theme's).
 THEME_APPLIED_JS = """([known, others]) => {
