@@ -4,8 +4,8 @@ to keep, beside MNIST's own digits.
 MNIST's digits were written with a pen on paper; Draw's come from a mouse or a finger, and some hands shake. Taught
 MNIST's alone, the bundled model's detector refused 4.4% of the stroke digits of `bench` when drawn with three times
 the usual wobble; taught these as well, 1.0%, with 0.80% of the MNIST test set abstained against 0.74%, and as many
-non-digits refused as before (BENCHMARKS.md, "Not a digit, family by family"). Like the outlier bank, they are drawn on a small canvas, with a
-seed of their own, and kept in the data cache (generated, never committed).
+non-digits refused as before (BENCHMARKS.md, "Not a digit, family by family"). Like the outlier bank, they are drawn
+on a small canvas, with a seed of their own, and kept in the data cache (generated, never committed).
 """
 
 from functools import cache
@@ -43,4 +43,5 @@ def digits(count=COUNT, seed=SEED):
 
 def _path(count, seed):
     """Where digits drawn this way are cached: the name says what made them, so a change makes a new file."""
-    return files.data_cache_dir("digit-bank") / f"digits-v{VERSION}.{preprocess.PREPARATION_VERSION}-{count}-{seed}.npz"
+    name = f"digits-v{VERSION}.{preprocess.PREPARATION_VERSION}-{count}-{seed}.npz"
+    return files.data_cache_dir("digit-bank") / name
