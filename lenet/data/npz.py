@@ -88,3 +88,14 @@ def read_all(path):
             return {name: stored[name] for name in stored.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile):
         return None
+
+
+def write_cache(path, arrays):
+    """Keep `arrays` ({name: array}) in a cache file for read_all, atomically. A read-only cache keeps nothing, and says nothing: the
+    caller makes the arrays again next time, which costs time, not correctness."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with files.atomic_path(path) as temporary:
+            np.savez_compressed(temporary, **arrays)
+    except OSError:
+        pass

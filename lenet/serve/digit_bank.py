@@ -32,12 +32,7 @@ def digits(count=COUNT, seed=SEED):
     drawn = synthetic.stroke_digits(count, seed, shakiness=SHAKINESS, size=outlier_bank.CANVAS)
     images = np.stack([digit for digit in (preprocess.to_mnist_digit(image) for _, image in drawn)
                        if digit is not None])
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with files.atomic_path(path) as temporary:
-            np.savez_compressed(temporary, images=images)
-    except OSError:
-        pass  # a read-only cache only costs the next fit the same few seconds
+    npz.write_cache(path, {"images": images})  # read-only, it costs the next fit the same few seconds
     return images
 
 

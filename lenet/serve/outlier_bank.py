@@ -322,13 +322,9 @@ def bank(count=SIZE, seed=SEED, doodles_per_thing=DOODLES_PER_THING):
     made = made[len(things):] + made[:len(things)]  # the bank's order: the drawings made in code, then the doodles
     families, images = zip(*[(family, digit) for family, digit in made if digit is not None])
     images = np.stack(images)
-    try:
-        path = _bank_path(count, seed, per_thing)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with files.atomic_path(path) as temporary:
-            np.savez_compressed(temporary, families=np.array(["+".join(pair) for pair in families]), images=images)
-    except OSError:
-        pass  # a read-only cache only costs the next run the same 10-30 s
+    # Read-only, it costs the next run the same 10-30 s.
+    npz.write_cache(_bank_path(count, seed, per_thing),
+                    {"families": np.array(["+".join(pair) for pair in families]), "images": images})
     return families, images
 
 
