@@ -109,8 +109,8 @@ def doodles_line(by_thing):
 
 
 def _digit_features(model, splits):
-    """The digits' features, read as the card's fit reads them (a digit model's: drawn digits taught as well)."""
-    return {"train": likeness_fit.layer_features(model, likeness_fit.teaching_digits(splits.x_train, True)),
+    """The digits' features, read as the card's fit reads them (MNIST's: drawn digits taught as well)."""
+    return {"train": likeness_fit.layer_features(model, likeness_fit.teaching_digits(splits)),
             "validation": likeness_fit.layer_features(model, splits.x_val),
             "test": likeness_fit.layer_features(model, splits.x_test)}
 

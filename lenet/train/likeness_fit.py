@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from lenet.data import datasets
 from lenet.serve import digit_bank, likeness, outlier_bank
 from lenet.train import pipeline
 
@@ -42,24 +43,22 @@ def _reader(model, layers, views):
                              input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
 
 
-def fit_for_model(model, train_images, validation_images, keep_share=likeness.KEEP_SHARE, drawn_digits=False):
-    """Likeness statistics for a trained model, from its training and validation digits and the outlier bank.
-
-    Only a sample of the training digits is read: the detectors learn from likeness.DIGIT_SAMPLE of them, and with
-    `drawn_digits` (a digit dataset's model) from digits drawn as on the canvas too (teaching_digits).
-    """
+def fit_for_model(model, splits, keep_share=likeness.KEEP_SHARE):
+    """Likeness statistics for a trained model, from its dataset's training and validation images and the outlier
+    bank. Only a sample of the training images is read (teaching_digits)."""
     _, outliers = outlier_bank.bank()
-    return likeness.fit(layer_features(model, teaching_digits(train_images, drawn_digits)),
-                        layer_features(model, validation_images), layer_features(model, outliers),
-                        keep_share=keep_share)
+    return likeness.fit(layer_features(model, teaching_digits(splits)), layer_features(model, splits.x_val),
+                        layer_features(model, outliers), keep_share=keep_share)
 
 
-def teaching_digits(train_images, drawn_digits):
-    """The images the detectors learn to keep: training_sample's, and with `drawn_digits` the digits of
-    lenet.serve.digit_bank, drawn as hands draw on the canvas, steady and shaky. The threshold is still set on the
-    validation digits alone."""
-    sample = training_sample(train_images)
-    return np.concatenate([pipeline.unit_floats(sample), digit_bank.digits()]) if drawn_digits else sample
+def teaching_digits(splits):
+    """The images the detectors learn to keep: likeness.DIGIT_SAMPLE of the training images (training_sample), and
+    for a digit dataset the digits of lenet.serve.digit_bank, drawn as hands draw on the canvas, steady and shaky. The
+    threshold is still set on the validation images alone."""
+    sample = training_sample(splits.x_train)
+    if not datasets.get(splits.dataset).is_digits:
+        return sample
+    return np.concatenate([pipeline.unit_floats(sample), digit_bank.digits()])
 
 
 def training_sample(train_images):

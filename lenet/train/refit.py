@@ -12,10 +12,10 @@ from lenet.serve import inference, likeness, outlier_bank
 from lenet.train import likeness_fit, metrics
 
 
-def fit_and_score(model, splits, dataset):
+def fit_and_score(model, splits):
     """(likeness statistics, the test images' likeness scores, their class probabilities) for a trained model and
     its dataset's splits. One pass over the test set gives both the detector's layers and the model's answer."""
-    stats = likeness_fit.fit_for_model(model, splits.x_train, splits.x_val, drawn_digits=dataset.is_digits)
+    stats = likeness_fit.fit_for_model(model, splits)
     answer = model.layers[-1].name
     test = likeness_fit.layer_features(model, splits.x_test, layers=(*likeness.LAYERS, answer))
     return stats, likeness.score(stats, test), test[answer]
@@ -29,7 +29,7 @@ def refit_likeness(model_path=None, log=print):
     classifier = inference.Classifier(model_path)
     log(f"refitting the likeness detector of {classifier.model_path} on {classifier.dataset.title}…")
     splits = sources.load(classifier.dataset.name, log=log)
-    stats, test_scores, probabilities = fit_and_score(classifier.model, splits, classifier.dataset)
+    stats, test_scores, probabilities = fit_and_score(classifier.model, splits)
     figures = metrics.abstention_figures(splits.y_test.astype(int), probabilities, likeness.is_like(stats, test_scores))
     card.write(classifier.model_path, classifier.card.replace(likeness=stats.to_dict()))
     return {"model": str(classifier.model_path), "outlier_bank": outlier_bank.VERSION, **figures}

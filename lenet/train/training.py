@@ -235,7 +235,7 @@ def write_summary(run_dir, splits, recorder, started):
     if model_path.exists():
         classifier = inference.Classifier(model_path)
         splits = _with_float_test(splits)
-        stats, test_scores, probabilities = refit.fit_and_score(classifier.model, splits, classifier.dataset)
+        stats, test_scores, probabilities = refit.fit_and_score(classifier.model, splits)
         predictions = probabilities.argmax(axis=1)
         with files.atomic_path(run_dir / "test_predictions.npy") as temporary:
             np.save(temporary, predictions.astype("uint8"))

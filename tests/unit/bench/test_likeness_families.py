@@ -18,7 +18,7 @@ def tiny(monkeypatch_module):
     monkeypatch_module.setattr(likeness, "DIGIT_SAMPLE", 200)
     rng = np.random.default_rng(0)
     images = lambda count: rng.random((count, 28, 28)).astype(np.float32) * (rng.random((count, 28, 28)) < 0.2)
-    splits = types.SimpleNamespace(x_train=images(300), x_val=images(200), x_test=images(100))
+    splits = types.SimpleNamespace(x_train=images(300), x_val=images(200), x_test=images(100), dataset="mnist")
     bank = ((("waves",),) * 40 + (("arcs",),) * 40 + (("waves", "arcs"),) * 10, images(90))
     return builders.build_model(ModelConfig()), splits, bank
 

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
+from lenet import config
 from lenet.data import datasets, sources
+from lenet.model import builders
 from lenet.serve import digit_bank
 from lenet.train import likeness_fit, pipeline, refit
 
@@ -34,12 +36,20 @@ def test_a_damaged_cache_file_is_drawn_again(empty_cache):
     assert np.array_equal(digit_bank.digits(10, seed=3), images)
 
 
+def splits_of(dataset, train_images):
+    """Splits of `dataset` with these training images, and two blank validation and test images."""
+    blank = np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8)
+    return sources.Splits(train_images, np.zeros(len(train_images), np.uint8), *blank, *blank, source="this test",
+                          dataset=dataset.name)
+
+
 def test_a_digit_model_s_detector_also_learns_the_drawn_digits_as_floats(monkeypatch):
     drawn = np.full((3, 28, 28), 0.5, np.float32)
     monkeypatch.setattr(digit_bank, "digits", lambda: drawn)
     pixels = np.random.default_rng(0).integers(0, 256, (40, 28, 28), dtype=np.uint8)
-    assert np.array_equal(likeness_fit.teaching_digits(pixels, False), likeness_fit.training_sample(pixels))
-    taught = likeness_fit.teaching_digits(pixels, True)
+    garments = likeness_fit.teaching_digits(splits_of(datasets.FASHION, pixels))
+    assert np.array_equal(garments, likeness_fit.training_sample(pixels))
+    taught = likeness_fit.teaching_digits(splits_of(datasets.MNIST, pixels))
     assert taught.dtype == np.float32 and len(taught) == 43 and taught.max() <= 1
     assert np.array_equal(taught[:40], pipeline.unit_floats(likeness_fit.training_sample(pixels)))
     assert np.array_equal(taught[40:], drawn)
@@ -47,14 +57,16 @@ def test_a_digit_model_s_detector_also_learns_the_drawn_digits_as_floats(monkeyp
 
 @pytest.mark.parametrize("dataset", [datasets.MNIST, datasets.FASHION])
 def test_only_a_digit_model_s_refit_teaches_the_drawn_digits(dataset, monkeypatch):
-    asked = []
+    taught = []
 
-    def fit_for_model(model, train_images, validation_images, drawn_digits):
-        asked.append(drawn_digits)
-        raise StopIteration  # what the fit is asked for is all this test needs
+    def fit(train_features, validation_features, outlier_features, keep_share):
+        taught.append(len(train_features["S4"]))
+        raise StopIteration  # how many images the fit is given is all this test needs
 
-    monkeypatch.setattr(likeness_fit, "fit_for_model", fit_for_model)
-    splits = sources.Splits(*[np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8)] * 3, source="this test")
+    monkeypatch.setattr(digit_bank, "digits", lambda: np.zeros((3, 28, 28), np.float32))
+    monkeypatch.setattr(likeness_fit.likeness, "fit", fit)
+    monkeypatch.setattr(likeness_fit.outlier_bank, "bank", lambda: ((), np.zeros((2, 28, 28), np.float32)))
+    model = builders.build_model(config.make_config("quick", dataset=dataset.name).model_config())
     with pytest.raises(StopIteration):
-        refit.fit_and_score(None, splits, dataset)
-    assert asked == [dataset is datasets.MNIST]
+        refit.fit_and_score(model, splits_of(dataset, np.zeros((5, 28, 28), np.uint8)))
+    assert taught == [5 + 3 if dataset is datasets.MNIST else 5]

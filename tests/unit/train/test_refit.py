@@ -21,7 +21,7 @@ def tiny_model_file(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     images = lambda count: rng.random((count, 28, 28)).astype(np.float32) * (rng.random((count, 28, 28)) < 0.2)
     splits = types.SimpleNamespace(x_train=images(300), x_val=images(200), x_test=images(100),
-                                   y_test=rng.integers(0, 10, 100).astype(np.uint8))
+                                   y_test=rng.integers(0, 10, 100).astype(np.uint8), dataset="mnist")
     monkeypatch.setattr(sources, "load", lambda name, log=print, **options: splits)
     monkeypatch.setattr(outlier_bank, "bank", lambda: ((("waves",),) * 60, images(60)))
     train_config = config.make_config("quick")
