@@ -1,9 +1,9 @@
 """Things people draw with a pen that are no digit: one or two smooth strokes, as a hand moves on a tablet.
 
 The shapes that fool a digit classifier most are not letters or pictures but single smooth strokes: an arc, a wave,
-a zigzag, a spiral, a chain of loops, a hook, a row of humps. Each family here draws its kind with random
-proportions, span, direction and turn, so a detector that learns from them learns "unlike a digit" rather than a
-few designs. Shapes that really are digits when drawn alone (a straight stroke is a 1, a closed loop a 0, one turn
+a zigzag, a spiral, a chain of loops, a hook, a row of humps; and tall narrow marks, which it takes for a 1: square
+brackets and curly braces. Each family here draws its kind with random proportions, span, direction and turn, so a
+detector that learns from them learns "unlike a digit" rather than a few designs. Shapes that really are digits when drawn alone (a straight stroke is a 1, a closed loop a 0, one turn
 of a spiral a 6) are kept out by the ranges below, each with its reason.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 
 from lenet.data import pen_letters
 
-FAMILIES = ("arcs", "waves", "zigzags", "spirals", "loops", "hooks", "humps", "arches", "leaves", "script")
+FAMILIES = ("arcs", "waves", "zigzags", "spirals", "loops", "hooks", "humps", "arches", "leaves", "script", "brackets")
 
 
 def strokes(family, rng):
@@ -119,13 +119,31 @@ def _leaf(rng):
     return drawn, rng.uniform(1.4, 2.6)
 
 
+def _bracket(rng):
+    """A square bracket or a curly brace, opening either way: tall, narrow and upright, as a 1 is.
+
+    Each arm reaches out at least 30% of the height: shorter, a square bracket is a 1 with serifs. Round brackets are
+    left out: a narrow bow is how many people draw a 1.
+    """
+    if rng.random() < 0.5:  # square: a stem, with an arm at each end, each tilted a little
+        tilts = rng.uniform(-0.1, 0.1, 2)
+        drawn = np.array([[1.0, tilts[0]], [0.0, 0.0], [0.0, 1.0], [1.0, 1.0 + tilts[1]]])
+        aspect = rng.uniform(0.3, 0.6)
+    else:  # curly: two bows meeting in a point halfway down; wider, it is a 3
+        aspect = rng.uniform(0.25, 0.4)
+        bow, point = rng.uniform(0.25, 0.45), rng.uniform(0.0, 0.1)
+        top = np.array([[1.0, 0.0], [0.6, 0.03], [bow, 0.12], [bow, 0.38]])
+        drawn = np.concatenate([top, [[point, 0.5]], (top * [1, -1] + [0, 1])[::-1]])
+    return [drawn * [rng.choice([-1, 1]), 1]], aspect
+
+
 def _script(rng):
     strokes_in_box, aspect = pen_letters.strokes(rng)
     return [np.asarray(stroke) for stroke in strokes_in_box], aspect
 
 
 _DRAWERS = {"arcs": _arc, "waves": _wave, "zigzags": _zigzag, "spirals": _spiral, "loops": _loops, "hooks": _hook,
-            "humps": _humps, "arches": _arch, "leaves": _leaf, "script": _script}
+            "humps": _humps, "arches": _arch, "leaves": _leaf, "script": _script, "brackets": _bracket}
 # Families drawn at any turn; a hook or humps upside down could read as a digit.
 _ANY_TURN = {"arcs", "waves", "zigzags", "spirals", "loops", "leaves"}
 

@@ -26,8 +26,8 @@ from lenet.data import doodles, npz, pen_letters, pen_shapes
 from lenet.data.synthetic import arc, render
 from lenet.serve import preprocess
 
-VERSION = 4  # bump when the drawings change: fitted detectors depend on them
-SIZE = 8000  # about 500 a family, and one in five drawings a pair
+VERSION = 5  # bump when the drawings change: fitted detectors depend on them (5: brackets and braces)
+SIZE = 8500  # about 500 a family, and one in five drawings a pair
 SEED = 20261126  # never the seed of a test set
 CANVAS = 72  # pixels: 14 times fewer than the Draw page's canvas, and still far more than the 20×20 digit box
 JITTER = 0.035  # how far each control point strays, as a share of the drawing
@@ -217,6 +217,8 @@ KIN = ({"letters", "script", "hooks", "typeset"}, {"arcs", "arches"}, {"shapes",
 DOODLES = "doodles"
 DOODLES_PER_THING = 10
 ALL_FAMILIES = FAMILIES + (DOODLES,)
+# Families never paired with another: type is set alone, and two brackets stacked make a 5, a 2 or an 8.
+UNPAIRED = ("typeset", "brackets")
 # Things people draw as one of the families made in code. Their doodles count as that family's too, so a family held
 # out of fitting takes its look-alike doodles with it (a moon is an arc, an ocean a wave). The cached bank keeps each
 # drawing's families: bump VERSION when this changes.
@@ -234,7 +236,7 @@ def kin(family):
 def drawings(count=SIZE, seed=SEED, size=CANVAS, families=FAMILIES):
     """`count` canvas drawings: a list of (families, RGBA image); families names the one or two families it is from.
 
-    Every family in `families` takes its turn; every fifth drawing pairs two of them (type is never paired).
+    Every family in `families` takes its turn; every fifth drawing pairs two of them, never of UNPAIRED.
     """
     unknown = set(families) - set(FAMILIES)
     if unknown or not families:
@@ -245,7 +247,7 @@ def drawings(count=SIZE, seed=SEED, size=CANVAS, families=FAMILIES):
 def _drawn(count=SIZE, seed=SEED, size=CANVAS, families=FAMILIES):
     """`drawings`, one at a time."""
     rng = np.random.default_rng(seed)
-    drawn = [family for family in families if family != "typeset"]  # type is set alone, never paired
+    drawn = [family for family in families if family not in UNPAIRED]
     for index in range(count):
         if index % 5 == 4 and drawn:
             drawn_from = tuple(rng.choice(drawn, 2))
@@ -271,7 +273,7 @@ def _usable_cores():
 def _prepared(canvases, count):
     """[(families, preprocess.to_mnist_digit(image) or None)] for the `count` pairs that canvases() yields, in order.
 
-    Drawing 8,000 takes about 6 s of one core and preparing them and the doodles 6 s more. The drawings come one by
+    Drawing 8,500 takes about 6 s of one core and preparing them and the doodles 6 s more. The drawings come one by
     one from one random stream, so this process draws them while a process on each other core prepares them.
     """
     helpers = min(_usable_cores() - 1, math.ceil(count / PREPARE_CHUNK))

@@ -124,8 +124,9 @@ def test_a_curve_is_bent_smoothly_and_a_corner_jittered_on_its_own():
     assert not np.allclose(corners, [(0, 0), (1, 0), (1, 1)], atol=1e-3)
 
 
-def test_typeset_drawings_stand_alone_and_pairs_are_of_drawn_families():
-    made = outlier_bank.drawings(40, seed=5, families=("typeset", "waves"))
+@pytest.mark.parametrize("alone", outlier_bank.UNPAIRED)
+def test_type_and_brackets_stand_alone_and_pairs_are_of_other_families(alone):
+    made = outlier_bank.drawings(40, seed=5, families=(alone, "waves"))
     pairs = [drawn_from for drawn_from, _ in made if len(drawn_from) == 2]
     assert pairs and all(set(pair) == {"waves"} for pair in pairs)
-    assert sum(drawn_from == ("typeset",) for drawn_from, _ in made) >= 15
+    assert sum(drawn_from == (alone,) for drawn_from, _ in made) >= 15
