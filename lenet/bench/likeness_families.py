@@ -6,7 +6,8 @@ then scored on fresh drawings of that family alone, drawn with a seed the bank n
 "unlike a digit" abstains on them; one that learned the bank's designs does not. The same fits give the share of
 MNIST test digits abstained, so a gain on non-digits cannot hide a loss on digits.
 
-`python -m lenet bench --likeness-families` writes the table for the bundled MNIST model into BENCHMARKS.md.
+`python -m lenet bench --likeness-families` writes the table for the bundled MNIST model into BENCHMARKS.md, with
+what its card's own detector refuses of the doodles no bank teaches and of the pen gestures of lenet.data.gestures.
 """
 
 import time
@@ -14,12 +15,13 @@ import time
 import numpy as np
 
 from lenet.bench import engine
-from lenet.data import doodles, sources
+from lenet.data import doodles, gestures, sources
 from lenet.serve import inference, likeness, outlier_bank, preprocess
 from lenet.train import likeness_fit
 
 HELD_OUT_SEED = 20261204  # never the bank's seed, nor a test's small one
 PER_FAMILY = 150
+GESTURES_EACH = 30
 
 
 def family_images(family, count=PER_FAMILY, seed=HELD_OUT_SEED):
@@ -47,6 +49,15 @@ def doodles_by_thing(stats, model, seed=HELD_OUT_SEED):
     refused = ~likeness.is_like(stats, likeness.score(stats, features))
     names = np.array([thing for thing, _ in kept])
     return {thing: float(refused[names == thing].mean()) for thing in drawn_by_people if (names == thing).any()}
+
+
+def gestures_by_name(stats, model, each=GESTURES_EACH):
+    """{gesture: share refused} of lenet.data.gestures' pen gestures, `each` drawings of each."""
+    drawn = [(name, preprocess.to_mnist_digit(image)) for name, image in gestures.drawings(each)]
+    names = np.array([name for name, digit in drawn if digit is not None])
+    features = likeness_fit.layer_features(model, np.stack([digit for _, digit in drawn if digit is not None]))
+    refused = ~likeness.is_like(stats, likeness.score(stats, features))
+    return {name: float(refused[names == name].mean()) for name in gestures.GESTURES if (names == name).any()}
 
 
 def leave_one_family_out(model, splits, bank=None, families=outlier_bank.ALL_FAMILIES, per_family=PER_FAMILY,
@@ -89,14 +100,15 @@ def run_and_write(path=engine.BENCHMARKS_FILE):
     results = leave_one_family_out(classifier.model, sources.load("mnist"))
     before = current_detector(classifier.likeness, classifier.model)
     by_thing = doodles_by_thing(classifier.likeness, classifier.model)
-    lines = table_lines(results, before) + ["", doodles_line(by_thing)]
+    by_gesture = gestures_by_name(classifier.likeness, classifier.model)
+    lines = table_lines(results, before) + ["", doodles_line(by_thing), "", gestures_line(by_gesture)]
     print("\n".join(lines))
     engine.replace_section("likeness-families", "\n".join([
         f"Measured {time.strftime('%Y-%m-%d %H:%M')} with `python -m lenet bench --likeness-families` on "
         f"{engine.machine_description()}: each family left out of the bundled MNIST model's detector in turn, "
         f"then {PER_FAMILY} fresh drawings of it scored; \"the card's detector\" is the model card's own, fitted on "
         "every family.", "", *lines]), path, heading="### Not a digit, family by family")
-    return {"left_out": results, "card": before, "doodles_by_thing": by_thing}
+    return {"left_out": results, "card": before, "doodles_by_thing": by_thing, "gestures": by_gesture}
 
 
 def doodles_line(by_thing):
@@ -106,6 +118,16 @@ def doodles_line(by_thing):
     return (f"Doodles by people ({doodles.CREDIT}), the half of each thing's drawings that no bank teaches from, "
             f"{len(shares)} things: the card's detector refused **{shares.mean():.1%}**, and at least 85% of "
             f"{(shares >= 0.85).sum()} things' drawings; the fewest: {worst}.")
+
+
+def gestures_line(by_gesture):
+    """One sentence on the card's detector and the pen gestures of lenet.data.gestures, gesture by gesture."""
+    shares = np.array(list(by_gesture.values()))
+    fewest = sorted(by_gesture.items(), key=lambda item: item[1])[:6]
+    return (f"Pen gestures of our own design ({len(shares)} kinds, {GESTURES_EACH} drawings of each on the full "
+            f"canvas, `lenet/data/gestures.py`; no bank draws them): the card's detector refused "
+            f"**{shares.mean():.1%}**, and at least 85% of {(shares >= 0.85).sum()} kinds; the fewest: "
+            + ", ".join(f"{name} {share:.0%}" for name, share in fewest) + ".")
 
 
 def _digit_features(model, splits):

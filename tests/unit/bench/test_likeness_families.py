@@ -7,8 +7,10 @@ import pytest
 
 from lenet.bench import likeness_families
 from lenet.config import ModelConfig
+from lenet.data import gestures
 from lenet.model import builders
 from lenet.serve import likeness
+from lenet.train import likeness_fit
 from tests import quick_worker
 
 
@@ -59,3 +61,12 @@ def test_the_table_has_a_row_per_family_and_the_before_column_when_given():
     lines = likeness_families.table_lines(results, before={"waves": 0.3})
     assert lines[0].count("|") == 5 and lines[2] == "| waves | 90% | 30% | 0.40% |"
     assert likeness_families.table_lines(results)[2] == "| waves | 90% | 0.40% |"
+
+
+def test_the_gestures_are_each_scored_and_summed_up_in_a_sentence(tiny):
+    model, splits, (_, images) = tiny
+    stats = likeness.fit(*(likeness_fit.layer_features(model, part) for part in (splits.x_train, splits.x_val, images)))
+    by_gesture = likeness_families.gestures_by_name(stats, model, each=1)
+    assert set(by_gesture) == set(gestures.GESTURES) and all(share in (0.0, 1.0) for share in by_gesture.values())
+    line = likeness_families.gestures_line({"caret": 1.0, "pi": 0.5, "x": 0.9})
+    assert "refused **80.0%**" in line and "at least 85% of 2 kinds" in line and "the fewest: pi 50%, x 90%" in line
