@@ -36,7 +36,7 @@ def test_the_bank_is_mnist_style_images_of_every_family(people):
 def prepared_here(people):
     """bank(60, seed=3, doodles_per_thing=2) made in this process alone, one drawing after another."""
     things, drawn_by_people = doodles.sample(people, 2, 3)
-    here = [(family, preprocess.to_mnist_digit(image)) for family, image in outlier_bank.drawings(60, seed=3)]
+    here = [(family, preprocess.to_mnist_digit(image)) for family, image in outlier_bank._made_in_code(60, seed=3)]
     here += [(outlier_bank.doodle_families(thing), preprocess.to_mnist_digit(image))
              for thing, image in zip(things, drawn_by_people)]
     kept = [(family, digit) for family, digit in here if digit is not None]
@@ -94,6 +94,15 @@ def test_without_the_doodles_a_warning_says_so_and_the_bank_is_made_in_code(peop
     with pytest.warns(UserWarning, match="without drawings by people.*offline"):
         families, images = outlier_bank.bank(20, seed=3)
     assert set().union(*families) == set(outlier_bank.FAMILIES) and len(images) == len(families) >= 19
+
+
+def test_a_later_family_is_drawn_in_a_block_of_its_own_and_redraws_none_of_the_first():
+    first_families = tuple(family for family in outlier_bank.FAMILIES if family not in outlier_bank.LATER_FAMILIES)
+    made = list(outlier_bank._made_in_code(60, seed=3))
+    alone = outlier_bank.drawings(60, seed=3, families=first_families)
+    assert all(a == b and np.array_equal(image, again) for (a, image), (b, again) in zip(made, alone))
+    later = made[len(alone):]
+    assert [family for family, _ in later] == [(family,) for family in outlier_bank.LATER_FAMILIES for _ in range(4)]
 
 
 def test_the_same_seed_gives_the_same_bank_and_another_seed_another():
