@@ -19,7 +19,6 @@ RAW_SIZE = 140  # the raw drawing is kept with each saved digit at this size, gr
 SOURCES = ["Draw", "Upload a photo"]
 CHART_CONFIG = {"displayModeBar": False}
 LAYERS_KEY = "draw_layers"  # the layers expander's state: True while open
-ANSWER_KEY = "draw_answer"  # the answer's container, where why.PHONE_CSS finds the Prediction
 
 
 # Pure choices.
@@ -79,7 +78,7 @@ def canvas_and_answer(classifier):
         source = st.radio("Input", SOURCES, horizontal=True, label_visibility="collapsed")
         stroke_width = st.slider("Stroke width", 8, 40, 20) if source == "Draw" else None
     with right:
-        answer = st.container(key=ANSWER_KEY)
+        answer = st.container(key=why.ANSWER_KEY)
     with left:  # the fragment's own container sits in the left column: the canvas needs no wrapper there
         _canvas_and_answer(classifier, answer, source, stroke_width)
         below_the_input(source)

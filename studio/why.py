@@ -19,18 +19,19 @@ ADDED, REMOVED = np.array([44, 160, 44]), np.array([214, 39, 40])
 # becomes a bar fixed to the bottom of the screen, always in view while drawing. Everywhere, 'Not a digit' may wrap.
 # The bar takes the page's colour in either theme: light-dark() follows the color-scheme Streamlit sets on the app,
 # and its two colours are Streamlit 1.67's light and dark backgrounds (tests/browser/test_draw_honest.py checks both).
+ANSWER_KEY = "draw_answer"  # the key of Draw's answer container (studio/drawing.py), where PHONE_CSS finds it
 PHONE_CSS = """<style>
-.st-key-draw_answer [data-testid="stMetricValue"] > div { white-space: normal; line-height: 1.1; }
+.st-key-ANSWER [data-testid="stMetricValue"] > div { white-space: normal; line-height: 1.1; }
 @media (max-width: 640px) {
-  .st-key-draw_answer [data-testid="stMetric"] { position: fixed; left: 0; right: 0; bottom: 0; height: auto;
+  .st-key-ANSWER [data-testid="stMetric"] { position: fixed; left: 0; right: 0; bottom: 0; height: auto;
     z-index: 999990;
     background: light-dark(#ffffff, #171614);
     padding: 0.35rem 1.2rem 0.5rem; box-shadow: 0 -2px 10px rgba(0, 0, 0, 0.18);
     border-top: 1px solid rgba(128, 128, 128, 0.3); }
-  .st-key-draw_answer [data-testid="stMetricValue"] { font-size: 1.8rem; }
+  .st-key-ANSWER [data-testid="stMetricValue"] { font-size: 1.8rem; }
   [data-testid="stMainBlockContainer"] { padding-bottom: 8rem; }
 }
-</style>"""
+</style>""".replace("ANSWER", ANSWER_KEY)
 EXPANDER_KEY = "draw_why"  # the expander's state: True while open
 TABS = ["Evidence", "What would make it a …?", "Preprocessing, step by step"]
 

@@ -4,11 +4,12 @@ the phone's setting changes. (With a mouse: test_draw.py.)"""
 
 from playwright.sync_api import expect
 
+from studio import why
 from tests.browser.conftest import (CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT_MS, POLL_MS, SMILEY, Studio,
                                     new_visitor_context)
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
-BAR_AND_PAGE_COLOURS_JS = """() => [document.querySelector('.st-key-draw_answer [data-testid="stMetric"]'),
+BAR_AND_PAGE_COLOURS_JS = f"""() => [document.querySelector('.st-key-{why.ANSWER_KEY} [data-testid="stMetric"]'),
     document.querySelector('.stApp')].map(element => getComputedStyle(element).backgroundColor)"""
 # The page's colour is the theme's own (`known`), or, for a theme not seen yet, none of the others'; and it has held
 # since the last check (a colour in mid-transition is neither theme's).
