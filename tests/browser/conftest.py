@@ -197,7 +197,8 @@ SMILEY = [arc(0.5, 0.5, 0.5, 0.5, 0, 360, 32), arc(0.5, 0.55, 0.28, 0.22, 20, 16
           [(0.32, 0.3), (0.34, 0.36)], [(0.66, 0.3), (0.68, 0.36)]]
 NOT_DIGITS = [("a smiley", SMILEY, (40, 40, 200, 200)), ("an ∩", [arc(0.5, 1.0, 0.5, 1.0, 180, 360)], (50, 60, 180, 170)),
               ("a ∿ wave", [[(i / 30, 0.5 - 0.5 * math.sin(2 * math.pi * i / 30)) for i in range(31)]],
-               (30, 100, 220, 90))]
+               (30, 100, 220, 90)),
+              ("a ] bracket", [[(0, 0), (1, 0), (1, 1), (0, 1)]], (100, 40, 70, 200))]
 
 
 # The drawing canvas lives in the component's shadow root. After Clear (a new canvas key) Streamlit mounts a new canvas

@@ -1,4 +1,4 @@
-"""The Draw page with a real mouse: a smiley, an ∩ and a wave are "not a digit", teaching stays possible and the
+"""The Draw page with a real mouse: a smiley, an ∩, a wave and a ] are "not a digit", teaching stays possible and the
 answer is never cut off; every digit, drawn at different sizes and places, is read right; an open view below the
 canvas follows each stroke. (Undo, "That's a …", a trip to another page and Clear: test_retrain_loop.py.)"""
 
