@@ -1,10 +1,11 @@
 """Things people draw with a pen that are no digit: one or two smooth strokes, as a hand moves on a tablet.
 
-The shapes that fool a digit classifier most are not letters or pictures but single smooth strokes: an arc, a wave,
-a zigzag, a spiral, a chain of loops, a hook, a row of humps; and tall narrow marks, which it takes for a 1: square
+The shapes that fool a digit classifier most are not letters or pictures but single smooth strokes: an arc, a wave, a
+zigzag, a spiral, a chain of loops, a hook, a row of humps; and tall narrow marks, which it takes for a 1: square
 brackets and curly braces. Each family here draws its kind with random proportions, span, direction and turn, so a
-detector that learns from them learns "unlike a digit" rather than a few designs. Shapes that really are digits when drawn alone (a straight stroke is a 1, a closed loop a 0, one turn
-of a spiral a 6) are kept out by the ranges below, each with its reason.
+detector that learns from them learns "unlike a digit" rather than a few designs. Shapes that really are digits when
+drawn alone (a straight stroke is a 1, a closed loop a 0, one turn of a spiral a 6) are kept out by the ranges below,
+each with its reason.
 """
 
 import math

@@ -306,11 +306,10 @@ def _prepared_elsewhere(canvases, helpers):
 def bank(count=SIZE, seed=SEED, doodles_per_thing=DOODLES_PER_THING):
     """The drawings as the model sees them: (families per drawing, (N, 28, 28) float32 digit images), made once.
 
-    `count` drawings of the first families made in code and a block of each of LATER_FAMILIES, then
-    `doodles_per_thing` of each thing from the doodles' teaching half; where they
-    cannot be fetched, a warning says so and the bank has the drawings made in code alone. Drawing and preprocessing
-    take 10-30 s, so the result is kept in the data cache (generated here, never committed) and every later training
-    run reads it in milliseconds.
+    `count` drawings of the first families made in code and a block of each of LATER_FAMILIES, then `doodles_per_thing`
+    of each thing from the doodles' teaching half; where they cannot be fetched, a warning says so and the bank has the
+    drawings made in code alone. Drawing and preprocessing take 10-30 s, so the result is kept in the data cache
+    (generated here, never committed) and every later training run reads it in milliseconds.
     """
     if (stored := _stored(count, seed, doodles_per_thing)) is not None:
         return stored  # the usual case, read without reading the doodles first (0.17 CPU s at every run's end)
