@@ -42,22 +42,22 @@ def doodles_by_thing(stats, model, seed=HELD_OUT_SEED):
     """{thing: share refused} of the doodles no bank teaches from (the second half of each thing's drawings)."""
     drawn_by_people = doodles.load()
     every_one = max(len(made) for made in drawn_by_people.values())
-    things, canvases = doodles.sample(drawn_by_people, every_one, seed, teaching=False)
-    kept = [(thing, digit) for thing, digit in zip(things, map(preprocess.to_mnist_digit, canvases))
-            if digit is not None]
-    features = likeness_fit.layer_features(model, np.stack([digit for _, digit in kept]))
-    refused = ~likeness.is_like(stats, likeness.score(stats, features))
-    names = np.array([thing for thing, _ in kept])
-    return {thing: float(refused[names == thing].mean()) for thing in drawn_by_people if (names == thing).any()}
+    return _refused_by_name(stats, model, *doodles.sample(drawn_by_people, every_one, seed, teaching=False))
 
 
 def gestures_by_name(stats, model, each=GESTURES_EACH):
     """{gesture: share refused} of lenet.data.gestures' pen gestures, `each` drawings of each."""
-    drawn = [(name, preprocess.to_mnist_digit(image)) for name, image in gestures.drawings(each)]
-    names = np.array([name for name, digit in drawn if digit is not None])
-    features = likeness_fit.layer_features(model, np.stack([digit for _, digit in drawn if digit is not None]))
-    refused = ~likeness.is_like(stats, likeness.score(stats, features))
-    return {name: float(refused[names == name].mean()) for name in gestures.GESTURES if (names == name).any()}
+    return _refused_by_name(stats, model, *zip(*gestures.drawings(each)))
+
+
+def _refused_by_name(stats, model, names, canvases):
+    """{name: share refused} of canvas drawings, each named, in the order the names first come; a drawing that
+    preprocesses to nothing is skipped."""
+    kept = [(name, digit) for name, digit in zip(names, map(preprocess.to_mnist_digit, canvases)) if digit is not None]
+    refused = ~likeness.is_like(stats, likeness.score(stats, likeness_fit.layer_features(
+        model, np.stack([digit for _, digit in kept]))))
+    names = np.array([name for name, _ in kept])
+    return {name: float(refused[names == name].mean()) for name in dict.fromkeys(names.tolist())}
 
 
 def leave_one_family_out(model, splits, bank=None, families=outlier_bank.ALL_FAMILIES, per_family=PER_FAMILY,
@@ -113,21 +113,25 @@ def run_and_write(path=engine.BENCHMARKS_FILE):
 
 def doodles_line(by_thing):
     """One sentence on the card's detector and the doodles no bank teaches from, thing by thing."""
-    shares = np.array(list(by_thing.values()))
-    worst = ", ".join(f"{thing} {share:.0%}" for thing, share in sorted(by_thing.items(), key=lambda item: item[1])[:8])
+    mean, at_goal, fewest = _summary(by_thing, 8)
     return (f"Doodles by people ({doodles.CREDIT}), the half of each thing's drawings that no bank teaches from, "
-            f"{len(shares)} things: the card's detector refused **{shares.mean():.1%}**, and at least 85% of "
-            f"{(shares >= 0.85).sum()} things' drawings; the fewest: {worst}.")
+            f"{len(by_thing)} things: the card's detector refused **{mean:.1%}**, and at least 85% of "
+            f"{at_goal} things' drawings; the fewest: {fewest}.")
 
 
 def gestures_line(by_gesture):
     """One sentence on the card's detector and the pen gestures of lenet.data.gestures, gesture by gesture."""
-    shares = np.array(list(by_gesture.values()))
-    fewest = sorted(by_gesture.items(), key=lambda item: item[1])[:6]
-    return (f"Pen gestures of our own design ({len(shares)} kinds, {GESTURES_EACH} drawings of each on the full "
-            f"canvas, `lenet/data/gestures.py`; no bank draws them): the card's detector refused "
-            f"**{shares.mean():.1%}**, and at least 85% of {(shares >= 0.85).sum()} kinds; the fewest: "
-            + ", ".join(f"{name} {share:.0%}" for name, share in fewest) + ".")
+    mean, at_goal, fewest = _summary(by_gesture, 6)
+    return (f"Pen gestures of our own design ({len(by_gesture)} kinds, {GESTURES_EACH} drawings of each on the full "
+            f"canvas, `lenet/data/gestures.py`; no bank draws them): the card's detector refused **{mean:.1%}**, and "
+            f"at least 85% of {at_goal} kinds; the fewest: {fewest}.")
+
+
+def _summary(shares_by_name, fewest_count):
+    """(the mean share refused, how many names reach 85%, "name share, …" for the `fewest_count` fewest)."""
+    shares = np.array(list(shares_by_name.values()))
+    fewest = sorted(shares_by_name.items(), key=lambda item: item[1])[:fewest_count]
+    return shares.mean(), (shares >= 0.85).sum(), ", ".join(f"{name} {share:.0%}" for name, share in fewest)
 
 
 def _digit_features(model, splits):
