@@ -83,9 +83,10 @@ JITTER = 6  # how far a control point strays, on the 0-100 grid
 TYPESET = "AEFHKMNPRTVWXYJUaefhkmnprtuvwxyd#@&?%*+=<>~^"
 
 
-def strokes(rng):
-    """One glyph's strokes in the unit box, control points jittered, curves smoothed; and its aspect ratio."""
-    name = list(GLYPHS)[rng.integers(len(GLYPHS))]
+def strokes(rng, name=None):
+    """One glyph's strokes in the unit box, control points jittered, curves smoothed; and its aspect ratio. The glyph
+    is `name`, or any of GLYPHS."""
+    name = name or list(GLYPHS)[rng.integers(len(GLYPHS))]
     drawn = []
     for part in GLYPHS[name].split("|"):
         curve = part.strip().startswith("~")

@@ -17,6 +17,14 @@ def test_every_glyph_parses_into_strokes_in_the_unit_box(name, monkeypatch):
     assert not np.allclose(np.asarray(first[0])[:3], np.asarray(second[0])[:3])  # each control point jittered
 
 
+def test_a_glyph_asked_for_by_name_is_drawn_every_time():
+    rng = np.random.default_rng(0)
+    drawn = [pen_letters.strokes(rng, "question")[0] for _ in range(20)]
+    assert {len(strokes) for strokes in drawn} == {pen_letters.GLYPHS["question"].count("|") + 1}  # curl and dot
+    anyone = [pen_letters.strokes(rng)[0] for _ in range(20)]
+    assert len({len(strokes) for strokes in anyone}) > 1
+
+
 def test_no_glyph_is_one_people_read_as_a_digit():
     assert not set(pen_letters.GLYPHS) & set("OoIlSsZzBbGgqCcDQ")
     assert not set(pen_letters.TYPESET) & set("OoIlSsZzBbGgqCcDQ$0123456789")
