@@ -1,10 +1,11 @@
 """Pen gestures and marks that are no digit, of our own design, for checking the digit-likeness detector on drawings
-that no bank of non-digits made: brackets and braces, carets and checks, arrows, tallies, maths signs, a pigtail.
+that no bank of non-digits made: brackets and braces, carets and checks, arrows, tallies, maths signs, a pigtail, a
+lightning bolt.
 
-Some overlap kinds that the outlier bank teaches (a star, a tick, a wave), drawn here by other code; none is drawn by
-lenet.serve.outlier_bank, so a change to the bank is measured on the same drawings. Marks that are a digit when drawn
-alone are left out: a round bracket is a bowed 1, a stem with a flag and a foot a 1 with serifs, an S a 5, a Z a 2,
-a filled disc a 0.
+Some overlap kinds that the outlier bank teaches (a star, a tick, a wave, a question mark), drawn here by other code;
+none is drawn by lenet.serve.outlier_bank, so a change to the bank is measured on the same drawings. Marks that are a
+digit when drawn alone are left out: a round bracket is a bowed 1, a stem with a flag and a foot a 1 with serifs, an S a
+5, a Z a 2, a filled disc a 0.
 """
 
 import math
@@ -76,6 +77,9 @@ GESTURES = {
     "down arrow": ([[(0.5, 0), (0.5, 1)], [(0.15, 0.65), (0.5, 1), (0.85, 0.65)]], 0.7),
     "left arrow": ([[(1, 0.5), (0, 0.5)], [(0.3, 0.15), (0, 0.5), (0.3, 0.85)]], 1.5),
     "scribbled out": ([[(step / 8, step % 2) for step in range(9)]], 1.0),
+    # The issue's "ϟ-like zigzag" and "?": a bolt in one stroke, and a ? with a round curl, unlike the bank's glyph.
+    "lightning bolt": ([[(0.8, 0), (0.1, 0.55), (0.75, 0.45), (0.2, 1)]], 0.55),
+    "question mark": ([arc(0.5, 0.3, 0.4, 0.3, 180, 450, 16) + [(0.5, 0.8)], [(0.5, 0.97), (0.5, 1)]], 0.6),
 }
 
 
