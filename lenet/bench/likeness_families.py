@@ -123,8 +123,8 @@ def gestures_line(by_gesture):
     """One sentence on the card's detector and the pen gestures of lenet.data.gestures, gesture by gesture."""
     mean, at_goal, fewest = _summary(by_gesture, 6)
     return (f"Pen gestures of our own design ({len(by_gesture)} kinds, {GESTURES_EACH} drawings of each on the full "
-            f"canvas, `lenet/data/gestures.py`; no bank draws them): the card's detector refused **{mean:.1%}**, and "
-            f"at least 85% of {at_goal} kinds; the fewest: {fewest}.")
+            f"canvas, `lenet/data/gestures.py`, none drawn by the bank's code): the card's detector refused "
+            f"**{mean:.1%}**, and at least 85% of {at_goal} kinds; the fewest: {fewest}.")
 
 
 def _summary(shares_by_name, fewest_count):
