@@ -1,11 +1,10 @@
 """Pen gestures and marks that are no digit, of our own design, for checking the digit-likeness detector on drawings
-that no bank of non-digits made: brackets and braces, carets and checks, arrows, tallies, maths signs, a pigtail, a
-lightning bolt.
+that no bank of non-digits made: brackets and braces, carets and checks, arrows, tallies, maths signs, a pigtail.
 
-Some overlap kinds that the outlier bank teaches (a star, a tick, a wave, a question mark), drawn here by other code;
-none is drawn by lenet.serve.outlier_bank, so a change to the bank is measured on the same drawings. Marks that are a
-digit when drawn alone are left out: a round bracket is a bowed 1, a stem with a flag and a foot a 1 with serifs, an S a
-5, a Z a 2, a filled disc a 0.
+Some overlap kinds that the outlier bank teaches (a star, a tick, a wave, a lightning bolt, a question mark), drawn here
+by other code; none is drawn by lenet.serve.outlier_bank, so a change to the bank is measured on the same drawings.
+Marks that are a digit when drawn alone are left out: a round bracket is a bowed 1, a stem with a flag and a foot a 1
+with serifs, an S a 5, a Z a 2, a filled disc a 0.
 """
 
 import math
