@@ -2,10 +2,10 @@
 
 The shapes that fool a digit classifier most are not letters or pictures but single smooth strokes: an arc, a wave, a
 zigzag, a spiral, a chain of loops, a hook, a row of humps; tall narrow marks, which it takes for a 1: square brackets
-and curly braces; and question marks, which it takes for a 7 or a 3. Each family here draws its kind with random
-proportions, span, direction and turn, so a detector that learns from them learns "unlike a digit" rather than a few
-designs. Shapes that really are digits when drawn alone (a straight stroke is a 1, a closed loop a 0, one turn of a
-spiral a 6) are kept out by the ranges below, each with its reason.
+and curly braces; question marks, which it takes for a 7 or a 3; lightning bolts, which it takes for a 4; and notes, ♪
+and ♫. Each family here draws its kind with random proportions, span, direction and turn, so a detector that learns from
+them learns "unlike a digit" rather than a few designs. Shapes that really are digits when drawn alone (a straight
+stroke is a 1, a closed loop a 0, one turn of a spiral a 6) are kept out by the ranges below, each with its reason.
 """
 
 import math
@@ -15,7 +15,7 @@ import numpy as np
 from lenet.data import pen_letters
 
 FAMILIES = ("arcs", "waves", "zigzags", "spirals", "loops", "hooks", "humps", "arches", "leaves", "script", "brackets",
-            "questions")
+            "questions", "bolts", "notes")
 
 
 def strokes(family, rng):
@@ -139,6 +139,42 @@ def _bracket(rng):
     return [drawn * [rng.choice([-1, 1]), 1]], aspect
 
 
+def _bolt(rng):
+    """A lightning bolt, ϟ, in one stroke: down across the whole width, a jog back, and down across again.
+
+    The jog turns back across at least 45% of the width: shorter, the bolt is one bent stroke, a 1. The last stroke
+    ends at least 30% of the width past the jog's end: straight down from it, the bolt is a 4 with an open top.
+    """
+    upper, rise = rng.uniform(0.4, 0.6), rng.uniform(-0.1, 0.05)  # the jog runs level or climbs a little
+    jog_end = rng.uniform(0.45, 0.8)
+    drawn = np.array([[1.0, 0.0], [0.0, upper], [jog_end, upper + rise], [jog_end - rng.uniform(0.3, 0.8), 1.0]])
+    return [drawn * [rng.choice([-1, 1]), 1]], rng.uniform(0.4, 0.75)
+
+
+def _note(rng):
+    """A note, ♪, or two beamed, ♫: a head at the foot of a stem, most often inked in, and a flag or a beam at the top.
+
+    The stem rises from the head's right, never its left: a head with a stem on its left is a 6 drawn tall.
+    """
+    width, height = rng.uniform(0.22, 0.32), rng.uniform(0.12, 0.18)
+    heads = [(width, 1 - height)] if rng.random() < 0.6 else [(width, 1 - height), (1 - width, 0.9 - height)]
+    drawn, stem_tops = [], []
+    for centre_x, centre_y in heads:
+        rings = (1.0, 0.6, 0.25) if rng.random() < 0.7 else (1.0,)  # inked in, or drawn as a ring
+        angles = np.linspace(0, 2 * math.pi, 20)
+        drawn += [np.stack([centre_x + ring * width * np.cos(angles), centre_y + ring * height * np.sin(angles)], 1)
+                  for ring in rings]
+        stem_tops.append((centre_x + width, centre_y - rng.uniform(0.65, 0.8)))
+        drawn.append(np.array([(centre_x + width, centre_y), stem_tops[-1]]))
+    if len(heads) == 2:  # a beam joins the two stems' tops
+        drawn.append(np.array(stem_tops))
+    else:  # a flag curls down from the stem's top
+        along = np.linspace(0, 1, 10)
+        (top_x, top_y), = stem_tops
+        drawn.append(np.stack([top_x + 0.35 * along, top_y + 0.35 * along - 0.15 * np.sin(math.pi * along)], axis=1))
+    return drawn, rng.uniform(0.45, 0.8) if len(heads) == 1 else rng.uniform(0.8, 1.2)
+
+
 def _script(rng):
     strokes_in_box, aspect = pen_letters.strokes(rng)
     return [np.asarray(stroke) for stroke in strokes_in_box], aspect
@@ -146,15 +182,15 @@ def _script(rng):
 
 def _question(rng):
     """A question mark written with a pen: the script family's "question" glyph alone. There it is one glyph in
-    61, and the bundled card refused a ? set in 38 system typefaces 37% of the time; taught a block of these,
-    85% (BENCHMARKS.md, "Not a digit, family by family")."""
+    61, and the bundled card refused a ? set in 38 system typefaces 37% of the time; taught a block of these (bank
+    v6), 85% (BENCHMARKS.md, "Not a digit, family by family")."""
     strokes_in_box, aspect = pen_letters.strokes(rng, "question")
     return [np.asarray(stroke) for stroke in strokes_in_box], aspect
 
 
 _DRAWERS = {"arcs": _arc, "waves": _wave, "zigzags": _zigzag, "spirals": _spiral, "loops": _loops, "hooks": _hook,
             "humps": _humps, "arches": _arch, "leaves": _leaf, "script": _script, "brackets": _bracket,
-            "questions": _question}
+            "questions": _question, "bolts": _bolt, "notes": _note}
 # Families drawn at any turn; a hook or humps upside down could read as a digit.
 _ANY_TURN = {"arcs", "waves", "zigzags", "spirals", "loops", "leaves"}
 

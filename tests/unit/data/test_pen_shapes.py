@@ -33,3 +33,24 @@ def test_the_bank_draws_every_family_and_can_draw_one_alone():
     assert sum(digit is not None for digit in digits) >= 9  # a drawing, not an empty canvas
     with pytest.raises(ValueError, match="families must be some of"):
         outlier_bank.drawings(3, families=("letters", "blobs"))
+
+
+def test_a_bolt_jogs_back_across_and_ends_past_the_jog_as_no_1_or_4_does():
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        (stroke,), _ = pen_shapes._bolt(rng)
+        across = stroke[:, 0] / (stroke[0, 0] - stroke[1, 0])  # the first stroke crosses the width, either way
+        assert np.all(np.diff(stroke[:, 1])[[0, 2]] > 0)  # both long strokes go down
+        assert across[2] - across[1] >= 0.45 and across[2] - across[3] >= 0.3
+
+
+def test_a_notes_stems_rise_from_the_right_of_its_heads_as_no_6_does():
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        drawn, _ = pen_shapes._note(rng)
+        rings = [stroke for stroke in drawn if len(stroke) > 10 and np.allclose(stroke[0], stroke[-1])]
+        stems = [stroke for stroke in drawn if len(stroke) == 2 and np.isclose(stroke[0, 0], stroke[1, 0])]
+        assert rings and len(stems) in (1, 2)
+        for stem in stems:
+            assert stem[1, 1] < stem[0, 1]  # it rises
+            assert any(np.isclose(stem[0, 0], ring[:, 0].max()) for ring in rings)  # from a head's rightmost point
