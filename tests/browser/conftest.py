@@ -201,7 +201,8 @@ NOT_DIGITS = [("a smiley", SMILEY, (40, 40, 200, 200)), ("an ∩", [arc(0.5, 1.0
               ("a ] bracket", [[(0, 0), (1, 0), (1, 1), (0, 1)]], (100, 40, 70, 200)),
               ("a ? question mark", [[(0.1, 0.25), (0.2, 0.08), (0.4, 0), (0.65, 0.02), (0.85, 0.15), (0.85, 0.35),
                                       (0.7, 0.5), (0.5, 0.6), (0.5, 0.8)], [(0.5, 0.97), (0.5, 1)]],
-               (70, 30, 140, 220))]
+               (70, 30, 140, 220)),
+              ("a ϟ lightning bolt", [[(0.8, 0), (0.1, 0.55), (0.75, 0.45), (0.2, 1)]], (80, 45, 120, 210))]
 
 
 # The drawing canvas lives in the component's shadow root. After Clear (a new canvas key) Streamlit mounts a new canvas
