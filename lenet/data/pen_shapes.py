@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from lenet.data import pen_letters
+from lenet.data.synthetic import arc
 
 FAMILIES = ("arcs", "waves", "zigzags", "spirals", "loops", "hooks", "humps", "arches", "leaves", "script", "brackets",
             "questions", "bolts", "notes")
@@ -161,9 +162,7 @@ def _note(rng):
     drawn, stem_tops = [], []
     for centre_x, centre_y in heads:
         rings = (1.0, 0.6, 0.25) if rng.random() < 0.7 else (1.0,)  # inked in, or drawn as a ring
-        angles = np.linspace(0, 2 * math.pi, 20)
-        drawn += [np.stack([centre_x + ring * width * np.cos(angles), centre_y + ring * height * np.sin(angles)], 1)
-                  for ring in rings]
+        drawn += [np.array(arc(centre_x, centre_y, ring * width, ring * height, 0, 360, 19)) for ring in rings]
         stem_tops.append((centre_x + width, centre_y - rng.uniform(0.65, 0.8)))
         drawn.append(np.array([(centre_x + width, centre_y), stem_tops[-1]]))
     if len(heads) == 2:  # a beam joins the two stems' tops
@@ -175,8 +174,9 @@ def _note(rng):
     return drawn, rng.uniform(0.45, 0.8) if len(heads) == 1 else rng.uniform(0.8, 1.2)
 
 
-def _script(rng):
-    strokes_in_box, aspect = pen_letters.strokes(rng)
+def _script(rng, glyph=None):
+    """A letter or symbol of the pen alphabet: `glyph`, or any."""
+    strokes_in_box, aspect = pen_letters.strokes(rng, glyph)
     return [np.asarray(stroke) for stroke in strokes_in_box], aspect
 
 
@@ -184,8 +184,7 @@ def _question(rng):
     """A question mark written with a pen: the script family's "question" glyph alone. There it is one glyph in
     61, and the bundled card refused a ? set in 38 system typefaces 37% of the time; taught a block of these (bank
     v6), 85% (BENCHMARKS.md, "Not a digit, family by family")."""
-    strokes_in_box, aspect = pen_letters.strokes(rng, "question")
-    return [np.asarray(stroke) for stroke in strokes_in_box], aspect
+    return _script(rng, "question")
 
 
 _DRAWERS = {"arcs": _arc, "waves": _wave, "zigzags": _zigzag, "spirals": _spiral, "loops": _loops, "hooks": _hook,

@@ -325,7 +325,7 @@ def bank(count=SIZE, seed=SEED, doodles_per_thing=DOODLES_PER_THING):
         yield from ((doodle_families(thing), image) for thing, image in zip(things, people_images))
         yield from _made_in_code(count, seed)
 
-    made = _prepared(canvases, len(things) + count + len(LATER_FAMILIES) * _later_count(count))
+    made = _prepared(canvases, len(things) + _made_in_code_count(count))
     made = made[len(things):] + made[:len(things)]  # the bank's order: the drawings made in code, then the doodles
     families, images = zip(*[(family, digit) for family, digit in made if digit is not None])
     images = np.stack(images)
@@ -340,6 +340,11 @@ def _made_in_code(count, seed):
     yield from _drawn(count, seed, families=tuple(family for family in FAMILIES if family not in LATER_FAMILIES))
     for offset, family in enumerate(LATER_FAMILIES, start=1):
         yield from _drawn(_later_count(count), seed + offset, families=(family,))
+
+
+def _made_in_code_count(count):
+    """How many drawings _made_in_code yields."""
+    return count + len(LATER_FAMILIES) * _later_count(count)
 
 
 def _later_count(count):

@@ -22,7 +22,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, expect
 from lenet import config, files
 from lenet.bench import memory
 from lenet.bench.visitors import VIEWPORT
-from lenet.data import datasets
+from lenet.data import datasets, gestures
 from lenet.runs import store, worker
 from tests import tiny_data
 
@@ -198,11 +198,11 @@ SMILEY = [arc(0.5, 0.5, 0.5, 0.5, 0, 360, 32), arc(0.5, 0.55, 0.28, 0.22, 20, 16
 NOT_DIGITS = [("a smiley", SMILEY, (40, 40, 200, 200)), ("an ∩", [arc(0.5, 1.0, 0.5, 1.0, 180, 360)], (50, 60, 180, 170)),
               ("a ∿ wave", [[(i / 30, 0.5 - 0.5 * math.sin(2 * math.pi * i / 30)) for i in range(31)]],
                (30, 100, 220, 90)),
-              ("a ] bracket", [[(0, 0), (1, 0), (1, 1), (0, 1)]], (100, 40, 70, 200)),
+              ("a ] bracket", gestures.GESTURES["right bracket"][0], (100, 40, 70, 200)),
               ("a ? question mark", [[(0.1, 0.25), (0.2, 0.08), (0.4, 0), (0.65, 0.02), (0.85, 0.15), (0.85, 0.35),
                                       (0.7, 0.5), (0.5, 0.6), (0.5, 0.8)], [(0.5, 0.97), (0.5, 1)]],
                (70, 30, 140, 220)),
-              ("a ϟ lightning bolt", [[(0.8, 0), (0.1, 0.55), (0.75, 0.45), (0.2, 1)]], (80, 45, 120, 210))]
+              ("a ϟ lightning bolt", gestures.GESTURES["lightning bolt"][0], (80, 45, 120, 210))]
 
 
 # The drawing canvas lives in the component's shadow root. After Clear (a new canvas key) Streamlit mounts a new canvas

@@ -103,6 +103,7 @@ def test_a_later_family_is_drawn_in_a_block_of_its_own_and_redraws_none_of_the_f
     assert all(a == b and np.array_equal(image, again) for (a, image), (b, again) in zip(made, alone))
     later = made[len(alone):]
     assert [family for family, _ in later] == [(family,) for family in outlier_bank.LATER_FAMILIES for _ in range(4)]
+    assert len(made) == outlier_bank._made_in_code_count(60)  # what bank() tells the preparing helpers to expect
 
 
 def test_the_same_seed_gives_the_same_bank_and_another_seed_another():
