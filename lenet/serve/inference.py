@@ -71,7 +71,7 @@ class Classifier:
         self.likeness = self._likeness_statistics()
         # One traced call gives the probabilities and the features the likeness check reads, so judging a drawing
         # costs no second pass through the network.
-        self._judged_layers = likeness.layers_read(self.likeness.layers, self.likeness.views) if self.likeness else []
+        self._judged_layers = likeness.layers_read(*self._likeness_reads) if self.likeness else []
         judged = [self.model.get_layer(name).output for name in self._judged_layers]
         judge_model = keras.Model(self.model.inputs, [self.model.outputs[0], *judged])
         self._judge = tf.function(lambda images: judge_model([images], training=False), input_signature=signature)
@@ -82,11 +82,16 @@ class Classifier:
             return None
         try:
             stats = likeness.LikenessStats.from_dict(self.card.likeness)
-            for name in likeness.layers_read(stats.layers, stats.views):
+            for name in likeness.layers_read(stats.layers, stats.views, stats.answer_layer):
                 self.model.get_layer(name)
             return stats
         except ValueError:  # statistics of another method or version, or for a layer this model lacks
             return None
+
+    @property
+    def _likeness_reads(self):
+        """(layers, views, answer layer) that the likeness statistics read."""
+        return self.likeness.layers, self.likeness.views, self.likeness.answer_layer
 
     @property
     def layer_names(self):
@@ -120,7 +125,7 @@ class Classifier:
             probabilities.append(np.asarray(outputs[0])[:len(chunk)])
             if self.likeness:
                 read = dict(zip(self._judged_layers, outputs[1:]))
-                features.append(likeness.split_views(read, len(chunk), self.likeness.layers, views))
+                features.append(likeness.split_views(read, len(chunk), *self._likeness_reads))
         probabilities = np.concatenate(probabilities)
         if not self.likeness:
             return probabilities, None

@@ -6,18 +6,21 @@ training and validation images and today's outlier bank, so a bundled model can 
 without training again: its weights, test accuracy and reproduce command stay as they are.
 """
 
+from lenet import config as lenet_config
 from lenet.data import sources
 from lenet.model import card
 from lenet.serve import inference, likeness, outlier_bank
 from lenet.train import likeness_fit, metrics
 
 
-def fit_and_score(model, splits):
-    """(likeness statistics, the test images' likeness scores, their class probabilities) for a trained model and
-    its dataset's splits. One pass over the test set gives both the detector's layers and the model's answer."""
-    stats = likeness_fit.fit_for_model(model, splits)
+def fit_and_score(model, splits, train_config):
+    """(likeness statistics, the test images' likeness scores, their class probabilities) for a model trained with
+    `train_config` and its dataset's splits. One pass over the test set gives both the detector's layers and the
+    model's answer."""
+    answer_layer = likeness_fit.answer_layer_for(train_config)
+    stats = likeness_fit.fit_for_model(model, splits, answer_layer=answer_layer)
     answer = model.layers[-1].name
-    test = likeness_fit.layer_features(model, splits.x_test, layers=(*likeness.LAYERS, answer))
+    test = likeness_fit.layer_features(model, splits.x_test, answer_layer=answer)
     return stats, likeness.score(stats, test), test[answer]
 
 
@@ -29,7 +32,8 @@ def refit_likeness(model_path=None, log=print):
     classifier = inference.Classifier(model_path)
     log(f"refitting the likeness detector of {classifier.model_path} on {classifier.dataset.title}…")
     splits = sources.load(classifier.dataset.name, log=log)
-    stats, test_scores, probabilities = fit_and_score(classifier.model, splits)
+    train_config = lenet_config.TrainConfig.from_dict(classifier.card.config or {"dataset": classifier.dataset.name})
+    stats, test_scores, probabilities = fit_and_score(classifier.model, splits, train_config)
     figures = metrics.abstention_figures(splits.y_test.astype(int), probabilities, likeness.is_like(stats, test_scores))
     card.write(classifier.model_path, classifier.card.replace(likeness=stats.to_dict()))
     return {"model": str(classifier.model_path), "outlier_bank": outlier_bank.VERSION, **figures}

@@ -17,7 +17,7 @@ import tensorflow as tf
 from lenet import files
 from lenet.data import sources
 from lenet.model import builders, card
-from lenet.serve import inference, likeness
+from lenet.serve import inference, likeness, outlier_bank
 from lenet.train import command, finetune, memory, metrics, pipeline, refit, run_files, snapshots
 
 # Batches run in calls into TensorFlow of about this many images (64 batches of 128): fewer Python round trips
@@ -30,25 +30,29 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
                     "TF_NUM_INTEROP_THREADS", "TF_ENABLE_ONEDNN_OPTS", "TF_XLA_FLAGS", "XLA_FLAGS")
 
 
-def train(train_config, run_dir, should_stop=None, log=None, extra_training=None, with_snapshots=True):
+def train(train_config, run_dir, should_stop=None, log=None, extra_training=None, with_snapshots=True,
+          outliers=None):
     """Train as `train_config` says, recording everything in `run_dir`. Returns the summary dict.
 
     should_stop() is polled after each call into TensorFlow: when it says True that call's batches finish, the
     model of the last completed epoch is kept and the summary says stopped. extra_training is an optional
     (images, labels) pair mixed into the training set ("my digits"), repeated train_config.my_digits_repeat times.
     with_snapshots writes lenet.train.snapshots' record of each epoch (off only to measure what they cost).
+    outliers are the (N, 28, 28) non-digits that outlier exposure mixes in, the whole outlier bank by default.
     """
     run_dir = Path(run_dir)
     started = time.time()
     keras.utils.set_random_seed(train_config.seed)
     splits = pixel_splits(train_config.dataset, log or (lambda line: None))
     train_images, train_labels = _mix(splits.x_train, splits.y_train, extra_training, train_config.my_digits_repeat)
+    if train_config.outlier_weight:  # the outlier bank is in the data cache: drawn once, read in milliseconds
+        outliers = like_images(train_images, outlier_bank.bank()[1] if outliers is None else outliers)
     steps = pipeline.steps_per_epoch(len(train_images), train_config.batch_size)
     model = starting_model(train_config)
     model.compile(
         optimizer=make_optimizer(train_config, steps * train_config.epochs),
         loss=make_loss(train_config),
-        metrics=["accuracy"],
+        metrics=[ClassAccuracy()] if train_config.outlier_weight else ["accuracy"],
         steps_per_execution=max(1, SAMPLES_PER_EXECUTION // train_config.batch_size),
         # Only each step is compiled, not the loop over a call's steps, so Stop is still checked between calls.
         jit_compile=train_config.jit_compile,
@@ -61,7 +65,8 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
     if train_config.augments and train_config.undistorted_epochs:
         distorting = tf.Variable(True, trainable=False)
         callbacks.append(StopDistorting(distorting, train_config.epochs - train_config.undistorted_epochs))
-    batches = pipeline.training_dataset(train_images, train_labels, train_config, distorting)
+    batches = pipeline.training_dataset(train_images, train_labels, train_config, distorting,
+                                        outliers if train_config.outlier_weight else None)
     del train_images  # the dataset holds its own copy (with my digits mixed in, this one was a copy of its own too)
     model.fit(
         batches,
@@ -99,30 +104,56 @@ def make_optimizer(train_config, total_steps):
 
 
 def make_loss(train_config):
-    """Cross-entropy on digit labels, with the config's label smoothing."""
-    if train_config.label_smoothing:
-        return SmoothedSparseCrossentropy(train_config.label_smoothing)
+    """Cross-entropy on digit labels, with the config's label smoothing and outlier exposure."""
+    if train_config.label_smoothing or train_config.outlier_weight:
+        return SmoothedSparseCrossentropy(train_config.label_smoothing, train_config.outlier_weight)
     return keras.losses.SparseCategoricalCrossentropy()
 
 
 @keras.saving.register_keras_serializable(package="lenet")  # the recorder rebuilds the compiled model from JSON
 class SmoothedSparseCrossentropy(keras.losses.Loss):
-    """Cross-entropy on digit labels that aims at 1 - ε + ε/10 for the true class and ε/10 for the others.
+    """Cross-entropy on digit labels that aims at 1 - ε + ε/10 for the true class and ε/10 for the others, and at
+    1/10 for every class for a non-digit (pipeline.OUTLIER_LABEL), whose loss weighs `outlier_weight` times a
+    digit's.
 
     Keras's sparse cross-entropy has no label smoothing, so the labels become one-hot here; the pipelines keep
     digit labels, which the accuracy metric reads as they are.
     """
 
-    def __init__(self, label_smoothing, name="smoothed_sparse_crossentropy", **kwargs):
+    def __init__(self, label_smoothing, outlier_weight=0.0, name="smoothed_sparse_crossentropy", **kwargs):
         super().__init__(name=name, **kwargs)
-        self.label_smoothing = label_smoothing
+        self.label_smoothing, self.outlier_weight = label_smoothing, outlier_weight
 
     def call(self, labels, probabilities):
-        one_hot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(labels, [-1]), "int32"), probabilities.shape[-1])
-        return keras.losses.categorical_crossentropy(one_hot, probabilities, label_smoothing=self.label_smoothing)
+        labels = keras.ops.cast(keras.ops.reshape(labels, [-1]), "int32")
+        classes = probabilities.shape[-1]
+        if not self.outlier_weight:  # digits alone: the sums exactly as before outlier exposure, so runs reproduce
+            return keras.losses.categorical_crossentropy(keras.ops.one_hot(labels, classes), probabilities,
+                                                         label_smoothing=self.label_smoothing)
+        is_outlier = keras.ops.cast(labels == pipeline.OUTLIER_LABEL, probabilities.dtype)
+        # An outlier's one-hot row is all zeros; adding (1 - ε)/classes makes its smoothed target flat.
+        targets = (keras.ops.one_hot(labels, classes) * (1 - self.label_smoothing) + self.label_smoothing / classes
+                   + is_outlier[:, None] * (1 - self.label_smoothing) / classes)
+        losses = keras.losses.categorical_crossentropy(targets, probabilities)
+        return losses * (1 + (self.outlier_weight - 1) * is_outlier)
 
     def get_config(self):
-        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+        return {**super().get_config(), "label_smoothing": self.label_smoothing, "outlier_weight": self.outlier_weight}
+
+
+@keras.saving.register_keras_serializable(package="lenet")
+class ClassAccuracy(keras.metrics.SparseCategoricalAccuracy):
+    """Accuracy over the images that have a class: the non-digits of outlier exposure have no right answer, so they
+    neither raise nor lower the training accuracy that the Train page shows."""
+
+    def __init__(self, name="accuracy", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        has_class = keras.ops.cast(keras.ops.reshape(y_true, [-1]) != pipeline.OUTLIER_LABEL, "float32")
+        if sample_weight is not None:
+            has_class = has_class * keras.ops.reshape(keras.ops.cast(sample_weight, "float32"), [-1])
+        return super().update_state(y_true, y_pred, sample_weight=has_class)
 
 
 def pixel_splits(dataset_name, log):
@@ -146,6 +177,15 @@ def starting_model(train_config):
     """A fresh network, or the model to fine-tune, which must know the same dataset (its card says which)."""
     model = finetune.load_init_model(train_config)
     return model if model is not None else builders.build_model(train_config.model_config())
+
+
+def like_images(images, outliers):
+    """The non-digits of outlier exposure in the training images' form: on the 1/255 grid where those are uint8 pixels
+    (pipeline.as_pixels; a non-digit drawn in code moves by at most half a level), else as [0, 1] floats."""
+    outliers = np.asarray(outliers)
+    if images.dtype == np.uint8:
+        return outliers if outliers.dtype == np.uint8 else np.round(np.clip(outliers, 0, 1) * 255).astype(np.uint8)
+    return np.asarray(pipeline.unit_floats(outliers), images.dtype)
 
 
 def _mix(images, labels, extra, repeat):
@@ -235,7 +275,7 @@ def write_summary(run_dir, splits, recorder, started):
     if model_path.exists():
         classifier = inference.Classifier(model_path)
         splits = _with_float_test(splits)
-        stats, test_scores, probabilities = refit.fit_and_score(classifier.model, splits)
+        stats, test_scores, probabilities = refit.fit_and_score(classifier.model, splits, recorder.config)
         predictions = probabilities.argmax(axis=1)
         with files.atomic_path(run_dir / "test_predictions.npy") as temporary:
             np.save(temporary, predictions.astype("uint8"))

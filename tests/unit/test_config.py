@@ -35,6 +35,7 @@ def test_overrides_replace_only_what_is_given():
     ("elastic_alpha", 101.0, "elastic_alpha must be from 0 to 100"),
     ("elastic_sigma", 0.5, "elastic_sigma must be from 1 to 10"),
     ("label_smoothing", 0.6, "label_smoothing must be from 0 to 0.5"),
+    ("outlier_weight", 4.5, "outlier_weight must be from 0 to 4"),
     ("flip_horizontal", "yes", "flip_horizontal must be true or false"),
     ("erase_probability", 1.5, "erase_probability must be from 0 to 1"),
     ("stroke_width", 1.5, "stroke_width must be from 0 to 1"),

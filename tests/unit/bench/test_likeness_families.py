@@ -5,8 +5,8 @@ import types
 import numpy as np
 import pytest
 
+from lenet import config
 from lenet.bench import likeness_families
-from lenet.config import ModelConfig
 from lenet.data import gestures
 from lenet.model import builders
 from lenet.serve import likeness
@@ -22,7 +22,7 @@ def tiny(monkeypatch_module):
     images = lambda count: rng.random((count, 28, 28)).astype(np.float32) * (rng.random((count, 28, 28)) < 0.2)
     splits = types.SimpleNamespace(x_train=images(300), x_val=images(200), x_test=images(100), dataset="mnist")
     bank = ((("waves",),) * 40 + (("arcs",),) * 40 + (("waves", "arcs"),) * 10, images(90))
-    return builders.build_model(ModelConfig()), splits, bank
+    return builders.build_model(config.ModelConfig()), splits, bank
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +36,15 @@ def test_each_family_is_fitted_without_its_drawings_and_scored_on_fresh_ones(tin
     fitted_on = []
     real_fit = likeness.fit
     monkeypatch.setattr(likeness, "fit", lambda train, validation, outliers, **options: (
-        fitted_on.append(len(outliers["F5"])), real_fit(train, validation, outliers, **options))[1])
+        fitted_on.append((len(outliers["F5"]), options["seed"])), real_fit(train, validation, outliers, **options))[1])
     results = likeness_families.leave_one_family_out(model, splits, bank=bank, families=("waves", "arcs"),
-                                                     per_family=6)
-    assert fitted_on == [40, 40]  # without its 40 drawings and the 10 pairs that hold it
+                                                     per_family=6, detector_seeds=(0, 1))
+    # Without its 40 drawings and the 10 pairs that hold it, once per detector seed.
+    assert fitted_on == [(40, 0), (40, 1), (40, 0), (40, 1)]
     assert set(results) == {"waves", "arcs"}
     for figures in results.values():
+        assert len(figures["abstained_by_seed"]) == 2
+        assert figures["abstained"] == pytest.approx(np.mean(figures["abstained_by_seed"]))
         assert 0 <= figures["abstained"] <= 1 and 0 <= figures["test_abstained"] <= 1
 
 
@@ -52,15 +55,33 @@ def test_a_family_is_held_out_with_its_kin(tiny, monkeypatch):
     real_fit = likeness.fit
     monkeypatch.setattr(likeness, "fit", lambda train, validation, outliers, **options: (
         fitted_on.append(len(outliers["F5"])), real_fit(train, validation, outliers, **options))[1])
-    likeness_families.leave_one_family_out(model, splits, bank=bank, families=("letters", "waves"), per_family=4)
+    likeness_families.leave_one_family_out(model, splits, bank=bank, families=("letters", "waves"), per_family=4,
+                                           detector_seeds=(0,))
     assert fitted_on == [30, 60]  # letters go with the letters written as strokes; waves alone
 
 
-def test_the_table_has_a_row_per_family_and_the_before_column_when_given():
-    results = {"waves": {"abstained": 0.9, "test_abstained": 0.004}}
+def test_a_classifier_trained_with_outlier_exposure_is_trained_again_without_each_family(tiny, monkeypatch):
+    model, splits, bank = tiny
+    trained_with = []
+    monkeypatch.setattr(likeness_families, "_trained_without",
+                        lambda train_config, outliers: (trained_with.append(len(outliers)), model)[1])
+    fitted_with_answer = []
+    real_fit = likeness.fit
+    monkeypatch.setattr(likeness, "fit", lambda *features, **options: (
+        fitted_with_answer.append(options["answer_layer"]), real_fit(*features, **options))[1])
+    train_config = config.make_config("quick", outlier_weight=0.5)
+    results = likeness_families.leave_one_family_out(model, splits, bank=bank, families=("waves", "arcs"),
+                                                     per_family=4, detector_seeds=(0,), train_config=train_config)
+    assert trained_with == [40, 40] and list(results) == ["waves", "arcs"]
+    assert fitted_with_answer == [likeness.ANSWER_LAYER] * 2
+
+
+def test_the_table_has_a_row_per_family_each_seed_and_the_before_column_when_given():
+    results = {"waves": {"abstained": 0.9, "abstained_by_seed": [0.85, 0.95], "test_abstained": 0.004}}
     lines = likeness_families.table_lines(results, before={"waves": 0.3})
-    assert lines[0].count("|") == 5 and lines[2] == "| waves | 90% | 30% | 0.40% |"
-    assert likeness_families.table_lines(results)[2] == "| waves | 90% | 0.40% |"
+    assert lines[0].count("|") == lines[1].count("|") == 6
+    assert lines[2] == "| waves | 90% | 85% / 95% | 30% | 0.40% |"
+    assert likeness_families.table_lines(results)[2] == "| waves | 90% | 85% / 95% | 0.40% |"
 
 
 def test_the_gestures_are_each_scored_and_summed_up_in_a_sentence(tiny):

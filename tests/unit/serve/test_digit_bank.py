@@ -59,14 +59,15 @@ def test_a_digit_model_s_detector_also_learns_the_drawn_digits_as_floats(monkeyp
 def test_only_a_digit_model_s_refit_teaches_the_drawn_digits(dataset, monkeypatch):
     taught = []
 
-    def fit(train_features, validation_features, outlier_features, keep_share):
+    def fit(train_features, validation_features, outlier_features, keep_share, answer_layer):
         taught.append(len(train_features["S4"]))
         raise StopIteration  # how many images the fit is given is all this test needs
 
     monkeypatch.setattr(digit_bank, "digits", lambda: np.zeros((3, 28, 28), np.float32))
     monkeypatch.setattr(likeness_fit.likeness, "fit", fit)
     monkeypatch.setattr(likeness_fit.outlier_bank, "bank", lambda: ((), np.zeros((2, 28, 28), np.float32)))
-    model = builders.build_model(config.make_config("quick", dataset=dataset.name).model_config())
+    train_config = config.make_config("quick", dataset=dataset.name)
+    model = builders.build_model(train_config.model_config())
     with pytest.raises(StopIteration):
-        refit.fit_and_score(model, splits_of(dataset, np.zeros((5, 28, 28), np.uint8)))
+        refit.fit_and_score(model, splits_of(dataset, np.zeros((5, 28, 28), np.uint8)), train_config)
     assert taught == [5 + 3 if dataset is datasets.MNIST else 5]

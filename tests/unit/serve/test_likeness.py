@@ -69,7 +69,10 @@ def test_statistics_fitted_with_the_mirror_alone_still_score_as_they_were_fitted
     made_then = likeness.fit(*(
         {name: values for name, values in features(rows, seed, outliers).items() if name in read_then}
         for rows, seed, outliers in [(2000, 0, False), (1000, 1, False), (500, 2, True)]), views=("mirrored",))
-    restored = likeness.LikenessStats.from_dict(json.loads(made_then.to_json()))
+    assert made_then.version == 3  # a fit that reads no answer is what version 3 read
+    stored = {name: value for name, value in json.loads(made_then.to_json()).items() if not name.startswith(
+        ("answer", "combined"))}
+    restored = likeness.LikenessStats.from_dict(stored)
     assert (restored.version, restored.inputs) == (3, ["S4", "F5", "F5 mirrored"])
     test = features(200, 3) | features(200, 4, outliers=True)  # every view's activations are there; two are not read
     assert np.array_equal(likeness.score(restored, test), likeness.score(made_then, test))
@@ -105,7 +108,7 @@ def test_the_mirror_and_every_view_go_through_in_one_batch_and_split_back_by_nam
 
 def test_wrong_statistics_and_features_are_refused_with_a_reason(small_stats):
     with pytest.raises(likeness.LikenessError,
-                       match="method 'negative-class-detector' version 2 or 3, got \\('cosine-mahalanobis', 1\\)"):
+                       match="method 'negative-class-detector' version 2, 3 or 4, got \\('cosine-mahalanobis', 1\\)"):
         likeness.LikenessStats.from_dict({"method": "cosine-mahalanobis", "version": 1})
     with pytest.raises(likeness.LikenessError, match="views \\['sideways'\\], which this version cannot make"):
         likeness.LikenessStats.from_dict(small_stats.to_dict() | {"views": ["mirrored", "sideways"]})
@@ -120,6 +123,45 @@ def test_wrong_statistics_and_features_are_refused_with_a_reason(small_stats):
         likeness.score(small_stats, {"S4": np.ones(32), "F5": np.ones(12), **{name: np.ones(12) for name in views}})
     with pytest.raises(likeness.LikenessError, match="keep_share"):
         likeness.fit(features(100, 0), features(100, 1), features(50, 2, outliers=True), keep_share=1.0)
+
+
+def answered(rows, seed, sure):
+    """The classifier's answer for `rows` drawings: one class at about 0.9 where it is sure, near 1/10 each where
+    not."""
+    rng = np.random.default_rng(seed)
+    probabilities = rng.dirichlet(np.full(10, 50.0 if not sure else 1.0), rows)
+    if sure:
+        probabilities = 0.1 * probabilities
+        probabilities[np.arange(rows), np.arange(rows) % 10] += 0.9
+    return {likeness.ANSWER_LAYER: probabilities}
+
+
+@pytest.fixture(scope="module")
+def stats_with_answer():
+    return likeness.fit(features(2000, 0), features(1000, 1) | answered(1000, 1, sure=True),
+                        features(500, 2, outliers=True), answer_layer=likeness.ANSWER_LAYER)
+
+
+def test_an_unsure_answer_lowers_the_score_and_the_threshold_still_keeps_its_share(stats_with_answer):
+    digits = features(400, 3)
+    sure, unsure = (likeness.score(stats_with_answer, digits | answered(400, 4, sure)) for sure in (True, False))
+    assert (unsure < sure).mean() > 0.95
+    assert likeness.is_like(stats_with_answer, unsure).mean() < likeness.is_like(stats_with_answer, sure).mean()
+    validation = features(1000, 1) | answered(1000, 1, sure=True)
+    kept = likeness.is_like(stats_with_answer, likeness.score(stats_with_answer, validation)).mean()
+    assert kept == pytest.approx(likeness.KEEP_SHARE, abs=0.003)
+    assert stats_with_answer.inputs[-1] == likeness.ANSWER_LAYER
+
+
+def test_statistics_that_read_the_answer_survive_json_and_need_the_answer(stats_with_answer):
+    restored = likeness.LikenessStats.from_dict(json.loads(stats_with_answer.to_json()))
+    assert restored == stats_with_answer and restored.version == 4
+    test = features(50, 5) | answered(50, 5, sure=False)
+    assert np.array_equal(likeness.score(restored, test), likeness.score(stats_with_answer, test))
+    with pytest.raises(likeness.LikenessError, match="\\['OUTPUT'\\]"):
+        likeness.score(restored, features(50, 5))
+    with pytest.raises(likeness.LikenessError, match="lack its quantiles"):
+        likeness.LikenessStats.from_dict(stats_with_answer.to_dict() | {"answer_quantiles": []})
 
 
 # With the bundled model, the likeness statistics its card holds (fitted by lenet.train.likeness_fit when it was

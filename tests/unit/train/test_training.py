@@ -143,3 +143,63 @@ def test_training_holds_the_splits_as_pixels_and_lets_the_loaders_floats_go():
         assert np.array_equal(pipeline.unit_floats(getattr(pixels, name)[::7]), getattr(floats, name)[::7])
     assert np.array_equal(pixels.y_train, floats.y_train) and np.array_equal(pixels.y_test, floats.y_test)
     assert sources.load("mnist", log=lambda line: None) is not floats  # let go, so loaded afresh
+
+
+def test_outlier_exposure_aims_a_non_digit_at_a_flat_answer_and_weighs_its_loss():
+    loss = training.make_loss(config.make_config("best", label_smoothing=0.1, outlier_weight=0.5))
+    flat, sure = np.full((1, 10), 0.1, "float32"), np.full((1, 10), 0.01, "float32")
+    sure[0, 3] = 0.91
+    outlier = np.array([pipeline.OUTLIER_LABEL])
+    assert np.isclose(float(loss(outlier, flat)), 0.5 * np.log(10), rtol=1e-5)  # the least a flat target can cost
+    assert float(loss(outlier, sure)) > float(loss(outlier, flat))
+    plain_smoothing = training.make_loss(config.make_config("best", label_smoothing=0.1, outlier_weight=0.0))
+    assert np.isclose(float(loss(np.array([3]), sure)), float(plain_smoothing(np.array([3]), sure)), rtol=1e-6)
+
+
+def test_training_accuracy_counts_digits_only():
+    accuracy = training.ClassAccuracy()
+    probabilities = np.eye(10, dtype="float32")[[1, 2, 3, 4]]
+    accuracy.update_state(np.array([1, 2, pipeline.OUTLIER_LABEL, 5]), probabilities)
+    assert accuracy.name == "accuracy" and np.isclose(float(accuracy.result()), 2 / 3)  # the outlier counts neither way
+
+
+def test_outliers_take_the_training_images_form():
+    outliers = np.full((3, 28, 28), 0.5, np.float32)
+    on_grid = training.like_images(np.zeros((10, 28, 28), np.uint8), outliers)
+    assert on_grid.dtype == np.uint8 and (on_grid == 128).all()
+    assert training.like_images(np.zeros((10, 28, 28), np.float32), outliers).dtype == np.float32
+
+
+def test_every_batch_carries_a_few_non_digits_drawn_again_each_epoch():
+    images, labels = np.zeros((40, 28, 28), np.uint8), np.arange(40) % 10
+    outliers = np.arange(1, 31, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)  # told apart by value
+    train_config = config.make_config("quick", batch_size=16)
+    dataset = pipeline.training_dataset(images, labels, train_config, outliers=outliers)
+    epochs = [list(dataset), list(dataset)]
+    for batches in epochs:
+        assert [len(batch[1]) for batch in batches] == [16 + pipeline.OUTLIERS_PER_BATCH] * 2 + [8 + 8]
+        for batch_images, batch_labels in batches:
+            is_outlier = batch_labels.numpy() == pipeline.OUTLIER_LABEL
+            assert is_outlier.sum() == pipeline.OUTLIERS_PER_BATCH and (batch_images.numpy()[is_outlier] > 0).all()
+    picked = [np.round(batch[0].numpy()[-8:, 0, 0, 0] * 255) for batches in epochs for batch in batches]
+    assert not np.array_equal(picked[0], picked[3]) and np.isin(np.concatenate(picked), np.arange(1, 31)).all()
+
+
+def test_a_run_with_outlier_exposure_trains_on_them_and_its_card_reads_the_answer(tmp_path, monkeypatch):
+    from lenet.serve import inference, likeness
+    from tests import tiny_data
+
+    monkeypatch.setattr(sources, "load", tiny_data.load)
+    outliers_seen = []
+    real_dataset = pipeline.training_dataset
+    monkeypatch.setattr(pipeline, "training_dataset", lambda images, labels, train_config, distorting, outliers: (
+        outliers_seen.append(outliers), real_dataset(images, labels, train_config, distorting, outliers))[1])
+    outliers = np.random.default_rng(0).random((40, 28, 28)).astype(np.float32)
+    train_config = config.make_config("quick", epochs=1, outlier_weight=0.5)
+    summary = training.train(train_config, tmp_path, outliers=outliers, with_snapshots=False)
+    assert outliers_seen[0].shape == (40, 28, 28) and outliers_seen[0].dtype == np.uint8  # on the pixel grid
+    classifier = inference.Classifier(tmp_path / "model.keras")
+    assert classifier.card.config["outlier_weight"] == 0.5 and classifier.likeness.answer_layer == likeness.ANSWER_LAYER
+    probabilities, scores = classifier.judge(tiny_data.tiny_splits().x_test[:20])
+    assert probabilities.shape == (20, 10) and ((0 <= scores) & (scores <= 100)).all()
+    assert 0 <= summary["abstained"] <= 1
