@@ -83,7 +83,7 @@ def leave_one_family_out(model, splits, bank=None, families=outlier_bank.ALL_FAM
     for family in families:
         by_classifier.setdefault(frozenset(outlier_bank.kin(family)) if retrains else None, []).append(family)
     results = {}
-    for held_out, measured in by_classifier.items():
+    for measured in by_classifier.values():
         kept_of = {family: np.array([not outlier_bank.kin(family) & set(drawn_from) for drawn_from in bank_families])
                    for family in measured}
         classifier = _trained_without(train_config, bank_images[kept_of[measured[0]]]) if retrains else model
