@@ -45,8 +45,9 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
     keras.utils.set_random_seed(train_config.seed)
     splits = pixel_splits(train_config.dataset, log or (lambda line: None))
     train_images, train_labels = _mix(splits.x_train, splits.y_train, extra_training, train_config.my_digits_repeat)
+    outlier_images = None
     if train_config.outlier_weight:  # the outlier bank is in the data cache: drawn once, read in milliseconds
-        outliers = like_images(train_images, outlier_bank.bank()[1] if outliers is None else outliers)
+        outlier_images = like_images(train_images, outlier_bank.bank()[1] if outliers is None else outliers)
     steps = pipeline.steps_per_epoch(len(train_images), train_config.batch_size)
     model = starting_model(train_config)
     model.compile(
@@ -65,8 +66,7 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
     if train_config.augments and train_config.undistorted_epochs:
         distorting = tf.Variable(True, trainable=False)
         callbacks.append(StopDistorting(distorting, train_config.epochs - train_config.undistorted_epochs))
-    batches = pipeline.training_dataset(train_images, train_labels, train_config, distorting,
-                                        outliers if train_config.outlier_weight else None)
+    batches = pipeline.training_dataset(train_images, train_labels, train_config, distorting, outlier_images)
     del train_images  # the dataset holds its own copy (with my digits mixed in, this one was a copy of its own too)
     model.fit(
         batches,
