@@ -110,7 +110,8 @@ def active_model_label():
 
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _explainer(model_path, modified_time):
-    return attribution.Explainer(load_classifier(model_path).model)
+    classifier = load_classifier(model_path)
+    return attribution.Explainer(classifier.model, class_means=classifier.card.class_mean_images())
 
 
 def explainer(classifier):

@@ -52,7 +52,7 @@ def run_benchmarks(full=False, log=print):
     log("latency of placing one drawing on the feature map…")
     drawing_map = drawing_map_latency(splits)
     log("digit-likeness figures, and the Why views' latency…")
-    likeness_figures, explanations = why_figures.likeness_figures(splits), why_figures.explanation_latency()
+    likeness_figures, explanations = why_figures.likeness_figures(splits), why_figures.explanation_figures()
     results = {
         "mode": "full" if full else "short",
         "tutorial": tutorial, "seed": seed, "best": best,

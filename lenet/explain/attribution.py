@@ -21,6 +21,11 @@ The threshold is measured in the step's own scale, a multiple of its mean change
 batch-norm model trained with label smoothing spreads its gradient thinly over many pixels, and a fixed threshold
 pulled every step back to where it started. It also halves every few steps, so that a digit far from the drawing is
 still reached, with the sparsest change first tried.
+
+Where the gradient vanishes, the search steps towards the mean training image of k instead, when the model's card
+holds the class means. A network trained with outlier exposure (TrainConfig.outlier_weight) learns to switch every
+unit off for many drawings between two digits: there its logits are its biases alone and no gradient points anywhere.
+On such a model 23-27 of 120 searches stalled; with the step towards k's mean, 3 (BENCHMARKS.md).
 """
 
 from dataclasses import dataclass
@@ -31,6 +36,8 @@ import tensorflow as tf
 
 from lenet.explain import path_integral
 from lenet.serve.inference import ModelLoadError
+
+VANISHED_GRADIENT = 1e-9  # a gradient norm at or below this is taken as none: in a dead zone it is exactly 0
 
 
 @dataclass(frozen=True)
@@ -77,8 +84,13 @@ class ExplainError(ValueError):
 class Explainer:
     """Evidence maps and counterfactuals for one model. Build once per model: the first calls trace the graphs."""
 
-    def __init__(self, model, explain_config=None):
+    def __init__(self, model, explain_config=None, class_means=None):
+        """class_means: (10, 28, 28) mean training images (ModelCard.class_mean_images), which the counterfactual
+        search steps towards where the gradient vanishes; without them it stops there."""
         self.config = explain_config or ExplainConfig()
+        if class_means is not None and np.shape(class_means) != (10, 28, 28):
+            raise ExplainError(f"class means must be (10, 28, 28), one image per digit; got {np.shape(class_means)}")
+        self._class_means = None if class_means is None else tf.constant(class_means, tf.float32)
         try:
             output_layer = model.get_layer("OUTPUT")
         except ValueError:
@@ -165,7 +177,7 @@ class Explainer:
                 logits = self._logits(candidate[None])[0]
                 # The margin of the target over its strongest rival: raising it is what flips the answer.
                 margin = logits[target] - tf.reduce_max(logits - 1e9 * (1.0 - others))
-            gradient = tape.gradient(margin, candidate)
+            gradient = self._uphill(tape.gradient(margin, candidate), candidate, target)
             move = step_size * gradient / (tf.norm(gradient) + 1e-12)
             # L1: changes smaller than the threshold fall back to zero. It follows the step's own scale, since how
             # thinly a model spreads its gradient varies, and halves every half_life steps.
@@ -177,6 +189,13 @@ class Explainer:
         steps, changed = tf.while_loop(keep_going, one_step, (tf.constant(0), image))
         probability = tf.nn.softmax(self._logits(changed[None])[0])[target]
         return changed, probability, steps, answers_target(changed)
+
+    def _uphill(self, gradient, candidate, target):
+        """The margin's gradient; where it vanishes (every unit off), the way to the target's mean image."""
+        if self._class_means is None:
+            return gradient
+        return tf.cond(tf.norm(gradient) > VANISHED_GRADIENT, lambda: gradient,
+                       lambda: tf.gather(self._class_means, target) - candidate)
 
 
 def _check_image(digit_image):

@@ -13,6 +13,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from lenet import config as lenet_config, files
 from lenet.data import datasets
 
@@ -39,6 +41,9 @@ class ModelCard:
     test_accuracy: float | None = None  # on the dataset's 10,000 test images; None until the run has ended
     test_loss: float | None = None
     likeness: dict | None = None  # the statistics lenet.serve.likeness needs to say "not a digit"; None if not computed
+    # Each class's mean training image, 784 bytes in hex per class (see class_means_of): where the network's gradient
+    # vanishes, "What would make it a k?" steps towards k's mean (lenet.explain.attribution). None if not computed.
+    class_means: list | None = None
     run_id: str = ""
     reproduce: str = ""  # the command line that trains this model again
     saved_at: float = 0.0
@@ -48,6 +53,21 @@ class ModelCard:
         dataset = datasets.get(self.dataset)  # an unknown dataset raises DatasetError, a ValueError
         if not self.class_names:
             object.__setattr__(self, "class_names", dataset.class_names)
+        if self.class_means is not None:
+            self.class_mean_images()  # a damaged entry fails here, when the card is read, not in an explanation
+
+    def class_mean_images(self):
+        """(classes, 28, 28) float32 in [0, 1]: each class's mean training image; None where the card has none."""
+        if self.class_means is None:
+            return None
+        classes = datasets.get(self.dataset).num_classes
+        try:
+            means = np.stack([np.frombuffer(bytes.fromhex(row), np.uint8) for row in self.class_means])
+        except (TypeError, ValueError):
+            raise CardError("the model card's class means are not hex strings of bytes") from None
+        if means.shape != (classes, 28 * 28):
+            raise CardError(f"the model card's class means are {means.shape}; expected ({classes}, 784)")
+        return means.reshape(classes, 28, 28).astype(np.float32) / 255.0
 
     @property
     def dataset_info(self):
@@ -94,6 +114,17 @@ class ModelCard:
         if len(card.class_names) != card.dataset_info.num_classes or not isinstance(card.config, dict):
             raise CardError(f"the model card is damaged: {len(card.class_names)} class names for {card.dataset}")
         return card
+
+
+def class_means_of(images, labels, num_classes):
+    """ModelCard.class_means for (N, 28, 28) images, uint8 pixels or floats in [0, 1], and their labels: each class's
+    mean, to the nearest 1/255, as the 784 bytes' hex; None when some class has no images (a small test split)."""
+    images, labels = np.asarray(images), np.asarray(labels)
+    if set(np.unique(labels).tolist()) != set(range(num_classes)):
+        return None
+    scale = 1.0 if images.dtype == np.uint8 else 255.0  # a mean of pixels is already in levels of ink
+    means = [images[labels == label].mean(axis=0) * scale for label in range(num_classes)]
+    return [np.rint(np.clip(mean, 0, 255)).astype(np.uint8).tobytes().hex() for mean in means]
 
 
 def for_config(train_config, run_id="", reproduce=""):

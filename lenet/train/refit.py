@@ -3,7 +3,8 @@
 Training fits the detector when a run ends (training.write_summary); a model made before the detector's method or
 its outlier bank last changed keeps the old fit. This fits it again the same way, from the model's dataset's
 training and validation images and today's outlier bank, so a bundled model can follow the detector's changes
-without training again: its weights, test accuracy and reproduce command stay as they are.
+without training again: its weights, test accuracy and reproduce command stay as they are. The card's class means
+(what "What would make it a k?" steps towards where the gradient vanishes) are written again with it.
 """
 
 from lenet import config as lenet_config
@@ -24,6 +25,12 @@ def fit_and_score(model, splits, train_config):
     return stats, likeness.score(stats, test), test[answer]
 
 
+def fitted_card(classifier, splits, stats):
+    """The classifier's card with what is fitted from its dataset: the likeness statistics and the class means."""
+    class_means = card.class_means_of(splits.x_train, splits.y_train, classifier.dataset.num_classes)
+    return classifier.card.replace(likeness=stats.to_dict(), class_means=class_means)
+
+
 def refit_likeness(model_path=None, log=print):
     """Refit the likeness statistics in `model_path`'s card (default: the bundled MNIST model), in place.
 
@@ -35,5 +42,5 @@ def refit_likeness(model_path=None, log=print):
     train_config = lenet_config.TrainConfig.from_dict(classifier.card.config or {"dataset": classifier.dataset.name})
     stats, test_scores, probabilities = fit_and_score(classifier.model, splits, train_config)
     figures = metrics.abstention_figures(splits.y_test.astype(int), probabilities, likeness.is_like(stats, test_scores))
-    card.write(classifier.model_path, classifier.card.replace(likeness=stats.to_dict()))
+    card.write(classifier.model_path, fitted_card(classifier, splits, stats))
     return {"model": str(classifier.model_path), "outlier_bank": outlier_bank.VERSION, **figures}

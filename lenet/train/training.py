@@ -282,8 +282,8 @@ def write_summary(run_dir, splits, recorder, started):
         figures = metrics.evaluation_figures(splits.y_test.astype(int), probabilities)
         summary.update(figures, model_path=str(model_path), params=classifier.model.count_params())
         summary.update(metrics.abstention_figures(splits.y_test.astype(int), probabilities, likeness.is_like(stats, test_scores)))
-        card.write(model_path, classifier.card.replace(test_accuracy=figures["test_accuracy"],
-                                                        test_loss=figures["test_loss"], likeness=stats.to_dict()))
+        card.write(model_path, refit.fitted_card(classifier, splits, stats).replace(
+            test_accuracy=figures["test_accuracy"], test_loss=figures["test_loss"]))
     summary["wall_seconds"] = time.time() - started
     summary["peak_memory_mb"] = memory.peak_memory_mb()  # what a training worker needs of its host
     summary["xla"] = bool(recorder.model.jit_compile)  # Keras falls back to no XLA for a layer that cannot compile

@@ -59,13 +59,15 @@ def test_the_likeness_and_explanation_figures_are_reported_when_measured(tmp_pat
                            "non_digits": 230, "non_digits_abstained": 0.965, "stroke_digits": 500,
                            "stroke_digits_read_right": 0.984, "stroke_digits_per_class": [1.0] * 6 + [0.84] + [1.0] * 3}
     results["explanations"] = {"evidence_p50_ms": 12.3, "evidence_p95_ms": 20.0, "counterfactual_p50_ms": 45.0,
-                               "counterfactual_p95_ms": 90.0}
+                               "counterfactual_p95_ms": 90.0, "counterfactual_searches": 180,
+                               "counterfactual_reached": 0.9444}
     engine.write_benchmarks_file(results, path)
     text = path.read_text(encoding="utf-8")
     assert "MNIST test abstained **0.63%**" in text and "99.41% vs 99.34% plain" in text
     assert "230 generated non-digits abstained **96.5%**" in text and "**98.4%** (goal ≥ 99.0%)" in text
     assert "weakest digit 6 at **84%** (goal ≥ 97%), per digit 0–9: 100% / 100%" in text
     assert "evidence map p50 **12.3 ms**" in text and "counterfactual p50 **45 ms**" in text
+    assert "180 searches, from stroke digits towards every digit they are not, reached it **94.4%**" in text
 
 
 def test_the_likeness_figures_and_explanation_timings_are_measured_on_the_bundled_model():
@@ -73,6 +75,8 @@ def test_the_likeness_figures_and_explanation_timings_are_measured_on_the_bundle
     from lenet.serve import inference
 
     classifier = inference.Classifier()
-    timing = why_figures.explanation_latency(classifier, repeats=5)  # the bench's 60 make its figures steady
-    assert 0 < timing["evidence_p50_ms"] <= timing["evidence_p95_ms"]
-    assert 0 < timing["counterfactual_p50_ms"] <= timing["counterfactual_p95_ms"]
+    # The bench's 60 repeats and 20 drawings make its figures steady; 5 and 2 show they are measured.
+    figures = why_figures.explanation_figures(classifier, repeats=5, search_drawings=2)
+    assert 0 < figures["evidence_p50_ms"] <= figures["evidence_p95_ms"]
+    assert 0 < figures["counterfactual_p50_ms"] <= figures["counterfactual_p95_ms"]
+    assert figures["counterfactual_searches"] == 2 * 9 and figures["counterfactual_reached"] >= 0.8

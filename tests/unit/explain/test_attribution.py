@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -13,7 +14,7 @@ def classifier():
 
 @pytest.fixture(scope="module")
 def explainer(classifier):
-    return attribution.Explainer(classifier.model)
+    return attribution.Explainer(classifier.model, class_means=classifier.card.class_mean_images())  # as Draw builds it
 
 
 @pytest.fixture(scope="module")
@@ -65,17 +66,20 @@ def test_the_counterfactual_makes_the_model_answer_the_target_with_ink_in_range(
 
 
 def test_the_counterfactual_is_a_sparse_change(classifier, explainer, drawn_digits):
-    unpenalised = attribution.Explainer(classifier.model, attribution.ExplainConfig(sparsity=0.0))
-    sparse_total = plain_total = 0.0
+    unpenalised = attribution.Explainer(classifier.model, attribution.ExplainConfig(sparsity=0.0),
+                                        class_means=classifier.card.class_mean_images())
+    sparse_total = plain_total = ink_total = 0.0
     for label, image in drawn_digits:
         target = (label + 3) % 10
         sparse, plain = explainer.counterfactual(image, target), unpenalised.counterfactual(image, target)
         assert sparse.succeeded and plain.succeeded
         sparse_change, plain_change = np.abs(sparse.image - image).sum(), np.abs(plain.image - image).sum()
-        # Small: less ink than the drawing has (about 100 units), and less than the same search without the penalty.
-        assert sparse_change < image.sum() and sparse_change < plain_change
+        assert sparse_change < plain_change  # less than the same search without the penalty
         sparse_total, plain_total = sparse_total + sparse_change, plain_total + plain_change
-    assert sparse_total < 0.75 * plain_total
+        ink_total += image.sum()
+    # Small: in all, less ink than the drawings have (about 100 units each). One drawing may need more, where the
+    # search crosses a region with no gradient on its way to the target's mean image.
+    assert sparse_total < 0.75 * plain_total and sparse_total < ink_total / 2
 
 
 def test_asking_for_the_current_answer_changes_nothing(explainer, drawn_digits):
@@ -96,3 +100,35 @@ def test_wrong_images_and_digits_are_refused(explainer):
         explainer.evidence(np.zeros((280, 280)))
     with pytest.raises(attribution.ExplainError, match="0–9"):
         explainer.counterfactual(np.zeros((28, 28)), 10)
+
+
+def dead_zone_model_and_means():
+    """A network that, like one trained with outlier exposure, switches every unit off for a blank drawing: F6's unit
+    k fires only once more than half of digit k's own 4×4 patch has ink, so at a blank image every gradient is 0."""
+    means = np.zeros((10, 28, 28), np.float32)
+    for digit in range(10):
+        row, column = 2 + 10 * (digit // 5), 1 + 5 * (digit % 5)
+        means[digit, row:row + 4, column:column + 4] = 1.0
+    inputs = keras.Input((28, 28, 1))
+    units = keras.layers.Dense(10, activation="relu", name="F6")(keras.layers.Flatten()(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax", name="OUTPUT")(units))
+    model.get_layer("F6").set_weights([means.reshape(10, 784).T, np.full(10, -8.0, np.float32)])
+    answer_zero = np.zeros(10, np.float32)
+    answer_zero[0] = 1.0  # with every unit off the answer is 0, from the biases alone
+    model.get_layer("OUTPUT").set_weights([10 * np.eye(10, dtype=np.float32), answer_zero])
+    return model, means
+
+
+def test_where_the_gradient_vanishes_the_search_steps_towards_the_targets_mean_image():
+    model, means = dead_zone_model_and_means()
+    blank = np.zeros((28, 28), np.float32)
+    stalled = attribution.Explainer(model).counterfactual(blank, 3)
+    assert not stalled.succeeded and np.array_equal(stalled.image, blank)  # no gradient, so no step at all
+    found = attribution.Explainer(model, class_means=means).counterfactual(blank, 3)
+    assert found.succeeded and found.steps < attribution.ExplainConfig().counterfactual_steps
+    assert found.added[means[3] > 0].sum() > 0.9 * found.added.sum()  # the ink went to where 3s have theirs
+
+
+def test_class_means_of_the_wrong_shape_are_refused(classifier):
+    with pytest.raises(attribution.ExplainError, match=r"\(10, 28, 28\)"):
+        attribution.Explainer(classifier.model, class_means=np.zeros((9, 28, 28)))

@@ -42,6 +42,23 @@ def test_replacing_the_card_keeps_the_weights(tmp_path):
         np.testing.assert_array_equal(mine, theirs)
 
 
+def test_class_means_travel_in_the_card_to_the_nearest_level_of_ink(tmp_path):
+    rng = np.random.default_rng(0)
+    images, labels = rng.random((200, 28, 28)).astype(np.float32), np.arange(200) % 10
+    class_means = card.class_means_of(images, labels, 10)
+    path = tmp_path / "model.keras"
+    save_with_card(path, config.make_config("quick"), class_means=class_means)
+    means = card.read(path).class_mean_images()
+    assert means.shape == (10, 28, 28) and means.dtype == np.float32
+    for label in (0, 7):
+        assert np.abs(means[label] - images[labels == label].mean(axis=0)).max() <= 0.5 / 255 + 1e-6
+    pixels = np.rint(images * 255).astype(np.uint8)  # training's splits keep their pixels
+    from_pixels = card.ModelCard(class_means=card.class_means_of(pixels, labels, 10)).class_mean_images()
+    assert np.abs(from_pixels - means).max() <= 1 / 255 + 1e-6
+    assert card.class_means_of(images, labels % 9, 10) is None  # no image of a 9: no mean to step towards
+    assert card.for_config(config.make_config("quick")).class_mean_images() is None  # an older card has none
+
+
 def test_a_model_without_a_card_reads_as_an_mnist_digit_model_and_says_so(tmp_path):
     path = tmp_path / "foreign.keras"
     builders.build_model().save(path)
@@ -57,6 +74,8 @@ def test_a_model_without_a_card_reads_as_an_mnist_digit_model_and_says_so(tmp_pa
     (json.dumps({"card_version": 99}).encode(), "version 99"),
     (json.dumps({"card_version": 1, "dataset": "letters"}).encode(), "dataset must be one of mnist, fashion"),
     (json.dumps({"card_version": 1, "class_names": ["a", "b"]}).encode(), "2 class names"),
+    (json.dumps({"card_version": 1, "class_means": ["not hex"] * 10}).encode(), "not hex strings"),
+    (json.dumps({"card_version": 1, "class_means": ["00"] * 9}).encode(), r"\(9, 1\); expected \(10, 784\)"),
 ])
 def test_a_damaged_card_is_refused_with_a_reason(tmp_path, damage, message):
     path = tmp_path / "damaged.keras"

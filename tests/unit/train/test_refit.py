@@ -20,8 +20,9 @@ def tiny_model_file(tmp_path, monkeypatch):
     monkeypatch.setattr(likeness, "DIGIT_SAMPLE", 200)
     rng = np.random.default_rng(0)
     images = lambda count: rng.random((count, 28, 28)).astype(np.float32) * (rng.random((count, 28, 28)) < 0.2)
-    splits = types.SimpleNamespace(x_train=images(300), x_val=images(200), x_test=images(100),
-                                   y_test=rng.integers(0, 10, 100).astype(np.uint8), dataset="mnist")
+    splits = types.SimpleNamespace(x_train=images(300), y_train=np.arange(300) % 10, x_val=images(200),
+                                   x_test=images(100), y_test=rng.integers(0, 10, 100).astype(np.uint8),
+                                   dataset="mnist")
     monkeypatch.setattr(sources, "load", lambda name, log=print, **options: splits)
     monkeypatch.setattr(outlier_bank, "bank", lambda: ((("waves",),) * 60, images(60)))
     train_config = config.make_config("quick")
@@ -47,6 +48,7 @@ def test_refitting_stores_a_detector_the_classifier_reads_and_keeps_the_rest(tin
     assert after.classify(drawing).label == before.classify(drawing).label  # the weights are untouched
     assert 0 <= after.classify(drawing).likeness <= 100
     assert after.classify(np.eye(28, dtype=np.float32)).looks_like is not None
+    assert before.card.class_mean_images() is None and after.card.class_mean_images().shape == (10, 28, 28)
 
 
 def test_the_command_line_refits_the_model_it_is_given(tiny_model_file, capsys):

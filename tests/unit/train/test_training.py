@@ -203,3 +203,6 @@ def test_a_run_with_outlier_exposure_trains_on_them_and_its_card_reads_the_answe
     probabilities, scores = classifier.judge(tiny_data.tiny_splits().x_test[:20])
     assert probabilities.shape == (20, 10) and ((0 <= scores) & (scores <= 100)).all()
     assert 0 <= summary["abstained"] <= 1
+    splits = tiny_data.tiny_splits()
+    mean_three = splits.x_train[splits.y_train == 3].mean(axis=0)  # what "What would make it a 3?" steps towards
+    assert np.abs(classifier.card.class_mean_images()[3] - mean_three).max() <= 0.5 / 255 + 1e-6
