@@ -24,8 +24,9 @@ still reached, with the sparsest change first tried.
 
 Where the gradient vanishes, the search steps towards the mean training image of k instead, when the model's card
 holds the class means. A network trained with outlier exposure (TrainConfig.outlier_weight) learns to switch every
-unit off for many drawings between two digits: there its logits are its biases alone and no gradient points anywhere.
-On such a model 23-27 of 120 searches stalled; with the step towards k's mean, 3 (BENCHMARKS.md).
+unit off for some drawings between two digits: there its logits are its biases alone and no gradient points anywhere.
+On the bundled model, 76.7% of `bench`'s 180 searches reached their digit without the step and 98.9% with it; the
+model before it, with no such region, 93.9% (BENCHMARKS.md).
 """
 
 from dataclasses import dataclass

@@ -54,13 +54,15 @@ def test_the_why_views_compute_only_when_open_and_render_for_a_drawn_digit(drawi
     built = []
     loaders._explainer.clear()
     original = loaders.attribution.Explainer
-    monkeypatch.setattr(loaders.attribution, "Explainer", lambda model: built.append(1) or original(model))
+    monkeypatch.setattr(loaders.attribution, "Explainer",
+                        lambda model, **options: built.append(options) or original(model, **options))
     app = send_drawing(open_draw_page(), png_of(image))
     assert predictions(app) == [str(label)]
     assert not built and "Integrated gradients" not in captions(app)  # closed: nothing computed
 
     app = open_why(app)  # the first tab: the evidence map
     assert built and "Integrated gradients" in captions(app)
+    assert built[0]["class_means"].shape == (10, 28, 28)  # the card's, for where the gradient vanishes
     assert f"Red: ink that made it a {label}; blue: ink against" in captions(app)
 
     app = open_why(app, why.TABS[1])  # what would make it a k? The default k is the runner-up

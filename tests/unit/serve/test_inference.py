@@ -85,7 +85,8 @@ def test_the_bundled_model_judges_likeness_from_its_card():
     probabilities, scores = classifier.judge(test_images)
     assert (scores >= classifier.likeness.threshold).mean() >= 0.98
     # One traced call for the drawings and their views gives what the fit's own reading of the layers gives.
-    fitted_way = likeness.score(classifier.likeness, likeness_fit.layer_features(classifier.model, test_images))
+    fitted_way = likeness.score(classifier.likeness, likeness_fit.layer_features(
+        classifier.model, test_images, answer_layer=classifier.likeness.answer_layer))
     assert np.allclose(scores, fitted_way, atol=1e-3)
     assert np.allclose(probabilities, classifier.probabilities(test_images), atol=1e-6)
     predictions = [classifier.classify(image) for _, image in synthetic.non_digits(60, seed=4)]

@@ -181,7 +181,8 @@ def judge(bundled, drawings):
     digit_images = [preprocess.to_mnist_digit(image) for image in drawings]
     found = [index for index, image in enumerate(digit_images) if image is not None]
     images = np.stack([digit_images[index] for index in found])
-    like = likeness.is_like(stats, likeness.score(stats, likeness_fit.layer_features(classifier.model, images)))
+    features = likeness_fit.layer_features(classifier.model, images, answer_layer=stats.answer_layer)
+    like = likeness.is_like(stats, likeness.score(stats, features))
     results = [(None, False)] * len(drawings)
     for index, digit, is_digit in zip(found, classifier.probabilities(images).argmax(axis=1), like):
         results[index] = (int(digit), bool(is_digit))
@@ -191,7 +192,7 @@ def judge(bundled, drawings):
 @pytest.mark.mnist
 def test_mnist_test_digits_are_digit_like_and_the_rest_are_read_as_well(bundled):
     classifier, stats, splits = bundled
-    features = likeness_fit.layer_features(classifier.model, splits.x_test)
+    features = likeness_fit.layer_features(classifier.model, splits.x_test, answer_layer=stats.answer_layer)
     like = likeness.is_like(stats, likeness.score(stats, features))
     right = classifier.probabilities(splits.x_test).argmax(axis=1) == splits.y_test
     assert 1 - like.mean() <= 0.01
