@@ -1,5 +1,6 @@
 """Benchmarks of issue 9, run by `python -m lenet bench`: the digit-likeness figures of the bundled model, and the
-server-side time of Draw's "Why this digit?" views (the evidence map and the counterfactual) on real drawings.
+server-side time of Draw's "Why this digit?" views (the evidence map and the counterfactual) on real drawings, and
+how often the counterfactual reaches the digit asked for.
 
 The drawings are made in code (lenet.data.synthetic) with their own seed, so they are fresh ones, not the tests' set.
 """
