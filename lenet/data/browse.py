@@ -56,13 +56,15 @@ def class_counts(labels):
 
 
 def class_means(images, labels):
-    """The mean image of each digit, shape (10, height, width); a digit with no images gets zeros."""
-    images, labels = np.asarray(images, dtype=np.float32), np.asarray(labels)
+    """The mean image of each digit, shape (10, height, width), in the images' own scale (uint8 pixels give means of
+    0-255); a digit with no images gets zeros. Each digit's images are averaged as they are: a float copy of a whole
+    training set (150 MB for MNIST's pixels) is never made."""
+    images, labels = np.asarray(images), np.asarray(labels)
     means = np.zeros((NUM_CLASSES, *images.shape[1:]), dtype=np.float32)
     for digit in range(NUM_CLASSES):
         members = images[labels == digit]
         if len(members):
-            means[digit] = members.mean(axis=0)
+            means[digit] = members.mean(axis=0, dtype=np.float32)
     return means
 
 

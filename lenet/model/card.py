@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from lenet import config as lenet_config, files
-from lenet.data import datasets
+from lenet.data import browse, datasets
 
 CARD_MEMBER = "lenet_card.json"
 CARD_VERSION = 1
@@ -119,11 +119,11 @@ class ModelCard:
 def class_means_of(images, labels, num_classes):
     """ModelCard.class_means for (N, 28, 28) images, uint8 pixels or floats in [0, 1], and their labels: each class's
     mean, to the nearest 1/255, as the 784 bytes' hex; None when some class has no images (a small test split)."""
-    images, labels = np.asarray(images), np.asarray(labels)
+    labels = np.asarray(labels)
     if set(np.unique(labels).tolist()) != set(range(num_classes)):
         return None
-    scale = 1.0 if images.dtype == np.uint8 else 255.0  # a mean of pixels is already in levels of ink
-    means = [images[labels == label].mean(axis=0) * scale for label in range(num_classes)]
+    scale = 1.0 if np.asarray(images).dtype == np.uint8 else 255.0  # a mean of pixels is already in levels of ink
+    means = browse.class_means(images, labels)[:num_classes] * scale
     return [np.rint(np.clip(mean, 0, 255)).astype(np.uint8).tobytes().hex() for mean in means]
 
 
