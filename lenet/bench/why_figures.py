@@ -63,7 +63,7 @@ def explanation_figures(classifier=None, repeats=EXPLAIN_REPEATS, search_drawing
     drawn = []  # (image, answer, runner-up)
     for _, drawing in synthetic.stroke_digits(20, seed=SEED):
         prediction = classifier.classify(drawing)
-        drawn.append((prediction.image, *np.argsort(prediction.probabilities)[[-1, -2]].tolist()))
+        drawn.append((prediction.image, prediction.label, int(np.argsort(prediction.probabilities)[-2])))
     explainer.evidence(drawn[0][0])
     explainer.counterfactual(drawn[0][0], drawn[0][2])  # the first calls trace the graphs
     evidence = _timings(lambda index: explainer.evidence(drawn[index % len(drawn)][0]), repeats)
