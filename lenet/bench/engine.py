@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from lenet import config as lenet_config, files
-from lenet.bench import throughput, why_figures
+from lenet.bench import throughput, typefaces, why_figures
 from lenet.data import datasets, sources
 from lenet.explain import feature_map
 from lenet.runs import store, worker
@@ -53,6 +53,8 @@ def run_benchmarks(full=False, log=print):
     drawing_map = drawing_map_latency(splits)
     log("digit-likeness figures, and the Why views' latency…")
     likeness_figures, explanations = why_figures.likeness_figures(splits), why_figures.explanation_figures()
+    log("letters, symbols and digits set in this machine's typefaces…")
+    typeface_figures = typefaces.figures()
     results = {
         "mode": "full" if full else "short",
         "tutorial": tutorial, "seed": seed, "best": best,
@@ -66,6 +68,7 @@ def run_benchmarks(full=False, log=print):
         "latency": latency, "worker_peak_memory_mb": worker_memory["off"],
         "worker_peak_memory_xla_mb": worker_memory["on"], "snapshots": snapshot, "priority": priority,
         "drawing_map": drawing_map, "likeness": likeness_figures, "explanations": explanations,
+        "typefaces": typeface_figures,
         "machine": machine_description(), "date": time.strftime("%Y-%m-%d %H:%M"),
     }
     write_benchmarks_file(results)
@@ -219,6 +222,7 @@ def render_table(results):
         *snapshot_lines(results),
         *priority_lines(results),
         *why_figures.lines(results),
+        *typefaces.lines(results),
     ])
 
 
