@@ -7,6 +7,7 @@ the Draw page, and saves one PNG per page into docs/screenshots/, and Draw on a 
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -53,7 +54,8 @@ def main():
             phone = browser.new_context(**PHONE).new_page()  # 390×844, drawn with touch events
             phone.goto(f"{url}/draw")
             phone.locator("canvas.upper-canvas").wait_for(timeout=60_000)
-            touch_draw(phone, DIGIT_STROKES[7], (50, 45, 170, 210))
+            # touch_draw takes a test's page holder; the wait for the answer is the line below.
+            touch_draw(types.SimpleNamespace(page=phone, watch_runs=lambda: None), DIGIT_STROKES[7], (50, 45, 170, 210))
             phone.get_by_text("Prediction").wait_for(timeout=60_000)
             time.sleep(2)
             phone.screenshot(path=str(ROOT / "docs" / "screenshots" / "phone-draw.png"))
