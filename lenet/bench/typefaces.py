@@ -36,6 +36,8 @@ def font_files(folders=None):
 
 
 def _font_folders():
+    """Where Linux (fontconfig's usual folders), macOS and Windows keep their fonts; those a machine lacks are
+    skipped."""
     home = Path.home()
     return [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), home / ".local/share/fonts", home / ".fonts",
             Path("/System/Library/Fonts"), Path("/Library/Fonts"), home / "Library/Fonts",
