@@ -10,6 +10,7 @@ letters; Linux's usual DejaVu and Liberation hold none.
 """
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -58,9 +59,22 @@ def opened(paths):
 def canvas_drawing(font, character, turn=0):
     """`character` in `font` (a Pillow FreeTypeFont), white on the black canvas, turned `turn` degrees: the RGBA
     image that Draw's canvas sends. None where the typeface lacks the character."""
+    ink = _glyph_ink(font, character)
+    return None if ink is None else _on_canvas(ink, turn)
+
+
+def _glyph_ink(font, character):
+    """The character's ink on the canvas, upright; None where it inks nothing or draws the typeface's missing box."""
     ink = _ink(font, character)
-    if ink is None or np.array_equal(ink, _ink(font, NO_SUCH_CHARACTER)):
-        return None
+    return None if ink is None or np.array_equal(ink, _missing_box(font)) else ink
+
+
+@lru_cache(maxsize=8)  # one box per typeface, which `figures` measures one after another
+def _missing_box(font):
+    return _ink(font, NO_SUCH_CHARACTER)
+
+
+def _on_canvas(ink, turn):
     turned = np.asarray(Image.fromarray(ink).rotate(turn, resample=Image.Resampling.BILINEAR))
     drawing = np.full((*turned.shape, 4), 255, np.uint8)
     drawing[..., :3] = turned[..., None]
@@ -83,11 +97,13 @@ def figures(classifier=None, fonts=None):
     fonts = fonts if fonts is not None else opened(font_files())
     refused, read_right = {symbol: [] for symbol in SYMBOLS}, []
     for font in fonts:
-        for turn in TURNS:
-            for character in SYMBOLS + DIGITS:
-                drawing = canvas_drawing(font, character, turn)
-                prediction = classifier.classify(drawing) if drawing is not None else None
-                if prediction is None or prediction.label is None:
+        for character in SYMBOLS + DIGITS:
+            ink = _glyph_ink(font, character)  # drawn once, then turned each way
+            if ink is None:
+                continue
+            for turn in TURNS:
+                prediction = classifier.classify(_on_canvas(ink, turn))
+                if prediction.label is None:
                     continue
                 if character in SYMBOLS:
                     refused[character].append(prediction.abstained)
