@@ -52,9 +52,11 @@ def run_benchmarks(full=False, log=print):
     log("latency of placing one drawing on the feature map…")
     drawing_map = drawing_map_latency(splits)
     log("digit-likeness figures, and the Why views' latency…")
-    likeness_figures, explanations = why_figures.likeness_figures(splits), why_figures.explanation_figures()
+    classifier = inference.Classifier()  # the bundled model, loaded once for the three measures below
+    likeness_figures = why_figures.likeness_figures(splits, classifier)
+    explanations = why_figures.explanation_figures(classifier)
     log("letters, symbols and digits set in this machine's typefaces…")
-    typeface_figures = typefaces.figures()
+    typeface_figures = typefaces.figures(classifier)
     results = {
         "mode": "full" if full else "short",
         "tutorial": tutorial, "seed": seed, "best": best,
