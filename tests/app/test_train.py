@@ -158,7 +158,7 @@ def test_queue_reload_and_stop_keep_the_last_completed_epoch_and_its_model_can_b
     assert reloaded.subheader[0].value == f"Run {first.name} · running"
     reloaded.button(key="train_stop").click().run()
     wait_until(lambda: state(first) not in store.ACTIVE_STATES, "the stop")
-    assert state(first) == "stopped"
+    assert state(first) == "stopped", store.read_status(first)  # a failure says why, in the run's own words
     summary = store.read_json(first / "summary.json")
     assert summary["stopped"] and 1 <= summary["epochs_completed"] < 60
     assert (first / store.MODEL_FILE).exists()
