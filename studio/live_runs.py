@@ -116,5 +116,5 @@ def stall_note(run_dir):
     if store.read_status(run_dir).get("state") != "running" or quiet < store.STALL_SECONDS:
         return None
     return (f"No progress for {quiet:.0f} s: the machine is very busy, or the training process is stuck. Stop ends "
-            f"it; one that does not respond within {worker.STOP_GRACE_SECONDS} s is killed, keeping its last "
+            f"it; one that does no work for {worker.STOP_GRACE_SECONDS} s after Stop is killed, keeping its last "
             "completed epoch.")

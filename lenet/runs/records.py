@@ -48,7 +48,7 @@ def _numbers(value):
 # Each file's known fields and what each must be. Fields not listed are kept as they are: other code may add its own.
 STATUS_FIELDS = {"state": _state, "created": _finite, "started": _finite, "ended": _finite, "pid": _positive_whole,
                  "pid_started": _finite, "error": _text, "run_name": _text, "owner": _text, "my_digits_store": _text,
-                 "training_digits": _text, "stop_seen": _finite}
+                 "training_digits": _text}
 SUMMARY_FIELDS = {"stopped": lambda value: isinstance(value, bool), "killed": lambda value: isinstance(value, bool),
                   "epochs_completed": _whole, "train_seconds": _number, "wall_seconds": _number,
                   "peak_memory_mb": _number, "test_accuracy": _number, "test_loss": _number, "params": _whole,

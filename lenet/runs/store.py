@@ -26,6 +26,7 @@ from lenet.train.run_files import METRICS_FILE, MODEL_FILE
 
 ACTIVE_STATES = ("queued", "running")
 STOP_FILE = "stop-requested"
+KILL_NOTE_FILE = "kill-on-stop.json"  # why a requested stop ended in a kill, written before the kill (see read_status)
 ORPHAN_SECONDS = 60
 STALL_SECONDS = 30  # a running run with no new metric line for this long is shown as making no progress
 
@@ -126,8 +127,9 @@ def update_status(run_dir, **fields):
 def read_status(run_dir):
     """The run's status, checked: {"state": "unreadable", "problem": why} when status.json is damaged.
 
-    A queued or running run whose worker process is gone reads as failed. That is saved where the store can be
-    written, and otherwise only reported: reading never fails because writing does.
+    A queued or running run whose worker process is gone reads as failed, or as stopped where a requested stop
+    killed it (note_kill_on_stop). That is saved where the store can be written, and otherwise only reported:
+    reading never fails because writing does.
     """
     status = _checked_status(run_dir)
     if _worker_gone(status):
@@ -135,11 +137,35 @@ def read_status(run_dir):
             with status_lock(run_dir):
                 status = _checked_status(run_dir)  # the worker may have finished just before exiting
                 if _worker_gone(status):
-                    status = _as_failed(run_dir, status)
+                    status = _as_ended(run_dir, status)
                     write_json(Path(run_dir) / "status.json", status)
         except OSError:
-            status = _as_failed(run_dir, status) if _worker_gone(status) else status
+            status = _as_ended(run_dir, status) if _worker_gone(status) else status
     return status
+
+
+def note_kill_on_stop(run_dir, reason):
+    """Say why a requested stop is about to kill the worker, before it does: whoever reads the run first once the
+    worker is gone (the killer, a page, another visitor) then records the stop and the reason, never a crash.
+    OSError if the store cannot be written; the run then reads as failed (killed), which is also true."""
+    write_json(Path(run_dir) / KILL_NOTE_FILE, {"reason": reason})
+
+
+def _as_ended(run_dir, status):
+    note = read_json(Path(run_dir) / KILL_NOTE_FILE, None)
+    if isinstance(note, dict) and isinstance(note.get("reason"), str):
+        return _as_killed_on_stop(run_dir, status, note["reason"])
+    return _as_failed(run_dir, status)
+
+
+def _as_killed_on_stop(run_dir, status, reason):
+    """The status of a run whose requested stop ended in a kill; writes the summary the worker could not."""
+    run_dir = Path(run_dir)
+    epochs = len(load_metrics(run_dir, kind="epoch")) if (run_dir / MODEL_FILE).is_file() else 0
+    if not (run_dir / "summary.json").is_file():  # the worker died before it could write its own
+        with contextlib.suppress(OSError):
+            write_json(run_dir / "summary.json", {"stopped": True, "killed": True, "epochs_completed": epochs})
+    return {**status, "state": "stopped", "ended": time.time(), "error": f"killed: {reason}"}
 
 
 def _checked_status(run_dir):

@@ -58,6 +58,20 @@ def test_a_run_whose_process_died_reads_as_failed():
     assert "ended without finishing" in status["error"]
 
 
+def test_a_worker_killed_on_a_requested_stop_reads_as_stopped_whoever_reads_it_first():
+    # The escalation notes why before it kills (lenet.runs.worker.kill): a page that reads the run between the kill
+    # and the killer's own read must not show a crash (CI once saw "failed" for a run that was stopped).
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, encoding="utf-8")
+    run_dir = make_run(state="running", pid=int(finished.stdout), started=1.0)
+    store.note_kill_on_stop(run_dir, "it did no work for 10 s after the request (paused or stuck)")
+    status = store.read_status(run_dir)
+    assert status["state"] == "stopped"
+    assert status["error"] == "killed: it did no work for 10 s after the request (paused or stuck)"
+    assert store.read_json(run_dir / "status.json")["state"] == "stopped"  # recorded, not only reported
+    assert store.load_run(run_dir).summary == {"stopped": True, "killed": True, "epochs_completed": 0}
+
+
 def test_a_live_process_with_another_start_time_is_not_our_worker(tmp_path):
     import os
 
