@@ -150,12 +150,12 @@ def fake_busy_worker_run():
 def test_a_worker_that_keeps_working_is_not_killed_by_the_grace_period(monkeypatch):
     # On a busy machine a worker at the lowest priority gets a sliver of a core: a stop takes it long, and it is
     # slow, not stuck. CI once killed such a worker 10 s after its Stop, and lost its test figures.
-    monkeypatch.setattr(worker, "STOP_GRACE_SECONDS", 0.2)
-    monkeypatch.setattr(worker, "POLL_SECONDS", 0.05)  # the escalation looks 20 times in the second below
+    monkeypatch.setattr(worker, "STOP_GRACE_SECONDS", 0.5)  # long beside a time slice, even on a loaded machine
+    monkeypatch.setattr(worker, "POLL_SECONDS", 0.05)  # the escalation looks 50 times in the wait below
     run_dir, busy = fake_busy_worker_run()
     try:
         worker.stop_soon(run_dir)
-        time.sleep(1)  # five grace periods
+        time.sleep(2.5)  # five grace periods
         assert store.process_alive(busy.pid) and store.read_status(run_dir)["state"] == "running"
     finally:
         busy.kill()
