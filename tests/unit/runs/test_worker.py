@@ -91,16 +91,16 @@ def fake_worker_run(epochs_done=0, model=False, start_process=sleeping_process, 
     """A running run whose "worker" is a process of our own, sleeping unless told otherwise (the test kills it)."""
     import shutil
 
-    sleeper = start_process()
+    process = start_process()
     run_dir = store.new_run(config.make_config("quick"))
     for epoch in range(1, epochs_done + 1):
         run_files.append_metric(run_dir, {"kind": "epoch", "epoch": epoch, "loss": 0.5, "accuracy": 0.9, "val_loss": 0.4,
                                      "val_accuracy": 0.9})
     if model:
         shutil.copy(config.BUNDLED_MODEL_PATH, run_dir / store.MODEL_FILE)
-    store.update_status(run_dir, state="running", started=time.time(), pid=sleeper.pid,
-                       pid_started=store.process_start_time(sleeper.pid), **status)
-    return run_dir, sleeper
+    store.update_status(run_dir, state="running", started=time.time(), pid=process.pid,
+                       pid_started=store.process_start_time(process.pid), **status)
+    return run_dir, process
 
 
 def stopped_by_a_kill(run_dir, process):
