@@ -237,14 +237,14 @@ class WorkWatch:
         self.last_work = self.last_change = None
 
     def reason_to_kill(self, pid):
-        work = process_work(pid)
+        work, now = process_work(pid), self.clock()
         if work is None:  # no pid yet, or gone: read_status records how it ended
             return None
         if self.last_work is None or work > self.last_work:
-            self.last_work, self.last_change = work, self.clock()
-        if self.clock() - self.last_change > STOP_GRACE_SECONDS:
+            self.last_work, self.last_change = work, now
+        if now - self.last_change > STOP_GRACE_SECONDS:
             return f"it did no work for {STOP_GRACE_SECONDS:g} s after the request (paused or stuck)"
-        if self.clock() - self.asked > STOP_LIMIT_SECONDS:
+        if now - self.asked > STOP_LIMIT_SECONDS:
             return f"it had not stopped {STOP_LIMIT_SECONDS:g} s after the request"
         return None
 
