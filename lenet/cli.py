@@ -118,7 +118,8 @@ def add_bench(commands):
                               "worker, as the Train page trains it; run on an idle machine")
     bench_parser.add_argument("--likeness-families", action="store_true",
                               help="leave one family of non-digits out of the bundled MNIST model's detector at a "
-                              "time, and measure how much of that family it still refuses (minutes)")
+                              "time, and measure how much of that family it still refuses (hours on 2 cores: its "
+                              "classifier is trained again without each family's kin, from each of its seeds)")
     bench_parser.add_argument("--memory", action="store_true", help="the server's and the workers' memory, with "
                               "visitors drawing in Chromium (needs requirements-test.txt; trains both best presets)")
     add_dataset_argument(bench_parser, "with --presets, only this dataset (default: every dataset); with "

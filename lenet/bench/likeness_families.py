@@ -6,12 +6,14 @@ then scored on fresh drawings of that family alone, drawn with a seed the bank n
 "unlike a digit" abstains on them; one that learned the bank's designs does not. The same fits give the share of
 MNIST test digits abstained, so a gain on non-digits cannot hide a loss on digits. A classifier trained with
 outlier exposure has seen the bank's drawings too, so for such a model each family's classifier is trained again
-without the family and its kin (about 75 s each on 2 cores, twelve of them), before its detectors are fitted.
+without the family and its kin, once per seed (2-3 min each on 2 cores, twelve kin times three seeds), before its
+detectors are fitted.
 
 `python -m lenet bench --likeness-families` writes the table for the bundled MNIST model into BENCHMARKS.md, with
 what its card's own detector refuses of the doodles no bank teaches and of the pen gestures of lenet.data.gestures.
 """
 
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -25,9 +27,11 @@ from lenet.serve import inference, likeness, outlier_bank, preprocess
 from lenet.train import likeness_fit, run_files, training
 
 HELD_OUT_SEED = 20261204  # never the bank's seed, nor a test's small one
-# Each left-out fit is made once per detector seed, and a family's figure is their mean: one fit's share of a family
-# moves with the detectors' random start by up to 13 points (questions, 30-39% over seeds 0-2 on 12-06).
-DETECTOR_SEEDS = (0, 1, 2)
+# Each left-out fit is made once per seed, and a family's figure is their mean. One fit's share of a family moves with
+# the detectors' random start by up to 13 points (questions, 30-39% over seeds 0-2 on 12-06), and a classifier
+# trained again without the family moves it by up to 18 more with its own training seed (questions 60/42/45%, 12-06):
+# so where the classifier is trained again, each seed trains it as well as starting its detectors.
+SEEDS = (0, 1, 2)
 PER_FAMILY = 150
 GESTURES_EACH = 30
 
@@ -69,36 +73,63 @@ def _refused_by_name(stats, model, names, canvases):
 
 
 def leave_one_family_out(model, splits, bank=None, families=outlier_bank.ALL_FAMILIES, per_family=PER_FAMILY,
-                         seed=HELD_OUT_SEED, detector_seeds=DETECTOR_SEEDS, train_config=None):
+                         seed=HELD_OUT_SEED, seeds=SEEDS, train_config=None):
     """{family: {"abstained": share of that family's fresh drawings refused, "abstained_by_seed": that share for each
-    of `detector_seeds`, "test_abstained": share of MNIST test digits refused}} for detectors fitted without the
-    family and its kin, once per detector seed; both shares are means over the seeds. `bank` is (families per
-    drawing, images), the outlier bank by default; a bank's own families that are not in `families` always stay in.
-    `train_config` is the model's: where it trains with outlier exposure, each family's classifier is trained again
-    without the family's drawings, and the detectors read its answer as the model's card does."""
-    bank_families, bank_images = bank or outlier_bank.bank()
+    of `seeds`, "test_abstained": share of MNIST test digits refused}} for detectors fitted without the family and
+    its kin, once per seed; both shares are means over the seeds. `bank` is (families per drawing, images), the
+    outlier bank by default; a bank's own families that are not in `families` always stay in. `train_config` is the
+    model's: where it trains with outlier exposure, each family's classifier is trained again without the family's
+    drawings, once per seed with that seed, and the detectors read its answer as the model's card does."""
+    bank = bank or outlier_bank.bank()
     retrains = bool(train_config and train_config.outlier_weight)
     answer_layer = likeness_fit.answer_layer_for(train_config) if train_config else ""
-    by_classifier = {}  # the families each classifier is measured on: one for all, or one per kin
+    by_kin = {}  # the families measured with each kin left out: one classifier for all, or one per kin
     for family in families:
-        by_classifier.setdefault(frozenset(outlier_bank.kin(family)) if retrains else None, []).append(family)
+        by_kin.setdefault(frozenset(outlier_bank.kin(family)) if retrains else None, []).append(family)
     results = {}
-    for measured in by_classifier.values():
-        kept_of = {family: np.array([not outlier_bank.kin(family) & set(drawn_from) for drawn_from in bank_families])
-                   for family in measured}
-        classifier = _trained_without(train_config, bank_images[kept_of[measured[0]]]) if retrains else model
-        digits = _digit_features(classifier, splits, answer_layer)
-        bank_features = likeness_fit.layer_features(classifier, bank_images)
-        for family in measured:
-            outliers = {layer: values[kept_of[family]] for layer, values in bank_features.items()}
-            unseen = likeness_fit.layer_features(classifier, family_images(family, per_family, seed),
-                                                 answer_layer=answer_layer)
-            fits = [likeness.fit(digits["train"], digits["validation"], outliers, seed=detector_seed,
-                                 answer_layer=answer_layer) for detector_seed in detector_seeds]
-            by_seed = [_refused(stats, unseen) for stats in fits]
-            results[family] = {"abstained": float(np.mean(by_seed)), "abstained_by_seed": by_seed,
-                               "test_abstained": float(np.mean([_refused(stats, digits["test"]) for stats in fits]))}
+    for measured in by_kin.values():
+        fresh = {family: family_images(family, per_family, seed) for family in measured}
+        results.update(_with_kin_left_out(model, splits, bank, fresh, seeds, train_config if retrains else None,
+                                          answer_layer))
     return {family: results[family] for family in families}
+
+
+def _with_kin_left_out(model, splits, bank, fresh, seeds, retrain_config, answer_layer):
+    """leave_one_family_out's figures for the families of one kin (the keys of `fresh`, their fresh drawings). With
+    `retrain_config`, a classifier is trained without them from each seed, in place of `model`."""
+    bank_families, bank_images = bank
+    kept_of = {family: np.array([not outlier_bank.kin(family) & set(drawn_from) for drawn_from in bank_families])
+               for family in fresh}
+    readings = None if retrain_config else _readings(model, splits, bank_images, fresh, answer_layer)
+    shares = {family: [] for family in fresh}  # (the family's share refused, the test digits') per seed
+    for fit_seed in seeds:
+        if retrain_config:
+            kept = kept_of[next(iter(fresh))]  # the same for every family of one kin
+            classifier = _trained_without(dataclasses.replace(retrain_config, seed=fit_seed), bank_images[kept])
+            readings = _readings(classifier, splits, bank_images, fresh, answer_layer)
+        digits, bank_features, unseen = readings
+        for family in fresh:
+            outliers = {layer: values[kept_of[family]] for layer, values in bank_features.items()}
+            stats = likeness.fit(digits["train"], digits["validation"], outliers, seed=fit_seed,
+                                 answer_layer=answer_layer)
+            shares[family].append((_refused(stats, unseen[family]), _refused(stats, digits["test"])))
+    return {family: _means(by_seed) for family, by_seed in shares.items()}
+
+
+def _means(by_seed):
+    """A family's figures from its (share refused, test digits' share refused) for each seed."""
+    refused, test = zip(*by_seed)
+    return {"abstained": float(np.mean(refused)), "abstained_by_seed": list(refused),
+            "test_abstained": float(np.mean(test))}
+
+
+def _readings(classifier, splits, bank_images, fresh, answer_layer):
+    """What one classifier's detectors are fitted and scored on: the digits' features, the bank's, and those of
+    each family's fresh drawings."""
+    unseen = {family: likeness_fit.layer_features(classifier, images, answer_layer=answer_layer)
+              for family, images in fresh.items()}
+    bank_features = likeness_fit.layer_features(classifier, bank_images)
+    return _digit_features(classifier, splits, answer_layer), bank_features, unseen
 
 
 def _trained_without(train_config, outliers):
@@ -118,7 +149,7 @@ def current_detector(stats, model, families=outlier_bank.ALL_FAMILIES, per_famil
 def table_lines(results, before=None):
     """Markdown rows: family, abstained after (the mean, then each seed's), the card's detector (when `before` is
     given), MNIST test abstained by those fits."""
-    header = ("| family left out | abstained | each detector seed | " + ("the card's detector | " if before else "")
+    header = ("| family left out | abstained | each seed | " + ("the card's detector | " if before else "")
               + "MNIST test abstained |")
     lines = [header, "|---" * (5 if before else 4) + "|"]
     for family, figures in results.items():
@@ -141,11 +172,19 @@ def run_and_write(path=engine.BENCHMARKS_FILE):
     engine.replace_section("likeness-families", "\n".join([
         f"Measured {time.strftime('%Y-%m-%d %H:%M')} with `python -m lenet bench --likeness-families` on "
         f"{engine.machine_description()}: each family left out of the bundled MNIST model's detector in turn, "
-        f"fitted once with each detector seed {', '.join(map(str, DETECTOR_SEEDS))}, then {PER_FAMILY} fresh "
-        "drawings of it scored; \"abstained\" and \"MNIST test abstained\" are the seeds' means; \"the card's "
-        "detector\" is the model card's own, fitted on every family.", "", *lines]), path,
+        f"fitted once with each seed {', '.join(map(str, SEEDS))}, then {PER_FAMILY} fresh drawings of it scored"
+        f"{_retraining_clause(train_config)}; \"abstained\" and \"MNIST test abstained\" are the seeds' means; "
+        "\"the card's detector\" is the model card's own, fitted on every family.", "", *lines]), path,
         heading="### Not a digit, family by family")
     return {"left_out": results, "card": before, "doodles_by_thing": by_thing, "gestures": by_gesture}
+
+
+def _retraining_clause(train_config):
+    """How the table's classifiers came about, where they were trained again."""
+    if not train_config.outlier_weight:
+        return ""
+    return (" (the model trains with outlier exposure, so with each seed its classifier was also trained again, "
+            "without the family and its kin, from that seed)")
 
 
 def doodles_line(by_thing):

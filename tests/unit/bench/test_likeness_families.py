@@ -38,9 +38,9 @@ def test_each_family_is_fitted_without_its_drawings_and_scored_on_fresh_ones(tin
     monkeypatch.setattr(likeness, "fit", lambda train, validation, outliers, **options: (
         fitted_on.append((len(outliers["F5"]), options["seed"])), real_fit(train, validation, outliers, **options))[1])
     results = likeness_families.leave_one_family_out(model, splits, bank=bank, families=("waves", "arcs"),
-                                                     per_family=6, detector_seeds=(0, 1))
-    # Without its 40 drawings and the 10 pairs that hold it, once per detector seed.
-    assert fitted_on == [(40, 0), (40, 1), (40, 0), (40, 1)]
+                                                     per_family=6, seeds=(0, 1))
+    # Without its 40 drawings and the 10 pairs that hold it, once per seed: both families with seed 0, then with 1.
+    assert fitted_on == [(40, 0), (40, 0), (40, 1), (40, 1)]
     assert set(results) == {"waves", "arcs"}
     for figures in results.values():
         assert len(figures["abstained_by_seed"]) == 2
@@ -56,24 +56,28 @@ def test_a_family_is_held_out_with_its_kin(tiny, monkeypatch):
     monkeypatch.setattr(likeness, "fit", lambda train, validation, outliers, **options: (
         fitted_on.append(len(outliers["F5"])), real_fit(train, validation, outliers, **options))[1])
     likeness_families.leave_one_family_out(model, splits, bank=bank, families=("letters", "waves"), per_family=4,
-                                           detector_seeds=(0,))
+                                           seeds=(0,))
     assert fitted_on == [30, 60]  # letters go with the letters written as strokes; waves alone
 
 
-def test_a_classifier_trained_with_outlier_exposure_is_trained_again_without_each_family(tiny, monkeypatch):
+def test_a_classifier_trained_with_outlier_exposure_is_trained_again_without_each_family_once_per_seed(tiny,
+                                                                                                     monkeypatch):
     model, splits, bank = tiny
     trained_with = []
-    monkeypatch.setattr(likeness_families, "_trained_without",
-                        lambda train_config, outliers: (trained_with.append(len(outliers)), model)[1])
-    fitted_with_answer = []
+    monkeypatch.setattr(likeness_families, "_trained_without", lambda train_config, outliers: (
+        trained_with.append((len(outliers), train_config.seed)), model)[1])
+    fitted_with = []
     real_fit = likeness.fit
     monkeypatch.setattr(likeness, "fit", lambda *features, **options: (
-        fitted_with_answer.append(options["answer_layer"]), real_fit(*features, **options))[1])
-    train_config = config.make_config("quick", outlier_weight=0.5)
+        fitted_with.append((options["answer_layer"], options["seed"])), real_fit(*features, **options))[1])
+    train_config = config.make_config("quick", outlier_weight=0.5, seed=7)
     results = likeness_families.leave_one_family_out(model, splits, bank=bank, families=("waves", "arcs"),
-                                                     per_family=4, detector_seeds=(0,), train_config=train_config)
-    assert trained_with == [40, 40] and list(results) == ["waves", "arcs"]
-    assert fitted_with_answer == [likeness.ANSWER_LAYER] * 2
+                                                     per_family=4, seeds=(0, 1), train_config=train_config)
+    # Each family's classifier without its 40 drawings and 10 pairs, from each seed, not the model's own seed 7; its
+    # detector started from the same seed.
+    assert trained_with == [(40, 0), (40, 1), (40, 0), (40, 1)] and list(results) == ["waves", "arcs"]
+    assert fitted_with == [(likeness.ANSWER_LAYER, 0), (likeness.ANSWER_LAYER, 1)] * 2
+    assert all(len(figures["abstained_by_seed"]) == 2 for figures in results.values())
 
 
 def test_the_table_has_a_row_per_family_each_seed_and_the_before_column_when_given():
