@@ -6,7 +6,7 @@ then scored on fresh drawings of that family alone, drawn with a seed the bank n
 "unlike a digit" abstains on them; one that learned the bank's designs does not. The same fits give the share of
 MNIST test digits abstained, so a gain on non-digits cannot hide a loss on digits. A classifier trained with
 outlier exposure has seen the bank's drawings too, so for such a model each family's classifier is trained again
-without the family and its kin, once per seed (2-3 min each on 2 cores, twelve kin times three seeds), before its
+without the family and its kin, once per seed (about 3 min each on 2 cores, twelve kin times three seeds), before its
 detectors are fitted.
 
 `python -m lenet bench --likeness-families` writes the table for the bundled MNIST model into BENCHMARKS.md, with
@@ -83,7 +83,7 @@ def leave_one_family_out(model, splits, bank=None, families=outlier_bank.ALL_FAM
     bank = bank or outlier_bank.bank()
     retrains = bool(train_config and train_config.outlier_weight)
     answer_layer = likeness_fit.answer_layer_for(train_config) if train_config else ""
-    by_kin = {}  # the families measured with each kin left out: one classifier for all, or one per kin
+    by_kin = {}  # the families measured together: all at once, or one kin at a time where a classifier is retrained
     for family in families:
         by_kin.setdefault(frozenset(outlier_bank.kin(family)) if retrains else None, []).append(family)
     results = {}
