@@ -41,7 +41,8 @@ def _reader(model, layers, views, answer_layer):
     eagerly (0.33 against 0.55 s for 10,000 images), and a fit reads each drawing once more for each view."""
     read = likeness.layers_read(layers, views, answer_layer)
     layers_of = keras.Model(model.inputs[0], [model.get_layer(layer).output for layer in read])
-    return read, tf.function(lambda batch: layers_of(batch, training=False), autograph=False,
+    # Flattened: a Keras model of one output returns that tensor, not a list of one, and zip would walk its rows.
+    return read, tf.function(lambda batch: tf.nest.flatten(layers_of(batch, training=False)), autograph=False,
                              input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
 
 

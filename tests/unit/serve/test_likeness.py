@@ -5,7 +5,7 @@ import pytest
 
 from lenet import config
 from lenet.data import sources, synthetic
-from lenet.model import card
+from lenet.model import builders, card
 from lenet.serve import inference, likeness, preprocess
 from lenet.train import likeness_fit
 
@@ -105,6 +105,15 @@ def test_the_mirror_and_every_view_go_through_in_one_batch_and_split_back_by_nam
     assert list(split) == ["S4", "F5", *(f"F5 {view}" for view in likeness.VIEWS)] == likeness.input_names()
     assert np.array_equal(split["S4"], images * 2) and np.array_equal(split["F5 mirrored"], batch[2:4] + 1)
 
+
+
+def test_one_layer_read_alone_keeps_its_rows():
+    model = builders.build_model()
+    images = np.random.default_rng(0).random((3, 28, 28), dtype=np.float32)
+    read = likeness_fit.layer_features(model, images, layers=("F5",), views=())
+    assert list(read) == ["F5"] and read["F5"].shape == (3, 120)
+    both = likeness_fit.layer_features(model, images, layers=("S4", "F5"), views=())
+    assert np.allclose(read["F5"], both["F5"], atol=1e-6)
 
 def test_wrong_statistics_and_features_are_refused_with_a_reason(small_stats):
     with pytest.raises(likeness.LikenessError,
