@@ -106,7 +106,6 @@ def test_the_mirror_and_every_view_go_through_in_one_batch_and_split_back_by_nam
     assert np.array_equal(split["S4"], images * 2) and np.array_equal(split["F5 mirrored"], batch[2:4] + 1)
 
 
-
 def test_one_layer_read_alone_keeps_its_rows():
     model = builders.build_model()
     images = np.random.default_rng(0).random((3, 28, 28), dtype=np.float32)
@@ -114,6 +113,7 @@ def test_one_layer_read_alone_keeps_its_rows():
     assert list(read) == ["F5"] and read["F5"].shape == (3, 120)
     both = likeness_fit.layer_features(model, images, layers=("S4", "F5"), views=())
     assert np.allclose(read["F5"], both["F5"], atol=1e-6)
+
 
 def test_wrong_statistics_and_features_are_refused_with_a_reason(small_stats):
     with pytest.raises(likeness.LikenessError,
