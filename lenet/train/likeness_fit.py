@@ -7,11 +7,10 @@ card, after the bank or the method changed (`python -m lenet refit-likeness`).
 
 from functools import lru_cache
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from lenet.data import datasets
+from lenet.explain import feature_map
 from lenet.serve import digit_bank, likeness, outlier_bank
 from lenet.train import pipeline
 
@@ -40,10 +39,7 @@ def _reader(model, layers, views, answer_layer):
     not per call: a fit reads four sets of images. Traced, the reading takes a third less CPU than calling the model
     eagerly (0.33 against 0.55 s for 10,000 images), and a fit reads each drawing once more for each view."""
     read = likeness.layers_read(layers, views, answer_layer)
-    layers_of = keras.Model(model.inputs[0], [model.get_layer(layer).output for layer in read])
-    # Flattened: a Keras model of one output returns that tensor, not a list of one, and zip would walk its rows.
-    return read, tf.function(lambda batch: tf.nest.flatten(layers_of(batch, training=False)), autograph=False,
-                             input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
+    return read, feature_map.feature_function(model, read)  # a list of outputs, even of one layer
 
 
 def fit_for_model(model, splits, keep_share=likeness.KEEP_SHARE, answer_layer=""):
