@@ -96,7 +96,7 @@ def serve_app(script="app.py", log_path=os.devnull, **environment):
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.address",
-             "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+             "127.0.0.1", "--server.port", str(port)],
             cwd=files.PROJECT_ROOT, env={**os.environ, **environment}, stdout=log, stderr=subprocess.STDOUT)
     address = f"http://127.0.0.1:{port}"
     try:

@@ -148,6 +148,12 @@ def test_a_visitors_session_watches_no_source_files():
     assert app.markdown[0].value == "none"
 
 
+def test_visitors_browsers_send_no_usage_statistics():
+    app = AppTest.from_string("import streamlit as st\nst.write(repr(st.get_option('browser.gatherUsageStats')))")
+    app.run()  # Streamlit reads the project's .streamlit/config.toml; its own default is True
+    assert app.markdown[0].value == "False"
+
+
 def test_visitors_see_a_message_not_a_traceback_and_uploads_are_capped():
     settings = tomllib.loads((files.PROJECT_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert settings["server"]["maxUploadSize"] <= 16 and settings["client"]["showErrorDetails"] == "none"
