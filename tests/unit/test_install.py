@@ -43,6 +43,13 @@ def test_the_app_installs_without_the_tests_tools_and_the_tests_install_both():
     assert "requirements-test.txt" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("name", ["requirements.txt", "requirements-test.txt"])
+def test_each_package_is_named_once_so_its_bounds_live_in_one_line(name):
+    # tensorflow and tensorflow-cpu are two packages, each named once; their markers pick one (the test below).
+    names = [Requirement(line).name.lower() for line in requirement_lines(name) if not line.startswith("-r")]
+    assert len(names) == len(set(names)), sorted(name for name in set(names) if names.count(name) > 1)
+
+
 @pytest.mark.parametrize("platform, machine, build", [
     ("linux", "x86_64", "tensorflow-cpu"), ("win32", "AMD64", "tensorflow-cpu"), ("darwin", "arm64", "tensorflow"),
     ("darwin", "x86_64", "tensorflow"), ("linux", "aarch64", "tensorflow"), ("win32", "ARM64", "tensorflow")])
