@@ -2,9 +2,7 @@
 
 import streamlit as st
 
-from lenet.serve import inference
 from studio import draw_retrain, drawing, loaders, router, where_it_lands, why
-from studio.escaping import plain
 
 router.require_router()
 st.title("✏️ Draw a digit")
@@ -12,11 +10,7 @@ st.html(why.PHONE_CSS)
 if not router.digit_model_required("Draw"):  # a garment model classifies photos instead (pages/photo.py)
     st.stop()
 draw_retrain.switch_when_done()  # a retraining started here has ended: Draw reads with its model from now on
-try:
-    classifier = loaders.load_classifier()
-except inference.ModelLoadError as error:
-    st.error(plain(error))
-    st.stop()
+classifier = loaders.active_classifier_or_stop()
 
 image, prediction = drawing.canvas_and_answer(classifier)  # a fragment: a stroke reruns it alone
 

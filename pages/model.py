@@ -6,9 +6,7 @@ import streamlit as st
 from plotly.subplots import make_subplots
 
 from lenet.model import builders
-from lenet.serve import inference
 from studio import components, figures, loaders, router
-from studio.escaping import plain
 
 
 def box_label(layer):
@@ -53,11 +51,7 @@ def weight_histograms(model):
 router.require_router()
 st.title("🧠 Model")
 st.markdown(f"The active model: **{loaders.active_model_label()}**")
-try:
-    classifier = loaders.load_classifier()
-except (OSError, inference.ModelLoadError) as error:
-    st.error(f"Cannot load the active model: {plain(error)}")
-    st.stop()
+classifier = loaders.active_classifier_or_stop()
 model = classifier.model
 components.describe_model(classifier.card)
 

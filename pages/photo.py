@@ -8,9 +8,7 @@ import streamlit as st
 from PIL import Image
 
 from lenet.data import browse
-from lenet.serve import inference
 from studio import components, figures, loaders, router, why
-from studio.escaping import plain
 
 PHOTO_SIZE = 280  # a test image becomes a "photo" ten times its size
 SHOWN_WIDTH = 224
@@ -52,11 +50,7 @@ def chosen_photo(dataset):
 
 router.require_router()
 st.title("📷 Upload a photo")
-try:
-    classifier = loaders.load_classifier()
-except (OSError, inference.ModelLoadError) as error:
-    st.error(f"Cannot load the active model: {plain(error)}")
-    st.stop()
+classifier = loaders.active_classifier_or_stop()
 dataset = classifier.dataset
 st.caption(f"The active model reads {dataset.title} {dataset.noun}s. {dataset.image_note} A photo is prepared the "
            "same way, so the model sees the kind of image it learned from.")

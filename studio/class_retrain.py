@@ -12,6 +12,7 @@ import streamlit as st
 from lenet import config as lenet_config
 from lenet.runs import class_models, store, worker
 from lenet.runs.class_set import ClassSet
+from lenet.serve import inference
 from studio import class_mode, live_runs, loaders, visitor
 from studio.escaping import plain
 
@@ -70,11 +71,12 @@ def comparison(before, after, modified_times, class_set_size):
 
 
 def before_after(baseline, retrained, run_id):
-    if not Path(baseline).is_file():
-        st.warning(f"The model before retraining ({plain(Path(baseline).name)}) is gone; nothing to compare.")
+    try:
+        modified_times = tuple(map(inference.model_file_time, (baseline, retrained)))
+    except inference.ModelLoadError as error:  # a model deleted since (the one before, or the run's)
+        st.warning(f"Nothing to compare before and after: {plain(error)}")
         return
-    figures = comparison(baseline, retrained, tuple(Path(path).stat().st_mtime for path in (baseline, retrained)),
-                         ClassSet().count())
+    figures = comparison(baseline, retrained, modified_times, ClassSet().count())
     columns = st.columns(len(SETS) + 1, vertical_alignment="center")
     for column, (name, title) in zip(columns, SETS.items()):
         figure = figures[name]

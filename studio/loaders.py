@@ -23,8 +23,8 @@ def _read_card(model_path, modified_time):
 
 
 def read_card(model_path):
-    """A model file's card (cached until the file changes); ModelLoadError if it is damaged."""
-    return _read_card(str(model_path), Path(model_path).stat().st_mtime)
+    """A model file's card (cached until the file changes); ModelLoadError if it is damaged or gone."""
+    return _read_card(str(model_path), inference.model_file_time(model_path))
 
 
 def active_card():
@@ -48,7 +48,17 @@ def _load_classifier(model_path, modified_time):
 def load_classifier(model_path=None):
     """A shared, read-only classifier, reloaded when the file changes (the cache key holds its modification time)."""
     path = Path(model_path or state.active_model())
-    return _load_classifier(str(path), path.stat().st_mtime)
+    return _load_classifier(str(path), inference.model_file_time(path))
+
+
+def active_classifier_or_stop():
+    """The active model's classifier; where it cannot be loaded (damaged, gone or unreadable), the page says why and
+    stops there."""
+    try:
+        return load_classifier()
+    except (OSError, inference.ModelLoadError) as error:
+        st.error(f"Cannot load the active model: {plain(error)}")
+        st.stop()
 
 
 def load_splits(dataset_name=datasets.DEFAULT):
@@ -117,7 +127,7 @@ def _explainer(model_path, modified_time):
 def explainer(classifier):
     """Draw's and Upload a photo's "Why this digit?" explainer of a classifier's model, built once per file."""
     path = Path(classifier.model_path)
-    return _explainer(str(path), path.stat().st_mtime)
+    return _explainer(str(path), inference.model_file_time(path))
 
 
 @st.cache_resource(max_entries=4, show_spinner="Mapping 52,000 images through the network (once per model)…")
@@ -130,7 +140,7 @@ def _drawing_map(model_path, modified_time):
 def drawing_map(model_path):
     """The model's feature map for "Where your drawing lands": a few seconds (the features of 52,000 images)."""
     path = Path(model_path)
-    return _drawing_map(str(path), path.stat().st_mtime)
+    return _drawing_map(str(path), inference.model_file_time(path))
 
 
 @st.cache_data(show_spinner="Measuring accuracy…", max_entries=32)
@@ -146,5 +156,5 @@ def test_accuracy(model_path, images, labels):
     """A model's test accuracy: from its card (measured when its training ended), else measured now."""
     accuracy = read_card(model_path).test_accuracy
     if accuracy is None:
-        accuracy = accuracies(model_path, Path(model_path).stat().st_mtime, images, labels)[1]
+        accuracy = accuracies(model_path, inference.model_file_time(model_path), images, labels)[1]
     return accuracy

@@ -53,7 +53,8 @@ def active_model():
     one, and follows it when the host accepts another or rolls back."""
     class_model = None if st.session_state.get("model_chosen") else class_mode.class_model()
     path = str(class_model or st.session_state.get("active_model") or lenet_config.BUNDLED_MODEL_PATH)
-    if not Path(path).is_file():
+    # The bundled model itself gone (models/ deleted) is no case for falling back: the pages say so (ModelLoadError).
+    if not Path(path).is_file() and path != str(lenet_config.BUNDLED_MODEL_PATH):
         st.warning(f"The active model {plain(Path(path).name)} is gone (its run was deleted?); using the bundled model.")
         path = str(lenet_config.BUNDLED_MODEL_PATH)
     st.session_state["active_model"] = path

@@ -1,5 +1,6 @@
 """Inference: load a model safely with its card, classify images in a few milliseconds, expose feature maps and filters."""
 
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +32,22 @@ class Prediction:
         return self.looks_like is False
 
 
+def model_file_time(path):
+    """A model file's modification time: the app's cache key for what it reads from the file, which changes when the
+    file is rewritten. ModelLoadError where there is no such file (deleted, even between a check and the read)."""
+    try:
+        status = Path(path).stat()
+    except OSError:
+        status = None
+    if status is None or not stat.S_ISREG(status.st_mode):
+        raise ModelLoadError(f"no model file at {path}")
+    return status.st_mtime
+
+
 def load_model(path):
     """Load a .keras model with Keras's safe_mode, which refuses models that carry code (Lambda layers)."""
     path = Path(path)
-    if not path.is_file():
-        raise ModelLoadError(f"no model file at {path}")
+    model_file_time(path)  # ModelLoadError where there is no model file
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many kinds of errors for bad files; all mean "cannot use this file".

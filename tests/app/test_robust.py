@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lenet import config, files
-from lenet.data import my_digits
+from lenet.data import datasets, my_digits
 from lenet.runs import store
 from lenet.train import run_files
 from studio.escaping import plain
@@ -52,6 +52,19 @@ def test_every_page_works_with_damaged_runs_in_the_store(page):
         assert len(unreadable) == 4 and table.loc[good.name, "state"] == "finished"
     if page == "pages/train.py":
         assert app.subheader[0].value == f"Run {lacking.name} · running"  # followed, drawn without its bad lines
+
+
+@pytest.mark.parametrize("page", PAGES + ("pages/photo.py",))
+def test_every_page_works_and_says_so_when_the_bundled_model_is_gone(page, monkeypatch, tmp_path):
+    gone = tmp_path / "models" / config.BUNDLED_MODEL_PATH.name  # models/ deleted, or never copied
+    monkeypatch.setattr(config, "BUNDLED_MODEL_PATH", gone)
+    monkeypatch.setitem(config.BUNDLED_MODELS, datasets.DEFAULT, gone)
+    app = open_page(page, active_model=str(gone))  # a new visitor's default (studio.state, read at its import)
+    missing = plain(f"no model file at {gone}")  # as shown: markdown escaped
+    assert missing in texts(app.sidebar, "error")  # under the model chooser, on every page
+    assert not any(gone.name in warning for warning in texts(app, "warning"))  # no "using the bundled model" instead
+    if page in ("pages/draw.py", "pages/model.py", "pages/photo.py"):  # the pages that need the model stop there
+        assert f"Cannot load the active model: {missing}" in texts(app.main, "error")
 
 
 def test_the_runs_page_explains_an_unreadable_run_and_can_delete_it():

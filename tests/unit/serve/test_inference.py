@@ -1,3 +1,5 @@
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -60,6 +62,16 @@ def test_missing_corrupt_and_wrong_shape_models_are_refused(tmp_path):
     wrong.save(tmp_path / "wrong.keras")
     with pytest.raises(inference.ModelLoadError, match=r"MNIST models map \(None, 28, 28, 1\) to \(None, 10\)"):
         inference.Classifier(tmp_path / "wrong.keras")
+
+
+def test_a_model_files_time_is_its_cache_key_and_a_missing_file_is_a_model_load_error(tmp_path):
+    model_file = tmp_path / "model.keras"
+    model_file.write_bytes(b"a model")
+    os.utime(model_file, (1_000_000, 1_000_000))
+    assert inference.model_file_time(model_file) == 1_000_000
+    for not_a_model_file in (tmp_path / "deleted.keras", tmp_path):  # gone, or a folder
+        with pytest.raises(inference.ModelLoadError, match="no model file at"):
+            inference.model_file_time(not_a_model_file)
 
 
 def test_a_model_without_likeness_statistics_classifies_but_cannot_judge(classifier):
