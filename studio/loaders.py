@@ -76,6 +76,16 @@ def _load_splits(dataset_name):
     return sources.load(dataset_name, log=lambda line: None)
 
 
+def _card_figure(model_path):
+    """", test 99.54%" from a model's card; nothing where it has none or the file is damaged (which the sidebar says
+    under the chooser when that model is active, and the pages that load it say too)."""
+    try:
+        accuracy = read_card(model_path).test_accuracy
+    except inference.ModelLoadError:
+        return ""
+    return f", test {accuracy:.2%}" if accuracy is not None else ""
+
+
 def run_dataset(run):
     """The dataset a run trains on; runs from before datasets existed are MNIST runs."""
     return datasets.get(run.config.get("dataset", datasets.DEFAULT))
@@ -86,9 +96,7 @@ def model_choices():
     choices = []
     for name, path in lenet_config.BUNDLED_MODELS.items():
         if path.is_file():
-            accuracy = read_card(path).test_accuracy
-            figure = f", test {accuracy:.2%}" if accuracy is not None else ""
-            choices.append((f"Bundled {datasets.get(name).title} model (best preset{figure})", str(path)))
+            choices.append((f"Bundled {datasets.get(name).title} model (best preset{_card_figure(path)})", str(path)))
     choices += class_model_choices()
     for run in store.list_runs():
         if run.model_path:

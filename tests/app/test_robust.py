@@ -54,17 +54,21 @@ def test_every_page_works_with_damaged_runs_in_the_store(page):
         assert app.subheader[0].value == f"Run {lacking.name} · running"  # followed, drawn without its bad lines
 
 
+@pytest.mark.parametrize("damage", ["gone", "cut short"])
 @pytest.mark.parametrize("page", PAGES + ("pages/photo.py",))
-def test_every_page_works_and_says_so_when_the_bundled_model_is_gone(page, monkeypatch, tmp_path):
-    gone = tmp_path / "models" / config.BUNDLED_MODEL_PATH.name  # models/ deleted, or never copied
-    monkeypatch.setattr(config, "BUNDLED_MODEL_PATH", gone)
-    monkeypatch.setitem(config.BUNDLED_MODELS, datasets.DEFAULT, gone)
-    app = open_page(page, active_model=str(gone))  # a new visitor's default (studio.state, read at its import)
-    missing = plain(f"no model file at {gone}")  # as shown: markdown escaped
-    assert missing in texts(app.sidebar, "error")  # under the model chooser, on every page
-    assert not any(gone.name in warning for warning in texts(app, "warning"))  # no "using the bundled model" instead
+def test_every_page_works_and_says_why_when_the_bundled_model_is_gone_or_damaged(page, damage, monkeypatch, tmp_path):
+    bundled = tmp_path / "models" / config.BUNDLED_MODEL_PATH.name  # models/ deleted, or a copy cut short
+    if damage == "cut short":
+        bundled.parent.mkdir()
+        bundled.write_bytes(config.BUNDLED_MODEL_PATH.read_bytes()[:50_000])
+    monkeypatch.setattr(config, "BUNDLED_MODEL_PATH", bundled)
+    monkeypatch.setitem(config.BUNDLED_MODELS, datasets.DEFAULT, bundled)
+    app = open_page(page, active_model=str(bundled))  # a new visitor's default (studio.state, read at its import)
+    [why] = texts(app.sidebar, "error")  # under the model chooser, on every page
+    assert plain(str(bundled)) in why and ("no model file" in why) == (damage == "gone")
+    assert not any(bundled.name in warning for warning in texts(app, "warning"))  # not "using the bundled model"
     if page in ("pages/draw.py", "pages/model.py", "pages/photo.py"):  # the pages that need the model stop there
-        assert f"Cannot load the active model: {missing}" in texts(app.main, "error")
+        assert f"Cannot load the active model: {why}" in texts(app.main, "error")
 
 
 def test_the_runs_page_explains_an_unreadable_run_and_can_delete_it():
