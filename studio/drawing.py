@@ -19,6 +19,28 @@ RAW_SIZE = 140  # the raw drawing is kept with each saved digit at this size, gr
 SOURCES = ["Draw", "Upload a photo"]
 CHART_CONFIG = {"displayModeBar": False}
 LAYERS_KEY = "draw_layers"  # the layers expander's state: True while open
+CANVAS_KEY_PREFIX = "canvas-"  # each mounted canvas's key: this and the canvas's version (Clear makes a new one)
+# The canvas's toolbar (Undo, Redo, reset) shows only while a pointer hovers over the canvas, so on a phone, which has
+# none, Undo is there to tap but never seen. The component draws in a shadow root, where the page's CSS cannot reach:
+# on screens that cannot hover, this gives each canvas's shadow root the rule that keeps the toolbar shown, as the
+# component does itself while its edit mode is on. A canvas mounts again after Clear, a saved digit or a page switch,
+# so it looks for new ones four times a second; on a screen that can hover it does nothing.
+TOOLBAR_SCRIPT_KEY = "canvas_toolbar_script"
+TOOLBAR_ON_TOUCH_SCREENS = """<style>[data-testid="stLayoutWrapper"]:has(> .st-key-SCRIPT) { display: none; }</style>
+<script>
+(() => {
+  if (window.lenetCanvasToolbarShown || !matchMedia("(hover: none)").matches) return;
+  window.lenetCanvasToolbarShown = true;
+  const shown = new CSSStyleSheet();
+  shown.replaceSync(".dc-toolbar { opacity: 1; top: -2.65rem; }");
+  setInterval(() => {
+    for (const host of document.querySelectorAll('[class*="st-key-CANVAS"] [data-testid="stBidiComponentIsolated"]')) {
+      const root = host.shadowRoot;
+      if (root && !root.adoptedStyleSheets.includes(shown)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, shown];
+    }
+  }, 250);
+})();
+</script>""".replace("CANVAS", CANVAS_KEY_PREFIX).replace("SCRIPT", TOOLBAR_SCRIPT_KEY)
 
 
 # Pure choices.
@@ -71,6 +93,8 @@ def canvas_and_answer(classifier):
     buttons were most of the fragment's elements, which the browser builds again on every stroke before it shows the
     Prediction (BENCHMARKS.md, "Where Draw's extra time goes"); they read the drawing when pressed."""
     st.session_state["draw_whole_page"] = True  # read by the fragment: the whole page is running
+    with st.container(key=TOOLBAR_SCRIPT_KEY):  # hidden by its own rule: no room, and no gap, in the page
+        st.html(TOOLBAR_ON_TOUCH_SCREENS, unsafe_allow_javascript=True)
     if toast := st.session_state.pop("draw_toast", None):  # a digit saved, or why not
         st.toast(toast[0], icon=toast[1])
     left, right = st.columns([1, 1.4], gap="large")
@@ -117,7 +141,7 @@ def canvas_image(stroke_width):
     # unit test could not import this module's pure functions.
     from streamlit_drawable_canvas import st_canvas
 
-    key = f"canvas-{st.session_state['canvas_version']}"
+    key = f"{CANVAS_KEY_PREFIX}{st.session_state['canvas_version']}"
     if key not in st.session_state:  # a freshly mounted canvas: restore the drawing kept from before a page switch
         st.session_state["canvas_initial"] = st.session_state["drawing"]
     result = st_canvas(stroke_width=stroke_width, stroke_color="#FFFFFF", background_color="#000000",

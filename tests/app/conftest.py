@@ -26,6 +26,7 @@ from streamlit.testing.v1 import AppTest
 from lenet import files
 from lenet.data import sources
 from lenet.runs import worker
+from studio import drawing
 from tests import quick_worker, tiny_data
 from tests.conftest import sleeping_process
 
@@ -89,7 +90,7 @@ def png_of(array):
 
 def send_drawing(app, png):
     """What the browser does after a stroke: the canvas widget's state becomes the drawing and its PNG."""
-    key = f"canvas-{app.session_state['canvas_version']}"
+    key = f"{drawing.CANVAS_KEY_PREFIX}{app.session_state['canvas_version']}"
     url = "data:image/png;base64," + base64.b64encode(png).decode()
     app.session_state[key] = {"drawing": {"raw": {"objects": [{"type": "Path", "path": []}]}, "data": url}}
     return rerun(app)

@@ -251,6 +251,14 @@ CANVAS_INK_JS = """canvas => {
 # short run's start and end can reach the page within one frame, so that the run-state attribute never changes),
 # and (3) the app has been idle, with no message from the server, for SETTLED_QUIET_MS since: a run stopped for a
 # newer one is followed by that one's start within milliseconds.
+# How opaque an element looks: its opacity times its ancestors', up through the shadow root it may live in.
+SEEN_OPACITY_JS = """element => {
+    let opacity = 1;
+    for (let node = element; node; node = node.parentElement || node.getRootNode().host) {
+        opacity *= parseFloat(getComputedStyle(node).opacity);
+    }
+    return opacity;
+}"""
 SETTLED_QUIET_MS = 250
 RUN_WATCH_JS = """() => {
     const app = document.querySelector('[data-testid="stApp"]');

@@ -1,12 +1,13 @@
 """Draw is honest about what it reads on a phone too (390×844, touch): a smiley is "not a digit", a digit is read,
 and the answer stays in view while drawing, whole (never cut off), on a bar the page's colour in either theme, as
-the phone's setting changes. (With a mouse: test_draw.py.)"""
+the phone's setting changes; and Undo is shown, though a finger cannot hover to reveal it. (With a mouse:
+test_draw.py.)"""
 
 from playwright.sync_api import expect
 
 from studio import why
-from tests.browser.conftest import (CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT_MS, POLL_MS, SMILEY, Studio,
-                                    new_visitor_context)
+from tests.browser.conftest import (CANVAS_READY_JS, DIGIT_STROKES, LOAD_TIMEOUT_MS, POLL_MS, SEEN_OPACITY_JS, SMILEY,
+                                    Studio, new_visitor_context)
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "device_scale_factor": 2}
 BAR_AND_PAGE_COLOURS_JS = f"""() => [document.querySelector('.st-key-{why.ANSWER_KEY} [data-testid="stMetric"]'),
@@ -85,6 +86,19 @@ def test_on_a_phone_the_answer_stays_in_view_while_drawing_in_either_theme(brows
         assert in_view(page, canvas)  # the canvas and the answer, together
         in_each_theme(studio, "7", backgrounds)
         assert in_view(page, canvas)
+        undo_with_a_finger(studio, (50, 45, 170, 210))
         expect(studio.exceptions()).to_have_count(0)
     finally:
         context.close()
+
+
+def undo_with_a_finger(studio, box):
+    """A loop drawn around the 7 on the canvas (no longer a 7), then Undo, seen and tapped: the 7 again, as it was."""
+    undo = studio.page.get_by_role("button", name="Undo")
+    assert undo.evaluate(SEEN_OPACITY_JS) == 1, "Undo is hidden on a phone: no finger hovers to show the toolbar"
+    ink = studio.canvas_ink()
+    touch_draw(studio, [[(0.5, 0.0), (0.0, 0.5), (0.5, 1.0), (1.0, 0.5), (0.5, 0.0)]], box)
+    assert studio.settled_prediction() != "7"
+    undo.tap()
+    expect(studio.prediction()).to_have_text("7", timeout=LOAD_TIMEOUT_MS)
+    assert studio.canvas_ink() == ink

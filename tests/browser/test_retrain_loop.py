@@ -10,6 +10,8 @@ import time
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import POLL_MS, SEEN_OPACITY_JS
+
 LOOP_TIMEOUT_MS = 1_500_000  # a nice'd worker starts TensorFlow, fine-tunes two epochs and refits the likeness detector
 ONE_BOX = (110, 45, 45, 200)
 SEVEN_BOX = (50, 45, 170, 210)
@@ -30,7 +32,11 @@ def undo_a_stroke(studio):
     ink = studio.canvas_ink()
     studio.draw(LOOP, (60, 60, 160, 170))
     assert studio.settled_prediction() != "1"
-    studio.page.get_by_role("button", name="Undo").click()  # in the canvas's toolbar
+    undo = studio.page.get_by_role("button", name="Undo")  # in the canvas's toolbar, shown while the mouse is over it
+    studio.page.mouse.move(0, 0)
+    studio.page.wait_for_function(f"element => ({SEEN_OPACITY_JS})(element) === 0", arg=undo.element_handle(),
+                                  polling=POLL_MS, timeout=5_000)  # not shown for phones' sake on a screen that hovers
+    undo.click()
     expect(studio.prediction()).to_have_text("1")
     assert studio.canvas_ink() == ink
 
