@@ -243,14 +243,6 @@ CANVAS_INK_JS = """canvas => {
     for (let i = 0; i < pixels.length; i += 4) bright += pixels[i] > 128;
     return bright;
 }"""
-# When the app has answered a drawing, watched from inside the page, in its own clock. The canvas sends its drawing
-# 200 ms after the last pen-up (debounced: a stroke lifted sooner restarts the wait), a click or an upload sends at
-# once, and each message the server gets while a run is under way stops that run and starts another. So the
-# Prediction on screen is the answer to the last stroke once (1) a message left the page after the last pen-up on
-# the canvas, (2) the server answered the last message: a run started after it, or a message came back after it (a
-# short run's start and end can reach the page within one frame, so that the run-state attribute never changes),
-# and (3) the app has been idle, with no message from the server, for SETTLED_QUIET_MS since: a run stopped for a
-# newer one is followed by that one's start within milliseconds.
 # How opaque an element looks: its opacity times its ancestors', up through the shadow root it may live in.
 SEEN_OPACITY_JS = """element => {
     let opacity = 1;
@@ -259,6 +251,14 @@ SEEN_OPACITY_JS = """element => {
     }
     return opacity;
 }"""
+# When the app has answered a drawing, watched from inside the page, in its own clock. The canvas sends its drawing
+# 200 ms after the last pen-up (debounced: a stroke lifted sooner restarts the wait), a click or an upload sends at
+# once, and each message the server gets while a run is under way stops that run and starts another. So the
+# Prediction on screen is the answer to the last stroke once (1) a message left the page after the last pen-up on
+# the canvas, (2) the server answered the last message: a run started after it, or a message came back after it (a
+# short run's start and end can reach the page within one frame, so that the run-state attribute never changes),
+# and (3) the app has been idle, with no message from the server, for SETTLED_QUIET_MS since: a run stopped for a
+# newer one is followed by that one's start within milliseconds.
 SETTLED_QUIET_MS = 250
 RUN_WATCH_JS = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
