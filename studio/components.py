@@ -11,7 +11,7 @@ from PIL import Image
 
 from lenet import config as lenet_config
 from lenet.data import my_digits
-from lenet.serve import preprocess
+from lenet.serve import inference, preprocess
 from lenet.train import finetune
 from studio import loaders, state, visitor
 from studio.escaping import plain
@@ -62,6 +62,12 @@ def before_after(baseline, retrained, first, test_label, use_label, key):
     if not Path(baseline).is_file():
         st.warning(f"The model before retraining ({plain(Path(baseline).name)}) is gone; no before and after to "
                    "compare.")
+        return
+    try:
+        for path in (baseline, retrained):
+            loaders.load_classifier(path)  # loaded once (cached) for the figures below; a damaged file stops here
+    except inference.ModelLoadError as error:
+        st.warning(f"No before and after to compare: {plain(error)}")
         return
     mine, test_set, switch = st.columns([1, 1, 1.2], vertical_alignment="center")
     first(mine)

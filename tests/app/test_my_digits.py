@@ -124,3 +124,14 @@ def test_a_finished_run_shows_before_and_after_and_accept_activates_it(saved):
     rerun(app)
     assert app.session_state["active_model"] == str(run_dir / store.MODEL_FILE)
     assert any("is the active model" in success.value for success in app.success)
+
+
+def test_a_damaged_model_before_retraining_is_said_instead_of_before_and_after(saved, tmp_path):
+    run_dir = store.new_run(finetune.retrain_config("finetune", lenet_config.BUNDLED_MODEL_PATH))
+    shutil.copy(lenet_config.BUNDLED_MODEL_PATH, run_dir / store.MODEL_FILE)
+    store.update_status(run_dir, state="finished")
+    baseline = tmp_path / "cut-short.keras"  # a copy cut short since the run started (a full disk)
+    baseline.write_bytes(lenet_config.BUNDLED_MODEL_PATH.read_bytes()[:50_000])
+    app = open_page(PAGE, retrain_run=str(run_dir), retrain_baseline=str(baseline))
+    assert any(warning.value.startswith("No before and after to compare: cut-short.keras") for warning in app.warning)
+    assert not [metric for metric in app.metric if metric.label.startswith("MNIST test set")]
