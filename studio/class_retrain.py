@@ -71,11 +71,9 @@ def comparison(before, after, modified_times, class_set_size):
 
 
 def before_after(baseline, retrained, run_id):
-    try:
-        modified_times = tuple(map(inference.model_file_time, (baseline, retrained)))
-    except inference.ModelLoadError as error:  # a model deleted since (the one before, or the run's)
-        st.warning(f"Nothing to compare before and after: {plain(error)}")
+    if not loaders.models_to_compare(baseline, retrained):
         return
+    modified_times = tuple(map(inference.model_file_time, (baseline, retrained)))
     figures = comparison(baseline, retrained, modified_times, ClassSet().count())
     columns = st.columns(len(SETS) + 1, vertical_alignment="center")
     for column, (name, title) in zip(columns, SETS.items()):

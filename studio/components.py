@@ -3,15 +3,13 @@ started or refused, before → after of a retrained model, and a grid of 28×28 
 error is escaped.
 """
 
-from pathlib import Path
-
 import numpy as np
 import streamlit as st
 from PIL import Image
 
 from lenet import config as lenet_config
 from lenet.data import my_digits
-from lenet.serve import inference, preprocess
+from lenet.serve import preprocess
 from lenet.train import finetune
 from studio import loaders, state, visitor
 from studio.escaping import plain
@@ -58,16 +56,9 @@ def start_retraining(mode, epochs=None, learning_rate=None):
 
 def before_after(baseline, retrained, first, test_label, use_label, key):
     """Before → after of a retrained model: `first(column)` draws the page's own comparison, then the test set's
-    accuracy, then the choice between the two models. Nothing to compare if the model before is gone."""
-    if not Path(baseline).is_file():
-        st.warning(f"The model before retraining ({plain(Path(baseline).name)}) is gone; no before and after to "
-                   "compare.")
-        return
-    try:
-        for path in (baseline, retrained):
-            loaders.load_classifier(path)  # loaded once (cached) for the figures below; a damaged file stops here
-    except inference.ModelLoadError as error:
-        st.warning(f"No before and after to compare: {plain(error)}")
+    accuracy, then the choice between the two models. Nothing to compare if the model before is gone, or either is
+    damaged."""
+    if not loaders.models_to_compare(baseline, retrained):
         return
     mine, test_set, switch = st.columns([1, 1, 1.2], vertical_alignment="center")
     first(mine)

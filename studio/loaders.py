@@ -61,6 +61,22 @@ def active_classifier_or_stop():
         st.stop()
 
 
+def models_to_compare(baseline, retrained):
+    """Whether a before → after of two models can be shown: True, or False after saying why not (the model before
+    retraining gone, or either damaged since). Each is loaded here, once (cached), as the figures would load it."""
+    if not Path(baseline).is_file():
+        st.warning(f"The model before retraining ({plain(Path(baseline).name)}) is gone; no before and after to "
+                   "compare.")
+        return False
+    try:
+        for path in (baseline, retrained):
+            load_classifier(path)
+    except inference.ModelLoadError as error:
+        st.warning(f"No before and after to compare: {plain(error)}")
+        return False
+    return True
+
+
 def load_splits(dataset_name=datasets.DEFAULT):
     """A dataset, split as the tutorial does; where this machine cannot get it, the page says how and stops there."""
     try:

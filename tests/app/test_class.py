@@ -220,3 +220,15 @@ def test_the_host_retrains_sees_before_and_after_accepts_and_rolls_back(in_proce
     class_models.ClassModels().accept(config.BUNDLED_MODEL_PATH)  # v2, then back to v1 from the page
     act(button(rerun(app), "Roll back to v1").click())
     assert class_models.ClassModels().current().version == 1
+
+
+def test_a_damaged_model_before_the_class_retrain_is_said_instead_of_before_and_after(tmp_path):
+    run_dir = store.new_run(config.make_config("quick"))
+    shutil.copy(config.BUNDLED_MODEL_PATH, run_dir / store.MODEL_FILE)
+    store.update_status(run_dir, state="finished")
+    baseline = tmp_path / "cut-short.keras"  # the class model before, cut short since the run started
+    baseline.write_bytes(config.BUNDLED_MODEL_PATH.read_bytes()[:50_000])
+    app = open_page(CLASS_PAGE, {"host": HOST_TOKEN, "visitor": "host-visitor-0123456789"},
+                    class_retrain={"run": str(run_dir), "baseline": str(baseline)})
+    assert any(warning.value.startswith("No before and after to compare: cut-short.keras") for warning in app.warning)
+    assert not [metric for metric in app.metric if metric.label.startswith("MNIST test set")]
