@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from lenet.data import my_digits
+from lenet.data import my_digits, synthetic
 from studio import challenge, components, draw_retrain, figures, visitor, where_it_lands, why
 from studio.escaping import plain
 
@@ -100,7 +100,8 @@ def canvas_and_answer(classifier):
     left, right = st.columns([1, 1.4], gap="large")
     with left:
         source = st.radio("Input", SOURCES, horizontal=True, label_visibility="collapsed")
-        stroke_width = st.slider("Stroke width", 8, 40, 20) if source == "Draw" else None
+        stroke_width = st.slider("Stroke width", *synthetic.STROKE_WIDTH_RANGE, synthetic.DEFAULT_STROKE_WIDTH) \
+            if source == "Draw" else None
     with right:
         answer = st.container(key=why.ANSWER_KEY)
     with left:  # the fragment's own container sits in the left column: the canvas needs no wrapper there

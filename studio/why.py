@@ -139,7 +139,8 @@ def preprocessing(classifier, prediction, image):
            (enlarged(grey_rgb(steps.scaled)), f"2. Scaled to {width}×{height} (longer side 20)"),
            (centred(steps), f"3. Into 28×28, moved {centre_shift(steps)}: the centre of mass in the middle (+)")])
     st.caption("MNIST's digits were made this way, so a drawing must be too: a small or off-centre digit is "
-               "cropped, enlarged and centred, and the network sees what it was trained on.")
+               "cropped, enlarged and centred, a pen much thinner or thicker than MNIST's writers' is widened or "
+               "thinned to theirs, and the network sees what it was trained on.")
 
 
 # Pictures: small RGB arrays, enlarged without smoothing so the pixels stay visible.

@@ -22,8 +22,8 @@ SEARCH_DRAWINGS = 20  # × the 9 digits each is not: the counterfactual searches
 
 def likeness_figures(splits, classifier=None):
     """MNIST test: share abstained and accuracy on the rest vs plain; generated non-digits abstained; stroke digits
-    read right, an abstention counting as an error, overall and per digit. None when the model has no likeness
-    statistics."""
+    read right, an abstention counting as an error, overall and per digit, as the bench draws them and drawn small
+    with the slider's own pen. None when the model has no likeness statistics."""
     classifier = classifier or inference.Classifier()
     if classifier.likeness is None:
         return None
@@ -32,25 +32,44 @@ def likeness_figures(splits, classifier=None):
                                        likeness.is_like(classifier.likeness, scores))
     plain = float((probabilities.argmax(axis=1) == splits.y_test).mean())
     others = [classifier.classify(image) for _, image in synthetic.non_digits(NON_DIGITS, seed=SEED)]
-    digits = synthetic.stroke_digits(STROKE_DIGITS, seed=SEED)
-    read_right = np.array([(prediction := classifier.classify(image)).label == label and not prediction.abstained
-                           for label, image in digits])
-    labels = np.array([label for label, _ in digits])
+    drawn = synthetic.stroke_digits(STROKE_DIGITS, seed=SEED)
+    drawn_small = synthetic.stroke_digits(STROKE_DIGITS, seed=SEED, heights=synthetic.SMALL_HEIGHT_RANGE,
+                                          pen=synthetic.DEFAULT_STROKE_WIDTH)
     return {"test_abstained": test["abstained"], "test_accuracy_on_rest": test["accuracy_on_rest"],
             "test_accuracy": plain, "non_digits": len(others),
             "non_digits_abstained": float(np.mean([prediction.abstained for prediction in others])),
-            "stroke_digits": len(digits), "stroke_digits_read_right": float(np.mean(read_right)),
-            "stroke_digits_per_class": [float(read_right[labels == digit].mean()) for digit in range(10)]}
+            "stroke_digits": len(drawn), **_read_right(classifier, drawn),
+            **_read_right(classifier, drawn_small, prefix="small_")}
 
 
-def _per_class(figures):
+def _read_right(classifier, digits, prefix=""):
+    """The share of (label, drawing) pairs read as their label and not abstained on, overall and per digit."""
+    read_right = np.array([(prediction := classifier.classify(image)).label == label and not prediction.abstained
+                           for label, image in digits])
+    labels = np.array([label for label, _ in digits])
+    return {f"{prefix}stroke_digits_read_right": float(np.mean(read_right)),
+            f"{prefix}stroke_digits_per_class": [float(read_right[labels == digit].mean()) for digit in range(10)]}
+
+
+def _per_class(figures, prefix=""):
     """The stroke digits' weakest class and every class's share, when measured (results from before lack them)."""
-    shares = figures.get("stroke_digits_per_class")
+    shares = figures.get(f"{prefix}stroke_digits_per_class")
     if not shares:
         return ""
     weakest = int(np.argmin(shares))
     return (f"; weakest digit {weakest} at **{shares[weakest]:.0%}** (goal ≥ 97%), per digit 0–9: "
             + " / ".join(f"{share:.0%}" for share in shares))
+
+
+def _small(figures):
+    """The line's words on digits drawn small with the slider's own pen, when measured (results from before lack
+    them)."""
+    if "small_stroke_digits_read_right" not in figures:
+        return ""
+    low, high = synthetic.SMALL_HEIGHT_RANGE
+    return (f" As many drawn small ({low:.0%}–{high:.0%} of the canvas high) with the slider's "
+            f"{synthetic.DEFAULT_STROKE_WIDTH}-pixel pen, read right **{figures['small_stroke_digits_read_right']:.1%}**"
+            f"{_per_class(figures, 'small_')}.")
 
 
 def explanation_figures(classifier=None, repeats=EXPLAIN_REPEATS, search_drawings=SEARCH_DRAWINGS):
@@ -99,7 +118,7 @@ def lines(results):
             f"accuracy on the rest {figures['test_accuracy_on_rest']:.2%} vs {figures['test_accuracy']:.2%} plain; "
             f"{figures['non_digits']} generated non-digits abstained **{figures['non_digits_abstained']:.1%}** (goal "
             f"≥ 90%); {figures['stroke_digits']} stroke-drawn digits read right, abstentions as errors, "
-            f"**{figures['stroke_digits_read_right']:.1%}** (goal ≥ 99.0%){_per_class(figures)}.")
+            f"**{figures['stroke_digits_read_right']:.1%}** (goal ≥ 99.0%){_per_class(figures)}.{_small(figures)}")
     if results.get("explanations"):
         timing = results["explanations"]
         found.append(

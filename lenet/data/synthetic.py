@@ -14,8 +14,10 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 CANVAS_SIZE = 280  # the Draw page's canvas
-STROKE_WIDTH_RANGE = (8, 40)  # the Draw page's stroke-width slider
+STROKE_WIDTH_RANGE = (8, 40)  # the Draw page's stroke-width slider...
+DEFAULT_STROKE_WIDTH = 20  # ...and where it starts, the pen most people keep
 HEIGHT_RANGE = (0.45, 0.9)  # a drawing's height as a share of the canvas: people draw big, as the page asks
+SMALL_HEIGHT_RANGE = (0.15, 0.35)  # and some draw small all the same, with the pen they were given
 MAX_WIDTH_SHARE = 0.16  # a pen at most this share of the drawing's height; thicker turns a small digit into a blob
 SLANT_RANGE = 0.25  # horizontal shear, as a share of the height: handwriting leans either way
 ROTATION_DEGREES = 8
@@ -95,11 +97,12 @@ RANDOM_KINDS = ("spiral", "scribble", "zigzag", "hatching", "noise")
 NON_DIGIT_KINDS = tuple(LETTERS) + tuple(SHAPES) + RANDOM_KINDS
 
 
-def stroke_digits(count=500, seed=0, shakiness=(1.0, 1.0), size=CANVAS_SIZE):
+def stroke_digits(count=500, seed=0, shakiness=(1.0, 1.0), size=CANVAS_SIZE, heights=HEIGHT_RANGE, pen=None):
     """`count` digits, 0–9 in turn, each in a random style and pose: a list of (label, size×size×4 uint8 image).
 
     `shakiness` is how far the hand strays, in WOBBLE, from a range drawn anew for each digit (an unsteady hand, or a
-    mouse); by default every digit's is WOBBLE, and the same seed gives the same digits it always did."""
+    mouse); by default every digit's is WOBBLE, and the same seed gives the same digits it always did. `heights` and
+    `pen` are as render takes them."""
     rng = np.random.default_rng(seed)
     drawings = []
     for index in range(count):
@@ -107,7 +110,7 @@ def stroke_digits(count=500, seed=0, shakiness=(1.0, 1.0), size=CANVAS_SIZE):
         strokes, aspect = DIGIT_STYLES[label][rng.integers(len(DIGIT_STYLES[label]))]
         steady = shakiness[0] == shakiness[1]  # then no number is drawn for it, and the stream stays as it was
         wobble = WOBBLE * (shakiness[0] if steady else rng.uniform(*shakiness))
-        drawings.append((label, render(strokes, aspect, rng, size=size, wobble=wobble)))
+        drawings.append((label, render(strokes, aspect, rng, size=size, wobble=wobble, heights=heights, pen=pen)))
     return drawings
 
 
@@ -152,16 +155,20 @@ def colours(on_paper):
     return ((235, 255), (30, 255)) if on_paper else ((0, 0), (255, 255))
 
 
-def render(strokes, aspect, rng, on_paper=False, size=CANVAS_SIZE, wobble=WOBBLE):
+def render(strokes, aspect, rng, on_paper=False, size=CANVAS_SIZE, wobble=WOBBLE, heights=HEIGHT_RANGE, pen=None):
     """Paint unit-box strokes on the canvas in a random pose and pen: (280, 280, 4) uint8, RGBA as the canvas sends.
 
     on_paper paints dark grey ink on opaque light paper instead, as a photo of a drawing would be. A smaller `size`
     paints the same drawing on a smaller canvas, with everything scaled down: quicker, for large batches. `wobble` is
-    how far the hand strays from the ideal line, as a share of the drawing's size.
+    how far the hand strays from the ideal line, as a share of the drawing's size. The drawing's height is drawn from
+    `heights`, a share of the canvas; `pen` is the pen's width in canvas pixels, by default one of the slider's no
+    wider than MAX_WIDTH_SHARE of the height.
     """
     scale = size / CANVAS_SIZE
-    height = rng.uniform(*HEIGHT_RANGE) * CANVAS_SIZE
-    pen = rng.uniform(STROKE_WIDTH_RANGE[0], max(STROKE_WIDTH_RANGE[0], min(STROKE_WIDTH_RANGE[1], MAX_WIDTH_SHARE * height)))
+    height = rng.uniform(*heights) * CANVAS_SIZE
+    if pen is None:
+        widest = max(STROKE_WIDTH_RANGE[0], min(STROKE_WIDTH_RANGE[1], MAX_WIDTH_SHARE * height))
+        pen = rng.uniform(STROKE_WIDTH_RANGE[0], widest)
     posed = _pose(strokes, rng, height, width=height * aspect, wobble=wobble)
     # Place it anywhere it fits whole, shrunk first if the pose made it wider than the canvas.
     low, high = np.min([s.min(axis=0) for s in posed], axis=0), np.max([s.max(axis=0) for s in posed], axis=0)

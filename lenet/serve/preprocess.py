@@ -2,8 +2,8 @@
 
 MNIST digits were cropped to their ink, scaled with anti-aliasing so the longer side is 20 pixels,
 and placed in a 28x28 frame with the centre of mass at pixel (14, 14). `to_mnist_digit` repeats those
-steps for a canvas drawing, a photo or a scan, after finding the ink and dropping stray specks, and widens a pen
-much thinner than MNIST writers' to their usual width.
+steps for a canvas drawing, a photo or a scan, after finding the ink and dropping stray specks, and brings a pen much
+thinner or thicker than MNIST writers' to their usual width.
 """
 
 import io
@@ -37,9 +37,15 @@ MIN_EXTENT_FRACTION = 0.02  # ...as is ink smaller than this fraction of the ima
 # lines less well: thin-pen 6s were read as 5s. 0.12 (2.4 pixels of 20) read 99.8% of stroke-drawn digits where the
 # drawing as it came read 98.2% (BENCHMARKS.md, "What each setting bought").
 MIN_PEN_SHARE = 0.12
+# A pen thicker than this share is thinned to MIN_PEN_SHARE. About 3% of MNIST's training digits are drawn thicker
+# (99% under 0.18), but a digit drawn small with the canvas's 20-pixel pen is: a 5 a fifth of the canvas high has
+# strokes a third of its height wide, its loops nearly filled. Thinned, the bench's digits drawn 15-35% of the canvas high
+# with that pen were read right 99.0%, against 88.4% as drawn (BENCHMARKS.md, "Reading drawings").
+MAX_PEN_SHARE = 0.16
+MAX_EROSION_SHARE = 0.75  # thinning takes at most this share of the thickest part's half width: a blob keeps a core
 # Bumped when a change to these steps changes what a drawing becomes: anything that keeps prepared drawings (the
 # outlier bank's cache) names it, so that nothing prepared the old way is read back as if prepared the new way.
-PREPARATION_VERSION = 2  # 2: thin pens widened (MIN_PEN_SHARE)
+PREPARATION_VERSION = 3  # 2: thin pens widened (MIN_PEN_SHARE); 3: thick pens thinned (MAX_PEN_SHARE)
 MIN_PEN_GROWTH = 1.0  # pixels of the image each side; less is not worth a distance transform
 
 
@@ -121,7 +127,7 @@ def to_mnist_digit_steps(image):
     ink = np.zeros_like(ink)
     ink[top:bottom, left:right] = cropped
     box = _ink_box(ink)  # dropping specks may have shrunk it
-    scaled = _scale_to_box(_widened_pen(ink[box[0]:box[1], box[2]:box[3]]))
+    scaled = _scale_to_box(_usual_pen(ink[box[0]:box[1], box[2]:box[3]]))
     offset = _centre_offset(scaled)
     digit = np.zeros((FRAME, FRAME), np.float32)
     digit[offset[0]:offset[0] + scaled.shape[0], offset[1]:offset[1] + scaled.shape[1]] = scaled
@@ -250,12 +256,27 @@ def pen_width(ink):
     return 2.0 * inked.sum() / max(int(outline), 1)
 
 
-def _widened_pen(ink):
-    """The ink of a digit's box, its strokes widened to MIN_PEN_SHARE of the box's longer side if they are thinner,
-    as a wider round pen would have drawn them; the result is cropped to its own (larger) box."""
-    growth = (MIN_PEN_SHARE * max(ink.shape) - pen_width(ink)) / 2
-    if growth < MIN_PEN_GROWTH:
-        return ink
+def _usual_pen(ink):
+    """The ink of a digit's box with its strokes at an MNIST writer's width: widened to MIN_PEN_SHARE of the box's
+    longer side where thinner, thinned to it where thicker than MAX_PEN_SHARE; cropped to its own box."""
+    width, usual = pen_width(ink), MIN_PEN_SHARE * max(ink.shape)
+    if width > MAX_PEN_SHARE * max(ink.shape):  # thinned, the box shrinks as well: MIN_PEN_SHARE of the new box
+        return _thinned_pen(ink, (width - usual) / (2 * (1 - MIN_PEN_SHARE)))
+    return _widened_pen(ink, (usual - width) / 2) if (usual - width) / 2 >= MIN_PEN_GROWTH else ink
+
+
+def _thinned_pen(ink, erosion):
+    """The strokes eroded by `erosion` pixels each side, as a thinner round pen would have drawn them along the same
+    paths; no more than MAX_EROSION_SHARE of the thickest stroke's half width, so a blob keeps its core."""
+    inside = ndimage.distance_transform_edt(np.pad(ink >= 0.5, 1))[1:-1, 1:-1]  # to the nearest pixel without ink
+    thinned = np.clip(inside - min(erosion, MAX_EROSION_SHARE * inside.max()), 0.0, 1.0)  # the new edge anti-aliased
+    top, bottom, left, right = _ink_box(thinned)
+    return thinned[top:bottom, left:right]
+
+
+def _widened_pen(ink, growth):
+    """The strokes widened by `growth` pixels each side, as a wider round pen would have drawn them; the result is
+    cropped to its own (larger) box."""
     padded = np.pad(ink, int(np.ceil(growth)) + 1)
     distance = ndimage.distance_transform_edt(padded < 0.5)  # to the nearest stroke's pixel
     widened = np.maximum(padded, np.clip(growth + 0.5 - distance, 0.0, 1.0))  # the new edge anti-aliased

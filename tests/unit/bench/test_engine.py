@@ -66,6 +66,13 @@ def test_the_likeness_and_explanation_figures_are_reported_when_measured(tmp_pat
     assert "MNIST test abstained **0.63%**" in text and "99.41% vs 99.34% plain" in text
     assert "230 generated non-digits abstained **96.5%**" in text and "**98.4%** (goal ≥ 99.0%)" in text
     assert "weakest digit 6 at **84%** (goal ≥ 97%), per digit 0–9: 100% / 100%" in text
+    assert "drawn small" not in text  # measured since 12-07: results from before lack it
+    results["likeness"].update(small_stroke_digits_read_right=0.987,
+                               small_stroke_digits_per_class=[1.0] * 8 + [0.97, 0.9])
+    engine.write_benchmarks_file(results, path)
+    text = path.read_text(encoding="utf-8")
+    assert "As many drawn small (15%–35% of the canvas high) with the slider's 20-pixel pen, read right **98.7%**; " \
+           "weakest digit 9 at **90%**" in text
     assert "evidence map p50 **12.3 ms**" in text and "counterfactual p50 **45 ms**" in text
     assert "180 searches, from stroke digits towards every digit they are not, reached it **94.4%**" in text
 

@@ -217,6 +217,17 @@ def test_stroke_digits_are_read_right_counting_abstentions_as_errors(bundled):
 
 
 @pytest.mark.mnist
+def test_small_digits_drawn_with_the_sliders_own_pen_are_read_right(bundled):
+    # 15-35% of the canvas high with its 20-pixel pen: strokes up to a third of the digit's height wide, which Draw's
+    # preparation thins to an MNIST writer's pen (88% of these were read right before it did).
+    drawings = synthetic.stroke_digits(300, seed=0, heights=synthetic.SMALL_HEIGHT_RANGE,
+                                       pen=synthetic.DEFAULT_STROKE_WIDTH)
+    judged = judge(bundled, [image for _, image in drawings])
+    right = sum(digit == label and is_digit for (label, _), (digit, is_digit) in zip(drawings, judged))
+    assert right >= 0.97 * len(drawings)
+
+
+@pytest.mark.mnist
 def test_generated_non_digits_are_abstained_on(bundled):
     # The detector never saw these drawings: lenet.serve.outlier_bank draws its own, with other designs and seeds.
     judged = judge(bundled, [image for _, image in synthetic.non_digits(seed=2)])

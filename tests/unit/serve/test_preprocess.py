@@ -116,6 +116,34 @@ def test_a_thin_pen_is_widened_to_an_mnist_pen_and_a_wide_one_is_kept():
                                                                            steps.box[2]:steps.box[3]]))
 
 
+def loop_count(digit):
+    """The pieces of background that the ink closes in: a 6 has one, an 8 two."""
+    background, pieces = ndimage.label(digit < 0.5)
+    at_the_border = set(np.concatenate([background[0], background[-1], background[:, 0], background[:, -1]]).tolist())
+    return len(set(range(1, pieces + 1)) - at_the_border)
+
+
+def test_a_small_digit_drawn_with_a_thick_pen_is_thinned_and_its_loop_opens_again(monkeypatch):
+    # The 6 a quarter of its size (about 55 pixels high) with the canvas's 20-pixel pen: its strokes are a third of its
+    # height wide and its loop is a pinhole. Thinned to an MNIST pen along the same paths, the loop is open again.
+    small_six = draw_polyline([(100 + x / 4, 100 + y / 4) for x, y in SIX_STROKE], pen=20)
+    thinned = to_mnist_digit(small_six)
+    assert_mnist_like(thinned)
+    assert preprocess.pen_width(thinned) <= preprocess.MAX_PEN_SHARE * preprocess.DIGIT_BOX
+    assert loop_count(thinned) == 1
+    monkeypatch.setattr(preprocess, "MAX_PEN_SHARE", 1.0)  # as drawn: none thinned
+    as_drawn = to_mnist_digit(small_six)
+    assert loop_count(as_drawn) == 0 and preprocess.pen_width(as_drawn) > preprocess.pen_width(thinned) * 1.3
+
+
+def test_thinning_leaves_the_core_of_a_blob():
+    blob = np.zeros((280, 280), np.uint8)
+    blob[100:160, 110:150] = 255  # a filled box: its "pen" is as wide as itself
+    digit = to_mnist_digit(blob)
+    assert_mnist_like(digit)
+    assert (digit > 0.5).sum() >= 20  # eroded, never erased
+
+
 def test_the_pen_width_of_a_bar_is_its_width():
     bar = np.zeros((60, 60), np.float32)
     bar[5:55, 20:26] = 1.0
@@ -273,13 +301,16 @@ def test_large_files_are_refused_before_reading(tmp_path, monkeypatch):
 
 
 @pytest.mark.mnist
-@pytest.mark.parametrize("pen_share, lowest", [(0.0, 0.9), (preprocess.MIN_PEN_SHARE, 0.8)])
-def test_real_mnist_digits_survive_enlarging_and_preprocessing(monkeypatch, pen_share, lowest):
+@pytest.mark.parametrize("pen_shares, lowest", [((0.0, 1.0), 0.9),
+                                                 ((preprocess.MIN_PEN_SHARE, preprocess.MAX_PEN_SHARE), 0.8)])
+def test_real_mnist_digits_survive_enlarging_and_preprocessing(monkeypatch, pen_shares, lowest):
     path = files.data_cache_dir("mnist") / "t10k-images-idx3-ubyte"
     if not path.exists():
         pytest.skip(f"no MNIST cache at {path}")
-    # Without widening, the steps remake MNIST's own digits; with it, MNIST's thinner pens come out a little wider.
-    monkeypatch.setattr(preprocess, "MIN_PEN_SHARE", pen_share)
+    # Without widening or thinning, the steps remake MNIST's own digits; with them, MNIST's thinner pens come out a
+    # little wider and its thickest a little thinner.
+    monkeypatch.setattr(preprocess, "MIN_PEN_SHARE", pen_shares[0])
+    monkeypatch.setattr(preprocess, "MAX_PEN_SHARE", pen_shares[1])
     digits = np.frombuffer(path.read_bytes()[16:], np.uint8).reshape(-1, 28, 28)[:50]
     scores = []
     for digit in digits:
