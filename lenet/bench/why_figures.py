@@ -68,8 +68,8 @@ def _small(figures):
         return ""
     low, high = synthetic.SMALL_HEIGHT_RANGE
     return (f" As many drawn small ({low:.0%}–{high:.0%} of the canvas high) with the slider's "
-            f"{synthetic.DEFAULT_STROKE_WIDTH}-pixel pen, read right **{figures['small_stroke_digits_read_right']:.1%}**"
-            f"{_per_class(figures, 'small_')}.")
+            f"{synthetic.DEFAULT_STROKE_WIDTH}-pixel pen, read right "
+            f"**{figures['small_stroke_digits_read_right']:.1%}**{_per_class(figures, 'small_')}.")
 
 
 def explanation_figures(classifier=None, repeats=EXPLAIN_REPEATS, search_drawings=SEARCH_DRAWINGS):

@@ -39,8 +39,8 @@ MIN_EXTENT_FRACTION = 0.02  # ...as is ink smaller than this fraction of the ima
 MIN_PEN_SHARE = 0.12
 # A pen thicker than this share is thinned to MIN_PEN_SHARE. About 3% of MNIST's training digits are drawn thicker
 # (99% under 0.18), but a digit drawn small with the canvas's 20-pixel pen is: a 5 a fifth of the canvas high has
-# strokes a third of its height wide, its loops nearly filled. Thinned, the bench's digits drawn 15-35% of the canvas high
-# with that pen were read right 99.0%, against 88.4% as drawn (BENCHMARKS.md, "Reading drawings").
+# strokes a third of its height wide, its loops nearly filled. Thinned, the bench's digits drawn 15-35% of the canvas
+# high with that pen were read right 99.0%, against 88.4% as drawn (BENCHMARKS.md, "Reading drawings: a thick pen").
 MAX_PEN_SHARE = 0.16
 MAX_EROSION_SHARE = 0.75  # thinning takes at most this share of the thickest part's half width: a blob keeps a core
 # Bumped when a change to these steps changes what a drawing becomes: anything that keeps prepared drawings (the
@@ -267,7 +267,7 @@ def _usual_pen(ink):
 
 def _thinned_pen(ink, erosion):
     """The strokes eroded by `erosion` pixels each side, as a thinner round pen would have drawn them along the same
-    paths; no more than MAX_EROSION_SHARE of the thickest stroke's half width, so a blob keeps its core."""
+    paths; no more than MAX_EROSION_SHARE of the thickest part's half width, so a blob keeps its core."""
     inside = ndimage.distance_transform_edt(np.pad(ink >= 0.5, 1))[1:-1, 1:-1]  # to the nearest pixel without ink
     thinned = np.clip(inside - min(erosion, MAX_EROSION_SHARE * inside.max()), 0.0, 1.0)  # the new edge anti-aliased
     top, bottom, left, right = _ink_box(thinned)

@@ -1,6 +1,7 @@
 """The Draw page with a real mouse: a smiley, an ∩, a wave and a ] are "not a digit", teaching stays possible and the
 answer is never cut off; every digit, drawn at different sizes and places, is read right, and so is every digit drawn
-small with the pen as it starts; an open view below the canvas follows each stroke. (Undo, "That's a …", a trip to another page and Clear: test_retrain_loop.py.)"""
+small with the pen as it starts; an open view below the canvas follows each stroke. (Undo, "That's a …", a trip to
+another page and Clear: test_retrain_loop.py.)"""
 
 from playwright.sync_api import expect
 

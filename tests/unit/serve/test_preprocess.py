@@ -125,7 +125,7 @@ def loop_count(digit):
 
 def test_a_small_digit_drawn_with_a_thick_pen_is_thinned_and_its_loop_opens_again(monkeypatch):
     # The 6 a quarter of its size (about 55 pixels high) with the canvas's 20-pixel pen: its strokes are a third of its
-    # height wide and its loop is a pinhole. Thinned to an MNIST pen along the same paths, the loop is open again.
+    # height wide and fill its loop. Thinned to an MNIST pen along the same paths, the loop is open again.
     small_six = draw_polyline([(100 + x / 4, 100 + y / 4) for x, y in SIX_STROKE], pen=20)
     thinned = to_mnist_digit(small_six)
     assert_mnist_like(thinned)
