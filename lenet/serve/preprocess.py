@@ -262,7 +262,8 @@ def _usual_pen(ink):
     width, usual = pen_width(ink), MIN_PEN_SHARE * max(ink.shape)
     if width > MAX_PEN_SHARE * max(ink.shape):  # thinned, the box shrinks as well: MIN_PEN_SHARE of the new box
         return _thinned_pen(ink, (width - usual) / (2 * (1 - MIN_PEN_SHARE)))
-    return _widened_pen(ink, (usual - width) / 2) if (usual - width) / 2 >= MIN_PEN_GROWTH else ink
+    growth = (usual - width) / 2
+    return _widened_pen(ink, growth) if growth >= MIN_PEN_GROWTH else ink
 
 
 def _thinned_pen(ink, erosion):
