@@ -233,6 +233,13 @@ def _smooth(points, rounds=3):
     return [tuple(point) for point in points]
 
 
+def enlarged_digits(images, size=CANVAS_SIZE):
+    """MNIST-style (28, 28) digits in [0, 1] enlarged to `size`×`size` uint8 images, as if their writers had drawn
+    them on the canvas: real handwriting, its pens and shapes as they were, for Draw's preparation to read."""
+    return [np.asarray(Image.fromarray(np.uint8(255 * digit)).resize((size, size), Image.Resampling.BILINEAR))
+            for digit in np.asarray(images, dtype=np.float32)]
+
+
 def redrawn_digits(images, seed=0):
     """MNIST-style (28, 28) digits in [0, 1] redrawn as a canvas would send them, a stand-in for other writers:
     enlarged to 280×280, strokes thickened or thinned by up to a few pen widths, slightly rotated and slanted."""

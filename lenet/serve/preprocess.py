@@ -32,20 +32,28 @@ NEAR_FRACTION = 0.1  # ...and is dropped unless it lies inside the digit's box g
 # A speck inside the box hardly changes the result; one outside would stretch the box and move the centre.
 MIN_EXTENT_PIXELS = 3  # Ink smaller than this in both directions is a speck, not a digit...
 MIN_EXTENT_FRACTION = 0.02  # ...as is ink smaller than this fraction of the image's longer side.
-# A pen thinner than this share of the digit's longer side is widened to it. MNIST's strokes are about 2 pixels wide
-# in its 20-pixel box (the median; 1.3 to 2.3 for most), and a network trained on them reads a thin pen's 1-pixel
-# lines less well: thin-pen 6s were read as 5s. 0.12 (2.4 pixels of 20) read 99.8% of stroke-drawn digits where the
-# drawing as it came read 98.2% (BENCHMARKS.md, "What each setting bought").
-MIN_PEN_SHARE = 0.12
-# A pen thicker than this share is thinned to MIN_PEN_SHARE. About 3% of MNIST's training digits are drawn thicker
-# (99% under 0.18), but a digit drawn small with the canvas's 20-pixel pen is: a 5 a fifth of the canvas high has
-# strokes a third of its height wide, its loops nearly filled. Thinned, the bench's digits drawn 15-35% of the canvas
-# high with that pen were read right 99.0%, against 88.4% as drawn (BENCHMARKS.md, "Reading drawings: a thick pen").
+# Draw's canvas and MNIST's writers hold pens of different widths, as a share of the digit's longer side: MNIST's run
+# from 0.07 to 0.15 (5th to 95th percentile of its training digits; median 0.10, about 2 pixels of its 20-pixel box).
+# A pen from MIN_PEN_SHARE to MAX_PEN_SHARE is left as drawn; one outside them is brought to USUAL_PEN_SHARE along the
+# strokes' own paths.
+USUAL_PEN_SHARE = 0.12
+# Thinner is widened: the canvas's thinnest pen draws a digit in lines under a pixel of the box, and a network trained
+# on MNIST reads them less well (thin-pen 6s were read as 5s). Widened to 0.12 (2.4 pixels of 20), 99.8% of
+# stroke-drawn digits were read right where the drawing as it came read 98.2% (BENCHMARKS.md, "What each setting
+# bought"). Widening every pen under 0.12 also widened most of MNIST's own digits drawn big, which the detector then
+# found less like a digit: 1.00% of its test set abstained, against 0.78% where widening starts below 0.08
+# (BENCHMARKS.md, "Reading drawings: MNIST's own pens left as drawn").
+MIN_PEN_SHARE = 0.08
+# Thicker is thinned. About 3% of MNIST's training digits are drawn thicker than this (99% under 0.18), but a digit
+# drawn small with the canvas's 20-pixel pen is: a 5 a fifth of the canvas high has strokes a third of its height
+# wide, its loops nearly filled. Thinned, the bench's digits drawn 15-35% of the canvas high with that pen were read
+# right 99.0%, against 88.4% as drawn (BENCHMARKS.md, "Reading drawings: a thick pen thinned").
 MAX_PEN_SHARE = 0.16
 MAX_EROSION_SHARE = 0.75  # thinning takes at most this share of the thickest part's half width: a blob keeps a core
 # Bumped when a change to these steps changes what a drawing becomes: anything that keeps prepared drawings (the
 # outlier bank's cache) names it, so that nothing prepared the old way is read back as if prepared the new way.
-PREPARATION_VERSION = 3  # 2: thin pens widened (MIN_PEN_SHARE); 3: thick pens thinned (MAX_PEN_SHARE)
+# 2: thin pens widened; 3: thick pens thinned (MAX_PEN_SHARE); 4: pens within MNIST's range left as drawn
+PREPARATION_VERSION = 4
 MIN_PEN_GROWTH = 1.0  # pixels of the image each side; less is not worth a distance transform
 
 
@@ -257,13 +265,15 @@ def pen_width(ink):
 
 
 def _usual_pen(ink):
-    """The ink of a digit's box with its strokes at an MNIST writer's width: widened to MIN_PEN_SHARE of the box's
-    longer side where thinner, thinned to it where thicker than MAX_PEN_SHARE; cropped to its own box."""
-    width, usual = pen_width(ink), MIN_PEN_SHARE * max(ink.shape)
-    if width > MAX_PEN_SHARE * max(ink.shape):  # thinned, the box shrinks as well: MIN_PEN_SHARE of the new box
-        return _thinned_pen(ink, (width - usual) / (2 * (1 - MIN_PEN_SHARE)))
+    """The ink of a digit's box with its strokes at an MNIST writer's width: brought to USUAL_PEN_SHARE of the box's
+    longer side where thinner than MIN_PEN_SHARE or thicker than MAX_PEN_SHARE, else as drawn; cropped to its own
+    box."""
+    width, longer = pen_width(ink), max(ink.shape)
+    usual = USUAL_PEN_SHARE * longer
+    if width > MAX_PEN_SHARE * longer:  # thinned, the box shrinks as well: USUAL_PEN_SHARE of the new box
+        return _thinned_pen(ink, (width - usual) / (2 * (1 - USUAL_PEN_SHARE)))
     growth = (usual - width) / 2
-    return _widened_pen(ink, growth) if growth >= MIN_PEN_GROWTH else ink
+    return _widened_pen(ink, growth) if width < MIN_PEN_SHARE * longer and growth >= MIN_PEN_GROWTH else ink
 
 
 def _thinned_pen(ink, erosion):

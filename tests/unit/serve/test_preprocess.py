@@ -103,17 +103,24 @@ def draw_polyline(points, pen, canvas_size=280):
 SIX_STROKE = [(190, 40), (110, 60), (80, 140), (90, 210), (140, 240), (185, 210), (185, 160), (140, 140), (95, 165)]
 
 
-def test_a_thin_pen_is_widened_to_an_mnist_pen_and_a_wide_one_is_kept():
+def test_a_thin_pen_is_widened_to_an_mnist_pen():
     thin, wide = to_mnist_digit(draw_polyline(SIX_STROKE, pen=4)), to_mnist_digit(draw_polyline(SIX_STROKE, pen=40))
     assert_mnist_like(thin)
-    # The same 6 drawn with a 4-pixel pen (under 1 pixel of the 20-pixel box) comes out with MNIST's stroke width,
-    # about the share MIN_PEN_SHARE of the box; the 40-pixel pen was wide enough already and is left as drawn.
-    assert preprocess.pen_width(thin) == pytest.approx(preprocess.MIN_PEN_SHARE * preprocess.DIGIT_BOX, rel=0.25)
+    # The same 6 drawn with a 4-pixel pen (under 1 pixel of the 20-pixel box) comes out with an MNIST writer's stroke
+    # width, about the share USUAL_PEN_SHARE of the box.
+    assert preprocess.pen_width(thin) == pytest.approx(preprocess.USUAL_PEN_SHARE * preprocess.DIGIT_BOX, rel=0.25)
     assert preprocess.pen_width(wide) > preprocess.pen_width(thin)
     assert correlation(thin, wide) > 0.8
-    steps = preprocess.to_mnist_digit_steps(draw_polyline(SIX_STROKE, pen=40))
-    assert np.array_equal(steps.scaled, preprocess._scale_to_box(steps.ink[steps.box[0]:steps.box[1],
-                                                                           steps.box[2]:steps.box[3]]))
+
+
+@pytest.mark.parametrize("pen", [30, 40])
+def test_a_pen_within_mnist_writers_range_is_left_as_drawn(pen):
+    # The 6 drawn with a pen about 0.10 of its longer side (MNIST's writers' median) or 0.15 (the slider's widest):
+    # MNIST's writers drew with such pens, so the strokes are scaled as they are, neither widened nor thinned.
+    steps = preprocess.to_mnist_digit_steps(draw_polyline(SIX_STROKE, pen=pen))
+    box = steps.ink[steps.box[0]:steps.box[1], steps.box[2]:steps.box[3]]
+    assert preprocess.MIN_PEN_SHARE < preprocess.pen_width(box) / max(box.shape) < preprocess.MAX_PEN_SHARE
+    assert np.array_equal(steps.scaled, preprocess._scale_to_box(box))
 
 
 def loop_count(digit):
@@ -307,7 +314,7 @@ def test_real_mnist_digits_survive_enlarging_and_preprocessing(monkeypatch, pen_
     path = files.data_cache_dir("mnist") / "t10k-images-idx3-ubyte"
     if not path.exists():
         pytest.skip(f"no MNIST cache at {path}")
-    # Without widening or thinning, the steps remake MNIST's own digits; with them, MNIST's thinner pens come out a
+    # Without widening or thinning, the steps remake MNIST's own digits; with them, MNIST's thinnest pens come out a
     # little wider and its thickest a little thinner.
     monkeypatch.setattr(preprocess, "MIN_PEN_SHARE", pen_shares[0])
     monkeypatch.setattr(preprocess, "MAX_PEN_SHARE", pen_shares[1])
