@@ -72,6 +72,7 @@ def test_the_counterfactual_is_a_sparse_change(classifier, explainer):
     for label, drawing in synthetic.stroke_digits(20, seed=4):
         image, target = preprocess.to_mnist_digit(drawing), (label + 3) % 10
         sparse, plain = explainer.counterfactual(image, target), unpenalised.counterfactual(image, target)
+        assert sparse.succeeded and plain.succeeded
         sparse_changes.append(np.abs(sparse.image - image).sum())
         plain_changes.append(np.abs(plain.image - image).sum())
         ink.append(image.sum())
