@@ -27,16 +27,16 @@ def likeness_figures(splits, classifier=None):
     classifier = classifier or inference.Classifier()
     if classifier.likeness is None:
         return None
-    probabilities, scores = classifier.judge(splits.x_test)
-    test = metrics.abstention_figures(splits.y_test.astype(int), probabilities,
-                                       likeness.is_like(classifier.likeness, scores))
+    probabilities, like = _judged(classifier, splits.x_test)
+    test = metrics.abstention_figures(splits.y_test.astype(int), probabilities, like)
     plain = float((probabilities.argmax(axis=1) == splits.y_test).mean())
     others = [classifier.classify(image) for _, image in synthetic.non_digits(NON_DIGITS, seed=SEED)]
     drawn = synthetic.stroke_digits(STROKE_DIGITS, seed=SEED)
     drawn_small = synthetic.stroke_digits(STROKE_DIGITS, seed=SEED, heights=synthetic.SMALL_HEIGHT_RANGE,
                                           pen=synthetic.DEFAULT_STROKE_WIDTH)
     return {"test_abstained": test["abstained"], "test_accuracy_on_rest": test["accuracy_on_rest"],
-            "test_accuracy": plain, **drawn_big(classifier, splits.x_test, splits.y_test), "non_digits": len(others),
+            "test_accuracy": plain, "test_read_right": _read_right_share(probabilities, like, splits.y_test),
+            **_drawn_big(classifier, splits.x_test, splits.y_test), "non_digits": len(others),
             "non_digits_abstained": float(np.mean([prediction.abstained for prediction in others])),
             "stroke_digits": len(drawn), **_read_right(classifier, drawn),
             **_read_right(classifier, drawn_small, prefix="small_")}
@@ -46,14 +46,28 @@ def drawn_big(classifier, images, labels):
     """MNIST-style digits read right (an abstention counting as an error) and abstained on, as 28×28 arrays and
     drawn big: enlarged to the canvas's size and prepared as Draw prepares a drawing. Real handwriting through
     Draw's preparation should read as well as the arrays do."""
-    figures = {}
-    for key, digits in (("test", images), ("drawn_big", [classifier.prepare(image) for image in
-                                                          synthetic.enlarged_digits(images)])):
-        probabilities, scores = classifier.judge(np.stack(digits))
-        like = likeness.is_like(classifier.likeness, scores)
-        figures[f"{key}_read_right"] = float(((probabilities.argmax(axis=1) == labels) & like).mean())
-        figures[f"{key}_abstained_on"] = float((~like).mean())
-    return figures
+    probabilities, like = _judged(classifier, images)
+    return {"test_read_right": _read_right_share(probabilities, like, labels),
+            "test_abstained": float((~like).mean()), **_drawn_big(classifier, images, labels)}
+
+
+def _drawn_big(classifier, images, labels):
+    """drawn_big's figures for the digits drawn big alone."""
+    probabilities, like = _judged(classifier, [classifier.prepare(image) for image in
+                                               synthetic.enlarged_digits(images)])
+    return {"drawn_big_read_right": _read_right_share(probabilities, like, labels),
+            "drawn_big_abstained": float((~like).mean())}
+
+
+def _judged(classifier, images):
+    """(probabilities, whether each looks like a digit) for a batch of 28×28 images."""
+    probabilities, scores = classifier.judge(np.stack(images))
+    return probabilities, likeness.is_like(classifier.likeness, scores)
+
+
+def _read_right_share(probabilities, like, labels):
+    """The share read as their label and not abstained on."""
+    return float(((probabilities.argmax(axis=1) == labels) & like).mean())
 
 
 def _read_right(classifier, digits, prefix=""):
@@ -92,8 +106,8 @@ def _drawn_big_words(figures):
         return ""
     return (f" MNIST's test digits drawn big (enlarged to the canvas's {synthetic.CANVAS_SIZE} pixels) and prepared as "
             f"Draw prepares a drawing, read right **{figures['drawn_big_read_right']:.2%}**, abstained "
-            f"{figures['drawn_big_abstained_on']:.2%} (as 28×28 arrays: {figures['test_read_right']:.2%}, "
-            f"{figures['test_abstained_on']:.2%}).")
+            f"{figures['drawn_big_abstained']:.2%} (as 28×28 arrays: {figures['test_read_right']:.2%}, "
+            f"{figures['test_abstained']:.2%}).")
 
 
 def explanation_figures(classifier=None, repeats=EXPLAIN_REPEATS, search_drawings=SEARCH_DRAWINGS):

@@ -237,7 +237,7 @@ def test_mnist_test_digits_drawn_big_are_read_as_well_as_mnists_own_arrays(bundl
     classifier, _, splits = bundled
     figures = why_figures.drawn_big(classifier, splits.x_test[:3000], splits.y_test[:3000])
     assert figures["drawn_big_read_right"] >= figures["test_read_right"] - 0.002
-    assert figures["drawn_big_abstained_on"] <= figures["test_abstained_on"] + 0.002
+    assert figures["drawn_big_abstained"] <= figures["test_abstained"] + 0.002
 
 
 @pytest.mark.mnist
