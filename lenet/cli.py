@@ -120,6 +120,10 @@ def add_bench(commands):
                               help="leave one family of non-digits out of the bundled MNIST model's detector at a "
                               "time, and measure how much of that family it still refuses (hours on 2 cores: its "
                               "classifier is trained again without each family's kin, from each of its seeds)")
+    bench_parser.add_argument("--typefaces", nargs="+", metavar="FOLDER",
+                              help="only the letters, symbols and digits set in the typefaces in these folders "
+                              "(a collection of handwriting fonts, say), each typeface's figures listed; writes "
+                              "nothing")
     bench_parser.add_argument("--memory", action="store_true", help="the server's and the workers' memory, with "
                               "visitors drawing in Chromium (needs requirements-test.txt; trains both best presets)")
     add_dataset_argument(bench_parser, "with --presets, only this dataset (default: every dataset); with "
@@ -359,6 +363,15 @@ def command_bench(arguments):
         from lenet.bench import likeness_families
 
         emit(likeness_families.run_and_write())
+        return 0
+    if arguments.typefaces:
+        from lenet.bench import typefaces
+
+        measured = typefaces.in_folders([Path(folder) for folder in arguments.typefaces])
+        if not measured:
+            raise ValueError(f"no typeface (.ttf, .otf, .ttc) that this machine can read in {arguments.typefaces}")
+        print("\n".join(typefaces.lines({"typefaces": measured}) + typefaces.typeface_lines(measured)))
+        emit(measured)
         return 0
     if arguments.worker_vs_cli:
         from lenet.bench import worker_speed

@@ -1,9 +1,11 @@
 """Letters, symbols and digits set in type: finding the machine's typefaces, drawing a character as the canvas would,
 skipping what a typeface lacks, and the bundled model's figures on Pillow's own typeface (any machine has it)."""
 
+import json
+
 import numpy as np
 import pytest
-from PIL import ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 from lenet.bench import typefaces
 from lenet.serve import inference
@@ -37,6 +39,22 @@ def test_a_character_is_drawn_white_on_the_black_canvas_and_turned(pillow_font):
     assert abs(int(turned[..., 0].sum()) - int(upright[..., 0].sum())) < 0.05 * upright[..., 0].sum()
 
 
+def test_a_character_is_centred_by_its_ink_and_shrunk_to_fit_not_cut_off():
+    # Pillow's own typeface at three times the usual size: its A is taller than the canvas, as a face whose
+    # metrics set a glyph far off its line would run off it.
+    huge = ImageFont.load_default(size=3 * typefaces.GLYPH_POINTS)
+    ink = typefaces.canvas_drawing(huge, "A")[..., 0]
+    rows, columns = np.nonzero(ink)
+    assert rows.min() <= 1 and rows.max() >= ink.shape[0] - 2  # as tall as the canvas: the whole glyph, shrunk
+    assert 0 < columns.min() and columns.max() < ink.shape[1] - 1  # not cut at either side
+    whole = Image.new("L", (2000, 2000))
+    ImageDraw.Draw(whole).text((1000, 1000), "A", fill=255, font=huge, anchor="mm")
+    left, top, right, bottom = whole.getbbox()  # the glyph's own ink, uncut
+    drawn_aspect = (columns.max() - columns.min() + 1) / (rows.max() - rows.min() + 1)
+    assert abs(drawn_aspect - (right - left) / (bottom - top)) < 0.05  # its own shape, not the canvas's square
+    assert abs((columns.min() + columns.max()) / 2 - ink.shape[1] / 2) <= 1.5  # centred by its ink
+
+
 def test_a_character_the_typeface_lacks_is_not_drawn(pillow_font):
     # A private-use code point: every typeface draws its missing box for it, and that box is no letter.
     assert typefaces.canvas_drawing(pillow_font, "\ue123") is None
@@ -54,6 +72,29 @@ def test_the_bundled_model_refuses_letters_and_reads_digits_in_pillows_typeface(
     assert figures["symbols"] == len(drawn)
     assert figures["symbols_refused"] >= 0.8
     assert figures["digits_read_right"] >= 0.8
+
+
+def test_typefaces_in_a_folder_are_measured_each_and_named_in_the_line(pillow_font, tmp_path, monkeypatch, capsys):
+    from lenet import cli
+
+    monkeypatch.setattr(typefaces, "TURNS", (0,))
+    (tmp_path / "Aileron.ttf").write_bytes(pillow_font.font_bytes)  # Pillow's own typeface, as a file
+    (tmp_path / "notes.txt").write_text("not a font")
+    assert cli.main(["bench", "--typefaces", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    measured = json.loads(printed[-1])
+    assert measured["typefaces"] == 1 and measured["source"] == str(tmp_path) and measured["digits"] == 10
+    name, = measured["by_typeface"]
+    assert measured["by_typeface"][name]["digits_read_right"] == measured["digits_read_right"]
+    assert f"1 typefaces in {tmp_path}," in printed[0] and printed[1].startswith(f"  {name}: digits read right")
+
+
+def test_a_folder_without_typefaces_is_refused_with_its_name(tmp_path):
+    from lenet import cli
+
+    with pytest.raises(ValueError, match="no typeface"):
+        cli.command_bench(cli.build_parser().parse_args(["bench", "--typefaces", str(tmp_path)]))
+    assert typefaces.in_folders([tmp_path]) is None
 
 
 def test_no_typeface_gives_no_figures_and_no_line():
