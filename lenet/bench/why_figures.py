@@ -22,8 +22,9 @@ SEARCH_DRAWINGS = 20  # × the 9 digits each is not: the counterfactual searches
 
 def likeness_figures(splits, classifier=None):
     """MNIST test: share abstained and accuracy on the rest vs plain; generated non-digits abstained; stroke digits
-    read right, an abstention counting as an error, overall and per digit, as the bench draws them and drawn small
-    with the slider's own pen; MNIST's test digits drawn big. None when the model has no likeness statistics."""
+    read right, an abstention counting as an error, overall and per digit, as the bench draws them, drawn small
+    with the slider's own pen, and in the styles that nothing here trains on; MNIST's test digits drawn big. None
+    when the model has no likeness statistics."""
     classifier = classifier or inference.Classifier()
     if classifier.likeness is None:
         return None
@@ -34,12 +35,14 @@ def likeness_figures(splits, classifier=None):
     drawn = synthetic.stroke_digits(STROKE_DIGITS, seed=SEED)
     drawn_small = synthetic.stroke_digits(STROKE_DIGITS, seed=SEED, heights=synthetic.SMALL_HEIGHT_RANGE,
                                           pen=synthetic.DEFAULT_STROKE_WIDTH)
+    other_styles = synthetic.stroke_digits(STROKE_DIGITS, seed=SEED, styles=synthetic.OTHER_DIGIT_STYLES)
     return {"test_abstained": test["abstained"], "test_accuracy_on_rest": test["accuracy_on_rest"],
             "test_accuracy": plain, "test_read_right": _read_right_share(probabilities, like, splits.y_test),
             **_drawn_big(classifier, splits.x_test, splits.y_test), "non_digits": len(others),
             "non_digits_abstained": float(np.mean([prediction.abstained for prediction in others])),
             "stroke_digits": len(drawn), **_read_right(classifier, drawn),
-            **_read_right(classifier, drawn_small, prefix="small_")}
+            **_read_right(classifier, drawn_small, prefix="small_"),
+            **_read_right(classifier, other_styles, prefix="other_style_")}
 
 
 def drawn_big(classifier, images, labels):
@@ -100,6 +103,17 @@ def _small(figures):
             f"**{figures['small_stroke_digits_read_right']:.1%}**{_per_class(figures, 'small_')}.")
 
 
+def _other_styles(figures):
+    """The line's words on digits in the styles nothing here trains on, when measured (results from before lack
+    them)."""
+    if "other_style_stroke_digits_read_right" not in figures:
+        return ""
+    shares = figures["other_style_stroke_digits_per_class"]
+    return (f" As many in styles that nothing here trains on (`synthetic.OTHER_DIGIT_STYLES`: a long-flagged 1, a "
+            f"6 whose top curls over, …), read right **{figures['other_style_stroke_digits_read_right']:.1%}**, per "
+            "digit 0–9: " + " / ".join(f"{share:.0%}" for share in shares) + ".")
+
+
 def _drawn_big_words(figures):
     """The line's words on MNIST's test digits drawn big, when measured (results from before lack them)."""
     if "drawn_big_read_right" not in figures:
@@ -157,7 +171,7 @@ def lines(results):
             f"{figures['non_digits']} generated non-digits abstained **{figures['non_digits_abstained']:.1%}** (goal "
             f"≥ 90%); {figures['stroke_digits']} stroke-drawn digits read right, abstentions as errors, "
             f"**{figures['stroke_digits_read_right']:.1%}** (goal ≥ 99.0%){_per_class(figures)}.{_small(figures)}"
-            f"{_drawn_big_words(figures)}")
+            f"{_other_styles(figures)}{_drawn_big_words(figures)}")
     if results.get("explanations"):
         timing = results["explanations"]
         found.append(

@@ -66,6 +66,26 @@ DIGIT_STYLES = {
         ([arc(0.45, 0.3, 0.42, 0.3, 10, -350) + [(0.87, 0.45), (0.7, 0.85), (0.45, 1.0)]], 0.65)],
 }
 
+# Each digit once more, in a style DIGIT_STYLES lacks and that nothing here trains or fits a model on: a held-out
+# check of how a model reads hands unlike the ones drawn above (`python -m lenet bench`). A long-flagged 1 with no
+# foot (as much of Europe writes it), a 2 with a pointed top, a 3 with a pointed waist, a 4 whose stem starts at its
+# apex (as in type), a 5 with an angular belly, a 6 whose top curls over (as in Helvetica), a 7 with a downward serif,
+# a leaning 8, a 9 whose tail curls left, and a pointed 0.
+OTHER_DIGIT_STYLES = {
+    0: [([[(0.5, 0.0)] + arc(0.5, 0.58, 0.46, 0.42, -60, 240, 20) + [(0.5, 0.0)]], 0.7)],
+    1: [([[(0.0, 0.12), (0.75, 0.0), (0.72, 1.0)]], 0.4)],
+    2: [([[(0.0, 0.12), (0.5, 0.0), (0.95, 0.22), (0.08, 1.0), (1.0, 0.97)]], 0.75)],
+    3: [([arc(0.45, 0.25, 0.45, 0.25, -170, 80, 14) + [(0.35, 0.5)] + arc(0.45, 0.74, 0.48, 0.26, -70, 160, 14)],
+         0.75)],
+    4: [([[(0.65, 0.0), (0.0, 0.68), (1.0, 0.68)], [(0.65, 0.0), (0.65, 1.0)]], 0.75)],
+    5: [([[(0.9, 0.0), (0.15, 0.0), (0.1, 0.45), (0.7, 0.42), (0.97, 0.7), (0.7, 1.0), (0.03, 0.95)]], 0.7)],
+    6: [([arc(0.5, 0.5, 0.42, 0.5, -45, -180, 12) + arc(0.5, 0.72, 0.42, 0.28, 180, 530, 20)], 0.7)],
+    7: [([[(0.0, 0.22), (0.0, 0.0), (1.0, 0.0), (0.4, 1.0)]], 0.7)],
+    8: [([[(x + 0.35 * (0.5 - y), y) for x, y in _figure_eight()]], 0.7)],
+    9: [([arc(0.5, 0.28, 0.44, 0.28, 0, -360) + [(0.94, 0.28), (0.9, 0.75)] + arc(0.5, 0.72, 0.4, 0.28, 0, 150, 10)],
+         0.65)],
+}
+
 # Capital letters that look like no digit (O, I, S, Z, B, G would), and shapes.
 LETTERS = {
     "A": [[(0.0, 1.0), (0.5, 0.0), (1.0, 1.0)], [(0.22, 0.6), (0.78, 0.6)]],
@@ -97,8 +117,10 @@ RANDOM_KINDS = ("spiral", "scribble", "zigzag", "hatching", "noise")
 NON_DIGIT_KINDS = tuple(LETTERS) + tuple(SHAPES) + RANDOM_KINDS
 
 
-def stroke_digits(count=500, seed=0, shakiness=(1.0, 1.0), size=CANVAS_SIZE, heights=HEIGHT_RANGE, pen=None):
-    """`count` digits, 0–9 in turn, each in a random style and pose: a list of (label, size×size×4 uint8 image).
+def stroke_digits(count=500, seed=0, shakiness=(1.0, 1.0), size=CANVAS_SIZE, heights=HEIGHT_RANGE, pen=None,
+                  styles=DIGIT_STYLES):
+    """`count` digits, 0–9 in turn, each in a random style of `styles` and a random pose: a list of (label,
+    size×size×4 uint8 image).
 
     `shakiness` is how far the hand strays, in WOBBLE, from a range drawn anew for each digit (an unsteady hand, or a
     mouse); by default every digit's is WOBBLE, and the same seed gives the same digits it always did. `heights` and
@@ -107,7 +129,7 @@ def stroke_digits(count=500, seed=0, shakiness=(1.0, 1.0), size=CANVAS_SIZE, hei
     drawings = []
     for index in range(count):
         label = index % 10
-        strokes, aspect = DIGIT_STYLES[label][rng.integers(len(DIGIT_STYLES[label]))]
+        strokes, aspect = styles[label][rng.integers(len(styles[label]))]
         steady = shakiness[0] == shakiness[1]  # then no number is drawn for it, and the stream stays as it was
         wobble = WOBBLE * (shakiness[0] if steady else rng.uniform(*shakiness))
         drawings.append((label, render(strokes, aspect, rng, size=size, wobble=wobble, heights=heights, pen=pen)))

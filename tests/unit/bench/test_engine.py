@@ -74,6 +74,13 @@ def test_the_likeness_and_explanation_figures_are_reported_when_measured(tmp_pat
     assert "As many drawn small (15%–35% of the canvas high) with the slider's 20-pixel pen, read right **98.7%**; " \
            "weakest digit 9 at **90%**" in text
     assert "drawn big" not in text  # measured since 12-07, as the digits drawn small
+    assert "OTHER_DIGIT_STYLES" not in text  # the same
+    results["likeness"].update(other_style_stroke_digits_read_right=0.894,
+                               other_style_stroke_digits_per_class=[1.0, 0.04] + [1.0] * 4 + [0.9] + [1.0] * 3)
+    engine.write_benchmarks_file(results, path)
+    assert ("in styles that nothing here trains on (`synthetic.OTHER_DIGIT_STYLES`: a long-flagged 1, a 6 whose "
+            "top curls over, …), read right **89.4%**, per digit 0–9: 100% / 4% / 100%"
+            in path.read_text(encoding="utf-8"))
     results["likeness"].update(test_read_right=0.9875, drawn_big_read_right=0.9878, drawn_big_abstained=0.0078)
     engine.write_benchmarks_file(results, path)
     assert ("MNIST's test digits drawn big (enlarged to the canvas's 280 pixels) and prepared as Draw prepares a "

@@ -14,6 +14,17 @@ def test_stroke_digits_are_canvas_drawings_of_every_digit():
         assert preprocess.to_mnist_digit(image) is not None
 
 
+def test_the_other_styles_draw_every_digit_in_a_style_the_usual_ones_lack():
+    assert set(synthetic.OTHER_DIGIT_STYLES) == set(range(10))
+    for digit, styles in synthetic.OTHER_DIGIT_STYLES.items():
+        assert all(style not in synthetic.DIGIT_STYLES[digit] for style in styles)
+    usual, other = (synthetic.stroke_digits(20, seed=1, styles=styles)
+                    for styles in (synthetic.DIGIT_STYLES, synthetic.OTHER_DIGIT_STYLES))
+    assert [label for label, _ in other] == [label for label, _ in usual]
+    assert not any(np.array_equal(a, b) for (_, a), (_, b) in zip(usual, other))
+    assert all(preprocess.to_mnist_digit(image) is not None for _, image in other)
+
+
 def test_the_same_seed_gives_the_same_drawings_and_another_seed_others():
     first, again, other = (synthetic.stroke_digits(5, seed) for seed in (7, 7, 8))
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(first, again))
