@@ -369,7 +369,8 @@ def command_bench(arguments):
 
         measured = typefaces.in_folders([Path(folder) for folder in arguments.typefaces])
         if not measured:
-            raise ValueError(f"no typeface (.ttf, .otf, .ttc) that this machine can read in {arguments.typefaces}")
+            raise ValueError(f"no typeface ({', '.join(typefaces.FONT_SUFFIXES)}) that this machine can read in "
+                             + ", ".join(arguments.typefaces))
         print("\n".join(typefaces.lines({"typefaces": measured}) + typefaces.typeface_lines(measured)))
         emit(measured)
         return 0

@@ -79,7 +79,7 @@ def test_typefaces_in_a_folder_are_measured_each_and_named_in_the_line(pillow_fo
 
     monkeypatch.setattr(typefaces, "TURNS", (0,))
     (tmp_path / "Aileron.ttf").write_bytes(pillow_font.font_bytes)  # Pillow's own typeface, as a file
-    (tmp_path / "notes.txt").write_text("not a font")
+    (tmp_path / "notes.txt").write_text("not a font", encoding="utf-8")
     assert cli.main(["bench", "--typefaces", str(tmp_path)]) == 0
     printed = capsys.readouterr().out.strip().splitlines()
     measured = json.loads(printed[-1])
