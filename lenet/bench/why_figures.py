@@ -51,7 +51,7 @@ def drawn_big(classifier, images, labels):
     Draw's preparation should read as well as the arrays do."""
     probabilities, like = _judged(classifier, images)
     return {"test_read_right": _read_right_share(probabilities, like, labels),
-            "test_abstained": float((~like).mean()), **_drawn_big(classifier, images, labels)}
+            "test_abstained": _abstained_share(probabilities, like, labels), **_drawn_big(classifier, images, labels)}
 
 
 def _drawn_big(classifier, images, labels):
@@ -59,13 +59,18 @@ def _drawn_big(classifier, images, labels):
     probabilities, like = _judged(classifier, [classifier.prepare(image) for image in
                                                synthetic.enlarged_digits(images)])
     return {"drawn_big_read_right": _read_right_share(probabilities, like, labels),
-            "drawn_big_abstained": float((~like).mean())}
+            "drawn_big_abstained": _abstained_share(probabilities, like, labels)}
 
 
 def _judged(classifier, images):
     """(probabilities, whether each looks like a digit) for a batch of 28×28 images."""
     probabilities, scores = classifier.judge(np.stack(images))
     return probabilities, likeness.is_like(classifier.likeness, scores)
+
+
+def _abstained_share(probabilities, like, labels):
+    """The share abstained on, as `evaluate` and a run's summary count it."""
+    return metrics.abstention_figures(labels, probabilities, like)["abstained"]
 
 
 def _read_right_share(probabilities, like, labels):

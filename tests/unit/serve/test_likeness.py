@@ -199,6 +199,12 @@ def judge(bundled, drawings):
     return results
 
 
+def read_right(bundled, drawings):
+    """For each (label, canvas drawing): read as its label and not abstained on."""
+    judged = judge(bundled, [image for _, image in drawings])
+    return np.array([digit == label and is_digit for (label, _), (digit, is_digit) in zip(drawings, judged)])
+
+
 @pytest.mark.mnist
 def test_mnist_test_digits_are_digit_like_and_the_rest_are_read_as_well(bundled):
     classifier, stats, splits = bundled
@@ -212,9 +218,7 @@ def test_mnist_test_digits_are_digit_like_and_the_rest_are_read_as_well(bundled)
 @pytest.mark.mnist
 def test_stroke_digits_are_read_right_counting_abstentions_as_errors(bundled):
     drawings = synthetic.stroke_digits(500, seed=0)
-    judged = judge(bundled, [image for _, image in drawings])
-    right = sum(digit == label and is_digit for (label, _), (digit, is_digit) in zip(drawings, judged))
-    assert right >= 0.98 * len(drawings)
+    assert read_right(bundled, drawings).sum() >= 0.98 * len(drawings)
 
 
 @pytest.mark.mnist
@@ -223,9 +227,7 @@ def test_small_digits_drawn_with_the_sliders_own_pen_are_read_right(bundled):
     # preparation thins to an MNIST writer's pen (88% of these were read right before it did).
     drawings = synthetic.stroke_digits(300, seed=0, heights=synthetic.SMALL_HEIGHT_RANGE,
                                        pen=synthetic.DEFAULT_STROKE_WIDTH)
-    judged = judge(bundled, [image for _, image in drawings])
-    right = sum(digit == label and is_digit for (label, _), (digit, is_digit) in zip(drawings, judged))
-    assert right >= 0.97 * len(drawings)
+    assert read_right(bundled, drawings).sum() >= 0.97 * len(drawings)
 
 
 @pytest.mark.mnist
@@ -234,8 +236,7 @@ def test_digits_in_styles_nothing_here_trains_on_are_read(bundled):
     # bundled model reads as a 7 (MNIST's writers seldom flag a 1; BENCHMARKS.md, "Typefaces this machine does not
     # hold"): 89% of the bench's 500 in all.
     drawings = synthetic.stroke_digits(300, seed=0, styles=synthetic.OTHER_DIGIT_STYLES)
-    judged = judge(bundled, [image for _, image in drawings])
-    right = np.array([digit == label and is_digit for (label, _), (digit, is_digit) in zip(drawings, judged)])
+    right = read_right(bundled, drawings)
     labels = np.array([label for label, _ in drawings])
     assert right.mean() >= 0.85
     assert all(right[labels == digit].mean() >= 0.9 for digit in range(10) if digit != 1)
