@@ -171,7 +171,8 @@ def lines(results):
         return []
     fewest = sorted(measured["by_symbol"].items(), key=lambda item: item[1])[:FEWEST]
     where = f"in {measured['source']}" if measured.get("source") else "of this machine"
-    return [f"- Set in type ({measured['typefaces']} typefaces {where}, each upright and turned "
+    count = measured["typefaces"]
+    return [f"- Set in type ({count} typeface{'' if count == 1 else 's'} {where}, each upright and turned "
             f"{max(TURNS)}° either way; no bank sets them): {measured['symbols']} letters and symbols of no digit's "
             f"shape ({' '.join(SYMBOLS)}) refused **{measured['symbols_refused']:.1%}**, the fewest "
             + ", ".join(f"{symbol} {share:.0%}" for symbol, share in fewest)

@@ -40,7 +40,8 @@ def likeness_figures(splits, classifier=None):
             "test_accuracy": plain, "test_read_right": _read_right_share(probabilities, like, splits.y_test),
             **_drawn_big(classifier, splits.x_test, splits.y_test), "non_digits": len(others),
             "non_digits_abstained": float(np.mean([prediction.abstained for prediction in others])),
-            "stroke_digits": len(drawn), **_read_right(classifier, drawn),
+            "stroke_digits": len(drawn), "stroke_styles_taught": bool(classifier.card.config.get("drawn_digits")),
+            **_read_right(classifier, drawn),
             **_read_right(classifier, drawn_small, prefix="small_"),
             **_read_right(classifier, other_styles, prefix="other_style_")}
 
@@ -95,6 +96,13 @@ def _per_class(figures, prefix=""):
     weakest = int(np.argmin(shares))
     return (f"; weakest digit {weakest} at **{shares[weakest]:.0%}** (goal ≥ 97%), per digit 0–9: "
             + " / ".join(f"{share:.0%}" for share in shares))
+
+
+def _taught(figures):
+    """The line's word that the model trains on other drawings of the stroke digits' styles, where it does."""
+    if not figures.get("stroke_styles_taught"):
+        return ""
+    return " (in styles the model trains on: other drawings of them are its `drawn_digits`)"
 
 
 def _small(figures):
@@ -174,7 +182,8 @@ def lines(results):
             f"- Digit-likeness (bundled model): MNIST test abstained **{figures['test_abstained']:.2%}** (goal ≤ 1.0%), "
             f"accuracy on the rest {figures['test_accuracy_on_rest']:.2%} vs {figures['test_accuracy']:.2%} plain; "
             f"{figures['non_digits']} generated non-digits abstained **{figures['non_digits_abstained']:.1%}** (goal "
-            f"≥ 90%); {figures['stroke_digits']} stroke-drawn digits read right, abstentions as errors, "
+            f"≥ 90%); {figures['stroke_digits']} stroke-drawn digits{_taught(figures)} read right, abstentions as "
+            "errors, "
             f"**{figures['stroke_digits_read_right']:.1%}** (goal ≥ 99.0%){_per_class(figures)}.{_small(figures)}"
             f"{_other_styles(figures)}{_drawn_big_words(figures)}")
     if results.get("explanations"):

@@ -16,24 +16,30 @@ from lenet import files
 from lenet.data import npz, synthetic
 from lenet.serve import outlier_bank, preprocess
 
-VERSION = 1  # bump when the drawings change: fitted detectors depend on them
+VERSION = 2  # bump when the drawings or the file change: fitted detectors depend on them (2: labels kept too)
 COUNT = 2100
 SEED = 20261205  # never the seed of a test set, nor the outlier bank's
 SHAKINESS = (1.0, 3.0)  # how far the hand strays, in synthetic.WOBBLE: from as steady as the test digits to 3 times
 
 
-@cache
 def digits(count=COUNT, seed=SEED):
     """(N, 28, 28) float32 digit images as the model sees them, drawn once and then read from the data cache."""
+    return labelled_digits(count, seed)[0]
+
+
+@cache
+def labelled_digits(count=COUNT, seed=SEED):
+    """(images, labels): digits(), and which digit each is (uint8), for training to read them too."""
     path = _path(count, seed)
     stored = npz.read_all(path)
-    if stored is not None and set(stored) == {"images"}:
-        return stored["images"]
+    if stored is not None and set(stored) == {"images", "labels"}:
+        return stored["images"], stored["labels"]
     drawn = synthetic.stroke_digits(count, seed, shakiness=SHAKINESS, size=outlier_bank.CANVAS)
-    images = np.stack([digit for digit in (preprocess.to_mnist_digit(image) for _, image in drawn)
-                       if digit is not None])
-    npz.write_cache(path, {"images": images})  # read-only, it costs the next fit the same few seconds
-    return images
+    prepared = [(label, digit) for label, digit in ((label, preprocess.to_mnist_digit(image)) for label, image in drawn)
+                if digit is not None]
+    images, labels = np.stack([digit for _, digit in prepared]), np.array([label for label, _ in prepared], np.uint8)
+    npz.write_cache(path, {"images": images, "labels": labels})  # read-only, it costs the next fit the same few seconds
+    return images, labels
 
 
 def _path(count, seed):

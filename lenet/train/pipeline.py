@@ -18,13 +18,15 @@ OUTLIER_LABEL = -1
 OUTLIERS_PER_BATCH = 8
 
 
-def training_dataset(images, labels, config, distorting=None, outliers=None):
+def training_dataset(images, labels, config, distorting=None, outliers=None, drawn_digits=None):
     """Shuffled, batched and, when the config asks, randomly distorted training batches.
 
     images are uint8 pixels (as_pixels), which become [0, 1] floats a batch at a time, or floats in [0, 1].
     distorting is an optional boolean tf.Variable: while it is False, batches pass undistorted (the config's
     undistorted_epochs; training.StopDistorting sets it at each epoch's start). outliers are non-digits in the same
     form as the images: OUTLIERS_PER_BATCH of them, drawn at random, join each batch under OUTLIER_LABEL.
+    drawn_digits are (images, labels) of digits drawn as on the canvas (TrainConfig.drawn_digits): that many of them,
+    drawn at random, join each batch under their own labels. Both are distorted with the batch.
     """
     count = len(images)
     images, labels = tf.constant(_with_channel(images)), tf.constant(np.asarray(labels).astype("int32"))
@@ -42,11 +44,19 @@ def training_dataset(images, labels, config, distorting=None, outliers=None):
     batch_seeds = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
 
     outlier_images = None if outliers is None else tf.constant(_with_channel(outliers))
+    if drawn_digits is not None:
+        drawn_images, drawn_labels = tf.constant(_with_channel(drawn_digits[0])), tf.constant(
+            np.asarray(drawn_digits[1]).astype("int32"))
 
     def make_batch(indices, batch_seed):
         batch_images, batch_labels = _unit_floats(tf.gather(images, indices)), tf.gather(labels, indices)
         if outlier_images is not None:
-            batch_images, batch_labels = _with_outliers(batch_images, batch_labels, outlier_images, batch_seed)
+            outlier_labels = tf.fill([len(outliers)], OUTLIER_LABEL)
+            batch_images, batch_labels = _with_picks(batch_images, batch_labels, outlier_images, outlier_labels,
+                                                     OUTLIERS_PER_BATCH, batch_seed, stream=-1)
+        if drawn_digits is not None:
+            batch_images, batch_labels = _with_picks(batch_images, batch_labels, drawn_images, drawn_labels,
+                                                     config.drawn_digits, batch_seed, stream=-2)
         if not config.augments:
             return batch_images, batch_labels
 
@@ -61,14 +71,14 @@ def training_dataset(images, labels, config, distorting=None, outliers=None):
     return _without_autotuner(dataset.prefetch(tf.data.AUTOTUNE))
 
 
-def _with_outliers(batch_images, batch_labels, outlier_images, batch_seed):
-    """The batch with OUTLIERS_PER_BATCH non-digits added, picked from a random stream of the batch's seed that no
-    distortion draws from (SeededDraws counts from 1)."""
-    picks = tf.random.stateless_uniform([OUTLIERS_PER_BATCH], tf.stack([tf.cast(batch_seed, tf.int64),
-                                                                        tf.constant(-1, tf.int64)]),
-                                        maxval=tf.shape(outlier_images, out_type=tf.int64)[0], dtype=tf.int64)
-    return (tf.concat([batch_images, _unit_floats(tf.gather(outlier_images, picks))], axis=0),
-            tf.concat([batch_labels, tf.fill([OUTLIERS_PER_BATCH], OUTLIER_LABEL)], axis=0))
+def _with_picks(batch_images, batch_labels, pool_images, pool_labels, count, batch_seed, stream):
+    """The batch with `count` images of the pool added, with their labels, picked from a random stream of the batch's
+    seed that no distortion draws from (SeededDraws counts from 1; outliers take stream -1, drawn digits -2)."""
+    stream_seed = tf.stack([tf.cast(batch_seed, tf.int64), tf.constant(stream, tf.int64)])
+    picks = tf.random.stateless_uniform([count], stream_seed,
+                                        maxval=tf.shape(pool_images, out_type=tf.int64)[0], dtype=tf.int64)
+    return (tf.concat([batch_images, _unit_floats(tf.gather(pool_images, picks))], axis=0),
+            tf.concat([batch_labels, tf.gather(pool_labels, picks)], axis=0))
 
 
 def as_pixels(images):

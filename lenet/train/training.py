@@ -17,7 +17,7 @@ import tensorflow as tf
 from lenet import files
 from lenet.data import sources
 from lenet.model import builders, card
-from lenet.serve import inference, likeness, outlier_bank
+from lenet.serve import digit_bank, inference, likeness, outlier_bank
 from lenet.train import command, finetune, memory, metrics, pipeline, refit, run_files, snapshots
 
 # Batches run in calls into TensorFlow of about this many images (64 batches of 128): fewer Python round trips
@@ -48,6 +48,10 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
     outlier_images = None
     if train_config.outlier_weight:  # the outlier bank is in the data cache: drawn once, read in milliseconds
         outlier_images = like_images(train_images, outlier_bank.bank()[1] if outliers is None else outliers)
+    drawn_digits = None
+    if train_config.drawn_digits:  # the digit bank is in the data cache too
+        drawn_images, drawn_labels = digit_bank.labelled_digits()
+        drawn_digits = like_images(train_images, drawn_images), drawn_labels
     steps = pipeline.steps_per_epoch(len(train_images), train_config.batch_size)
     model = starting_model(train_config)
     model.compile(
@@ -66,7 +70,8 @@ def train(train_config, run_dir, should_stop=None, log=None, extra_training=None
     if train_config.augments and train_config.undistorted_epochs:
         distorting = tf.Variable(True, trainable=False)
         callbacks.append(StopDistorting(distorting, train_config.epochs - train_config.undistorted_epochs))
-    batches = pipeline.training_dataset(train_images, train_labels, train_config, distorting, outlier_images)
+    batches = pipeline.training_dataset(train_images, train_labels, train_config, distorting, outlier_images,
+                                        drawn_digits)
     del train_images  # the dataset holds its own copy (with my digits mixed in, this one was a copy of its own too)
     model.fit(
         batches,
@@ -179,13 +184,14 @@ def starting_model(train_config):
     return model if model is not None else builders.build_model(train_config.model_config())
 
 
-def like_images(images, outliers):
-    """The non-digits of outlier exposure in the training images' form: on the 1/255 grid where those are uint8 pixels
-    (pipeline.as_pixels; a non-digit drawn in code moves by at most half a level), else as [0, 1] floats."""
-    outliers = np.asarray(outliers)
+def like_images(images, mixed_in):
+    """Images mixed into every batch (outlier exposure's non-digits, drawn digits) in the training images' form: on
+    the 1/255 grid where those are uint8 pixels (pipeline.as_pixels; a drawing made in code moves by at most half a
+    level), else as [0, 1] floats."""
+    mixed_in = np.asarray(mixed_in)
     if images.dtype == np.uint8:
-        return outliers if outliers.dtype == np.uint8 else np.round(np.clip(outliers, 0, 1) * 255).astype(np.uint8)
-    return np.asarray(pipeline.unit_floats(outliers), images.dtype)
+        return mixed_in if mixed_in.dtype == np.uint8 else np.round(np.clip(mixed_in, 0, 1) * 255).astype(np.uint8)
+    return np.asarray(pipeline.unit_floats(mixed_in), images.dtype)
 
 
 def _mix(images, labels, extra, repeat):

@@ -258,9 +258,9 @@ def test_data_fetches_the_doodles_and_draws_the_outlier_bank_and_only_warns_with
     monkeypatch.setattr(doodles, "load", lambda: {"cat": None, "zigzag": None})
     # Small banks of the drawings made in code, drawn into an empty cache, as `data` draws the whole ones.
     monkeypatch.setenv("LENET_CACHE_DIR", str(tmp_path))
-    draw_bank, draw_digits = outlier_bank.bank.__wrapped__, digit_bank.digits.__wrapped__  # uncached: cache empty
+    draw_bank, draw_digits = outlier_bank.bank.__wrapped__, digit_bank.labelled_digits.__wrapped__  # uncached
     monkeypatch.setattr(outlier_bank, "bank", lambda: draw_bank(60, seed=3, doodles_per_thing=0))
-    monkeypatch.setattr(digit_bank, "digits", lambda: draw_digits(20, seed=3))
+    monkeypatch.setattr(digit_bank, "digits", lambda: draw_digits(20, seed=3)[0])
     fetched = run_cli("data", "--dataset", "mnist")
     assert fetched.returncode == 0 and "Doodles of 2 things are ready" in fetched.stdout
     cached = list((tmp_path / "outlier-bank").glob("bank-*.npz"))

@@ -36,6 +36,8 @@ def test_overrides_replace_only_what_is_given():
     ("elastic_sigma", 0.5, "elastic_sigma must be from 1 to 10"),
     ("label_smoothing", 0.6, "label_smoothing must be from 0 to 0.5"),
     ("outlier_weight", 4.5, "outlier_weight must be from 0 to 4"),
+    ("drawn_digits", 65, "drawn_digits must be from 0 to 64"),
+    ("drawn_digits", 2.5, "drawn_digits must be a whole number from 0 to 64"),
     ("flip_horizontal", "yes", "flip_horizontal must be true or false"),
     ("erase_probability", 1.5, "erase_probability must be from 0 to 1"),
     ("stroke_width", 1.5, "stroke_width must be from 0 to 1"),
@@ -47,6 +49,12 @@ def test_out_of_range_settings_are_refused_with_their_range(setting, value, word
     with pytest.raises(config.ConfigError) as refused:
         config.make_config("seed", **{setting: value})
     assert words in str(refused.value)
+
+
+@pytest.mark.parametrize("setting", [{"my_digits": True}, {"drawn_digits": 8}])
+def test_digits_cannot_train_a_clothes_model(setting):
+    with pytest.raises(config.ConfigError, match="cannot train a fashion model"):
+        config.make_config("best", dataset="fashion", **setting)
 
 
 @pytest.mark.parametrize("setting, value", [

@@ -67,6 +67,11 @@ def test_the_likeness_and_explanation_figures_are_reported_when_measured(tmp_pat
     assert "230 generated non-digits abstained **96.5%**" in text and "**98.4%** (goal ≥ 99.0%)" in text
     assert "weakest digit 6 at **84%** (goal ≥ 97%), per digit 0–9: 100% / 100%" in text
     assert "drawn small" not in text  # measured since 12-07: results from before lack it
+    assert "500 stroke-drawn digits read right" in text  # a model that trains on none of their styles
+    results["likeness"]["stroke_styles_taught"] = True
+    engine.write_benchmarks_file(results, path)
+    assert ("500 stroke-drawn digits (in styles the model trains on: other drawings of them are its `drawn_digits`) "
+            "read right" in path.read_text(encoding="utf-8"))
     results["likeness"].update(small_stroke_digits_read_right=0.987,
                                small_stroke_digits_per_class=[1.0] * 8 + [0.97, 0.9])
     engine.write_benchmarks_file(results, path)

@@ -86,7 +86,7 @@ def test_typefaces_in_a_folder_are_measured_each_and_named_in_the_line(pillow_fo
     assert measured["typefaces"] == 1 and measured["source"] == str(tmp_path) and measured["digits"] == 10
     name, = measured["by_typeface"]
     assert measured["by_typeface"][name]["digits_read_right"] == measured["digits_read_right"]
-    assert f"1 typefaces in {tmp_path}," in printed[0] and printed[1].startswith(f"  {name}: digits read right")
+    assert f"(1 typeface in {tmp_path}," in printed[0] and printed[1].startswith(f"  {name}: digits read right")
 
 
 def test_a_folder_without_typefaces_is_refused_with_its_name(tmp_path):

@@ -11,16 +11,16 @@ from lenet.train import likeness_fit, pipeline, refit
 @pytest.fixture
 def empty_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("LENET_CACHE_DIR", str(tmp_path))
-    digit_bank.digits.cache_clear()
+    digit_bank.labelled_digits.cache_clear()
     yield tmp_path
-    digit_bank.digits.cache_clear()
+    digit_bank.labelled_digits.cache_clear()
 
 
 def test_drawn_digits_are_mnist_style_images_drawn_once_then_read_from_the_cache(empty_cache, monkeypatch):
     images = digit_bank.digits(20, seed=3)
     assert images.shape == (20, 28, 28) and images.dtype == np.float32
     assert images.min() >= 0 and (images.reshape(20, -1).max(axis=1) == 1).all()
-    digit_bank.digits.cache_clear()  # as a new process finds them: in the data cache only
+    digit_bank.labelled_digits.cache_clear()  # as a new process finds them: in the data cache only
 
     def not_again(*arguments, **settings):
         raise AssertionError("digits were drawn again although they are cached")
@@ -29,9 +29,17 @@ def test_drawn_digits_are_mnist_style_images_drawn_once_then_read_from_the_cache
     assert np.array_equal(digit_bank.digits(20, seed=3), images)
 
 
+def test_each_drawn_digit_keeps_its_label_for_training_to_read(empty_cache):
+    images, labels = digit_bank.labelled_digits(20, seed=3)
+    assert labels.dtype == np.uint8 and np.array_equal(labels, np.arange(20) % 10)  # stroke_digits draws 0-9 in turn
+    assert np.array_equal(images, digit_bank.digits(20, seed=3))
+    digit_bank.labelled_digits.cache_clear()
+    assert np.array_equal(digit_bank.labelled_digits(20, seed=3)[1], labels)  # read back from the cache
+
+
 def test_a_damaged_cache_file_is_drawn_again(empty_cache):
     images = digit_bank.digits(10, seed=3)
-    digit_bank.digits.cache_clear()
+    digit_bank.labelled_digits.cache_clear()
     next(empty_cache.glob("digit-bank/*.npz")).write_bytes(b"not a zip")
     assert np.array_equal(digit_bank.digits(10, seed=3), images)
 

@@ -185,6 +185,38 @@ def test_every_batch_carries_a_few_non_digits_drawn_again_each_epoch():
     assert not np.array_equal(picked[0], picked[3]) and np.isin(np.concatenate(picked), np.arange(1, 31)).all()
 
 
+def test_every_batch_carries_drawn_digits_under_their_own_labels_after_the_non_digits():
+    images, labels = np.zeros((40, 28, 28), np.uint8), np.zeros(40, int)
+    outliers = np.full((5, 28, 28), 255, np.uint8)
+    drawn_labels = np.arange(1, 31) % 10
+    drawn = np.arange(1, 31, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)  # told apart by value
+    train_config = config.make_config("quick", batch_size=16, drawn_digits=6)
+    batches = list(pipeline.training_dataset(images, labels, train_config, outliers=outliers,
+                                             drawn_digits=(drawn, drawn_labels)))
+    assert [len(batch[1]) for batch in batches] == [16 + pipeline.OUTLIERS_PER_BATCH + 6] * 2 + [8 + 8 + 6]
+    for batch_images, batch_labels in batches:
+        values = np.round(batch_images.numpy()[-6:, 0, 0, 0] * 255).astype(int)
+        assert np.isin(values, np.arange(1, 31)).all() and (batch_labels.numpy()[-6:] == values % 10).all()
+        assert (batch_labels.numpy()[-6 - pipeline.OUTLIERS_PER_BATCH:-6] == pipeline.OUTLIER_LABEL).all()
+
+
+def test_a_run_with_drawn_digits_trains_on_the_digit_bank_s_labelled_digits(tmp_path, monkeypatch):
+    from lenet.serve import digit_bank, inference
+    from tests import tiny_data
+
+    monkeypatch.setattr(sources, "load", tiny_data.load)
+    drawn = np.full((12, 28, 28), 0.5, np.float32), np.arange(12) % 10
+    monkeypatch.setattr(digit_bank, "labelled_digits", lambda *arguments: drawn)
+    seen = []
+    real_dataset = pipeline.training_dataset
+    monkeypatch.setattr(pipeline, "training_dataset", lambda *arguments: (
+        seen.append(arguments[-1]), real_dataset(*arguments))[1])
+    training.train(config.make_config("quick", epochs=1, drawn_digits=4), tmp_path, with_snapshots=False)
+    images, labels = seen[0]
+    assert images.dtype == np.uint8 and (images == 128).all() and np.array_equal(labels, drawn[1])
+    assert inference.Classifier(tmp_path / "model.keras").card.config["drawn_digits"] == 4  # the card reproduces it
+
+
 def test_a_run_with_outlier_exposure_trains_on_them_and_its_card_reads_the_answer(tmp_path, monkeypatch):
     from lenet.serve import inference, likeness
     from tests import tiny_data
@@ -192,8 +224,8 @@ def test_a_run_with_outlier_exposure_trains_on_them_and_its_card_reads_the_answe
     monkeypatch.setattr(sources, "load", tiny_data.load)
     outliers_seen = []
     real_dataset = pipeline.training_dataset
-    monkeypatch.setattr(pipeline, "training_dataset", lambda images, labels, train_config, distorting, outliers: (
-        outliers_seen.append(outliers), real_dataset(images, labels, train_config, distorting, outliers))[1])
+    monkeypatch.setattr(pipeline, "training_dataset", lambda *arguments: (
+        outliers_seen.append(arguments[4]), real_dataset(*arguments))[1])
     outliers = np.random.default_rng(0).random((40, 28, 28)).astype(np.float32)
     train_config = config.make_config("quick", epochs=1, outlier_weight=0.5)
     summary = training.train(train_config, tmp_path, outliers=outliers, with_snapshots=False)
