@@ -99,7 +99,7 @@ def _per_class(figures, prefix=""):
 
 
 def _taught(figures):
-    """The line's word that the model trains on other drawings of the stroke digits' styles, where it does."""
+    """The line's words that the model trains on other drawings of the stroke digits' styles, where it does."""
     if not figures.get("stroke_styles_taught"):
         return ""
     return " (in styles the model trains on: other drawings of them are its `drawn_digits`)"

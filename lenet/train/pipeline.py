@@ -43,15 +43,15 @@ def training_dataset(images, labels, config, distorting=None, outliers=None, dra
     # replay the same draws every epoch.
     batch_seeds = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
 
-    outlier_images = None if outliers is None else tf.constant(_with_channel(outliers))
+    if outliers is not None:
+        outlier_images, outlier_labels = tf.constant(_with_channel(outliers)), tf.fill([len(outliers)], OUTLIER_LABEL)
     if drawn_digits is not None:
-        drawn_images, drawn_labels = tf.constant(_with_channel(drawn_digits[0])), tf.constant(
-            np.asarray(drawn_digits[1]).astype("int32"))
+        drawn_images, drawn_labels = (tf.constant(_with_channel(drawn_digits[0])),
+                                      tf.constant(np.asarray(drawn_digits[1]).astype("int32")))
 
     def make_batch(indices, batch_seed):
         batch_images, batch_labels = _unit_floats(tf.gather(images, indices)), tf.gather(labels, indices)
-        if outlier_images is not None:
-            outlier_labels = tf.fill([len(outliers)], OUTLIER_LABEL)
+        if outliers is not None:
             batch_images, batch_labels = _with_picks(batch_images, batch_labels, outlier_images, outlier_labels,
                                                      OUTLIERS_PER_BATCH, batch_seed, stream=-1)
         if drawn_digits is not None:
