@@ -1,5 +1,5 @@
 """Digits drawn in code as hands draw them on the canvas, steady and shaky, which the digit-likeness detector learns
-to keep, beside MNIST's own digits.
+to keep, beside MNIST's own digits, and which a run with TrainConfig.drawn_digits also trains on, by their labels.
 
 MNIST's digits were written with a pen on paper; Draw's come from a mouse or a finger, and some hands shake. Taught
 MNIST's alone, the bundled model's detector refused 4.4% of the stroke digits of `bench` when drawn with three times
