@@ -106,21 +106,25 @@ def figures(classifier=None, fonts=None):
     """{"typefaces", "symbols", "symbols_refused", "by_symbol": {symbol: share refused}, "digits",
     "digits_read_right" (an abstention counting as an error), "by_typeface": {name: {"symbols_refused",
     "digits_read_right"}}}, or None where the machine holds no typeface. `fonts` are Pillow FreeTypeFonts of
-    GLYPH_POINTS, the machine's typefaces by default."""
+    GLYPH_POINTS, the machine's typefaces by default; a face that two of them carry (one family and style) counts
+    once."""
     classifier = classifier or inference.Classifier()
     fonts = fonts if fonts is not None else opened(font_files())
     refused, read_right, by_typeface = {symbol: [] for symbol in SYMBOLS}, [], {}
     for font in fonts:
+        name = _name(font)
+        if name in by_typeface:  # one face in two files (installed twice, or shipped under two names) counts once
+            continue
         font_refused, font_read_right = _judged(classifier, font)
         for character, shares in font_refused.items():
             refused[character] += shares
         read_right += font_read_right
-        by_typeface[_unique_name(font, by_typeface)] = {
-            "symbols_refused": _mean(sum(font_refused.values(), [])), "digits_read_right": _mean(font_read_right)}
+        by_typeface[name] = {"symbols_refused": _mean(sum(font_refused.values(), [])),
+                             "digits_read_right": _mean(font_read_right)}
     symbols = [share for shares in refused.values() for share in shares]
     if not symbols or not read_right:
         return None
-    return {"typefaces": len(fonts), "symbols": len(symbols), "symbols_refused": float(np.mean(symbols)),
+    return {"typefaces": len(by_typeface), "symbols": len(symbols), "symbols_refused": float(np.mean(symbols)),
             "by_symbol": {symbol: float(np.mean(shares)) for symbol, shares in refused.items() if shares},
             "digits": len(read_right), "digits_read_right": float(np.mean(read_right)), "by_typeface": by_typeface}
 
@@ -143,13 +147,9 @@ def _judged(classifier, font):
     return refused, read_right
 
 
-def _unique_name(font, taken):
-    """The typeface's family and style, numbered where two files carry the same."""
-    family_and_style = " ".join(part for part in font.getname() if part)
-    name, number = family_and_style, 2
-    while name in taken:
-        name, number = f"{family_and_style} ({number})", number + 1
-    return name
+def _name(font):
+    """The typeface's family and style, as its file names them: "DejaVu Sans Bold"."""
+    return " ".join(part for part in font.getname() if part)
 
 
 def _mean(flags):

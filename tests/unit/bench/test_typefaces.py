@@ -74,11 +74,13 @@ def test_the_bundled_model_refuses_letters_and_reads_digits_in_pillows_typeface(
     assert figures["digits_read_right"] >= 0.8
 
 
-def test_typefaces_in_a_folder_are_measured_each_and_named_in_the_line(pillow_font, tmp_path, monkeypatch, capsys):
+def test_typefaces_in_a_folder_are_measured_once_each_and_named_in_the_line(pillow_font, tmp_path, monkeypatch,
+                                                                             capsys):
     from lenet import cli
 
     monkeypatch.setattr(typefaces, "TURNS", (0,))
     (tmp_path / "Aileron.ttf").write_bytes(pillow_font.font_bytes)  # Pillow's own typeface, as a file
+    (tmp_path / "aileron-copy.ttf").write_bytes(pillow_font.font_bytes)  # the same face under a second name
     (tmp_path / "notes.txt").write_text("not a font", encoding="utf-8")
     assert cli.main(["bench", "--typefaces", str(tmp_path)]) == 0
     printed = capsys.readouterr().out.strip().splitlines()
