@@ -1,10 +1,10 @@
 """Quick likeness fits, and the tiny-splits worker (tests/tiny_data.py) that fits its detectors quickly: for the tests
 whose runs train for real but check nothing about likeness (queueing, stopping, killing, XLA, a class retrain's
 accuracy). A run ends by fitting its model's detectors (lenet.serve.likeness): reading the layers of 20,000 training
-digits, 2,100 drawn ones and the outlier bank's 11,000 drawings, and each one's three views, then 10 passes, about 11
-CPU seconds. A quick fit reads 1,000 digits, an eighth of the drawn digits and of the bank (every family still in it)
-and makes 2 passes: still the whole fit, from the same code, a small part of the work. The quick_tiny_worker fixture
-(tests/conftest.py) starts workers as this module.
+digits, 2,100 drawn ones, 2,000 broken ones and the outlier bank's 11,000 drawings, and each one's three views, then
+10 passes, about 12 CPU seconds. A quick fit reads 1,000 digits, an eighth of the drawn and broken digits and of the
+bank (every family still in it) and makes 2 passes: still the whole fit, from the same code, a small part of the work.
+The quick_tiny_worker fixture (tests/conftest.py) starts workers as this module.
 """
 
 import runpy
@@ -19,11 +19,12 @@ QUICK_BANK_STRIDE = 8  # every 8th drawing of the outlier bank and of the drawn 
 
 def quick_likeness(set_attribute=setattr):
     """Make every likeness fit from now on a quick one. Tests pass monkeypatch.setattr, which undoes it after them."""
-    whole_bank, all_drawn_digits = outlier_bank.bank, digit_bank.digits
+    whole_bank, all_drawn_digits, all_broken_digits = outlier_bank.bank, digit_bank.digits, digit_bank.broken_digits
     set_attribute(likeness, "EPOCHS", QUICK_LIKENESS_EPOCHS)
     set_attribute(likeness, "DIGIT_SAMPLE", QUICK_DIGIT_SAMPLE)
     set_attribute(outlier_bank, "bank", lambda: tuple(part[::QUICK_BANK_STRIDE] for part in whole_bank()))
     set_attribute(digit_bank, "digits", lambda: all_drawn_digits()[::QUICK_BANK_STRIDE])
+    set_attribute(digit_bank, "broken_digits", lambda: all_broken_digits()[::QUICK_BANK_STRIDE])
 
 
 if __name__ == "__main__":

