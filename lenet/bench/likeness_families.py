@@ -1,9 +1,9 @@
 """Leave one family out: does "that doesn't look like a digit" hold for kinds of drawing the detector never saw?
 
 For each family of the outlier bank, the detector is fitted on the bank without that family and its kin
-(outlier_bank.KIN: letters go with letters written as strokes; drawings that pair one with another family go too),
-and on the broken digits, which are of no family,
-then scored on fresh drawings of that family alone, drawn with a seed the bank never uses. A detector that learned
+(outlier_bank.KIN: letters go with letters written as strokes; drawings that pair one with another family go too)
+and on the broken digits, which are of no family, then scored on fresh drawings of that family alone, drawn with a
+seed the bank never uses. A detector that learned
 "unlike a digit" abstains on them; one that learned the bank's designs does not. The same fits give the share of
 MNIST test digits abstained, so a gain on non-digits cannot hide a loss on digits. A classifier trained with
 outlier exposure has seen the bank's drawings too, so for such a model each family's classifier is trained again

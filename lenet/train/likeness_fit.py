@@ -1,8 +1,9 @@
 """Digit-likeness for a Keras LeNet-5: read the layers the detector needs, and fit it when training ends.
 
 lenet.serve.likeness works on plain arrays; this module runs the model to get them, for the training and validation
-digits, and for the non-digits: the outlier bank's and, for digits, broken ones. lenet.train.refit fits a saved model's detector again, in its
-card, after the bank or the method changed (`python -m lenet refit-likeness`).
+digits and for the non-digits: the outlier bank's and, for a digit model, broken digits. lenet.train.refit fits a
+saved model's detector again, in its card, after the non-digits or the method changed (`python -m lenet
+refit-likeness`).
 """
 
 from functools import lru_cache
@@ -44,10 +45,10 @@ def _reader(model, layers, views, answer_layer):
 
 def fit_for_model(model, splits, keep_share=likeness.KEEP_SHARE, answer_layer=""):
     """Likeness statistics for a trained model, from its dataset's training and validation images, the outlier bank
-    and broken_digits_for its dataset, reading the classifier's answer too when `answer_layer` names it (answer_layer_for). Only a sample of the
-    training images is read (teaching_digits)."""
+    and broken_digits_for its dataset, reading the classifier's answer too when `answer_layer` names it
+    (answer_layer_for). Only a sample of the training images is read (teaching_digits)."""
     _, bank_images = outlier_bank.bank()
-    outliers = np.concatenate([pipeline.unit_floats(bank_images), broken_digits_for(splits)])
+    outliers = np.concatenate([bank_images, broken_digits_for(splits)])
     return likeness.fit(layer_features(model, teaching_digits(splits)),
                         layer_features(model, splits.x_val, answer_layer=answer_layer),
                         layer_features(model, outliers), keep_share=keep_share, answer_layer=answer_layer)

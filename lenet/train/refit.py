@@ -1,16 +1,17 @@
 """Fit a model's digit-likeness detector again and store it in its card: `python -m lenet refit-likeness [--model]`.
 
 Training fits the detector when a run ends (training.write_summary); a model made before the detector's method or
-its outlier bank last changed keeps the old fit. This fits it again the same way, from the model's dataset's
-training and validation images and today's outlier bank, so a bundled model can follow the detector's changes
-without training again: its weights, test accuracy and reproduce command stay as they are. The card's class means
-(what "What would make it a k?" steps towards where the gradient vanishes) are written again with it.
+its non-digits last changed keeps the old fit. This fits it again the same way, from the model's dataset's training
+and validation images, today's outlier bank and, for digits, the digit bank's broken digits, so a bundled model can
+follow the detector's changes without training again: its weights, test accuracy and reproduce command stay as they
+are. The card's class means (what "What would make it a k?" steps towards where the gradient vanishes) are written
+again with it.
 """
 
 from lenet import config as lenet_config
 from lenet.data import sources
 from lenet.model import card
-from lenet.serve import inference, likeness, outlier_bank
+from lenet.serve import digit_bank, inference, likeness, outlier_bank
 from lenet.train import likeness_fit, metrics
 
 
@@ -43,4 +44,5 @@ def refit_likeness(model_path=None, log=print):
     stats, test_scores, probabilities = fit_and_score(classifier.model, splits, train_config)
     figures = metrics.abstention_figures(splits.y_test.astype(int), probabilities, likeness.is_like(stats, test_scores))
     card.write(classifier.model_path, fitted_card(classifier, splits, stats))
-    return {"model": str(classifier.model_path), "outlier_bank": outlier_bank.VERSION, **figures}
+    return {"model": str(classifier.model_path), "outlier_bank": outlier_bank.VERSION, "digit_bank": digit_bank.VERSION,
+            **figures}

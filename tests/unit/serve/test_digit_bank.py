@@ -76,7 +76,8 @@ def test_a_stray_mark_is_added_and_a_moved_part_is_shifted_whole(label):
     for seed in range(20):
         strokes, rng = digit_strokes(label), np.random.default_rng(seed)
         marked = digit_bank._stray_mark(strokes, 0, rng)
-        assert marked[:-1] == strokes and marked[-1].shape == (2, 2) and ((0 <= marked[-1][0]) & (marked[-1][0] <= 1)).all()
+        mark = marked[-1]
+        assert marked[:-1] == strokes and mark.shape == (2, 2) and ((0 <= mark[0]) & (mark[0] <= 1)).all()
         moved = digit_bank._part_moved(strokes, 0, rng)
         assert sum(map(len, moved)) == sum(map(len, strokes))  # nothing lost: a piece put elsewhere
         rest, piece = moved[0], moved[1]

@@ -8,7 +8,7 @@ import pytest
 from lenet import cli, config
 from lenet.data import sources, synthetic
 from lenet.model import builders, card
-from lenet.serve import inference, likeness, outlier_bank
+from lenet.serve import digit_bank, inference, likeness, outlier_bank
 from lenet.train import refit
 from tests import quick_worker
 
@@ -41,7 +41,8 @@ def test_refitting_stores_a_detector_the_classifier_reads_and_keeps_the_rest(tin
     figures = refit.refit_likeness(tiny_model_file, log=lambda line: None)
     after = inference.Classifier(tiny_model_file)
     assert after.likeness == likeness.LikenessStats.from_dict(card.read(tiny_model_file).likeness)
-    assert figures["outlier_bank"] == outlier_bank.VERSION and 0.0 <= figures["abstained"] <= 1.0
+    assert figures["outlier_bank"] == outlier_bank.VERSION and figures["digit_bank"] == digit_bank.VERSION
+    assert 0.0 <= figures["abstained"] <= 1.0
     assert after.card.test_accuracy == 0.5 and after.card.reproduce == "python -m lenet train --preset quick"
     for old, new in zip(before.model.get_weights(), after.model.get_weights()):
         assert np.array_equal(old, new)
