@@ -150,9 +150,9 @@ class TrainConfig:
     # lenet.data.synthetic.DIGIT_STYLES, steady and shaky): this many join every batch under their own labels,
     # distorted with it. MNIST's writers seldom drew some shapes that people draw on a canvas or that type sets (a 1
     # with a long flag and no foot is read as a 7). 16 read such digits better at the same MNIST accuracy and refuse
-    # as much of what no bank drew, but less of a family left out of training (84.8% against 85.4%), the measure
-    # "not a digit" is chosen by, so no preset sets it (BENCHMARKS.md, "Reading drawings: digits drawn as on the
-    # canvas, in training"). 0 turns it off; digit datasets only.
+    # as much of what no bank drew, but less of a family left out of training (question marks 66% against 68%), the
+    # measure "not a digit" is chosen by, so no preset sets it (BENCHMARKS.md, "Reading drawings: digits drawn as on
+    # the canvas, in training", and "Not a digit, family by family"). 0 turns it off; digit datasets only.
     drawn_digits: int = 0
     seed: int = 0
     # XLA: compile each training step into one fused program. Keras's default ("auto") turns it off on a machine
