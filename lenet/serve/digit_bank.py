@@ -35,7 +35,7 @@ SHORTEST_BROKEN = POINTS_PER_STROKE // 5  # a piece of a stroke shorter than thi
 # of the ink, moves of 0.15 or more) refused fewer brackets and question marks, and no fewer digits (12-07).
 TAKEN_AWAY = (0.25, 0.5)  # the share of a stroke taken away
 STRAY_MARK_LENGTHS = (0.02, 0.15)  # a dot, or a short dash
-MOVED_BY = 0.25
+MOVED_BY = 0.25  # how far a moved piece goes: the spread of its shift in each direction
 
 
 def digits(count=COUNT, seed=SEED):
