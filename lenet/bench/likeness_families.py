@@ -3,12 +3,11 @@
 For each family of the outlier bank, the detector is fitted on the bank without that family and its kin
 (outlier_bank.KIN: letters go with letters written as strokes; drawings that pair one with another family go too)
 and on the broken digits, which are of no family, then scored on fresh drawings of that family alone, drawn with a
-seed the bank never uses. A detector that learned
-"unlike a digit" abstains on them; one that learned the bank's designs does not. The same fits give the share of
-MNIST test digits abstained, so a gain on non-digits cannot hide a loss on digits. A classifier trained with
-outlier exposure has seen the bank's drawings too, so for such a model each family's classifier is trained again
-without the family and its kin, once per seed (about 3 min each on 2 cores, twelve kin times three seeds), before its
-detectors are fitted.
+seed the bank never uses. A detector that learned "unlike a digit" abstains on them; one that learned the bank's
+designs does not. The same fits give the share of MNIST test digits abstained, so a gain on non-digits cannot hide a
+loss on digits. A classifier trained with outlier exposure has seen the bank's drawings too, so for such a model each
+family's classifier is trained again without the family and its kin, once per seed (about 3 min each on 2 cores,
+twelve kin times three seeds), before its detectors are fitted.
 
 `python -m lenet bench --likeness-families` writes the table for the bundled MNIST model into BENCHMARKS.md, with
 what its card's own detector refuses of the doodles no bank teaches and of the pen gestures of lenet.data.gestures.

@@ -9,9 +9,9 @@ on a small canvas, with a seed of their own, and kept in the data cache (generat
 
 Beside them, their negative twin: the same digits, broken (broken_digits), which the detectors learn to refuse. A
 question mark is a 2's curve with a dot under it, a bracket is part of a 0: a detector taught the bank's families
-alone passed most of both as digits when they were left out of it. Taught digits with a part gone, a stray mark or a piece
-moved, it refused 14 and 15 points more of the brackets and the question marks it never saw, and 5 fewer of the
-letters set in type (BENCHMARKS.md, "Not a digit, family by family").
+alone passed most of both as digits when they were left out of it. Taught digits with a part gone, a stray mark or
+a piece moved, it refused 14 and 15 points more of the brackets and the question marks it never saw, and 5 fewer of
+the letters set in type (BENCHMARKS.md, "Not a digit, family by family").
 """
 
 from functools import cache
@@ -46,31 +46,43 @@ def digits(count=COUNT, seed=SEED):
 @cache
 def labelled_digits(count=COUNT, seed=SEED):
     """(images, labels): digits(), and which digit each is (uint8), for training to read them too."""
-    path = _path(count, seed)
-    stored = npz.read_all(path)
-    if stored is not None and set(stored) == {"images", "labels"}:
-        return stored["images"], stored["labels"]
+    stored = _drawn_once(_path(count, seed), ("images", "labels"), lambda: _labelled(count, seed))
+    return stored["images"], stored["labels"]
+
+
+def _labelled(count, seed):
+    """{"images", "labels"}: `count` digits drawn now, those that prepare to nothing left out."""
     drawn = synthetic.stroke_digits(count, seed, shakiness=SHAKINESS, size=outlier_bank.CANVAS)
     prepared = [(label, digit) for label, digit in ((label, preprocess.to_mnist_digit(image)) for label, image in drawn)
                 if digit is not None]
-    images, labels = np.stack([digit for _, digit in prepared]), np.array([label for label, _ in prepared], np.uint8)
-    npz.write_cache(path, {"images": images, "labels": labels})  # read-only, it costs the next fit the same few seconds
-    return images, labels
+    return {"images": np.stack([digit for _, digit in prepared]),
+            "labels": np.array([label for label, _ in prepared], np.uint8)}
 
 
 @cache
 def broken_digits(count=BROKEN_COUNT, seed=BROKEN_SEED):
     """(N, 28, 28) float32 non-digits as the model sees them: digits drawn as digits() are, each broken once or twice
     (_broken), drawn once and then read from the data cache."""
-    path = _path(count, seed, kind="broken")
-    stored = npz.read_all(path)
-    if stored is not None and set(stored) == {"images"}:
-        return stored["images"]
+    drawn = lambda: {"images": _broken_images(count, seed)}
+    return _drawn_once(_path(count, seed, kind="broken"), ("images",), drawn)["images"]
+
+
+def _broken_images(count, seed):
+    """`count` broken digits drawn now, those that prepare to nothing left out."""
     rng = np.random.default_rng(seed)
     prepared = (preprocess.to_mnist_digit(_broken_drawing(index % 10, rng)) for index in range(count))
-    images = np.stack([digit for digit in prepared if digit is not None])
-    npz.write_cache(path, {"images": images})
-    return images
+    return np.stack([digit for digit in prepared if digit is not None])
+
+
+def _drawn_once(path, names, draw):
+    """The arrays cached at `path` when it holds exactly `names`; otherwise draw()'s ({name: array}), cached there
+    first. A read-only cache costs the next fit the same few seconds."""
+    stored = npz.read_all(path)
+    if stored is not None and set(stored) == set(names):
+        return stored
+    drawn = draw()
+    npz.write_cache(path, drawn)
+    return drawn
 
 
 def _broken_drawing(label, rng):
