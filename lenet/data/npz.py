@@ -90,6 +90,17 @@ def read_all(path):
         return None
 
 
+def cached(path, make, names=None):
+    """The arrays cached at `path` ({name: array}) when they are there, readable and, given `names`, exactly those;
+    otherwise make()'s, cached there first. A read-only cache keeps nothing, and the next call makes them again."""
+    stored = read_all(path)
+    if stored and (names is None or set(stored) == set(names)):
+        return stored
+    made = make()
+    write_cache(path, made)
+    return made
+
+
 def write_cache(path, arrays):
     """Keep `arrays` ({name: array}) in a cache file for read_all, atomically. A read-only cache keeps nothing, and says nothing: the
     caller makes the arrays again next time, which costs time, not correctness."""

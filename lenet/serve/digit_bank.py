@@ -46,7 +46,7 @@ def digits(count=COUNT, seed=SEED):
 @cache
 def labelled_digits(count=COUNT, seed=SEED):
     """(images, labels): digits(), and which digit each is (uint8), for training to read them too."""
-    stored = _drawn_once(_path(count, seed), ("images", "labels"), lambda: _labelled(count, seed))
+    stored = npz.cached(_path(count, seed), lambda: _labelled(count, seed), names=("images", "labels"))
     return stored["images"], stored["labels"]
 
 
@@ -64,7 +64,7 @@ def broken_digits(count=BROKEN_COUNT, seed=BROKEN_SEED):
     """(N, 28, 28) float32 non-digits as the model sees them: digits drawn as digits() are, each broken once or twice
     (_broken), drawn once and then read from the data cache."""
     drawn = lambda: {"images": _broken_images(count, seed)}
-    return _drawn_once(_path(count, seed, kind="broken"), ("images",), drawn)["images"]
+    return npz.cached(_path(count, seed, kind="broken"), drawn, names=("images",))["images"]
 
 
 def _broken_images(count, seed):
@@ -72,17 +72,6 @@ def _broken_images(count, seed):
     rng = np.random.default_rng(seed)
     prepared = (preprocess.to_mnist_digit(_broken_drawing(index % 10, rng)) for index in range(count))
     return np.stack([digit for digit in prepared if digit is not None])
-
-
-def _drawn_once(path, names, draw):
-    """The arrays cached at `path` when it holds exactly `names`; otherwise draw()'s ({name: array}), cached there
-    first. A read-only cache costs the next fit the same few seconds."""
-    stored = npz.read_all(path)
-    if stored is not None and set(stored) == set(names):
-        return stored
-    drawn = draw()
-    npz.write_cache(path, drawn)
-    return drawn
 
 
 def _broken_drawing(label, rng):
