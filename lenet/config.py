@@ -365,6 +365,15 @@ TRAIN_FORM = (
 )
 
 
+def settings_off_form(train_config):
+    """{setting: value} for what a config sets that the Train form does not show: every field off TRAIN_FORM whose
+    value is not TrainConfig's default (`best`'s label smoothing and outlier weight, say), so a learner sees it too."""
+    on_form = {setting.name for setting in TRAIN_FORM} | {"dataset", "preset"}
+    defaults = TrainConfig()
+    return {field.name: getattr(train_config, field.name) for field in dataclasses.fields(TrainConfig)
+            if field.name not in on_form and getattr(train_config, field.name) != getattr(defaults, field.name)}
+
+
 def get_preset(name, dataset=datasets.DEFAULT):
     """The preset `name` of a dataset. Unknown names raise ConfigError."""
     _check_choice("dataset", dataset, datasets.DATASETS)

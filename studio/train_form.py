@@ -1,5 +1,6 @@
-"""The Train page's settings form, built from lenet.config.TRAIN_FORM: a dataset, a preset, and one widget per
-setting within the engine's limits. `widget_arguments` is pure, so a unit test can check every widget.
+"""The Train page's settings form, built from lenet.config.TRAIN_FORM: a dataset, a preset, one widget per setting
+within the engine's limits, and a line for what the preset sets off the form. `widget_arguments` is pure, so a unit
+test can check every widget.
 
 Every widget keeps its value in session state under "train_<setting>" (studio.state fills them from the default
 preset); choosing a dataset or a preset refills them.
@@ -9,6 +10,7 @@ import streamlit as st
 
 from lenet import config
 from lenet.data import datasets
+from lenet.train import command
 
 WIDGETS = {"select": "selectbox", "number": "number_input", "slider": "slider"}
 
@@ -58,4 +60,14 @@ def settings():
     for index, setting in enumerate(config.TRAIN_FORM):
         widget, arguments = widget_arguments(setting, dataset)
         getattr(columns[index // per_column], widget)(**arguments)
+    preset_beyond_form(dataset)
     return {setting.name: st.session_state[f"train_{setting.name}"] for setting in config.TRAIN_FORM}
+
+
+def preset_beyond_form(dataset):
+    """What the chosen preset also sets, off the form: a run trains with it, so the page says so, as flags."""
+    beyond = config.settings_off_form(config.get_preset(st.session_state.train_preset, dataset.name))
+    if beyond:
+        st.caption(f"The {st.session_state.train_preset} preset also sets "
+                   + ", ".join(f"`{flag}`" for flag in command.setting_flags(beyond))
+                   + f": `{command.TRAIN_COMMAND}` changes these.")

@@ -41,6 +41,12 @@ def add_train_arguments(train):
                        help="start from this model instead of random weights")
 
 
+def setting_flags(settings):
+    """`train`'s flag for each {setting: value}, as "--name VALUE" (true and false as words, as yes_or_no reads them)."""
+    return [f"--{name.replace('_', '-')} {str(value).lower() if isinstance(value, bool) else value}"
+            for name, value in settings.items()]
+
+
 def yes_or_no(text):
     """A true/false setting's value; bool("False") would be True, so the words are read here."""
     words = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}

@@ -14,6 +14,7 @@ import pytest
 from lenet import config, files
 from lenet.data import datasets, sources
 from lenet.runs import store
+from lenet.train import command
 from tests.app.conftest import open_page
 from tests.conftest import wait_until
 
@@ -191,3 +192,14 @@ def the_kept_model_can_be_used(app, run_dir):
     use.click().run()
     assert app.session_state["active_model"] == str(run_dir / store.MODEL_FILE)
     assert any("Draw uses this model" in message.value for message in app.success)
+
+
+def test_the_page_says_what_the_preset_sets_off_the_form():
+    app = choose_settings(open_page(PAGE), "best")
+    beyond = [caption.value for caption in app.caption if caption.value.startswith("The best preset also sets")]
+    assert len(beyond) == 1
+    for flag in command.setting_flags(config.settings_off_form(config.get_preset("best"))):
+        assert f"`{flag}`" in beyond[0]
+    assert "`--outlier-weight 2.0`" in beyond[0]
+    app = choose_settings(app, "seed")
+    assert not any("preset also sets" in caption.value for caption in app.caption)

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from lenet import cli, config, files
+from lenet.data import datasets
 from lenet.model import card
 from lenet.train import command
 from tests.conftest import TENSORFLOW_NOTICES
@@ -170,6 +171,15 @@ def test_the_reproduce_command_parses_back_to_the_same_config(train_config):
     words = shlex.split(line)
     assert words[:3] == ["python", "-m", "lenet"]
     assert command.config_from_arguments(cli.build_parser().parse_args(words[3:])) == train_config
+
+
+@pytest.mark.parametrize("dataset_name", list(datasets.DATASETS))
+def test_the_flags_for_what_best_sets_off_the_form_make_it_again_from_seed(dataset_name):
+    best = config.get_preset("best", dataset_name)
+    flags = command.setting_flags(config.settings_off_form(best))
+    words = ["train", "--dataset", dataset_name, "--preset", "seed", *" ".join(flags).split()]
+    made = command.config_from_arguments(cli.build_parser().parse_args(words))
+    assert config.settings_off_form(made) == config.settings_off_form(best) != {}
 
 
 @pytest.mark.parametrize("word, value", [("true", True), ("False", False), ("no", False), ("1", True)])

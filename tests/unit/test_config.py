@@ -113,3 +113,15 @@ def test_undistorted_epochs_that_leave_no_distorted_epoch_are_warned_about():
     assert len(all_undistorted) == 1 and "never apply" in all_undistorted[0]
     # Without distortions there is nothing to turn off, so nothing to warn about.
     assert config.make_config("seed", epochs=2, undistorted_epochs=5).warnings() == []
+
+
+def test_what_a_preset_sets_off_the_form_is_listed_and_nothing_on_it():
+    best = config.get_preset("best", "mnist")
+    beyond = config.settings_off_form(best)
+    assert beyond["outlier_weight"] == best.outlier_weight > 0
+    assert beyond["label_smoothing"] == best.label_smoothing > 0
+    assert not set(beyond) & {setting.name for setting in config.TRAIN_FORM}
+    assert config.settings_off_form(config.get_preset("seed", "fashion")) == {}
+    # A setting on the form stays off the list however it is changed; one off the form joins it once changed.
+    changed = config.make_config("seed", epochs=3, shear_degrees=5.0)
+    assert config.settings_off_form(changed) == {"shear_degrees": 5.0}
