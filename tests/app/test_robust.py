@@ -2,6 +2,7 @@
 a stalled run, a double click on Start, hidden tracebacks and the upload cap. AppTest, no training."""
 
 import os
+import re
 import time
 import tomllib
 
@@ -112,7 +113,9 @@ def test_a_stalled_run_shows_how_long_it_has_made_no_progress():
     assert not any(warning.startswith("No progress") for warning in texts(app, "warning"))
     os.utime(run_dir / "metrics.jsonl", (time.time() - 120, time.time() - 120))
     app.run()
-    assert any(warning.startswith("No progress for 120 s") for warning in texts(app, "warning"))
+    # The page counts from its own run, which a busy machine may start a second or more after the clock was turned.
+    stalled = [re.match(r"No progress for (\d+) s", warning) for warning in texts(app, "warning")]
+    assert [120 <= int(match[1]) < 180 for match in stalled if match] == [True]
 
 
 def test_a_read_only_store_gives_messages_on_start_and_delete_not_tracebacks(refuse_writes):
