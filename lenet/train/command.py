@@ -31,19 +31,24 @@ def add_train_arguments(train):
     for field in dataclasses.fields(lenet_config.TrainConfig):
         if field.name in SWITCHES:
             train.add_argument(SWITCHES[field.name], dest=field.name, action=argparse.BooleanOptionalAction,
-                               help=f"the same as --{field.name.replace('_', '-')} true or false")
+                               help=f"the same as {flag_for(field.name)} true or false")
         if field.name not in SPECIAL_SETTINGS:
             parse = yes_or_no if isinstance(field.default, bool) else type(field.default)
-            train.add_argument("--" + field.name.replace("_", "-"), dest=field.name, type=parse)
+            train.add_argument(flag_for(field.name), dest=field.name, type=parse)
     train.add_argument("--with-my-digits", dest="my_digits", action="store_true", default=None,
                        help="mix my digits into the training set")
     train.add_argument("--finetune", dest="init_model", metavar="MODEL",
                        help="start from this model instead of random weights")
 
 
+def flag_for(setting):
+    """The generic flag of a TrainConfig field: --learning-rate for learning_rate."""
+    return "--" + setting.replace("_", "-")
+
+
 def setting_flags(settings):
     """`train`'s flag for each {setting: value}, as "--name VALUE" (true and false as words, as yes_or_no reads them)."""
-    return [f"--{name.replace('_', '-')} {str(value).lower() if isinstance(value, bool) else value}"
+    return [f"{flag_for(name)} {str(value).lower() if isinstance(value, bool) else value}"
             for name, value in settings.items()]
 
 
