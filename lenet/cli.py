@@ -176,15 +176,16 @@ def fetch_doodles():
 
 
 def draw_outlier_bank():
-    """The likeness detector's non-digits, and the digits drawn as on the canvas that it keeps and their broken twins
-    that it refuses, drawn now and kept in the data cache: every training run ends by fitting the detector on them,
-    and the first would otherwise spend 10-30 s drawing them. Returns how many non-digits the outlier bank holds."""
+    """The likeness detector's non-digits and scrawls, and the digits drawn as on the canvas that it keeps and their
+    broken twins that it refuses, drawn now and kept in the data cache: every training run ends by fitting the
+    detector on them, and the first would otherwise spend 10-30 s drawing them. Returns how many non-digits the
+    outlier bank holds."""
     from lenet.serve import digit_bank, outlier_bank
 
     _, images = outlier_bank.bank()
-    print(f"The likeness detector's {len(images)} non-digits (outlier bank v{outlier_bank.VERSION}), "
-          f"{len(digit_bank.digits())} drawn digits and {len(digit_bank.broken_digits())} broken ones "
-          f"(digit bank v{digit_bank.VERSION}) are drawn and cached")
+    print(f"The likeness detector's {len(images)} non-digits and {len(outlier_bank.scrawls())} scrawls (outlier bank "
+          f"v{outlier_bank.VERSION}), {len(digit_bank.digits())} drawn digits and {len(digit_bank.broken_digits())} "
+          f"broken ones (digit bank v{digit_bank.VERSION}) are drawn and cached")
     return len(images)
 
 

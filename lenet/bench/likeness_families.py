@@ -2,12 +2,12 @@
 
 For each family of the outlier bank, the detector is fitted on the bank without that family and its kin
 (outlier_bank.KIN: letters go with letters written as strokes; drawings that pair one with another family go too)
-and on the broken digits, which are of no family, then scored on fresh drawings of that family alone, drawn with a
-seed the bank never uses. A detector that learned "unlike a digit" abstains on them; one that learned the bank's
-designs does not. The same fits give the share of MNIST test digits abstained, so a gain on non-digits cannot hide a
-loss on digits. A classifier trained with outlier exposure has seen the bank's drawings too, so for such a model each
-family's classifier is trained again without the family and its kin, once per seed (about 3 min each on 2 cores,
-twelve kin times three seeds), before its detectors are fitted.
+and on the broken digits and the scrawls, which are of no family, then scored on fresh drawings of that family
+alone, drawn with a seed the bank never uses. A detector that learned "unlike a digit" abstains on them; one that
+learned the bank's designs does not. The same fits give the share of MNIST test digits abstained, so a gain on
+non-digits cannot hide a loss on digits. A classifier trained with outlier exposure has seen the bank's drawings
+too, so for such a model each family's classifier is trained again without the family and its kin, once per seed
+(about 3 min each on 2 cores, twelve kin times three seeds), before its detectors are fitted.
 
 `python -m lenet bench --likeness-families` writes the table for the bundled MNIST model into BENCHMARKS.md, with
 what its card's own detector refuses of the doodles no bank teaches and of the pen gestures of lenet.data.gestures.
@@ -107,9 +107,9 @@ def _with_kin_left_out(model, splits, bank, fresh, seeds, retrain_config, answer
             kept = kept_of[next(iter(fresh))]  # the same for every family of one kin
             classifier = _trained_without(dataclasses.replace(retrain_config, seed=fit_seed), bank_images[kept])
             readings = _readings(classifier, splits, bank_images, fresh, answer_layer)
-        digits, bank_features, broken_features, unseen = readings
+        digits, bank_features, no_family_features, unseen = readings
         for family in fresh:
-            outliers = {layer: np.concatenate([values[kept_of[family]], broken_features[layer]])
+            outliers = {layer: np.concatenate([values[kept_of[family]], no_family_features[layer]])
                         for layer, values in bank_features.items()}
             stats = likeness.fit(digits["train"], digits["validation"], outliers, seed=fit_seed,
                                  answer_layer=answer_layer)
@@ -126,12 +126,13 @@ def _means(by_seed):
 
 def _readings(classifier, splits, bank_images, fresh, answer_layer):
     """What one classifier's detectors are fitted and scored on: the digits' features, the bank's, those of the
-    broken digits that every fit keeps (likeness_fit.broken_digits_for), and those of each family's fresh drawings."""
+    non-digits of no family that every fit keeps (likeness_fit.no_family_non_digits_for), and those of each family's
+    fresh drawings."""
     unseen = {family: likeness_fit.layer_features(classifier, images, answer_layer=answer_layer)
               for family, images in fresh.items()}
     bank_features = likeness_fit.layer_features(classifier, bank_images)
-    broken_features = likeness_fit.layer_features(classifier, likeness_fit.broken_digits_for(splits))
-    return _digit_features(classifier, splits, answer_layer), bank_features, broken_features, unseen
+    no_family_features = likeness_fit.layer_features(classifier, likeness_fit.no_family_non_digits_for(splits))
+    return _digit_features(classifier, splits, answer_layer), bank_features, no_family_features, unseen
 
 
 def _trained_without(train_config, outliers):

@@ -92,19 +92,11 @@ def strokes(rng, name=None):
         curve = part.strip().startswith("~")
         points = np.array([[float(v) for v in pair.split()] for pair in part.strip().lstrip("~").split(",")])
         points = points + rng.normal(0, JITTER, points.shape)
-        drawn.append(_smooth(points) if curve else points)
+        drawn.append(synthetic.smooth(points) if curve else points)
     low = np.min([s.min(axis=0) for s in drawn], axis=0)
     extent = np.maximum(np.max([s.max(axis=0) for s in drawn], axis=0) - low, 1.0)
     aspect = float(np.clip(extent[0] / extent[1], 0.3, 2.5)) * rng.uniform(0.8, 1.25)
     return [[tuple(p) for p in (s - low) / extent] for s in drawn], aspect
-
-
-def _smooth(points, rounds=3):
-    """Chaikin's corner cutting, keeping the ends: a hand's curve through the control points."""
-    for _ in range(rounds):
-        middle = np.stack([0.75 * points[:-1] + 0.25 * points[1:], 0.25 * points[:-1] + 0.75 * points[1:]], axis=1)
-        points = np.concatenate([points[:1], middle.reshape(-1, 2), points[-1:]])
-    return points
 
 
 def typeset(rng, size, on_paper=False):

@@ -159,7 +159,7 @@ def _non_digit_strokes(kind, rng):
         radii = 0.5 * angles / angles[-1]
         return [list(zip(0.5 + radii * np.cos(angles), 0.5 + radii * np.sin(angles)))], rng.uniform(0.8, 1.2)
     if kind == "scribble":  # a pen looping back and forth at random, smoothed as a moving hand is
-        return [_smooth(rng.random((rng.integers(8, 16), 2)))], rng.uniform(0.7, 1.4)
+        return [list(map(tuple, smooth(rng.random((rng.integers(8, 16), 2)))))], rng.uniform(0.7, 1.4)
     if kind == "zigzag":
         teeth = rng.integers(3, 7)
         return [[(i / (2 * teeth), float(i % 2)) for i in range(2 * teeth + 1)]], rng.uniform(0.4, 0.25 * teeth)
@@ -246,13 +246,15 @@ def _densify(stroke, step=0.02):
     return points
 
 
-def _smooth(points, rounds=3):
-    """Chaikin's corner cutting: each round replaces every corner by two points a quarter of the way along."""
+def smooth(points, rounds=3):
+    """Chaikin's corner cutting, keeping the ends: a hand's curve through the control points, an (N, 2) array. Each
+    round replaces every corner by two points a quarter of the way along."""
+    points = np.asarray(points, float)
     for _ in range(rounds):
         points = np.concatenate([points[:1], np.stack([0.75 * points[:-1] + 0.25 * points[1:],
                                                        0.25 * points[:-1] + 0.75 * points[1:]], axis=1).reshape(-1, 2),
                                  points[-1:]])
-    return [tuple(point) for point in points]
+    return points
 
 
 def enlarged_digits(images, size=CANVAS_SIZE):

@@ -23,7 +23,7 @@ import numpy as np
 
 from lenet import files
 from lenet.data import doodles, npz, pen_letters, pen_shapes
-from lenet.data.synthetic import arc, render
+from lenet.data.synthetic import WOBBLE, arc, render
 from lenet.serve import preprocess
 
 VERSION = 7  # bump when the drawings change: fitted detectors depend on them (5: brackets; 6: ?; 7: ϟ and ♪)
@@ -35,6 +35,9 @@ CONTROL_POINTS = 12  # a stroke of more points than this is a sampled curve, ben
 TURN_DEGREES = 20
 PAPER_SHARE = 0.25
 PREPARE_CHUNK = 250  # drawings handed to a preparing process at a time
+SCRAWL_VERSION = 1  # bump when the scrawls change: fitted detectors depend on them
+SCRAWL_COUNT = 4000  # 2,000 refused fewer of the bolts left out (66% against 74%, BENCHMARKS.md)
+SCRAWL_SEED = 20261208  # never the seed of a test set, nor the bank's or the digit bank's
 
 
 def _polygon(corners, rng, spikiness=0.0):
@@ -333,6 +336,33 @@ def bank(count=SIZE, seed=SEED, doodles_per_thing=DOODLES_PER_THING):
     npz.write_cache(_bank_path(count, seed, per_thing),
                     {"families": np.array(["+".join(pair) for pair in families]), "images": images})
     return families, images
+
+
+@cache
+def scrawls(count=SCRAWL_COUNT, seed=SCRAWL_SEED):
+    """(N, 28, 28) float32 strokes of no kind (pen_shapes.scrawl) as the model sees them, for the detectors alone,
+    drawn once and then read from the data cache.
+
+    They are of no family, so no family takes them with it when it is left out of fitting (likeness_families), and
+    the classifier's outlier exposure does not train on them: a bundled model's card can learn them by a refit.
+    """
+    return npz.cached(_scrawls_path(count, seed), lambda: {"images": _scrawl_images(count, seed)},
+                      names=("images",))["images"]
+
+
+def _scrawl_images(count, seed):
+    """`count` scrawls drawn now, painted on the bank's canvas with up to twice the usual wobble; those that prepare
+    to nothing are left out."""
+    rng = np.random.default_rng(seed)
+    prepared = (preprocess.to_mnist_digit(render(*pen_shapes.scrawl(rng), rng, size=CANVAS,
+                                                 wobble=WOBBLE * rng.uniform(1, 2))) for _ in range(count))
+    return np.stack([digit for digit in prepared if digit is not None])
+
+
+def _scrawls_path(count, seed):
+    """Where scrawls drawn this way are cached: the name says what made them, so a change makes a new file."""
+    name = f"scrawls-v{SCRAWL_VERSION}.{preprocess.PREPARATION_VERSION}-{count}-{seed}.npz"
+    return files.data_cache_dir("outlier-bank") / name
 
 
 def _made_in_code(count, seed):

@@ -1,8 +1,8 @@
 """Digit-likeness for a Keras LeNet-5: read the layers the detector needs, and fit it when training ends.
 
 lenet.serve.likeness works on plain arrays; this module runs the model to get them, for the training and validation
-digits and for the non-digits: the outlier bank's and, for a digit model, broken digits. lenet.train.refit fits a
-saved model's detector again, in its card, after the non-digits or the method changed (`python -m lenet
+digits and for the non-digits: the outlier bank's and, for a digit model, broken digits and scrawls. lenet.train.refit
+fits a saved model's detector again, in its card, after the non-digits or the method changed (`python -m lenet
 refit-likeness`).
 """
 
@@ -45,10 +45,10 @@ def _reader(model, layers, views, answer_layer):
 
 def fit_for_model(model, splits, keep_share=likeness.KEEP_SHARE, answer_layer=""):
     """Likeness statistics for a trained model, from its dataset's training and validation images, the outlier bank
-    and broken_digits_for its dataset, reading the classifier's answer too when `answer_layer` names it
+    and no_family_non_digits_for its dataset, reading the classifier's answer too when `answer_layer` names it
     (answer_layer_for). Only a sample of the training images is read (teaching_digits)."""
     _, bank_images = outlier_bank.bank()
-    outliers = np.concatenate([bank_images, broken_digits_for(splits)])
+    outliers = np.concatenate([bank_images, no_family_non_digits_for(splits)])
     return likeness.fit(layer_features(model, teaching_digits(splits)),
                         layer_features(model, splits.x_val, answer_layer=answer_layer),
                         layer_features(model, outliers), keep_share=keep_share, answer_layer=answer_layer)
@@ -71,13 +71,14 @@ def teaching_digits(splits):
     return np.concatenate([pipeline.unit_floats(sample), digit_bank.digits()])
 
 
-def broken_digits_for(splits):
+def no_family_non_digits_for(splits):
     """The non-digits the detectors learn to refuse beside the outlier bank: for a digit dataset, the broken digits of
-    lenet.serve.digit_bank; for another, none. They belong to no family of the bank, so no family takes them with it
-    when it is left out (lenet.bench.likeness_families)."""
+    lenet.serve.digit_bank and the bank's scrawls (outlier_bank.scrawls), both of them strokes close to a digit's;
+    for another dataset, none (neither was measured there). They belong to no family of the bank, so no family takes
+    them with it when it is left out (lenet.bench.likeness_families)."""
     if not datasets.get(splits.dataset).is_digits:
         return np.zeros((0, 28, 28), np.float32)
-    return digit_bank.broken_digits()
+    return np.concatenate([digit_bank.broken_digits(), outlier_bank.scrawls()])
 
 
 def training_sample(train_images):

@@ -2,7 +2,7 @@
 
 Training fits the detector when a run ends (training.write_summary); a model made before the detector's method or
 its non-digits last changed keeps the old fit. This fits it again the same way, from the model's dataset's training
-and validation images, today's outlier bank and, for digits, the digit bank's broken digits, so a bundled model can
+and validation images, today's outlier bank and, for digits, broken digits and scrawls, so a bundled model can
 follow the detector's changes without training again: its weights, test accuracy and reproduce command stay as they
 are. The card's class means (what "What would make it a k?" steps towards where the gradient vanishes) are written
 again with it.

@@ -268,16 +268,19 @@ def test_data_fetches_the_doodles_and_draws_the_outlier_bank_and_only_warns_with
     monkeypatch.setattr(doodles, "load", lambda: {"cat": None, "zigzag": None})
     # Small banks of the drawings made in code, drawn into an empty cache, as `data` draws the whole ones.
     monkeypatch.setenv("LENET_CACHE_DIR", str(tmp_path))
-    draw_bank, draw_digits, draw_broken = (outlier_bank.bank.__wrapped__, digit_bank.labelled_digits.__wrapped__,
-                                           digit_bank.broken_digits.__wrapped__)  # uncached
+    draw_bank, draw_digits, draw_broken, draw_scrawls = (
+        outlier_bank.bank.__wrapped__, digit_bank.labelled_digits.__wrapped__, digit_bank.broken_digits.__wrapped__,
+        outlier_bank.scrawls.__wrapped__)  # uncached
     monkeypatch.setattr(outlier_bank, "bank", lambda: draw_bank(60, seed=3, doodles_per_thing=0))
     monkeypatch.setattr(digit_bank, "digits", lambda: draw_digits(20, seed=3)[0])
     monkeypatch.setattr(digit_bank, "broken_digits", lambda: draw_broken(30, seed=3))
+    monkeypatch.setattr(outlier_bank, "scrawls", lambda: draw_scrawls(40, seed=3))
     fetched = run_cli("data", "--dataset", "mnist")
     assert fetched.returncode == 0 and "Doodles of 2 things are ready" in fetched.stdout
     cached = list((tmp_path / "outlier-bank").glob("bank-*.npz"))
     assert len(cached) == 1 and last_json(fetched.stdout)["outlier_bank"] == len(np.load(cached[0])["images"]) > 50
-    assert last_json(fetched.stdout)["doodles"] == 2 and "non-digits (outlier bank v" in fetched.stdout
+    assert last_json(fetched.stdout)["doodles"] == 2 and "non-digits and 40 scrawls (outlier bank v" in fetched.stdout
+    assert len(list((tmp_path / "outlier-bank").glob("scrawls-*.npz"))) == 1
     assert "20 drawn digits and 30 broken ones (digit bank v" in fetched.stdout
     cached_digits = [len(list(tmp_path.glob(f"digit-bank/{kind}-*.npz"))) for kind in ("digits", "broken")]
     assert cached_digits == [1, 1]

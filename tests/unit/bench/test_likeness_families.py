@@ -9,11 +9,11 @@ from lenet import config
 from lenet.bench import likeness_families
 from lenet.data import gestures
 from lenet.model import builders
-from lenet.serve import digit_bank, likeness
+from lenet.serve import digit_bank, likeness, outlier_bank
 from lenet.train import likeness_fit
 from tests import quick_worker
 
-BROKEN = 5  # broken digits, which no family takes with it
+NO_FAMILY = 5 + 3  # broken digits and scrawls, which no family takes with it
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,8 @@ def tiny(monkeypatch_module):
     rng = np.random.default_rng(0)
     images = lambda count: rng.random((count, 28, 28)).astype(np.float32) * (rng.random((count, 28, 28)) < 0.2)
     monkeypatch_module.setattr(digit_bank, "digits", lambda: images(20))
-    monkeypatch_module.setattr(digit_bank, "broken_digits", lambda: images(BROKEN))
+    monkeypatch_module.setattr(digit_bank, "broken_digits", lambda: images(5))
+    monkeypatch_module.setattr(outlier_bank, "scrawls", lambda: images(3))
     splits = types.SimpleNamespace(x_train=images(300), x_val=images(200), x_test=images(100), dataset="mnist")
     bank = ((("waves",),) * 40 + (("arcs",),) * 40 + (("waves", "arcs"),) * 10, images(90))
     return builders.build_model(config.ModelConfig()), splits, bank
@@ -44,7 +45,7 @@ def test_each_family_is_fitted_without_its_drawings_and_scored_on_fresh_ones(tin
     results = likeness_families.leave_one_family_out(model, splits, bank=bank, families=("waves", "arcs"),
                                                      per_family=6, seeds=(0, 1))
     # Without its 40 drawings and the 10 pairs that hold it, once per seed: both families with seed 0, then with 1.
-    assert fitted_on == [(40 + BROKEN, 0), (40 + BROKEN, 0), (40 + BROKEN, 1), (40 + BROKEN, 1)]
+    assert fitted_on == [(40 + NO_FAMILY, 0), (40 + NO_FAMILY, 0), (40 + NO_FAMILY, 1), (40 + NO_FAMILY, 1)]
     assert set(results) == {"waves", "arcs"}
     for figures in results.values():
         assert len(figures["abstained_by_seed"]) == 2
@@ -61,7 +62,7 @@ def test_a_family_is_held_out_with_its_kin(tiny, monkeypatch):
         fitted_on.append(len(outliers["F5"])), real_fit(train, validation, outliers, **options))[1])
     likeness_families.leave_one_family_out(model, splits, bank=bank, families=("letters", "waves"), per_family=4,
                                            seeds=(0,))
-    assert fitted_on == [30 + BROKEN, 60 + BROKEN]  # letters go with the letters written as strokes; waves alone
+    assert fitted_on == [30 + NO_FAMILY, 60 + NO_FAMILY]  # letters go with the letters written as strokes; waves alone
 
 
 def test_a_classifier_trained_with_outlier_exposure_is_trained_again_without_each_family_once_per_seed(tiny,

@@ -54,3 +54,16 @@ def test_a_notes_stems_rise_from_the_right_of_its_heads_as_no_6_does():
         for stem in stems:
             assert stem[1, 1] < stem[0, 1]  # it rises
             assert any(np.isclose(stem[0, 0], ring[:, 0].max()) for ring in rings)  # from a head's rightmost point
+
+
+def test_a_scrawl_is_a_stroke_through_three_to_five_random_points_and_sometimes_a_second_mark():
+    rng = np.random.default_rng(0)
+    drawn = [pen_shapes.scrawl(rng) for _ in range(400)]
+    corners = {len(strokes[0]) for strokes, _ in drawn}
+    assert {3, 4, 5} <= corners and max(corners) > 5  # straight between the points, or smoothed through them
+    assert all(len(strokes[0]) in (3, 4, 5) or len(strokes[0]) > 16 for strokes, _ in drawn)
+    second_marks = np.mean([len(strokes) == 2 for strokes, _ in drawn])
+    assert abs(second_marks - pen_shapes.SCRAWL_SECOND_MARK) < 0.07 and max(len(strokes) for strokes, _ in drawn) == 2
+    assert all(0.3 <= aspect <= 1.6 for _, aspect in drawn)
+    first, second = (np.asarray(drawn[index][0][0]) for index in (0, 1))
+    assert first.shape != second.shape or not np.allclose(first, second)

@@ -115,7 +115,8 @@ def test_a_digit_model_s_detector_also_learns_the_drawn_digits_as_floats(monkeyp
 
 
 @pytest.mark.parametrize("dataset", [datasets.MNIST, datasets.FASHION])
-def test_only_a_digit_model_s_refit_keeps_the_drawn_digits_and_refuses_the_broken_ones(dataset, monkeypatch):
+def test_only_a_digit_model_s_refit_keeps_the_drawn_digits_and_refuses_the_broken_ones_and_scrawls(dataset,
+                                                                                                    monkeypatch):
     taught = []
 
     def fit(train_features, validation_features, outlier_features, keep_share, answer_layer):
@@ -124,10 +125,11 @@ def test_only_a_digit_model_s_refit_keeps_the_drawn_digits_and_refuses_the_broke
 
     monkeypatch.setattr(digit_bank, "digits", lambda: np.zeros((3, 28, 28), np.float32))
     monkeypatch.setattr(digit_bank, "broken_digits", lambda: np.ones((4, 28, 28), np.float32))
+    monkeypatch.setattr(likeness_fit.outlier_bank, "scrawls", lambda: np.ones((6, 28, 28), np.float32))
     monkeypatch.setattr(likeness_fit.likeness, "fit", fit)
     monkeypatch.setattr(likeness_fit.outlier_bank, "bank", lambda: ((), np.zeros((2, 28, 28), np.float32)))
     train_config = config.make_config("quick", dataset=dataset.name)
     model = builders.build_model(train_config.model_config())
     with pytest.raises(StopIteration):
         refit.fit_and_score(model, splits_of(dataset, np.zeros((5, 28, 28), np.uint8)), train_config)
-    assert taught == [(5 + 3, 2 + 4) if dataset is datasets.MNIST else (5, 2)]
+    assert taught == [(5 + 3, 2 + 4 + 6) if dataset is datasets.MNIST else (5, 2)]

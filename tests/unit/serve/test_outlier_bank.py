@@ -140,3 +140,15 @@ def test_type_and_brackets_stand_alone_and_pairs_are_of_other_families(alone):
     pairs = [drawn_from for drawn_from, _ in made if len(drawn_from) == 2]
     assert pairs and all(set(pair) == {"waves"} for pair in pairs)
     assert sum(drawn_from == (alone,) for drawn_from, _ in made) >= 15
+
+
+def test_scrawls_are_mnist_style_images_drawn_once_then_read_from_the_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("LENET_CACHE_DIR", str(tmp_path))
+    outlier_bank.scrawls.cache_clear()
+    images = outlier_bank.scrawls(30, seed=3)
+    assert images.shape == (30, 28, 28) and images.dtype == np.float32 and images.max() == 1
+    assert len({image.tobytes() for image in images}) == 30
+    outlier_bank.scrawls.cache_clear()
+    monkeypatch.setattr(outlier_bank.pen_shapes, "scrawl", lambda rng: pytest.fail("scrawls drawn again"))
+    assert np.array_equal(outlier_bank.scrawls(30, seed=3), images)
+    outlier_bank.scrawls.cache_clear()
