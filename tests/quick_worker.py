@@ -4,8 +4,8 @@ accuracy). A run ends by fitting its model's detectors (lenet.serve.likeness): r
 digits, 2,100 drawn ones, 2,000 broken ones, 4,000 scrawls and the outlier bank's 13,664 drawings, and each one's
 three views, then 10 passes: 15.6 CPU seconds on 12-07 before the scrawls, half a second of it for the broken digits.
 A quick fit reads 1,000 digits, an eighth of the drawn and broken digits, of the scrawls and of the bank (every family
-still in it) and makes 2 passes: still the whole fit, from the same code, a small part of the work. The quick_tiny_worker fixture (tests/conftest.py) starts workers as this
-module.
+still in it) and makes 2 passes: still the whole fit, from the same code, a small part of the work. The
+quick_tiny_worker fixture (tests/conftest.py) starts workers as this module.
 """
 
 import runpy

@@ -20,6 +20,7 @@ FAMILIES = ("arcs", "waves", "zigzags", "spirals", "loops", "hooks", "humps", "a
             "questions", "bolts", "notes")
 SCRAWL_POINTS = (3, 6)  # a scrawl's control points: from 3 up to 5 (rng.integers leaves out the end)
 SCRAWL_SECOND_MARK = 0.3  # the share of scrawls with a second mark
+STRAY_MARK_LENGTHS = (0.02, 0.15)  # a dot, or a short dash: the spread of a stray mark's end from its start
 
 
 def strokes(family, rng):
@@ -190,6 +191,12 @@ def _question(rng):
     return _script(rng, "question")
 
 
+def stray_mark(rng):
+    """A dot or a short dash anywhere in the unit box: its two ends, a (2, 2) array."""
+    start = rng.uniform(0, 1, 2)
+    return np.array([start, start + rng.normal(0, rng.choice(STRAY_MARK_LENGTHS), 2)])
+
+
 def scrawl(rng):
     """A stroke of no kind, and its aspect ratio: through three to five random points of the unit box, straight
     between them or smoothed as a hand bends it, and now and then a second mark, a dot, a dash or a shorter stroke.
@@ -203,9 +210,8 @@ def scrawl(rng):
     points = rng.random((int(rng.integers(*SCRAWL_POINTS)), 2))
     drawn = [smooth(points) if rng.random() < 0.5 else points]
     if rng.random() < SCRAWL_SECOND_MARK:
-        if rng.random() < 0.5:  # a dot or a dash
-            start = rng.uniform(0, 1, 2)
-            drawn.append(np.array([start, start + rng.normal(0, rng.choice([0.02, 0.15]), 2)]))
+        if rng.random() < 0.5:
+            drawn.append(stray_mark(rng))
         else:  # a shorter stroke
             points = rng.random((int(rng.integers(2, 4)), 2))
             drawn.append(smooth(points) if rng.random() < 0.5 else points)

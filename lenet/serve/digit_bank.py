@@ -19,7 +19,7 @@ from functools import cache
 import numpy as np
 
 from lenet import files
-from lenet.data import npz, synthetic
+from lenet.data import npz, pen_shapes, synthetic
 from lenet.serve import outlier_bank, preprocess
 
 VERSION = 2  # bump when the drawings or the file change: fitted detectors depend on them (2: labels kept too)
@@ -33,8 +33,7 @@ POINTS_PER_STROKE = 40  # a stroke is broken as this many points evenly along it
 SHORTEST_BROKEN = POINTS_PER_STROKE // 5  # a piece of a stroke shorter than this is left as it is
 # How much a break changes, in the digit's box. Breaks held to larger changes (a third of a stroke or more, marks clear
 # of the ink, moves of 0.15 or more) refused fewer brackets and question marks, and no fewer digits (12-07).
-TAKEN_AWAY = (0.25, 0.5)  # the share of a stroke taken away
-STRAY_MARK_LENGTHS = (0.02, 0.15)  # a dot, or a short dash
+TAKEN_AWAY = (0.25, 0.5)  # the share of a stroke taken away; a stray mark is pen_shapes.stray_mark's dot or dash
 MOVED_BY = 0.25  # how far a moved piece goes: the spread of its shift in each direction
 
 
@@ -103,8 +102,7 @@ def _part_taken_away(strokes, index, rng):
 
 def _stray_mark(strokes, index, rng):
     """A dot or a short dash anywhere in the box."""
-    at = rng.uniform(0, 1, 2)
-    return strokes + [np.array([at, at + rng.normal(0, rng.choice(STRAY_MARK_LENGTHS), 2)])]
+    return strokes + [pen_shapes.stray_mark(rng)]
 
 
 def _part_moved(strokes, index, rng):
