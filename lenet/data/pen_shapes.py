@@ -207,15 +207,17 @@ def scrawl(rng):
     digits: the validation digits still set its threshold. Taught 4,000 of them, detectors that never saw a lightning
     bolt refused 74% of bolts, against 62% (BENCHMARKS.md, "Not a digit, family by family").
     """
-    points = rng.random((int(rng.integers(*SCRAWL_POINTS)), 2))
-    drawn = [smooth(points) if rng.random() < 0.5 else points]
+    drawn = [_random_stroke(rng, SCRAWL_POINTS)]
     if rng.random() < SCRAWL_SECOND_MARK:
-        if rng.random() < 0.5:
-            drawn.append(stray_mark(rng))
-        else:  # a shorter stroke
-            points = rng.random((int(rng.integers(2, 4)), 2))
-            drawn.append(smooth(points) if rng.random() < 0.5 else points)
+        drawn.append(stray_mark(rng) if rng.random() < 0.5 else _random_stroke(rng, (2, 4)))  # or a shorter stroke
     return [list(map(tuple, stroke)) for stroke in drawn], rng.uniform(0.3, 1.6)
+
+
+def _random_stroke(rng, corners):
+    """A stroke through random points of the unit box, as many as rng.integers(*corners) gives: straight between them,
+    or smoothed through them, each half the time."""
+    points = rng.random((int(rng.integers(*corners)), 2))
+    return smooth(points) if rng.random() < 0.5 else points
 
 
 _DRAWERS = {"arcs": _arc, "waves": _wave, "zigzags": _zigzag, "spirals": _spiral, "loops": _loops, "hooks": _hook,
