@@ -46,8 +46,7 @@ def family_images(family, count=PER_FAMILY, seed=HELD_OUT_SEED):
         canvases = doodles.sample({thing: drawn_by_people[thing] for thing in picked}, 1, seed, teaching=False)[1]
     else:
         canvases = [image for _, image in outlier_bank.drawings(count, seed, families=(family,))]
-    digits = (preprocess.to_mnist_digit(image) for image in canvases)
-    return np.stack([digit for digit in digits if digit is not None])
+    return preprocess.to_mnist_digits(canvases)
 
 
 def doodles_by_thing(stats, model, seed=HELD_OUT_SEED):

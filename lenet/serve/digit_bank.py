@@ -69,8 +69,7 @@ def broken_digits(count=BROKEN_COUNT, seed=BROKEN_SEED):
 def _broken_images(count, seed):
     """`count` broken digits drawn now, those that prepare to nothing left out."""
     rng = np.random.default_rng(seed)
-    prepared = (preprocess.to_mnist_digit(_broken_drawing(index % 10, rng)) for index in range(count))
-    return np.stack([digit for digit in prepared if digit is not None])
+    return preprocess.to_mnist_digits(_broken_drawing(index % 10, rng) for index in range(count))
 
 
 def _broken_drawing(label, rng):

@@ -354,9 +354,8 @@ def _scrawl_images(count, seed):
     """`count` scrawls drawn now, painted on the bank's canvas with up to twice the usual wobble; those that prepare
     to nothing are left out."""
     rng = np.random.default_rng(seed)
-    prepared = (preprocess.to_mnist_digit(render(*pen_shapes.scrawl(rng), rng, size=CANVAS,
-                                                 wobble=WOBBLE * rng.uniform(1, 2))) for _ in range(count))
-    return np.stack([digit for digit in prepared if digit is not None])
+    drawn = (render(*pen_shapes.scrawl(rng), rng, size=CANVAS, wobble=WOBBLE * rng.uniform(1, 2)) for _ in range(count))
+    return preprocess.to_mnist_digits(drawn)
 
 
 def _scrawls_path(count, seed):

@@ -112,6 +112,12 @@ def to_mnist_digit(image):
     return None if steps is None else steps.digit
 
 
+def to_mnist_digits(images):
+    """The digits of `images` (any iterable of what to_mnist_digit takes), as an (N, 28, 28) array in their order;
+    an image that holds no digit is left out, so N can be smaller than the count of images."""
+    return np.stack([digit for digit in map(to_mnist_digit, images) if digit is not None])
+
+
 @dataclass(frozen=True)
 class DigitSteps:
     """The intermediate images of `to_mnist_digit`, for showing how a drawing becomes MNIST's 28×28."""

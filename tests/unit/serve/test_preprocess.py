@@ -228,6 +228,14 @@ def test_blank_images_have_no_digit(name):
     assert to_mnist_digit(blank_images()[name]) is None
 
 
+def test_many_images_become_their_digits_in_order_the_blank_ones_left_out():
+    blank = np.zeros((280, 280), dtype=np.uint8)
+    digits = preprocess.to_mnist_digits(iter([draw_seven(), blank, draw_ring()]))
+    assert digits.shape == (2, 28, 28)
+    assert np.array_equal(digits[0], to_mnist_digit(draw_seven()))
+    assert np.array_equal(digits[1], to_mnist_digit(draw_ring()))
+
+
 @pytest.mark.parametrize("shape", [(28,), (10, 10, 2), (0, 5), (4, 4, 5)])
 def test_wrong_array_shapes_are_refused(shape):
     with pytest.raises(ImageError, match="shape"):
