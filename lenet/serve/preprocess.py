@@ -114,8 +114,9 @@ def to_mnist_digit(image):
 
 def to_mnist_digits(images):
     """The digits of `images` (any iterable of what to_mnist_digit takes), as an (N, 28, 28) array in their order;
-    an image that holds no digit is left out, so N can be smaller than the count of images."""
-    return np.stack([digit for digit in map(to_mnist_digit, images) if digit is not None])
+    an image that holds no digit is left out, so N can be smaller than the count of images, or 0."""
+    digits = [digit for digit in map(to_mnist_digit, images) if digit is not None]
+    return np.stack(digits) if digits else np.empty((0, FRAME, FRAME), dtype=np.float32)
 
 
 @dataclass(frozen=True)

@@ -234,6 +234,7 @@ def test_many_images_become_their_digits_in_order_the_blank_ones_left_out():
     assert digits.shape == (2, 28, 28)
     assert np.array_equal(digits[0], to_mnist_digit(draw_seven()))
     assert np.array_equal(digits[1], to_mnist_digit(draw_ring()))
+    assert preprocess.to_mnist_digits([blank]).shape == (0, 28, 28)
 
 
 @pytest.mark.parametrize("shape", [(28,), (10, 10, 2), (0, 5), (4, 4, 5)])
