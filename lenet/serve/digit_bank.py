@@ -18,7 +18,6 @@ from functools import cache
 
 import numpy as np
 
-from lenet import files
 from lenet.data import npz, pen_shapes, synthetic
 from lenet.serve import outlier_bank, preprocess
 
@@ -121,6 +120,5 @@ def _evenly(stroke):
 
 
 def _path(count, seed, kind="digits"):
-    """Where digits drawn this way are cached: the name says what made them, so a change makes a new file."""
-    name = f"{kind}-v{VERSION}.{preprocess.PREPARATION_VERSION}-{count}-{seed}.npz"
-    return files.data_cache_dir("digit-bank") / name
+    """Where digits drawn this way are cached (preprocess.cache_path)."""
+    return preprocess.cache_path("digit-bank", kind, VERSION, count, seed)

@@ -21,7 +21,6 @@ from functools import cache
 
 import numpy as np
 
-from lenet import files
 from lenet.data import doodles, npz, pen_letters, pen_shapes
 from lenet.data.synthetic import WOBBLE, arc, render
 from lenet.serve import preprocess
@@ -359,9 +358,8 @@ def _scrawl_images(count, seed):
 
 
 def _scrawls_path(count, seed):
-    """Where scrawls drawn this way are cached: the name says what made them, so a change makes a new file."""
-    name = f"scrawls-v{SCRAWL_VERSION}.{preprocess.PREPARATION_VERSION}-{count}-{seed}.npz"
-    return files.data_cache_dir("outlier-bank") / name
+    """Where scrawls drawn this way are cached (preprocess.cache_path)."""
+    return preprocess.cache_path("outlier-bank", "scrawls", SCRAWL_VERSION, count, seed)
 
 
 def _made_in_code(count, seed):
@@ -382,10 +380,9 @@ def _later_count(count):
 
 
 def _bank_path(count, seed, doodles_per_thing):
-    """Where a bank made this way is cached: the name says what made it, so a change makes a new one."""
+    """Where a bank made this way is cached (preprocess.cache_path); the name also says which doodles it holds."""
     by_people = f"-{doodles.PACKAGE.replace('@', '-')}x{doodles_per_thing}" if doodles_per_thing else ""
-    name = f"bank-v{VERSION}.{preprocess.PREPARATION_VERSION}-{count}-{seed}{by_people}.npz"
-    return files.data_cache_dir("outlier-bank") / name
+    return preprocess.cache_path("outlier-bank", "bank", VERSION, count, seed, suffix=by_people)
 
 
 def _stored(count, seed, doodles_per_thing):

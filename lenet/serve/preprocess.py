@@ -50,8 +50,8 @@ MIN_PEN_SHARE = 0.08
 # right 99.0%, against 88.4% as drawn (BENCHMARKS.md, "Reading drawings: a thick pen thinned").
 MAX_PEN_SHARE = 0.16
 MAX_EROSION_SHARE = 0.75  # thinning takes at most this share of the thickest part's half width: a blob keeps a core
-# Bumped when a change to these steps changes what a drawing becomes: anything that keeps prepared drawings (the
-# outlier bank's cache) names it, so that nothing prepared the old way is read back as if prepared the new way.
+# Bumped when a change to these steps changes what a drawing becomes: cache_path names it, so that nothing prepared the
+# old way is read back as if prepared the new way.
 # 2: thin pens widened; 3: thick pens thinned (MAX_PEN_SHARE); 4: pens within MNIST's range left as drawn
 PREPARATION_VERSION = 4
 MIN_PEN_GROWTH = 1.0  # pixels of the image each side; less is not worth a distance transform
@@ -127,6 +127,13 @@ class DigitSteps:
     scaled: np.ndarray  # the ink's box scaled so its longer side is DIGIT_BOX pixels
     offset: tuple  # (top, left) where `scaled` was placed in the 28×28 frame to centre its mass
     digit: np.ndarray  # (28, 28) the result
+
+
+def cache_path(folder, kind, version, count, seed, suffix=""):
+    """Where `count` drawings of `kind` (drawn by code at `version`, from `seed`) are kept once prepared, under the
+    data cache's `folder`. The name says what drew them and how they were prepared (PREPARATION_VERSION), so that a
+    change to either makes a new file instead of reading old drawings back."""
+    return files.data_cache_dir(folder) / f"{kind}-v{version}.{PREPARATION_VERSION}-{count}-{seed}{suffix}.npz"
 
 
 def to_mnist_digit_steps(image):

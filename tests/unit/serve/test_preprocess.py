@@ -237,6 +237,21 @@ def test_many_images_become_their_digits_in_order_the_blank_ones_left_out():
     assert preprocess.to_mnist_digits([blank]).shape == (0, 28, 28)
 
 
+def test_prepared_drawings_are_cached_under_a_name_that_changes_with_how_they_are_drawn_and_prepared(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("LENET_CACHE_DIR", str(tmp_path))
+    path = preprocess.cache_path("outlier-bank", "scrawls", 1, 4000, 7)
+    assert path.parent == tmp_path / "outlier-bank" and path.suffix == ".npz"
+    others = {preprocess.cache_path("outlier-bank", "scrawls", 2, 4000, 7),
+              preprocess.cache_path("outlier-bank", "scrawls", 1, 3000, 7),
+              preprocess.cache_path("outlier-bank", "scrawls", 1, 4000, 8),
+              preprocess.cache_path("outlier-bank", "bank", 1, 4000, 7),
+              preprocess.cache_path("outlier-bank", "scrawls", 1, 4000, 7, suffix="-doodles")}
+    monkeypatch.setattr(preprocess, "PREPARATION_VERSION", preprocess.PREPARATION_VERSION + 1)
+    others.add(preprocess.cache_path("outlier-bank", "scrawls", 1, 4000, 7))
+    assert path not in others and len(others) == 6
+
+
 @pytest.mark.parametrize("shape", [(28,), (10, 10, 2), (0, 5), (4, 4, 5)])
 def test_wrong_array_shapes_are_refused(shape):
     with pytest.raises(ImageError, match="shape"):
